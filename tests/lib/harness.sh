@@ -1,0 +1,283 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest test harness: boots Debian-kernel guests under QEMU/TCG with the
+# host's root file system shared read-only over 9p, runs commands in them,
+# and reports TAP.  Sourced by every tests/scenario/*.t (bash).
+#
+#   h_init                  state dir, private network namespace, traps
+#   g_boot NAME [opts]      boot a guest, wait until its agent is ready
+#       --ip N              host number (10.77.0.N, fd00:77::N); default: order
+#       --mem MiB           RAM (default 1024)
+#       --cpus N            vCPUs (default 1)
+#       --mtu M             eth0 MTU (default 1500)
+#   g_run NAME [-t S] CMD   run CMD (sh) in the guest; prints its output,
+#                           returns its exit code (124 on time-out)
+#   g_start NAME CMD        start CMD in the background; sets JOB
+#   g_wait NAME JOB [-t S]  wait for a background command; prints output
+#   g_kill NAME             pull the plug: kill the guest's QEMU
+#   g_ip6 NAME / g_ip4 NAME the guest's addresses
+#   g_share NAME            host path of the guest's read-write share
+#                           (/run/share inside the guest)
+#   g_dmesg_clean NAME      fail unless the guest's kernel log is free of
+#                           warnings, BUGs and oopses (prints them)
+#   plan N / ok COND DESC / is GOT WANT DESC / diag MSG    TAP
+#
+# Every guest is in a network namespace of the test's own, on one virtual
+# Ethernet segment (a QEMU socket netdev on a multicast group on that
+# namespace's loopback); nothing leaves it.  On exit, failed or not, all
+# guests of the test are killed and the namespace removed; if a test
+# failed, the tail of each guest's console log is printed as TAP comments.
+#
+# Time limits: every command has one (g_run -t, default 300 s under TCG),
+# and scripts/run-tests puts an overall limit on each scenario.
+
+set -u
+
+H_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+H_BUILD=${BUILD:-$H_TOP/build}
+H_KVER=${KVER:-$(basename "$(ls -d /usr/src/linux-headers-*-amd64 | sort -V | tail -n 1)" | sed 's/^linux-headers-//')}
+H_KERNEL=/boot/vmlinuz-$H_KVER
+H_INITRD=$H_BUILD/guest/initramfs-$H_KVER.gz
+H_NAME=$(basename "$0" .t)
+H_STATE=$H_TOP/tests/.state/$H_NAME
+H_NETNS=ipmem-$H_NAME-$$
+H_TESTS=0
+H_FAILED=0
+H_GUESTS=()
+H_NEXT_IP=1
+IPMEM_KO=$H_TOP/ipmem.ko
+IPMEMCTL=$H_BUILD/ipmemctl
+export IPMEM_KO IPMEMCTL
+
+declare -A H_FDIN H_FDOUT H_IP H_JOBS
+
+# ------------------------------------------------------------------ TAP
+
+plan() { echo "1..$1"; }
+
+diag() {
+	local line
+	printf '%s\n' "$@" | while IFS= read -r line; do
+		printf '# %s\n' "$line"
+	done
+}
+
+# ok STATUS DESC: STATUS is an exit code (0 = pass).
+ok() {
+	H_TESTS=$((H_TESTS + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $H_TESTS - $2"
+	else
+		echo "not ok $H_TESTS - $2"
+		H_FAILED=$((H_FAILED + 1))
+	fi
+	return "$1"
+}
+
+is() {
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "got:      '$1'" "expected: '$2'"
+		return 1
+	fi
+}
+
+# bail MSG: stop the whole test file (a precondition failed).
+bail() {
+	echo "Bail out! $*"
+	H_FAILED=$((H_FAILED + 1))
+	exit 1
+}
+
+# ---------------------------------------------------------------- setup
+
+h_cleanup() {
+	local g pid
+	for g in "${H_GUESTS[@]}"; do
+		pid=$(cat "$H_STATE/$g/qemu.pid" 2>/dev/null) || continue
+		kill -9 "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	ip netns del "$H_NETNS" 2>/dev/null
+	if [ "$H_FAILED" -ne 0 ]; then
+		for g in "${H_GUESTS[@]}"; do
+			diag "---- console of $g (last 60 lines) ----"
+			tail -n 60 "$H_STATE/$g/console.log" 2>/dev/null | diag "$(cat)"
+		done
+		diag "full logs: $H_STATE"
+	fi
+}
+
+h_init() {
+	[ "$(id -u)" -eq 0 ] || bail "guest tests need root (network namespace)"
+	[ -r "$H_KERNEL" ] || bail "no guest kernel $H_KERNEL (run scripts/setup)"
+	[ -r "$IPMEM_KO" ] || bail "no $IPMEM_KO (run make)"
+	rm -rf "$H_STATE"
+	mkdir -p "$H_STATE"
+	if [ ! -s "$H_INITRD" ]; then
+		mkdir -p "$(dirname "$H_INITRD")"
+		"$H_TOP/tests/lib/mkinitramfs" "$H_KVER" "$H_INITRD" ||
+			bail "cannot build the initramfs"
+	fi
+	ip netns add "$H_NETNS" || bail "cannot create network namespace"
+	ip -n "$H_NETNS" link set lo up multicast on
+	trap h_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+# h_readline NAME TIMEOUT: next line from the guest's agent into H_LINE.
+h_readline() {
+	local fd=${H_FDIN[$1]}
+
+	IFS= read -r -t "$2" -u "$fd" H_LINE || return 1
+	H_LINE=${H_LINE%$'\r'}
+}
+
+g_boot() {
+	local name=$1 mem=1024 cpus=1 mtu=1500 ip=$H_NEXT_IP dir qemu_log
+	shift
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--ip) ip=$2; shift 2 ;;
+		--mem) mem=$2; shift 2 ;;
+		--cpus) cpus=$2; shift 2 ;;
+		--mtu) mtu=$2; shift 2 ;;
+		*) bail "g_boot: unknown option $1" ;;
+		esac
+	done
+	H_NEXT_IP=$((ip + 1))
+	dir=$H_STATE/$name
+	mkdir -p "$dir/share"
+	mkfifo "$dir/ctl.in" "$dir/ctl.out"
+	H_GUESTS+=("$name")
+	H_IP[$name]=$ip
+	qemu_log=$dir/qemu.log
+
+	ip netns exec "$H_NETNS" qemu-system-x86_64 \
+		-name "$name" -nodefaults -no-user-config -display none \
+		-accel tcg,thread=multi -cpu max -smp "$cpus" -m "$mem" \
+		-kernel "$H_KERNEL" -initrd "$H_INITRD" \
+		-append "console=ttyS0 panic=-1 ipmem.init=$H_TOP/tests/lib/guest-init ipmem.name=$name ipmem.ip=$ip ipmem.mtu=$mtu" \
+		-serial "file:$dir/console.log" \
+		-chardev "pipe,id=ctl,path=$dir/ctl" -serial chardev:ctl \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-virtfs "local,path=$dir/share,mount_tag=share,security_model=none,multidevs=remap" \
+		-netdev socket,id=n0,mcast=239.77.0.1:7700,localaddr=127.0.0.1 \
+		-device "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:$(printf %02x "$ip")" \
+		-no-reboot -pidfile "$dir/qemu.pid" >"$qemu_log" 2>&1 &
+
+	exec {H_FDIN[$name]}<>"$dir/ctl.out"
+	exec {H_FDOUT[$name]}<>"$dir/ctl.in"
+	if ! h_readline "$name" 180; then
+		diag "guest $name did not come up in 180 s"
+		H_FAILED=$((H_FAILED + 1))
+		return 1
+	fi
+	case "$H_LINE" in
+	READY*) return 0 ;;
+	*) diag "guest $name: $H_LINE"; H_FAILED=$((H_FAILED + 1)); return 1 ;;
+	esac
+}
+
+g_share() { echo "$H_STATE/$1/share"; }
+g_ip4() { echo "10.77.0.${H_IP[$1]}"; }
+g_ip6() { echo "fd00:77::${H_IP[$1]}"; }
+
+H_SEQ=0
+
+# h_submit NAME RUN|BG CMD: hand CMD to the guest, set H_ID.
+h_submit() {
+	local name=$1 req=$2 share
+
+	shift 2
+	H_SEQ=$((H_SEQ + 1))
+	H_ID=$H_SEQ
+	share=$(g_share "$name")
+	{
+		echo "set -u"
+		echo "export IPMEM_KO='$IPMEM_KO' IPMEMCTL='$IPMEMCTL' PATH='$H_BUILD:/usr/sbin:/usr/bin:/sbin:/bin'"
+		echo ". '$H_TOP/tests/lib/guest-lib.sh'"
+		printf '%s\n' "$*"
+	} >"$share/cmd.$H_ID"
+	echo "$req $H_ID" >&"${H_FDOUT[$name]}"
+}
+
+# h_collect NAME ID TIMEOUT: wait for "DONE ID", print output, return rc.
+h_collect() {
+	local name=$1 id=$2 timeout=$3 deadline rc share left
+
+	share=$(g_share "$name")
+	deadline=$((SECONDS + timeout))
+	while [ -z "${H_JOBS[$name.$id]:-}" ]; do
+		left=$((deadline - SECONDS))
+		if [ "$left" -le 0 ] || ! h_readline "$name" "$left"; then
+			cat "$share/out.$id" 2>/dev/null
+			diag "$name: command $id timed out after $timeout s"
+			return 124
+		fi
+		case "$H_LINE" in
+		DONE\ *)
+			set -- $H_LINE
+			H_JOBS[$name.$2]=$3
+			set -- "$name" "$id" "$timeout"
+			;;
+		*) diag "$name: agent said: $H_LINE" ;;
+		esac
+	done
+	rc=${H_JOBS[$name.$id]}
+	unset "H_JOBS[$name.$id]"
+	cat "$share/out.$id"
+	return "$rc"
+}
+
+g_run() {
+	local name=$1 timeout=300
+
+	shift
+	if [ "$1" = -t ]; then
+		timeout=$2
+		shift 2
+	fi
+	h_submit "$name" RUN "$@"
+	h_collect "$name" "$H_ID" "$timeout"
+}
+
+g_start() {
+	local name=$1
+
+	shift
+	h_submit "$name" BG "$@"
+	JOB=$H_ID
+}
+
+g_wait() {
+	local name=$1 id=$2 timeout=300
+
+	[ "${3:-}" = -t ] && timeout=$4
+	h_collect "$name" "$id" "$timeout"
+}
+
+g_kill() {
+	local pid
+
+	pid=$(cat "$H_STATE/$1/qemu.pid")
+	kill -9 "$pid"
+	while kill -0 "$pid" 2>/dev/null; do
+		wait "$pid" 2>/dev/null || true
+	done
+}
+
+# The kernel log lines a clean run must not have: anything at warning
+# level or above from ipmem, and any kernel BUG, oops or warning splat.
+g_dmesg_clean() {
+	local bad
+
+	bad=$(g_run "$1" 'dmesg --level=emerg,alert,crit,err,warn | grep -E "ipmem|BUG|Oops|WARNING|Call Trace|leak" || true')
+	if [ -n "$bad" ]; then
+		diag "$1: kernel log:" "$bad"
+		return 1
+	fi
+	return 0
+}
