@@ -1,0 +1,943 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipmemctl: what a person types to lend, borrow and inspect ipmem memory.
+ * Every command is one netlink request to ipmem.ko; errors print the
+ * kernel's own message (see Documentation/ipmemctl.rst).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ipmem/addr.h>
+
+#include "nl.h"
+#include "parse.h"
+
+static const char *prog = "ipmemctl";
+static struct ipmem_nl nl;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: ipmemctl COMMAND [ARGUMENTS]\n"
+"\n"
+"This host\n"
+"  host set [prefix NET/48] (id HOSTID | dev IFACE)\n"
+"  host show\n"
+"\n"
+"Lender\n"
+"  lend SIZE (dev IFACE | addr ADDR) [block-size BYTES] [port PORT]\n"
+"            [prefix NET/48] [id HOSTID]\n"
+"  lend destroy\n"
+"  grant add PREFIX borrower HOSTID rights ro|rw\n"
+"  grant reserve COUNT borrower HOSTID rights ro|rw [timeout MS]\n"
+"  grant confirm PREFIX\n"
+"  grant del PREFIX\n"
+"  grant list\n"
+"  peer list\n"
+"\n"
+"Borrower\n"
+"  route add PREFIX via NEXTHOP [port PORT]\n"
+"  route del PREFIX\n"
+"  route list\n"
+"  disk create SIZE [replicas N] [block-size BYTES] [id N]\n"
+"              [prefix NET/48] [host-id HOSTID] [dev IFACE]\n"
+"  disk del ipmemN\n"
+"  disk list\n"
+"  map add PREFIX [disk ipmemN] [extent E] [replica R]\n"
+"  map del PREFIX\n"
+"  map list [disk ipmemN]\n"
+"  lender list\n"
+"\n"
+"Both\n"
+"  status\n"
+"\n"
+"SIZE takes K, M, G, T suffixes (powers of 1024).  HOSTID is written\n"
+"c0a8:a010, 0xc0a8a010 or as an IPv4 address (192.168.160.16).  The\n"
+"network prefix defaults to " IPMEM_DEFAULT_NET "/48.\n");
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+/* A request failed in the kernel: say what it said. */
+static int nl_fail(const char *what, int err)
+{
+	if (err == -EPERM)
+		return fail("%s: operation not permitted (needs CAP_NET_ADMIN)",
+			    what);
+	return fail("%s: %s", what, nl.err[0] ? nl.err : strerror(-err));
+}
+
+/* ----------------------------------------------------------- arguments */
+
+struct args {
+	int argc;
+	char **argv;
+};
+
+static const char *next_arg(struct args *a)
+{
+	if (!a->argc)
+		return NULL;
+	a->argc--;
+	return *a->argv++;
+}
+
+/* The value after keyword @kw; a message and NULL if it is missing. */
+static const char *kw_value(struct args *a, const char *kw)
+{
+	const char *v = next_arg(a);
+
+	if (!v)
+		fail("'%s' needs a value", kw);
+	return v;
+}
+
+static void fmt_addr(const void *a, char *buf)
+{
+	inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+static const char *rights_name(int r)
+{
+	return r == IPMEM_RIGHTS_RW ? "rw" : r == IPMEM_RIGHTS_RO ? "ro" : "-";
+}
+
+static int parse_rights(const char *s, uint8_t *r)
+{
+	if (!strcmp(s, "ro"))
+		*r = IPMEM_RIGHTS_RO;
+	else if (!strcmp(s, "rw"))
+		*r = IPMEM_RIGHTS_RW;
+	else
+		return fail("rights must be ro or rw, not '%s'", s);
+	return 0;
+}
+
+static int parse_disk(const char *s, uint32_t *id)
+{
+	if (!strncmp(s, "/dev/", 5))
+		s += 5;
+	if (!strncmp(s, "ipmem", 5))
+		s += 5;
+	if (ipmem_parse_u32(s, id))
+		return fail("'%s' is not a disk (ipmemN)", s);
+	return 0;
+}
+
+/* The first IPv4 and global IPv6 addresses of @ifname. */
+static int iface_addrs(const char *ifname, uint32_t *v4, bool *has_v4,
+		       uint8_t v6[16], bool *has_v6)
+{
+	struct ifaddrs *ifa, *i;
+
+	*has_v4 = *has_v6 = false;
+	if (!if_nametoindex(ifname))
+		return fail("no interface '%s'", ifname);
+	if (getifaddrs(&ifa))
+		return fail("getifaddrs: %s", strerror(errno));
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, ifname))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET && !*has_v4) {
+			*v4 = ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr);
+			*has_v4 = true;
+		} else if (i->ifa_addr->sa_family == AF_INET6 && !*has_v6) {
+			struct in6_addr *a =
+				&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(a))
+				continue;
+			memcpy(v6, a, 16);
+			*has_v6 = true;
+		}
+	}
+	freeifaddrs(ifa);
+	return 0;
+}
+
+/* ------------------------------------------------------------ host id */
+
+struct host_opts {
+	const char *prefix;
+	const char *id;
+	const char *dev;
+};
+
+struct host_out {
+	uint8_t *net;
+	uint32_t *id;
+};
+
+static int host_get_cb(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	struct host_out *out = arg;
+
+	if (tb[IPMEM_A_NET_PREFIX])
+		memcpy(out->net, nla_data(tb[IPMEM_A_NET_PREFIX]), 16);
+	if (tb[IPMEM_A_HOST_ID])
+		*out->id = nla_get_u32(tb[IPMEM_A_HOST_ID]);
+	return 0;
+}
+
+static int host_get(uint8_t net[16], uint32_t *id)
+{
+	struct nl_msg *msg = ipmem_nl_msg(&nl, IPMEM_CMD_GET_HOST_ID, false);
+	struct host_out out = { net, id };
+
+	if (!msg)
+		return -ENOMEM;
+	return ipmem_nl_send(&nl, msg, host_get_cb, &out);
+}
+
+/*
+ * Set the host id from @o.  With @only_if_unset, an identity already set
+ * stays unless @o names one.
+ */
+static int host_apply(const struct host_opts *o, bool only_if_unset)
+{
+	uint8_t net[16] = {}, cur_net[16], v6[16], plen = 0;
+	uint32_t id = 0, cur_id, v4 = 0;
+	bool has_v4 = false, has_v6;
+	const char *prefix = o->prefix ? o->prefix : IPMEM_DEFAULT_NET "/48";
+	struct nl_msg *msg;
+	int ret;
+
+	if (only_if_unset && !o->prefix && !o->id &&
+	    !host_get(cur_net, &cur_id))
+		return 0;
+	if (ipmem_parse_prefix(prefix, net, &plen) || plen != 48)
+		return fail("network prefix must be an IPv6 /48, not '%s'",
+			    prefix);
+	if (o->id) {
+		if (ipmem_parse_host_id(o->id, &id))
+			return fail("'%s' is not a host id", o->id);
+	} else if (o->dev) {
+		if (iface_addrs(o->dev, &v4, &has_v4, v6, &has_v6))
+			return 1;
+		if (!has_v4)
+			return fail("%s has no IPv4 address to take the host id from: give 'id HOSTID'",
+				    o->dev);
+		id = v4;
+	} else {
+		return fail("this host has no host id yet: give 'id HOSTID' or 'dev IFACE'");
+	}
+
+	msg = ipmem_nl_msg(&nl, IPMEM_CMD_SET_HOST_ID, false);
+	if (!msg)
+		return 1;
+	nla_put(msg, IPMEM_A_NET_PREFIX, 16, net);
+	nla_put_u32(msg, IPMEM_A_HOST_ID, id);
+	ret = ipmem_nl_send(&nl, msg, NULL, NULL);
+	if (ret)
+		return nl_fail("setting the host id", ret);
+	return 0;
+}
+
+/*
+ * If @kw is a host option, take its value from @a: returns 1 (and sets
+ * *@err when the value is missing); 0 if @kw is something else.
+ */
+static int host_opt(struct args *a, const char *kw, struct host_opts *o,
+		    int *err)
+{
+	const char **slot;
+
+	if (!strcmp(kw, "prefix"))
+		slot = &o->prefix;
+	else if (!strcmp(kw, "id") || !strcmp(kw, "host-id"))
+		slot = &o->id;
+	else if (!strcmp(kw, "dev"))
+		slot = &o->dev;
+	else
+		return 0;
+	*slot = kw_value(a, kw);
+	if (!*slot)
+		*err = 1;
+	return 1;
+}
+
+static int cmd_host(struct args *a)
+{
+	const char *sub = next_arg(a), *kw;
+	char buf[INET6_ADDRSTRLEN], idb[16];
+	struct host_opts o = {};
+	uint8_t net[16];
+	int err = 0, ret;
+	uint32_t id;
+
+	if (sub && !strcmp(sub, "set")) {
+		while ((kw = next_arg(a))) {
+			if (!host_opt(a, kw, &o, &err))
+				return fail("host set: unknown argument '%s'", kw);
+			if (err)
+				return 1;
+		}
+		return host_apply(&o, false);
+	}
+	if (!sub || !strcmp(sub, "show")) {
+		ret = host_get(net, &id);
+		if (ret)
+			return nl_fail("host", ret);
+		fmt_addr(net, buf);
+		ipmem_format_host_id(id, idb, sizeof(idb));
+		printf("host %s network %s/48\n", idb, buf);
+		return 0;
+	}
+	return fail("host: unknown command '%s'", sub);
+}
+
+/* Send @msg (built for @what) that expects no reply. */
+static int simple(struct nl_msg *msg, const char *what)
+{
+	int ret;
+
+	if (!msg)
+		return fail("%s: out of memory", what);
+	ret = ipmem_nl_send(&nl, msg, NULL, NULL);
+	return ret ? nl_fail(what, ret) : 0;
+}
+
+static int dump(uint8_t cmd, ipmem_nl_cb cb, void *arg, const char *what)
+{
+	struct nl_msg *msg = ipmem_nl_msg(&nl, cmd, true);
+	int ret;
+
+	if (!msg)
+		return fail("%s: out of memory", what);
+	ret = ipmem_nl_send(&nl, msg, cb, arg);
+	return ret ? nl_fail(what, ret) : 0;
+}
+
+static int put_prefix(struct nl_msg *msg, const char *s, const char *what)
+{
+	uint8_t a[16], plen;
+
+	if (ipmem_parse_prefix(s, a, &plen))
+		return fail("%s: '%s' is not an IPv6 prefix", what, s);
+	nla_put(msg, IPMEM_A_PREFIX, 16, a);
+	nla_put_u8(msg, IPMEM_A_PREFIX_LEN, plen);
+	return 0;
+}
+
+static void print_prefix(struct nlattr **tb)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	fmt_addr(nla_data(tb[IPMEM_A_PREFIX]), buf);
+	printf("%s/%u", buf, nla_get_u8(tb[IPMEM_A_PREFIX_LEN]));
+}
+
+static uint64_t get_u64(struct nlattr **tb, int type)
+{
+	return tb[type] ? nla_get_u64(tb[type]) : 0;
+}
+
+/* --------------------------------------------------------------- lender */
+
+static int cmd_lend(struct args *a)
+{
+	const char *sz = next_arg(a), *kw, *v;
+	bool has_addr = false, has_v4, has_v6;
+	uint32_t bs = 0, port = 0, v4;
+	struct host_opts o = {};
+	struct nl_msg *msg;
+	uint8_t addr[16];
+	uint64_t size, b;
+	int err = 0;
+
+	if (!sz)
+		return fail("lend: give a SIZE (or 'destroy')");
+	if (!strcmp(sz, "destroy"))
+		return simple(ipmem_nl_msg(&nl, IPMEM_CMD_POOL_DEL, false),
+			      "lend destroy");
+	if (ipmem_parse_size(sz, &size) || !size)
+		return fail("lend: '%s' is not a size", sz);
+	while ((kw = next_arg(a))) {
+		if (host_opt(a, kw, &o, &err)) {
+			if (err)
+				return 1;
+			continue;
+		}
+		v = kw_value(a, kw);
+		if (!v)
+			return 1;
+		if (!strcmp(kw, "addr")) {
+			if (ipmem_parse_addr(v, addr))
+				return fail("lend: '%s' is not an IPv6 address", v);
+			has_addr = true;
+		} else if (!strcmp(kw, "block-size")) {
+			if (ipmem_parse_size(v, &b) || b > UINT32_MAX)
+				return fail("lend: '%s' is not a block size", v);
+			bs = b;
+		} else if (!strcmp(kw, "port")) {
+			if (ipmem_parse_u32(v, &port) || !port || port > 65535)
+				return fail("lend: '%s' is not a port", v);
+		} else {
+			return fail("lend: unknown argument '%s'", kw);
+		}
+	}
+	if (!has_addr) {
+		if (!o.dev)
+			return fail("lend: give the data-plane 'dev IFACE' or 'addr ADDR'");
+		if (iface_addrs(o.dev, &v4, &has_v4, addr, &has_v6))
+			return 1;
+		if (!has_v6)
+			return fail("lend: %s has no global IPv6 address", o.dev);
+	}
+	if (host_apply(&o, true))
+		return 1;
+
+	msg = ipmem_nl_msg(&nl, IPMEM_CMD_POOL_NEW, false);
+	if (!msg)
+		return 1;
+	nla_put_u64(msg, IPMEM_A_SIZE, size);
+	nla_put(msg, IPMEM_A_ADDR, 16, addr);
+	if (bs)
+		nla_put_u32(msg, IPMEM_A_BLOCK_SIZE, bs);
+	if (port)
+		nla_put_u16(msg, IPMEM_A_PORT, port);
+	return simple(msg, "lend");
+}
+
+static int grant_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	char idb[16];
+
+	if (!tb[IPMEM_A_PREFIX] || !tb[IPMEM_A_PREFIX_LEN] ||
+	    !tb[IPMEM_A_BORROWER] || !tb[IPMEM_A_RIGHTS] || !tb[IPMEM_A_STATE])
+		return 0;
+	ipmem_format_host_id(nla_get_u32(tb[IPMEM_A_BORROWER]), idb,
+			     sizeof(idb));
+	printf("%s", arg ? (const char *)arg : "");
+	print_prefix(tb);
+	printf(" borrower %s rights %s %s blocks %" PRIu64 "\n", idb,
+	       rights_name(nla_get_u8(tb[IPMEM_A_RIGHTS])),
+	       nla_get_u8(tb[IPMEM_A_STATE]) == IPMEM_GRANT_CONFIRMED ?
+	       "confirmed" : "reserved", get_u64(tb, IPMEM_A_BLOCK_COUNT));
+	return 0;
+}
+
+/* A reservation's reply: one IPMEM_A_GRANT nest per prefix. */
+static int reserve_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *tbg[IPMEM_A_MAX + 1], *n;
+	int rem;
+
+	ipmem_nl_for_each(n, nlh, IPMEM_A_GRANT, rem)
+		if (!ipmem_nl_parse(n, tbg))
+			grant_print(tbg, nlh, NULL);
+	return 0;
+}
+
+static int cmd_grant(struct args *a)
+{
+	const char *sub = next_arg(a), *p, *kw, *v;
+	uint32_t borrower = 0, tmo;
+	struct nl_msg *msg;
+	uint8_t rights = 0;
+	bool add, has_b = false;
+	uint64_t count;
+
+	if (!sub || !strcmp(sub, "list"))
+		return dump(IPMEM_CMD_GRANT_GET, grant_print, NULL, "grant list");
+	if (!strcmp(sub, "del") || !strcmp(sub, "confirm")) {
+		p = next_arg(a);
+		if (!p || next_arg(a))
+			return fail("grant %s: give exactly one PREFIX", sub);
+		msg = ipmem_nl_msg(&nl, !strcmp(sub, "del") ?
+				   IPMEM_CMD_GRANT_DEL : IPMEM_CMD_GRANT_CONFIRM,
+				   false);
+		if (!msg || put_prefix(msg, p, sub))
+			return 1;
+		return simple(msg, !strcmp(sub, "del") ? "grant del" :
+				   "grant confirm");
+	}
+	if (strcmp(sub, "add") && strcmp(sub, "reserve"))
+		return fail("grant: unknown command '%s'", sub);
+
+	add = !strcmp(sub, "add");
+	p = next_arg(a);
+	if (!p)
+		return fail("grant %s: give a %s", sub, add ? "PREFIX" : "COUNT");
+	msg = ipmem_nl_msg(&nl, add ? IPMEM_CMD_GRANT_NEW :
+				      IPMEM_CMD_GRANT_RESERVE, false);
+	if (!msg)
+		return 1;
+	if (add) {
+		if (put_prefix(msg, p, "grant add"))
+			return 1;
+	} else {
+		if (ipmem_parse_size(p, &count) || !count)
+			return fail("grant reserve: '%s' is not a block count", p);
+		nla_put_u64(msg, IPMEM_A_BLOCK_COUNT, count);
+	}
+	while ((kw = next_arg(a))) {
+		v = kw_value(a, kw);
+		if (!v)
+			return 1;
+		if (!strcmp(kw, "borrower")) {
+			if (ipmem_parse_host_id(v, &borrower))
+				return fail("grant: '%s' is not a host id", v);
+			has_b = true;
+		} else if (!strcmp(kw, "rights")) {
+			if (parse_rights(v, &rights))
+				return 1;
+		} else if (!add && !strcmp(kw, "timeout")) {
+			if (ipmem_parse_u32(v, &tmo) || !tmo)
+				return fail("grant: '%s' is not a timeout in ms", v);
+			nla_put_u32(msg, IPMEM_A_TIMEOUT_MS, tmo);
+		} else {
+			return fail("grant %s: unknown argument '%s'", sub, kw);
+		}
+	}
+	if (!has_b || !rights)
+		return fail("grant %s: give 'borrower HOSTID' and 'rights ro|rw'",
+			    sub);
+	nla_put_u32(msg, IPMEM_A_BORROWER, borrower);
+	nla_put_u8(msg, IPMEM_A_RIGHTS, rights);
+	if (add)
+		return simple(msg, "grant add");
+	count = ipmem_nl_send(&nl, msg, reserve_print, NULL);
+	return count ? nl_fail("grant reserve", (int)count) : 0;
+}
+
+static int peer_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	char idb[16], buf[INET6_ADDRSTRLEN];
+
+	ipmem_format_host_id(nla_get_u32(tb[IPMEM_A_BORROWER]), idb,
+			     sizeof(idb));
+	fmt_addr(nla_data(tb[IPMEM_A_NEXTHOP]), buf);
+	printf("%sborrower %s from %s blocks-registered %" PRIu64 "\n",
+	       arg ? (const char *)arg : "", idb, buf,
+	       get_u64(tb, IPMEM_A_BLOCK_COUNT));
+	return 0;
+}
+
+static int cmd_peer(struct args *a)
+{
+	const char *sub = next_arg(a);
+
+	if (sub && strcmp(sub, "list"))
+		return fail("peer: unknown command '%s'", sub);
+	return dump(IPMEM_CMD_PEER_GET, peer_print, NULL, "peer list");
+}
+
+/* ------------------------------------------------------------- borrower */
+
+static int route_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	print_prefix(tb);
+	fmt_addr(nla_data(tb[IPMEM_A_NEXTHOP]), buf);
+	printf(" via %s port %u\n", buf, nla_get_u16(tb[IPMEM_A_PORT]));
+	return 0;
+}
+
+static int cmd_route(struct args *a)
+{
+	const char *sub = next_arg(a), *p, *kw, *v;
+	bool has_nh = false;
+	struct nl_msg *msg;
+	uint8_t nh[16];
+	uint32_t port;
+
+	if (!sub || !strcmp(sub, "list"))
+		return dump(IPMEM_CMD_ROUTE_GET, route_print, NULL, "route list");
+	if (strcmp(sub, "add") && strcmp(sub, "del"))
+		return fail("route: unknown command '%s'", sub);
+	p = next_arg(a);
+	if (!p)
+		return fail("route %s: give a PREFIX", sub);
+	msg = ipmem_nl_msg(&nl, !strcmp(sub, "add") ? IPMEM_CMD_ROUTE_NEW :
+						     IPMEM_CMD_ROUTE_DEL, false);
+	if (!msg || put_prefix(msg, p, "route"))
+		return 1;
+	if (!strcmp(sub, "del")) {
+		if (next_arg(a))
+			return fail("route del: give only the PREFIX");
+		return simple(msg, "route del");
+	}
+	while ((kw = next_arg(a))) {
+		v = kw_value(a, kw);
+		if (!v)
+			return 1;
+		if (!strcmp(kw, "via")) {
+			if (ipmem_parse_addr(v, nh))
+				return fail("route add: '%s' is not an IPv6 address", v);
+			nla_put(msg, IPMEM_A_NEXTHOP, 16, nh);
+			has_nh = true;
+		} else if (!strcmp(kw, "port")) {
+			if (ipmem_parse_u32(v, &port) || !port || port > 65535)
+				return fail("route add: '%s' is not a port", v);
+			nla_put_u16(msg, IPMEM_A_PORT, port);
+		} else {
+			return fail("route add: unknown argument '%s'", kw);
+		}
+	}
+	if (!has_nh)
+		return fail("route add: give 'via NEXTHOP'");
+	return simple(msg, "route add");
+}
+
+static int disk_created(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	if (tb[IPMEM_A_NAME])
+		printf("/dev/%s\n", nla_get_string(tb[IPMEM_A_NAME]));
+	return 0;
+}
+
+static const char *const stat_names[IPMEM_STAT_MAX + 1] = {
+	[IPMEM_STAT_READS] = "reads",
+	[IPMEM_STAT_WRITES] = "writes",
+	[IPMEM_STAT_READ_BYTES] = "read-bytes",
+	[IPMEM_STAT_WRITE_BYTES] = "write-bytes",
+	[IPMEM_STAT_DISCARDS] = "discards",
+	[IPMEM_STAT_ERRORS] = "errors",
+	[IPMEM_STAT_FAILOVERS] = "failovers",
+	[IPMEM_STAT_INFLIGHT] = "inflight",
+};
+
+static int disk_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	struct nlattr *st[IPMEM_STAT_MAX + 1];
+	char sz[32], bs[32];
+	int i;
+
+	ipmem_format_size(get_u64(tb, IPMEM_A_SIZE), sz, sizeof(sz));
+	ipmem_format_size(nla_get_u32(tb[IPMEM_A_BLOCK_SIZE]), bs, sizeof(bs));
+	printf("%s%s size %s block-size %s replicas %u extents %" PRIu64
+	       " mapped %" PRIu64 "\n", arg ? (const char *)arg : "",
+	       nla_get_string(tb[IPMEM_A_NAME]), sz, bs,
+	       nla_get_u8(tb[IPMEM_A_REPLICAS]),
+	       get_u64(tb, IPMEM_A_EXTENT_COUNT),
+	       get_u64(tb, IPMEM_A_EXTENTS_MAPPED));
+	if (tb[IPMEM_A_STATS] &&
+	    !nla_parse_nested(st, IPMEM_STAT_MAX, tb[IPMEM_A_STATS], NULL)) {
+		printf("%s ", arg ? (const char *)arg : "");
+		for (i = 1; i <= IPMEM_STAT_MAX; i++)
+			if (st[i] && stat_names[i])
+				printf(" %s %" PRIu64, stat_names[i],
+				       (uint64_t)nla_get_u64(st[i]));
+		printf("\n");
+	}
+	return 0;
+}
+
+static int cmd_disk(struct args *a)
+{
+	const char *sub = next_arg(a), *p, *kw, *v;
+	struct host_opts o = {};
+	uint32_t id, n;
+	struct nl_msg *msg;
+	uint64_t size, b;
+	int err = 0, ret;
+
+	if (!sub || !strcmp(sub, "list"))
+		return dump(IPMEM_CMD_DISK_GET, disk_print, NULL, "disk list");
+	if (!strcmp(sub, "del")) {
+		p = next_arg(a);
+		if (!p || next_arg(a))
+			return fail("disk del: give one disk (ipmemN)");
+		if (parse_disk(p, &id))
+			return 1;
+		msg = ipmem_nl_msg(&nl, IPMEM_CMD_DISK_DEL, false);
+		if (!msg)
+			return 1;
+		nla_put_u32(msg, IPMEM_A_DISK, id);
+		return simple(msg, "disk del");
+	}
+	if (strcmp(sub, "create"))
+		return fail("disk: unknown command '%s'", sub);
+
+	p = next_arg(a);
+	if (!p || ipmem_parse_size(p, &size) || !size)
+		return fail("disk create: give a SIZE");
+	msg = ipmem_nl_msg(&nl, IPMEM_CMD_DISK_NEW, false);
+	if (!msg)
+		return 1;
+	nla_put_u64(msg, IPMEM_A_SIZE, size);
+	while ((kw = next_arg(a))) {
+		if (host_opt(a, kw, &o, &err)) {
+			if (err)
+				return 1;
+			continue;
+		}
+		v = kw_value(a, kw);
+		if (!v)
+			return 1;
+		if (!strcmp(kw, "replicas")) {
+			if (ipmem_parse_u32(v, &n) || !n || n > 255)
+				return fail("disk create: '%s' is not a number of replicas", v);
+			nla_put_u8(msg, IPMEM_A_REPLICAS, n);
+		} else if (!strcmp(kw, "block-size")) {
+			if (ipmem_parse_size(v, &b) || b > UINT32_MAX)
+				return fail("disk create: '%s' is not a block size", v);
+			nla_put_u32(msg, IPMEM_A_BLOCK_SIZE, b);
+		} else if (!strcmp(kw, "disk")) {
+			if (parse_disk(v, &id))
+				return 1;
+			nla_put_u32(msg, IPMEM_A_DISK, id);
+		} else {
+			return fail("disk create: unknown argument '%s'", kw);
+		}
+	}
+	if (host_apply(&o, true))
+		return 1;
+	ret = ipmem_nl_send(&nl, msg, disk_created, NULL);
+	return ret ? nl_fail("disk create", ret) : 0;
+}
+
+static const char *map_state_name(int s)
+{
+	switch (s) {
+	case IPMEM_MAP_OK: return "ok";
+	case IPMEM_MAP_STALE: return "stale";
+	case IPMEM_MAP_LOST: return "lost";
+	}
+	return "?";
+}
+
+static int map_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	char buf[INET6_ADDRSTRLEN];
+	uint64_t n = get_u64(tb, IPMEM_A_EXTENT_COUNT);
+	uint64_t e = get_u64(tb, IPMEM_A_EXTENT);
+
+	printf("%sipmem%u extents %" PRIu64 "-%" PRIu64 " copy %u ",
+	       arg ? (const char *)arg : "", nla_get_u32(tb[IPMEM_A_DISK]), e,
+	       e + n - 1, nla_get_u8(tb[IPMEM_A_REPLICA]));
+	fmt_addr(nla_data(tb[IPMEM_A_PREFIX]), buf);
+	printf("blocks %s +%" PRIu64, buf, n);
+	fmt_addr(nla_data(tb[IPMEM_A_NEXTHOP]), buf);
+	printf(" via %s %s %s\n", buf,
+	       rights_name(nla_get_u8(tb[IPMEM_A_RIGHTS])),
+	       map_state_name(nla_get_u8(tb[IPMEM_A_STATE])));
+	return 0;
+}
+
+static int map_added(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	if (tb[IPMEM_A_EXTENT] && tb[IPMEM_A_REPLICA])
+		printf("mapped at extent %" PRIu64 " copy %u\n",
+		       (uint64_t)nla_get_u64(tb[IPMEM_A_EXTENT]),
+		       nla_get_u8(tb[IPMEM_A_REPLICA]));
+	return 0;
+}
+
+static int cmd_map(struct args *a)
+{
+	const char *sub = next_arg(a), *p = NULL, *kw, *v;
+	bool list, has_disk = false;
+	uint32_t id = 0, n;
+	struct nl_msg *msg;
+	uint64_t e;
+	int ret;
+
+	if (!sub)
+		sub = "list";
+	list = !strcmp(sub, "list");
+	if (!list && strcmp(sub, "add") && strcmp(sub, "del"))
+		return fail("map: unknown command '%s'", sub);
+	if (!list) {
+		p = next_arg(a);
+		if (!p)
+			return fail("map %s: give a PREFIX", sub);
+	}
+	msg = ipmem_nl_msg(&nl, list ? IPMEM_CMD_MAP_GET :
+			   !strcmp(sub, "add") ? IPMEM_CMD_MAP_NEW :
+			   IPMEM_CMD_MAP_DEL, list);
+	if (!msg || (p && put_prefix(msg, p, "map")))
+		return 1;
+	while ((kw = next_arg(a))) {
+		v = kw_value(a, kw);
+		if (!v)
+			return 1;
+		if (!strcmp(kw, "disk") && strcmp(sub, "del")) {
+			if (parse_disk(v, &id))
+				return 1;
+			has_disk = true;
+		} else if (!strcmp(kw, "extent") && !strcmp(sub, "add")) {
+			if (ipmem_parse_size(v, &e))
+				return fail("map add: '%s' is not an extent", v);
+			nla_put_u64(msg, IPMEM_A_EXTENT, e);
+		} else if (!strcmp(kw, "replica") && !strcmp(sub, "add")) {
+			if (ipmem_parse_u32(v, &n) || n > 255)
+				return fail("map add: '%s' is not a replica", v);
+			nla_put_u8(msg, IPMEM_A_REPLICA, n);
+		} else {
+			return fail("map %s: unknown argument '%s'", sub, kw);
+		}
+	}
+	/* map add goes to ipmem0 unless told otherwise */
+	if (has_disk || !strcmp(sub, "add"))
+		nla_put_u32(msg, IPMEM_A_DISK, id);
+	ret = ipmem_nl_send(&nl, msg, list ? map_print :
+			    !strcmp(sub, "add") ? map_added : NULL, NULL);
+	return ret ? nl_fail(list ? "map list" : !strcmp(sub, "add") ?
+			     "map add" : "map del", ret) : 0;
+}
+
+static const char *conn_state_name(int s)
+{
+	switch (s) {
+	case IPMEM_CONN_CONNECTING: return "connecting";
+	case IPMEM_CONN_LIVE: return "live";
+	case IPMEM_CONN_RECONNECTING: return "reconnecting";
+	case IPMEM_CONN_DELETING: return "deleting";
+	}
+	return "?";
+}
+
+static int lender_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	char idb[16], buf[INET6_ADDRSTRLEN];
+
+	ipmem_format_host_id(nla_get_u32(tb[IPMEM_A_LENDER]), idb, sizeof(idb));
+	fmt_addr(nla_data(tb[IPMEM_A_NEXTHOP]), buf);
+	printf("%slender %s at %s port %u %s mapped %" PRIu64 " epoch %016"
+	       PRIx64 "\n", arg ? (const char *)arg : "", idb, buf,
+	       nla_get_u16(tb[IPMEM_A_PORT]),
+	       conn_state_name(nla_get_u8(tb[IPMEM_A_CONN_STATE])),
+	       get_u64(tb, IPMEM_A_BLOCK_COUNT), get_u64(tb, IPMEM_A_EPOCH));
+	return 0;
+}
+
+static int cmd_lender(struct args *a)
+{
+	const char *sub = next_arg(a);
+
+	if (sub && strcmp(sub, "list"))
+		return fail("lender: unknown command '%s'", sub);
+	return dump(IPMEM_CMD_LENDER_GET, lender_print, NULL, "lender list");
+}
+
+/* --------------------------------------------------------------- status */
+
+static int pool_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	char buf[INET6_ADDRSTRLEN], sz[32], bs[32], fr[32];
+	uint64_t total = get_u64(tb, IPMEM_A_BLOCKS_TOTAL);
+	uint64_t free = get_u64(tb, IPMEM_A_BLOCKS_FREE);
+	uint32_t bsz = nla_get_u32(tb[IPMEM_A_BLOCK_SIZE]);
+
+	ipmem_format_size(get_u64(tb, IPMEM_A_SIZE), sz, sizeof(sz));
+	ipmem_format_size(bsz, bs, sizeof(bs));
+	ipmem_format_size(free * bsz, fr, sizeof(fr));
+	fmt_addr(nla_data(tb[IPMEM_A_ADDR]), buf);
+	printf("lender: pool %s of %s blocks at [%s]:%u\n", sz, bs, buf,
+	       nla_get_u16(tb[IPMEM_A_PORT]));
+	printf("  M %" PRIu64 " blocks, V %" PRIu64 " free (%s)\n", total, free,
+	       fr);
+	return 0;
+}
+
+static int cmd_status(struct args *a)
+{
+	char buf[INET6_ADDRSTRLEN], idb[16];
+	struct nl_msg *msg;
+	uint8_t net[16];
+	uint32_t id;
+	int ret;
+
+	if (next_arg(a))
+		return fail("status takes no arguments");
+	ret = host_get(net, &id);
+	if (ret == -ENOENT) {
+		printf("host: no host id set\n");
+	} else if (ret) {
+		return nl_fail("status", ret);
+	} else {
+		fmt_addr(net, buf);
+		ipmem_format_host_id(id, idb, sizeof(idb));
+		printf("host %s network %s/48\n", idb, buf);
+	}
+
+	msg = ipmem_nl_msg(&nl, IPMEM_CMD_POOL_GET, false);
+	if (!msg)
+		return 1;
+	ret = ipmem_nl_send(&nl, msg, pool_print, NULL);
+	if (ret == -ENOENT) {
+		printf("lender: no pool\n");
+	} else if (ret) {
+		return nl_fail("status", ret);
+	} else {
+		printf("  grants:\n");
+		if (dump(IPMEM_CMD_GRANT_GET, grant_print, "    ", "status"))
+			return 1;
+		printf("  borrowers connected:\n");
+		if (dump(IPMEM_CMD_PEER_GET, peer_print, "    ", "status"))
+			return 1;
+	}
+
+	printf("borrower:\n  disks:\n");
+	if (dump(IPMEM_CMD_DISK_GET, disk_print, "    ", "status"))
+		return 1;
+	printf("  lenders:\n");
+	if (dump(IPMEM_CMD_LENDER_GET, lender_print, "    ", "status"))
+		return 1;
+	printf("  mem-to-ip table:\n");
+	return dump(IPMEM_CMD_MAP_GET, map_print, "    ", "status");
+}
+
+/* ----------------------------------------------------------------- main */
+
+static const struct {
+	const char *name;
+	int (*fn)(struct args *a);
+} cmds[] = {
+	{ "host", cmd_host },
+	{ "lend", cmd_lend },
+	{ "grant", cmd_grant },
+	{ "peer", cmd_peer },
+	{ "route", cmd_route },
+	{ "disk", cmd_disk },
+	{ "map", cmd_map },
+	{ "lender", cmd_lender },
+	{ "status", cmd_status },
+};
+
+int main(int argc, char **argv)
+{
+	struct args a = { argc - 1, argv + 1 };
+	const char *cmd = next_arg(&a);
+	size_t i;
+	int ret;
+
+	if (!cmd || !strcmp(cmd, "help") || !strcmp(cmd, "-h") ||
+	    !strcmp(cmd, "--help")) {
+		usage(cmd ? stdout : stderr);
+		return cmd ? 0 : 2;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(cmd, cmds[i].name))
+			continue;
+		if (ipmem_nl_open(&nl))
+			return fail("%s", nl.err);
+		ret = cmds[i].fn(&a);
+		ipmem_nl_close(&nl);
+		return ret;
+	}
+	fail("unknown command '%s' (try 'ipmemctl help')", cmd);
+	return 2;
+}

@@ -1,0 +1,1227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipmem borrower: /dev/ipmemN, the swap device, and its mem-to-ip table.
+ *
+ * A disk is divided into extents of one block each (64 KiB by default).
+ * Each extent has up to IPMEM_MAX_REPLICAS copies, each a block of some
+ * lender: the table maps (disk, extent, copy) to (lender, block).  A
+ * request never crosses an extent (chunk_sectors), so it is one RDMA
+ * operation per copy, straight between the request's pages and the
+ * lender's block: no bounce buffer.
+ *
+ * Reads go to the first copy that is current (not stale), whose key is
+ * valid and whose lender is live; on an error they fall over to the next
+ * copy.  Writes go to every current copy on a live lender; a copy that
+ * misses a write that another copy took is marked stale and never read
+ * again until it is refilled or the extent is discarded.  When no copy
+ * can serve a request it waits, up to io_fail_tmo, for a lender being
+ * reconnected, and then fails with BLK_STS_IOERR: never with data from a
+ * copy that may be out of date.
+ *
+ * The I/O path takes no lock: the table (an xarray) and the keys are read
+ * under RCU.  The table changes only with the queue frozen, so a request
+ * in flight always sees the extent it started with.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+
+#include "ipmem.h"
+
+/* how often a request waiting for a lost lender looks again, at most */
+#define IPMEM_WAIT_RECHECK	(HZ / 2)
+#define IPMEM_RQ_TIMEOUT	(30 * HZ)
+
+DEFINE_MUTEX(ipmem_blk_lock);
+LIST_HEAD(ipmem_disks);
+static struct blk_mq_tag_set ipmem_tag_set;
+static DEFINE_IDA(ipmem_ida);
+static int ipmem_major;
+
+/**
+ * struct ipmem_req_cqe - completion of the operation on one copy
+ * @cqe: for ib_core
+ * @idx: which copy
+ */
+struct ipmem_req_cqe {
+	struct ib_cqe cqe;
+	u8 idx;
+};
+
+/**
+ * struct ipmem_req_map - the request's pages, DMA-mapped for one device
+ * @dev: the device, NULL if unused
+ * @nents: mapped entries
+ * @sg: the entries
+ */
+struct ipmem_req_map {
+	struct ib_device *dev;
+	int nents;
+	struct scatterlist sg[IPMEM_MAX_SEGS];
+};
+
+/**
+ * struct ipmem_req - per-request driver data (preallocated by blk-mq)
+ * @cqe: one completion per copy
+ * @map: mappings of the pages, one per distinct device
+ * @map_of: which @map copy r uses
+ * @nsg: entries of the request (in @map[0].sg before mapping)
+ * @ext: the extent
+ * @off: byte offset in the extent
+ * @pending: operations outstanding (writes)
+ * @posted: bit r: an operation was posted to copy r
+ * @ok: bit r: copy r took the write
+ * @skipped: bit r: copy r was current but its lender not live
+ * @tried: bit r: a read of copy r failed
+ * @start: when the request was started, for the latency histogram
+ */
+struct ipmem_req {
+	struct ipmem_req_cqe cqe[IPMEM_MAX_REPLICAS];
+	struct ipmem_req_map map[IPMEM_MAX_REPLICAS];
+	u8 map_of[IPMEM_MAX_REPLICAS];
+	int nsg;
+	struct ipmem_ext *ext;
+	u32 off;
+	atomic_t pending;
+	unsigned long posted;
+	unsigned long ok;
+	unsigned long skipped;
+	unsigned long tried;
+	ktime_t start;
+};
+
+static struct ipmem_disk *to_ipmem_disk(struct request *rq)
+{
+	return rq->q->queuedata;
+}
+
+/* ----------------------------------------------------------- statistics */
+
+void ipmem_disk_stats_sum(struct ipmem_disk *d, struct ipmem_disk_stats *s)
+{
+	int cpu;
+
+	memset(s, 0, sizeof(*s));
+	for_each_possible_cpu(cpu) {
+		struct ipmem_disk_stats *c = per_cpu_ptr(d->stats, cpu);
+
+		s->reads += c->reads;
+		s->writes += c->writes;
+		s->read_bytes += c->read_bytes;
+		s->write_bytes += c->write_bytes;
+		s->discards += c->discards;
+		s->errors += c->errors;
+		s->failovers += c->failovers;
+	}
+}
+
+static void ipmem_lat_record(struct ipmem_disk *d, ktime_t start)
+{
+	u64 us = ktime_us_delta(ktime_get(), start);
+	unsigned int b = min_t(unsigned int, us ? fls64(us) : 0,
+			       IPMEM_LAT_BUCKETS - 1);
+
+	this_cpu_inc(d->lat[b]);
+}
+
+/* --------------------------------------------------------------- copies */
+
+/* The key of copy @r if it may serve the request; NULL if it is lost. */
+static struct ipmem_key *ipmem_rep_key(struct ipmem_ext *e, int r, bool write)
+{
+	struct ipmem_rep *rep = &e->rep[r];
+	struct ipmem_key *k;
+
+	if (!rep->lender)
+		return NULL;
+	k = ipmem_lender_key(rep->lender, rep->block);
+	if (!k || k->dead || k->gen != rep->gen)
+		return NULL;
+	if (write && k->rights != IPMEM_RIGHTS_RW)
+		return NULL;
+	return k;
+}
+
+static void ipmem_req_unmap(struct ipmem_req *req)
+{
+	int i;
+
+	for (i = 0; i < IPMEM_MAX_REPLICAS && req->map[i].dev; i++) {
+		if (req->map[i].nents)
+			ib_dma_unmap_sg(req->map[i].dev, req->map[i].sg,
+					req->nsg, DMA_BIDIRECTIONAL);
+		req->map[i].nents = 0;
+		req->map[i].dev = NULL;
+	}
+}
+
+/* The request's pages mapped for @dev (mapped now if need be). */
+static struct ipmem_req_map *ipmem_req_map(struct ipmem_req *req,
+					   struct ib_device *dev)
+{
+	struct ipmem_req_map *m;
+	struct scatterlist *src, *dst;
+	int i, j;
+
+	for (i = 0; i < IPMEM_MAX_REPLICAS; i++) {
+		m = &req->map[i];
+		if (m->dev == dev)
+			return m;
+		if (m->dev)
+			continue;
+		if (i) {
+			/* another device: its own copy of the page list */
+			sg_init_table(m->sg, req->nsg);
+			src = req->map[0].sg;
+			dst = m->sg;
+			for (j = 0; j < req->nsg; j++) {
+				sg_set_page(dst, sg_page(src), src->length,
+					    src->offset);
+				src = sg_next(src);
+				dst = sg_next(dst);
+			}
+		}
+		m->nents = ib_dma_map_sg(dev, m->sg, req->nsg,
+					 DMA_BIDIRECTIONAL);
+		if (!m->nents)
+			return NULL;
+		m->dev = dev;
+		return m;
+	}
+	return NULL;
+}
+
+static void ipmem_read_done(struct ib_cq *cq, struct ib_wc *wc);
+static void ipmem_write_done(struct ib_cq *cq, struct ib_wc *wc);
+
+/* Post the read or write of copy @r.  Under rcu_read_lock(). */
+static int ipmem_post(struct request *rq, struct ipmem_req *req, int r,
+		      struct ipmem_key *k, bool write)
+{
+	struct ipmem_disk *d = to_ipmem_disk(rq);
+	struct ipmem_rep *rep = &req->ext->rep[r];
+	struct ipmem_lender *l = rep->lender;
+	struct ib_sge sge[IPMEM_MAX_SEGS];
+	struct ib_rdma_wr wr = {};
+	struct ipmem_req_map *m;
+	struct scatterlist *sg;
+	int i;
+
+	if (READ_ONCE(l->state) != IPMEM_CONN_LIVE)
+		return -ENOTCONN;
+	m = ipmem_req_map(req, l->dev);
+	if (!m)
+		return -EIO;
+	for_each_sg(m->sg, sg, m->nents, i) {
+		sge[i].addr = sg_dma_address(sg);
+		sge[i].length = sg_dma_len(sg);
+		sge[i].lkey = l->pd->local_dma_lkey;
+	}
+	req->map_of[r] = m - req->map;
+	req->cqe[r].cqe.done = write ? ipmem_write_done : ipmem_read_done;
+	wr.wr.wr_cqe = &req->cqe[r].cqe;
+	wr.wr.opcode = write ? IB_WR_RDMA_WRITE : IB_WR_RDMA_READ;
+	wr.wr.send_flags = IB_SEND_SIGNALED;
+	wr.wr.sg_list = sge;
+	wr.wr.num_sge = m->nents;
+	wr.remote_addr = k->iova +
+			 ((rep->block - k->first) << d->block_shift) + req->off;
+	wr.rkey = k->rkey;
+	set_bit(r, &req->posted);
+	return ipmem_clt_post(l, rq->mq_hctx->queue_num, &wr.wr);
+}
+
+/*
+ * Can the request wait for a copy?  One that is current, whose key is
+ * valid and whose lender is being reconnected within io_fail_tmo.
+ */
+static bool ipmem_may_wait(struct ipmem_ext *e, bool write)
+{
+	int r;
+
+	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+		if (test_bit(r, &e->stale) || !ipmem_rep_key(e, r, write))
+			continue;
+		if (ipmem_lender_waitable(e->rep[r].lender))
+			return true;
+	}
+	return false;
+}
+
+static void ipmem_req_end(struct request *rq, blk_status_t status)
+{
+	struct ipmem_disk *d = to_ipmem_disk(rq);
+	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
+	struct ipmem_disk_stats *s;
+
+	ipmem_req_unmap(req);
+	s = get_cpu_ptr(d->stats);
+	if (status) {
+		s->errors++;
+	} else if (req_op(rq) == REQ_OP_READ) {
+		s->reads++;
+		s->read_bytes += blk_rq_bytes(rq);
+	} else if (req_op(rq) == REQ_OP_WRITE) {
+		s->writes++;
+		s->write_bytes += blk_rq_bytes(rq);
+	}
+	put_cpu_ptr(d->stats);
+	if (!status && req_op(rq) == REQ_OP_READ)
+		ipmem_lat_record(d, req->start);
+	atomic_dec(&d->inflight);
+	blk_mq_end_request(rq, status);
+}
+
+/* No copy can serve @rq now: wait for a lender, or fail. */
+static void ipmem_req_retry(struct request *rq, bool write)
+{
+	struct ipmem_disk *d = to_ipmem_disk(rq);
+	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
+	bool wait;
+
+	rcu_read_lock();
+	wait = ipmem_may_wait(req->ext, write);
+	rcu_read_unlock();
+	if (!wait) {
+		pr_err_ratelimited("%s: no copy of extent %llu can serve the %s: I/O error\n",
+				   d->gd->disk_name,
+				   blk_rq_pos(rq) >> (d->block_shift - SECTOR_SHIFT),
+				   write ? "write" : "read");
+		ipmem_req_end(rq, BLK_STS_IOERR);
+		return;
+	}
+	ipmem_req_unmap(req);
+	atomic_dec(&d->inflight);
+	/* kicked when a lender comes back or gives up; and now and then */
+	blk_mq_requeue_request(rq, false);
+	blk_mq_delay_kick_requeue_list(rq->q, IPMEM_WAIT_RECHECK);
+}
+
+/* Start (or restart after a failure) the read on the next good copy. */
+static void ipmem_read_next(struct request *rq)
+{
+	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
+	struct ipmem_ext *e = req->ext;
+	struct ipmem_key *k;
+	int r;
+
+	rcu_read_lock();
+	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+		if (test_bit(r, &req->tried) || test_bit(r, &e->stale))
+			continue;
+		k = ipmem_rep_key(e, r, false);
+		if (!k || READ_ONCE(e->rep[r].lender->state) != IPMEM_CONN_LIVE)
+			continue;
+		if (!ipmem_post(rq, req, r, k, false)) {
+			if (req->tried)
+				this_cpu_inc(to_ipmem_disk(rq)->stats->failovers);
+			rcu_read_unlock();
+			return;
+		}
+		set_bit(r, &req->tried);
+	}
+	rcu_read_unlock();
+	ipmem_req_retry(rq, false);
+}
+
+static void ipmem_read_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct ipmem_req_cqe *c = container_of(wc->wr_cqe, struct ipmem_req_cqe,
+					       cqe);
+	struct ipmem_req *req = container_of(c - c->idx, struct ipmem_req,
+					     cqe[0]);
+	struct request *rq = blk_mq_rq_from_pdu(req);
+
+	if (likely(wc->status == IB_WC_SUCCESS)) {
+		ipmem_req_end(rq, BLK_STS_OK);
+		return;
+	}
+	if (wc->status != IB_WC_WR_FLUSH_ERR) {
+		pr_warn_ratelimited("%s: read from lender %08x failed: %s\n",
+				    to_ipmem_disk(rq)->gd->disk_name,
+				    req->ext->rep[c->idx].lender->host_id,
+				    ib_wc_status_msg(wc->status));
+		ipmem_lender_conn_error(req->ext->rep[c->idx].lender);
+	}
+	set_bit(c->idx, &req->tried);
+	ipmem_read_next(rq);
+}
+
+/* Every operation of a write has ended. */
+static void ipmem_write_finish(struct request *rq)
+{
+	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
+	unsigned long missed;
+	int r;
+
+	if (!req->ok) {
+		/* no copy took it: nothing diverged; try again or fail */
+		ipmem_req_retry(rq, true);
+		return;
+	}
+	/* Copies that missed a write another copy took now hold old data. */
+	missed = (req->posted & ~req->ok) | req->skipped;
+	for_each_set_bit(r, &missed, IPMEM_MAX_REPLICAS)
+		set_bit(r, &req->ext->stale);
+	ipmem_req_end(rq, BLK_STS_OK);
+}
+
+static void ipmem_write_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct ipmem_req_cqe *c = container_of(wc->wr_cqe, struct ipmem_req_cqe,
+					       cqe);
+	struct ipmem_req *req = container_of(c - c->idx, struct ipmem_req,
+					     cqe[0]);
+	struct request *rq = blk_mq_rq_from_pdu(req);
+	struct ipmem_ext *e = req->ext;
+
+	if (likely(wc->status == IB_WC_SUCCESS)) {
+		set_bit(c->idx, &req->ok);
+	} else if (wc->status != IB_WC_WR_FLUSH_ERR) {
+		pr_warn_ratelimited("%s: write to lender %08x failed: %s\n",
+				    to_ipmem_disk(rq)->gd->disk_name,
+				    e->rep[c->idx].lender->host_id,
+				    ib_wc_status_msg(wc->status));
+		ipmem_lender_conn_error(e->rep[c->idx].lender);
+	}
+	if (atomic_dec_and_test(&req->pending))
+		ipmem_write_finish(rq);
+}
+
+static void ipmem_write_start(struct request *rq)
+{
+	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
+	struct ipmem_ext *e = req->ext;
+	struct ipmem_key *k[IPMEM_MAX_REPLICAS] = {};
+	unsigned long live = 0;
+	int r;
+
+	rcu_read_lock();
+	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+		if (test_bit(r, &e->stale))
+			continue;
+		k[r] = ipmem_rep_key(e, r, true);
+		if (!k[r])
+			continue;
+		if (READ_ONCE(e->rep[r].lender->state) == IPMEM_CONN_LIVE)
+			__set_bit(r, &live);
+		else
+			__set_bit(r, &req->skipped);
+	}
+	if (!live) {
+		rcu_read_unlock();
+		ipmem_req_retry(rq, true);
+		return;
+	}
+
+	set_bit(IPMEM_EXT_WRITTEN, &e->flags);
+	/* One extra count so that no completion ends the request early. */
+	atomic_set(&req->pending, 1);
+	for_each_set_bit(r, &live, IPMEM_MAX_REPLICAS) {
+		atomic_inc(&req->pending);
+		if (ipmem_post(rq, req, r, k[r], true)) {
+			clear_bit(r, &req->posted);
+			__set_bit(r, &req->skipped);
+			atomic_dec(&req->pending);
+		}
+	}
+	rcu_read_unlock();
+
+	/* Drop the extra count: as if one more operation completed. */
+	if (atomic_dec_and_test(&req->pending))
+		ipmem_write_finish(rq);
+}
+
+/*
+ * A discard frees whole extents: nothing in them needs keeping, so no
+ * copy of them is stale any more.
+ */
+static blk_status_t ipmem_discard(struct ipmem_disk *d, struct request *rq)
+{
+	u64 start = blk_rq_pos(rq) << SECTOR_SHIFT;
+	u64 end = start + blk_rq_bytes(rq);
+	u64 first = DIV_ROUND_UP_ULL(start, d->block_size);
+	u64 last = end >> d->block_shift;	/* exclusive */
+	struct ipmem_ext *e;
+	u64 i;
+
+	rcu_read_lock();
+	for (i = first; i < last; i++) {
+		e = xa_load(&d->extents, i);
+		if (!e)
+			continue;
+		clear_bit(IPMEM_EXT_WRITTEN, &e->flags);
+		xchg(&e->stale, 0);
+	}
+	rcu_read_unlock();
+	this_cpu_inc(d->stats->discards);
+	return BLK_STS_OK;
+}
+
+static blk_status_t ipmem_queue_rq(struct blk_mq_hw_ctx *hctx,
+				   const struct blk_mq_queue_data *bd)
+{
+	struct request *rq = bd->rq;
+	struct ipmem_disk *d = to_ipmem_disk(rq);
+	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
+	u64 pos = blk_rq_pos(rq) << SECTOR_SHIFT;
+	u64 ext = pos >> d->block_shift;
+
+	blk_mq_start_request(rq);
+	switch (req_op(rq)) {
+	case REQ_OP_FLUSH:
+		/* a completed RDMA WRITE is in the lender's memory already */
+		return BLK_STS_OK;
+	case REQ_OP_DISCARD:
+		return ipmem_discard(d, rq);
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+		break;
+	default:
+		return BLK_STS_NOTSUPP;
+	}
+
+	/* xa_load() is safe without RCU here: the queue is not frozen */
+	req->ext = xa_load(&d->extents, ext);
+	if (!req->ext) {
+		pr_err_ratelimited("%s: extent %llu is not mapped\n",
+				   d->gd->disk_name, ext);
+		this_cpu_inc(d->stats->errors);
+		return BLK_STS_IOERR;
+	}
+	req->off = pos & (d->block_size - 1);
+	req->posted = 0;
+	req->ok = 0;
+	req->skipped = 0;
+	req->tried = 0;
+	req->start = ktime_get();
+	req->nsg = blk_rq_map_sg(rq->q, rq, req->map[0].sg);
+	atomic_inc(&d->inflight);
+
+	if (rq_data_dir(rq) == WRITE)
+		ipmem_write_start(rq);
+	else
+		ipmem_read_next(rq);
+	return BLK_STS_OK;
+}
+
+/*
+ * A request took too long: the queue pairs it is on are suspect.  Reset
+ * them; the request then completes as flushed and is retried elsewhere,
+ * waits, or fails.
+ */
+static enum blk_eh_timer_return ipmem_timeout(struct request *rq)
+{
+	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
+	unsigned long pending = req->posted & ~req->ok;
+	int r;
+
+	pr_warn_ratelimited("%s: request at sector %llu timed out\n",
+			    to_ipmem_disk(rq)->gd->disk_name, blk_rq_pos(rq));
+	for_each_set_bit(r, &pending, IPMEM_MAX_REPLICAS)
+		ipmem_lender_conn_error(req->ext->rep[r].lender);
+	return BLK_EH_RESET_TIMER;
+}
+
+static int ipmem_init_request(struct blk_mq_tag_set *set, struct request *rq,
+			      unsigned int hctx_idx, unsigned int numa_node)
+{
+	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
+	int i;
+
+	for (i = 0; i < IPMEM_MAX_REPLICAS; i++) {
+		req->cqe[i].idx = i;
+		sg_init_table(req->map[i].sg, IPMEM_MAX_SEGS);
+	}
+	return 0;
+}
+
+static const struct blk_mq_ops ipmem_mq_ops = {
+	.queue_rq = ipmem_queue_rq,
+	.timeout = ipmem_timeout,
+	.init_request = ipmem_init_request,
+};
+
+/* ---------------------------------------------------------------- disks */
+
+static int ipmem_open(struct block_device *bdev, fmode_t mode)
+{
+	struct ipmem_disk *d = bdev->bd_disk->private_data;
+
+	/* being removed: nobody may open it again */
+	return d->removing ? -ENODEV : 0;
+}
+
+static const struct block_device_operations ipmem_fops = {
+	.owner = THIS_MODULE,
+	.open = ipmem_open,
+};
+
+struct ipmem_disk *ipmem_disk_find(int id)
+{
+	struct ipmem_disk *d;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	list_for_each_entry(d, &ipmem_disks, node)
+		if (d->id == id)
+			return d;
+	return NULL;
+}
+
+static void ipmem_disk_free(struct ipmem_disk *d)
+{
+	free_percpu(d->lat);
+	free_percpu(d->stats);
+	xa_destroy(&d->extents);
+	kfree(d);
+}
+
+int ipmem_disk_create(u64 size, u32 block_size, u8 replicas, int id,
+		      struct ipmem_disk **out, struct netlink_ext_ack *extack)
+{
+	struct ipmem_disk *d, *pos;
+	struct gendisk *gd;
+	int shift, ret;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	shift = ipmem_block_shift(block_size);
+	if (shift < 0) {
+		NL_SET_ERR_MSG(extack,
+			       "block size must be a power of two from 4 KiB to 64 KiB");
+		return -EINVAL;
+	}
+	if (!size || size & (block_size - 1)) {
+		NL_SET_ERR_MSG(extack,
+			       "disk size must be a non-zero multiple of the block size");
+		return -EINVAL;
+	}
+	if (!replicas || replicas > IPMEM_MAX_REPLICAS) {
+		NL_SET_ERR_MSG(extack, "replicas must be 1 to 3");
+		return -EINVAL;
+	}
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	d->size = size;
+	d->block_size = block_size;
+	d->block_shift = shift;
+	d->replicas = replicas;
+	d->nr_extents = size >> shift;
+	xa_init(&d->extents);
+	d->stats = alloc_percpu(struct ipmem_disk_stats);
+	d->lat = __alloc_percpu(sizeof(u64) * IPMEM_LAT_BUCKETS, sizeof(u64));
+	if (!d->stats || !d->lat) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+
+	if (id >= 0)
+		ret = ida_alloc_range(&ipmem_ida, id, id, GFP_KERNEL);
+	else
+		ret = ida_alloc_max(&ipmem_ida, MINORMASK, GFP_KERNEL);
+	if (ret < 0) {
+		if (ret == -ENOSPC)
+			NL_SET_ERR_MSG(extack, "that disk number is in use");
+		goto out_free;
+	}
+	d->id = ret;
+
+	gd = blk_mq_alloc_disk(&ipmem_tag_set, d);
+	if (IS_ERR(gd)) {
+		ret = PTR_ERR(gd);
+		goto out_free_id;
+	}
+	d->gd = gd;
+	gd->major = ipmem_major;
+	gd->first_minor = d->id;
+	gd->minors = 1;
+	gd->fops = &ipmem_fops;
+	gd->private_data = d;
+	gd->flags |= GENHD_FL_NO_PART;
+	snprintf(gd->disk_name, DISK_NAME_LEN, "ipmem%d", d->id);
+	set_capacity(gd, size >> SECTOR_SHIFT);
+
+	/* a request is at most one extent and never crosses one */
+	blk_queue_logical_block_size(gd->queue, PAGE_SIZE);
+	blk_queue_physical_block_size(gd->queue, PAGE_SIZE);
+	blk_queue_io_min(gd->queue, PAGE_SIZE);
+	blk_queue_max_hw_sectors(gd->queue, block_size >> SECTOR_SHIFT);
+	blk_queue_chunk_sectors(gd->queue, block_size >> SECTOR_SHIFT);
+	blk_queue_max_segments(gd->queue, IPMEM_MAX_SEGS);
+	blk_queue_max_segment_size(gd->queue, block_size);
+	blk_queue_max_discard_sectors(gd->queue, UINT_MAX >> SECTOR_SHIFT);
+	gd->queue->limits.discard_granularity = block_size;
+	blk_queue_rq_timeout(gd->queue, IPMEM_RQ_TIMEOUT);
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, gd->queue);
+	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, gd->queue);
+
+	ret = device_add_disk(NULL, gd, ipmem_disk_groups);
+	if (ret)
+		goto out_put_disk;
+
+	/* ordered by id: the table dump resumes by id */
+	mutex_lock(&ipmem_blk_lock);
+	list_for_each_entry(pos, &ipmem_disks, node)
+		if (pos->id > d->id)
+			break;
+	list_add_tail(&d->node, &pos->node);
+	mutex_unlock(&ipmem_blk_lock);
+	pr_info("%s: %llu bytes, %llu extents of %u bytes, %u copies\n",
+		gd->disk_name, size, d->nr_extents, block_size, replicas);
+	*out = d;
+	return 0;
+
+out_put_disk:
+	put_disk(gd);
+out_free_id:
+	ida_free(&ipmem_ida, d->id);
+out_free:
+	ipmem_disk_free(d);
+	return ret;
+}
+
+/* Unmap every copy of @d (its queue is gone or frozen). */
+static void ipmem_disk_unmap_all(struct ipmem_disk *d)
+{
+	struct ipmem_ext *e;
+	unsigned long idx;
+	int r;
+
+	mutex_lock(&ipmem_clt_lock);
+	xa_for_each(&d->extents, idx, e) {
+		for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+			if (!e->rep[r].lender)
+				continue;
+			ipmem_lender_unmap(e->rep[r].lender, e->rep[r].block, 1);
+			e->rep[r].lender->nr_mapped--;
+			ipmem_lender_put(e->rep[r].lender);
+			e->rep[r].lender = NULL;
+		}
+		xa_erase(&d->extents, idx);
+		kfree_rcu(e, rcu);
+	}
+	mutex_unlock(&ipmem_clt_lock);
+	d->nr_mapped = 0;
+}
+
+static void ipmem_disk_destroy(struct ipmem_disk *d)
+{
+	pr_info("%s: removed\n", d->gd->disk_name);
+	mutex_lock(&ipmem_blk_lock);
+	list_del(&d->node);
+	mutex_unlock(&ipmem_blk_lock);
+	/* waits for every request to end */
+	del_gendisk(d->gd);
+	ipmem_disk_unmap_all(d);
+	put_disk(d->gd);
+	ida_free(&ipmem_ida, d->id);
+	ipmem_disk_free(d);
+}
+
+int ipmem_disk_remove(int id, struct netlink_ext_ack *extack)
+{
+	struct ipmem_disk *d;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	d = ipmem_disk_find(id);
+	if (!d) {
+		NL_SET_ERR_MSG(extack, "no such disk");
+		return -ENOENT;
+	}
+	mutex_lock(&d->gd->open_mutex);
+	if (disk_openers(d->gd)) {
+		mutex_unlock(&d->gd->open_mutex);
+		NL_SET_ERR_MSG(extack, "the disk is in use (swapoff first)");
+		return -EBUSY;
+	}
+	d->removing = true;
+	mutex_unlock(&d->gd->open_mutex);
+	ipmem_disk_destroy(d);
+	return 0;
+}
+
+int ipmem_disk_fill(struct sk_buff *skb, struct ipmem_disk *d)
+{
+	struct ipmem_disk_stats s;
+	struct nlattr *nest;
+
+	ipmem_disk_stats_sum(d, &s);
+	if (nla_put_u32(skb, IPMEM_A_DISK, d->id) ||
+	    nla_put_string(skb, IPMEM_A_NAME, d->gd->disk_name) ||
+	    nla_put_u64_64bit(skb, IPMEM_A_SIZE, d->size, IPMEM_A_PAD) ||
+	    nla_put_u32(skb, IPMEM_A_BLOCK_SIZE, d->block_size) ||
+	    nla_put_u8(skb, IPMEM_A_REPLICAS, d->replicas) ||
+	    nla_put_u64_64bit(skb, IPMEM_A_EXTENT_COUNT, d->nr_extents,
+			      IPMEM_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPMEM_A_EXTENTS_MAPPED, d->nr_mapped,
+			      IPMEM_A_PAD))
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, IPMEM_A_STATS);
+	if (!nest ||
+	    nla_put_u64_64bit(skb, IPMEM_STAT_READS, s.reads, IPMEM_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IPMEM_STAT_WRITES, s.writes,
+			      IPMEM_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IPMEM_STAT_READ_BYTES, s.read_bytes,
+			      IPMEM_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IPMEM_STAT_WRITE_BYTES, s.write_bytes,
+			      IPMEM_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IPMEM_STAT_DISCARDS, s.discards,
+			      IPMEM_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IPMEM_STAT_ERRORS, s.errors,
+			      IPMEM_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IPMEM_STAT_FAILOVERS, s.failovers,
+			      IPMEM_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IPMEM_STAT_INFLIGHT,
+			      atomic_read(&d->inflight), IPMEM_STAT_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* ------------------------------------------------------------- mappings */
+
+/* First extent of a run of @count with copy @r free, or -1. */
+static s64 ipmem_find_free_run(struct ipmem_disk *d, int r, u64 count)
+{
+	struct ipmem_ext *e;
+	u64 start = 0, i;
+
+	for (i = 0; i < d->nr_extents; i++) {
+		e = xa_load(&d->extents, i);
+		if (e && e->rep[r].lender) {
+			start = i + 1;
+			continue;
+		}
+		if (i + 1 - start == count)
+			return start;
+	}
+	return -1;
+}
+
+/* Is any of blocks @first..@first+@count-1 of @l mapped anywhere? */
+static bool ipmem_blocks_mapped(struct ipmem_lender *l, u64 first, u64 count)
+{
+	struct ipmem_disk *d;
+	struct ipmem_ext *e;
+	unsigned long i;
+	int r;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	list_for_each_entry(d, &ipmem_disks, node)
+		xa_for_each(&d->extents, i, e)
+			for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
+				if (e->rep[r].lender == l &&
+				    e->rep[r].block >= first &&
+				    e->rep[r].block < first + count)
+					return true;
+	return false;
+}
+
+int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
+		  s64 extent, int replica, u64 *ext_out, int *rep_out,
+		  struct netlink_ext_ack *extack)
+{
+	struct ipmem_lender *l;
+	struct ipmem_ext *e;
+	struct ipmem_key *k;
+	u64 first, count, i;
+	u32 host;
+	int r, ret;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	ret = ipmem_prefix_check(prefix, plen, &host, &first, &count, extack);
+	if (ret)
+		return ret;
+	if (replica >= d->replicas) {
+		NL_SET_ERR_MSG(extack, "the disk has fewer copies");
+		return -EINVAL;
+	}
+	if (count > d->nr_extents) {
+		NL_SET_ERR_MSG(extack, "more blocks than the disk has extents");
+		return -ERANGE;
+	}
+	if (extent >= 0 && (extent >= d->nr_extents ||
+			    count > d->nr_extents - extent)) {
+		NL_SET_ERR_MSG(extack, "the blocks reach past the end of the disk");
+		return -ERANGE;
+	}
+
+	/* Where: the given slots, or the first free run, copy 0 first. */
+	if (extent < 0) {
+		for (r = replica < 0 ? 0 : replica; r < d->replicas; r++) {
+			extent = ipmem_find_free_run(d, r, count);
+			if (extent >= 0 || replica >= 0)
+				break;
+		}
+		if (extent < 0) {
+			NL_SET_ERR_MSG(extack,
+				       "no run of free extents that long on the disk");
+			return -ENOSPC;
+		}
+		replica = r;
+	} else if (replica < 0) {
+		replica = 0;
+	}
+	for (i = 0; i < count; i++) {
+		e = xa_load(&d->extents, extent + i);
+		if (e && e->rep[replica].lender) {
+			NL_SET_ERR_MSG(extack, "an extent copy is already mapped");
+			return -EEXIST;
+		}
+	}
+
+	mutex_lock(&ipmem_clt_lock);
+	l = ipmem_lender_get_for(prefix, extack);
+	if (IS_ERR(l)) {
+		ret = PTR_ERR(l);
+		goto out_unlock;
+	}
+	if (l->block_size != d->block_size) {
+		pr_info("lender %08x has %u-byte blocks, %s %u-byte extents\n",
+			l->host_id, l->block_size, d->gd->disk_name,
+			d->block_size);
+		NL_SET_ERR_MSG(extack,
+			       "the lender's block size differs from the disk's");
+		ret = -EINVAL;
+		goto out_put;
+	}
+	if (ipmem_blocks_mapped(l, first, count)) {
+		/* two extents on one block would overwrite each other */
+		NL_SET_ERR_MSG(extack, "some of those blocks are already mapped");
+		ret = -EEXIST;
+		goto out_put;
+	}
+	ret = ipmem_lender_fetch_keys(l, first, count, extack);
+	if (ret)
+		goto out_put;
+
+	/* No request may see an extent half changed. */
+	blk_mq_freeze_queue(d->gd->queue);
+	for (i = 0; i < count; i++) {
+		e = xa_load(&d->extents, extent + i);
+		if (!e) {
+			e = kzalloc(sizeof(*e), GFP_KERNEL);
+			if (!e || xa_err(xa_store(&d->extents, extent + i, e,
+						  GFP_KERNEL))) {
+				kfree(e);
+				break;
+			}
+		}
+		k = ipmem_lender_key(l, first + i);
+		e->rep[replica].block = first + i;
+		e->rep[replica].gen = k->gen;
+		e->rep[replica].lender = l;
+		/* a new copy of an extent that holds data has to be filled */
+		if (test_bit(IPMEM_EXT_WRITTEN, &e->flags))
+			set_bit(replica, &e->stale);
+		kref_get(&l->ref);
+		l->nr_mapped++;
+		d->nr_mapped++;
+	}
+	blk_mq_unfreeze_queue(d->gd->queue);
+	if (i < count) {
+		/* out of memory half way: give back what was not mapped */
+		ipmem_lender_unmap(l, first + i, count - i);
+		NL_SET_ERR_MSG(extack, "out of memory for the mapping table");
+		ret = -ENOMEM;
+	}
+	*ext_out = extent;
+	*rep_out = replica;
+out_put:
+	ipmem_lender_put(l);
+out_unlock:
+	mutex_unlock(&ipmem_clt_lock);
+	return ret;
+}
+
+/* Unmap copy @r of extent @i of @d; the queue is frozen. */
+static void ipmem_unmap_one(struct ipmem_disk *d, u64 i, struct ipmem_ext *e,
+			    int r)
+{
+	struct ipmem_lender *l = e->rep[r].lender;
+	int j;
+
+	lockdep_assert_held(&ipmem_clt_lock);
+
+	ipmem_lender_unmap(l, e->rep[r].block, 1);
+	e->rep[r].lender = NULL;
+	clear_bit(r, &e->stale);
+	l->nr_mapped--;
+	d->nr_mapped--;
+	ipmem_lender_put(l);
+	for (j = 0; j < IPMEM_MAX_REPLICAS; j++)
+		if (e->rep[j].lender)
+			return;
+	xa_erase(&d->extents, i);
+	kfree_rcu(e, rcu);
+}
+
+int ipmem_map_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
+{
+	struct ipmem_disk *d;
+	struct ipmem_ext *e;
+	u64 first, count;
+	unsigned long i;
+	bool found = false, hit;
+	u32 host;
+	int r, ret;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	ret = ipmem_prefix_check(prefix, plen, &host, &first, &count, extack);
+	if (ret)
+		return ret;
+
+	list_for_each_entry(d, &ipmem_disks, node) {
+		hit = false;
+		xa_for_each(&d->extents, i, e)
+			for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
+				if (e->rep[r].lender &&
+				    e->rep[r].lender->host_id == host &&
+				    e->rep[r].block >= first &&
+				    e->rep[r].block < first + count)
+					hit = true;
+		if (!hit)
+			continue;
+		found = true;
+		/* drains in-flight I/O: nothing uses the copies after this */
+		blk_mq_freeze_queue(d->gd->queue);
+		mutex_lock(&ipmem_clt_lock);
+		xa_for_each(&d->extents, i, e)
+			for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
+				if (e->rep[r].lender &&
+				    e->rep[r].lender->host_id == host &&
+				    e->rep[r].block >= first &&
+				    e->rep[r].block < first + count)
+					ipmem_unmap_one(d, i, e, r);
+		mutex_unlock(&ipmem_clt_lock);
+		blk_mq_unfreeze_queue(d->gd->queue);
+	}
+	if (!found) {
+		NL_SET_ERR_MSG(extack, "none of those blocks is mapped");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* State of copy @r as the dump reports it; under rcu_read_lock(). */
+static u8 ipmem_rep_state(struct ipmem_ext *e, int r)
+{
+	if (!ipmem_rep_key(e, r, false))
+		return IPMEM_MAP_LOST;
+	return test_bit(r, &e->stale) ? IPMEM_MAP_STALE : IPMEM_MAP_OK;
+}
+
+static bool ipmem_rep_follows(struct ipmem_ext *prev, struct ipmem_ext *e,
+			      int r)
+{
+	return e && e->rep[r].lender == prev->rep[r].lender &&
+	       e->rep[r].block == prev->rep[r].block + 1 &&
+	       ipmem_rep_state(e, r) == ipmem_rep_state(prev, r);
+}
+
+static int ipmem_map_put_run(struct sk_buff *skb, struct netlink_callback *cb,
+			     struct ipmem_disk *d, u64 first, u64 n,
+			     struct ipmem_ext *e, int r)
+{
+	struct ipmem_lender *l = e->rep[r].lender;
+	struct ipmem_key *k = ipmem_rep_key(e, r, false);
+	void *hdr;
+
+	hdr = ipmem_nl_dump_hdr(skb, cb, IPMEM_CMD_MAP_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, IPMEM_A_DISK, d->id) ||
+	    nla_put_u64_64bit(skb, IPMEM_A_EXTENT, first, IPMEM_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPMEM_A_EXTENT_COUNT, n, IPMEM_A_PAD) ||
+	    nla_put_u8(skb, IPMEM_A_REPLICA, r) ||
+	    ipmem_nl_put_block(skb, l->host_id, e->rep[r].block, 128) ||
+	    ipmem_nl_put_addr(skb, IPMEM_A_NEXTHOP, &l->addr.sin6_addr) ||
+	    nla_put_u8(skb, IPMEM_A_RIGHTS, k ? k->rights : 0) ||
+	    nla_put_u8(skb, IPMEM_A_STATE, ipmem_rep_state(e, r))) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
+ * Dump the table as runs.  Cursor: args[0] disk id + 1 to resume at,
+ * args[1] copy, args[2] extent; args[3] the disk filter + 1 (0 = all).
+ */
+int ipmem_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct ipmem_ext *e, *prev, *next;
+	struct ipmem_disk *d;
+	u64 i, start;
+	int r, ret = 0;
+
+	mutex_lock(&ipmem_cfg_lock);
+	rcu_read_lock();
+	list_for_each_entry(d, &ipmem_disks, node) {
+		if (cb->args[3] && d->id != cb->args[3] - 1)
+			continue;
+		if (d->id + 1 < cb->args[0])
+			continue;
+		if (d->id + 1 > cb->args[0]) {
+			cb->args[0] = d->id + 1;
+			cb->args[1] = 0;
+			cb->args[2] = 0;
+		}
+		for (r = cb->args[1]; r < d->replicas; r++) {
+			for (i = cb->args[2]; i < d->nr_extents; i++) {
+				e = xa_load(&d->extents, i);
+				if (!e || !e->rep[r].lender)
+					continue;
+				start = i;
+				prev = e;
+				for (;;) {
+					next = xa_load(&d->extents, i + 1);
+					if (i + 1 >= d->nr_extents ||
+					    !ipmem_rep_follows(prev, next, r))
+						break;
+					prev = next;
+					i++;
+				}
+				ret = ipmem_map_put_run(skb, cb, d, start,
+							i - start + 1, e, r);
+				if (ret) {
+					cb->args[1] = r;
+					cb->args[2] = start;
+					goto out;
+				}
+			}
+			cb->args[2] = 0;
+		}
+		cb->args[1] = 0;
+		cb->args[0] = d->id + 2;
+	}
+out:
+	rcu_read_unlock();
+	mutex_unlock(&ipmem_cfg_lock);
+	if (ret && !skb->len)
+		return ret;
+	return skb->len;
+}
+
+static const char * const ipmem_map_state_names[] = {
+	[IPMEM_MAP_OK] = "ok",
+	[IPMEM_MAP_STALE] = "stale",
+	[IPMEM_MAP_LOST] = "lost",
+};
+
+/* The mem-to-ip table, one line per extent copy.  Under cfg_lock. */
+void ipmem_blk_show_table(struct seq_file *m)
+{
+	struct ipmem_disk *d;
+	struct ipmem_ext *e;
+	struct ipmem_key *k;
+	unsigned long i;
+	u8 a[16];
+	int r;
+
+	seq_puts(m, "disk extent copy block-address next-hop rights state\n");
+	rcu_read_lock();
+	list_for_each_entry(d, &ipmem_disks, node) {
+		xa_for_each(&d->extents, i, e) {
+			for (r = 0; r < d->replicas; r++) {
+				struct ipmem_lender *l = e->rep[r].lender;
+
+				if (!l)
+					continue;
+				k = ipmem_rep_key(e, r, false);
+				ipmem_addr_make(a, ipmem_host.net, l->host_id,
+						e->rep[r].block);
+				seq_printf(m, "%s %lu %d %pI6c %pI6c %s %s\n",
+					   d->gd->disk_name, i, r, a,
+					   &l->addr.sin6_addr,
+					   !k ? "-" : k->rights == IPMEM_RIGHTS_RW ?
+					   "rw" : "ro",
+					   ipmem_map_state_names[ipmem_rep_state(e, r)]);
+			}
+		}
+	}
+	rcu_read_unlock();
+}
+
+/* Read latency histograms: "disk <us count" per bucket. */
+void ipmem_blk_show_latency(struct seq_file *m)
+{
+	u64 sum[IPMEM_LAT_BUCKETS];
+	struct ipmem_disk *d;
+	int cpu, b;
+
+	mutex_lock(&ipmem_blk_lock);
+	list_for_each_entry(d, &ipmem_disks, node) {
+		memset(sum, 0, sizeof(sum));
+		for_each_possible_cpu(cpu)
+			for (b = 0; b < IPMEM_LAT_BUCKETS; b++)
+				sum[b] += per_cpu_ptr(d->lat, cpu)[b];
+		seq_printf(m, "%s read latency (us): count of reads under each bound\n",
+			   d->gd->disk_name);
+		for (b = 0; b < IPMEM_LAT_BUCKETS; b++)
+			seq_printf(m, "%s <%llu %llu\n", d->gd->disk_name,
+				   1ULL << b, sum[b]);
+	}
+	mutex_unlock(&ipmem_blk_lock);
+}
+
+/* A lender came back or gave up: requests waiting for it look again. */
+void ipmem_blk_lender_changed(struct ipmem_lender *l)
+{
+	struct ipmem_disk *d;
+
+	mutex_lock(&ipmem_blk_lock);
+	list_for_each_entry(d, &ipmem_disks, node)
+		blk_mq_kick_requeue_list(d->gd->queue);
+	mutex_unlock(&ipmem_blk_lock);
+}
+
+int ipmem_blk_init(void)
+{
+	int ret;
+
+	ipmem_clt_init();
+	ipmem_major = register_blkdev(0, "ipmem");
+	if (ipmem_major < 0)
+		return ipmem_major;
+
+	ipmem_tag_set.ops = &ipmem_mq_ops;
+	ipmem_tag_set.nr_hw_queues = ipmem_nr_queues;
+	ipmem_tag_set.queue_depth = ipmem_queue_depth;
+	ipmem_tag_set.numa_node = NUMA_NO_NODE;
+	ipmem_tag_set.cmd_size = sizeof(struct ipmem_req);
+	ipmem_tag_set.flags = BLK_MQ_F_SHOULD_MERGE;
+	ret = blk_mq_alloc_tag_set(&ipmem_tag_set);
+	if (ret) {
+		unregister_blkdev(ipmem_major, "ipmem");
+		return ret;
+	}
+	return 0;
+}
+
+/* Module unload: no disk is open (the module would be in use). */
+void ipmem_blk_exit(void)
+{
+	struct ipmem_disk *d, *tmp;
+
+	list_for_each_entry_safe(d, tmp, &ipmem_disks, node) {
+		d->removing = true;
+		ipmem_disk_destroy(d);
+	}
+	blk_mq_free_tag_set(&ipmem_tag_set);
+	unregister_blkdev(ipmem_major, "ipmem");
+	ida_destroy(&ipmem_ida);
+}

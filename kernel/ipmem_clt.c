@@ -1,0 +1,1311 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipmem borrower transport: routes from block prefixes to lenders, the
+ * connections to each lender, the keys of the blocks mapped from it, and
+ * recovery when a lender is lost.
+ *
+ * A lender is found by one longest-prefix match of a block's address in
+ * the route table; the route's next hop is the lender's data-plane
+ * address.  Each lender gets ipmem_nr_queues RC queue pairs (the disks'
+ * hardware queue i posts on queue pair i), and queue 0 carries the
+ * control messages too.  Keys are fetched a segment at a time when blocks
+ * are mapped and kept in @keys, an xarray of multi-index entries read
+ * without locks on the I/O path.
+ *
+ * Loss: an error completion, a disconnect or an I/O time-out marks the
+ * lender RECONNECTING.  I/O then goes to other copies, or waits for the
+ * lender up to io_fail_tmo seconds and fails with an I/O error after
+ * that.  Recovery tears the queue pairs down (outstanding work flushes),
+ * reconnects every two seconds, and refetches every key.  A lender that
+ * comes back with another pool epoch lost our data: every key of it dies,
+ * and reads of those extents fail rather than return what it holds now.
+ *
+ * Posting to a queue pair happens under rcu_read_lock() after checking
+ * that the lender is LIVE; teardown sets the state and waits for an RCU
+ * grace period before touching the queue pairs.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/inet.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+
+#include "ipmem.h"
+
+#define IPMEM_RECONNECT_DELAY	(2 * HZ)
+
+/**
+ * struct ipmem_seg - a segment of a lender with mapped blocks in it
+ * @node: in ipmem_lender.segs
+ * @first: first block
+ * @count: blocks
+ * @users: extent copies mapped in it
+ */
+struct ipmem_seg {
+	struct list_head node;
+	u64 first;
+	u64 count;
+	u64 users;
+};
+
+DEFINE_MUTEX(ipmem_clt_lock);
+static LIST_HEAD(ipmem_routes);		/* RCU; written under clt_lock */
+static LIST_HEAD(ipmem_lenders);	/* clt_lock */
+unsigned int ipmem_nr_queues;
+
+/*
+ * Lenders whose last reference went.  They are destroyed by a work item,
+ * without ipmem_clt_lock: destroying waits for their works, which take it.
+ */
+static LIST_HEAD(ipmem_dead_lenders);	/* clt_lock */
+static void ipmem_lender_reap(struct work_struct *work);
+static DECLARE_WORK(ipmem_reap_work, ipmem_lender_reap);
+
+/* --------------------------------------------------------------- routes */
+
+static bool ipmem_addr_is_usable(const struct in6_addr *a)
+{
+	return !ipv6_addr_any(a) && !ipv6_addr_is_multicast(a) &&
+	       !ipv6_addr_loopback(a);
+}
+
+int ipmem_route_add(const u8 *prefix, u8 plen, const struct in6_addr *nh,
+		    u16 port, struct netlink_ext_ack *extack)
+{
+	struct ipmem_route *r;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	if (!ipmem_host.set) {
+		NL_SET_ERR_MSG(extack, "set the network prefix and host id first");
+		return -EINVAL;
+	}
+	if (plen < IPMEM_NET_PLEN ||
+	    !ipmem_addr_prefix_eq(prefix, ipmem_host.net, IPMEM_NET_PLEN)) {
+		NL_SET_ERR_MSG(extack, "route prefix is outside the network prefix");
+		return -EINVAL;
+	}
+	if (!ipmem_addr_bits_clear(prefix, plen)) {
+		NL_SET_ERR_MSG(extack, "route prefix has bits set past its length");
+		return -EINVAL;
+	}
+	if (!ipmem_addr_is_usable(nh)) {
+		NL_SET_ERR_MSG(extack, "next hop must be a unicast address");
+		return -EINVAL;
+	}
+
+	mutex_lock(&ipmem_clt_lock);
+	list_for_each_entry(r, &ipmem_routes, node) {
+		if (r->plen == plen && !memcmp(r->prefix, prefix, 16)) {
+			mutex_unlock(&ipmem_clt_lock);
+			NL_SET_ERR_MSG(extack, "that prefix is already routed");
+			return -EEXIST;
+		}
+	}
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r) {
+		mutex_unlock(&ipmem_clt_lock);
+		return -ENOMEM;
+	}
+	memcpy(r->prefix, prefix, 16);
+	r->plen = plen;
+	r->nexthop.sin6_family = AF_INET6;
+	r->nexthop.sin6_addr = *nh;
+	r->nexthop.sin6_port = htons(port);
+	list_add_tail_rcu(&r->node, &ipmem_routes);
+	mutex_unlock(&ipmem_clt_lock);
+	return 0;
+}
+
+int ipmem_route_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
+{
+	struct ipmem_route *r;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	mutex_lock(&ipmem_clt_lock);
+	list_for_each_entry(r, &ipmem_routes, node) {
+		if (r->plen == plen && !memcmp(r->prefix, prefix, 16)) {
+			list_del_rcu(&r->node);
+			mutex_unlock(&ipmem_clt_lock);
+			kfree_rcu(r, rcu);
+			return 0;
+		}
+	}
+	mutex_unlock(&ipmem_clt_lock);
+	NL_SET_ERR_MSG(extack, "no such route");
+	return -ENOENT;
+}
+
+/* Longest prefix match; the caller holds ipmem_clt_lock. */
+static struct ipmem_route *ipmem_route_lookup(const u8 *addr)
+{
+	struct ipmem_route *r, *best = NULL;
+
+	lockdep_assert_held(&ipmem_clt_lock);
+
+	list_for_each_entry(r, &ipmem_routes, node)
+		if (ipmem_addr_prefix_eq(addr, r->prefix, r->plen) &&
+		    (!best || r->plen > best->plen))
+			best = r;
+	return best;
+}
+
+int ipmem_route_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	long idx = 0, start = cb->args[0];
+	struct ipmem_route *r;
+	void *hdr;
+	int ret = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(r, &ipmem_routes, node) {
+		if (idx++ < start)
+			continue;
+		hdr = ipmem_nl_dump_hdr(skb, cb, IPMEM_CMD_ROUTE_GET);
+		if (!hdr)
+			goto full;
+		if (ipmem_nl_put_addr(skb, IPMEM_A_PREFIX, r->prefix) ||
+		    nla_put_u8(skb, IPMEM_A_PREFIX_LEN, r->plen) ||
+		    ipmem_nl_put_addr(skb, IPMEM_A_NEXTHOP,
+				      &r->nexthop.sin6_addr) ||
+		    nla_put_u16(skb, IPMEM_A_PORT, ntohs(r->nexthop.sin6_port))) {
+			genlmsg_cancel(skb, hdr);
+			goto full;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	goto out;
+full:
+	idx--;
+	ret = skb->len ? 0 : -EMSGSIZE;
+out:
+	rcu_read_unlock();
+	cb->args[0] = idx;
+	return ret ?: skb->len;
+}
+
+/* ---------------------------------------------------------- connections */
+
+/*
+ * The legal transitions:
+ *
+ *   CONNECTING   -> LIVE, DELETING
+ *   LIVE         -> RECONNECTING, DELETING
+ *   RECONNECTING -> LIVE, DELETING
+ *   DELETING     -> (none: the end)
+ */
+static bool __ipmem_lender_change_state(struct ipmem_lender *l, int new)
+{
+	int old = l->state;
+	bool ok;
+
+	lockdep_assert_held(&l->state_lock);
+
+	switch (new) {
+	case IPMEM_CONN_LIVE:
+		ok = old == IPMEM_CONN_CONNECTING ||
+		     old == IPMEM_CONN_RECONNECTING;
+		break;
+	case IPMEM_CONN_RECONNECTING:
+		ok = old == IPMEM_CONN_LIVE;
+		if (ok)
+			l->lost_at = jiffies;
+		break;
+	case IPMEM_CONN_DELETING:
+		ok = old != IPMEM_CONN_DELETING;
+		break;
+	default:
+		ok = false;
+	}
+	if (ok)
+		WRITE_ONCE(l->state, new);
+	return ok;
+}
+
+static bool ipmem_lender_change_state(struct ipmem_lender *l, int new)
+{
+	unsigned long flags;
+	bool ok;
+
+	spin_lock_irqsave(&l->state_lock, flags);
+	ok = __ipmem_lender_change_state(l, new);
+	spin_unlock_irqrestore(&l->state_lock, flags);
+	return ok;
+}
+
+/*
+ * Something broke on a queue of @l (any context): stop new I/O to it and
+ * let the recovery work rebuild the queues.
+ */
+void ipmem_lender_conn_error(struct ipmem_lender *l)
+{
+	bool lost = ipmem_lender_change_state(l, IPMEM_CONN_RECONNECTING);
+
+	if (lost) {
+		pr_warn("lender %08x at %pISpc lost; reconnecting, I/O waits up to %u s\n",
+			l->host_id, &l->addr, ipmem_io_fail_tmo);
+		atomic64_inc(&l->nr_errors);
+		mod_delayed_work(ipmem_wq, &l->recover_work, 0);
+		mod_delayed_work(ipmem_wq, &l->fail_work, ipmem_io_fail_tmo * HZ);
+	}
+}
+
+/* I/O waiting for @l may now fail: let it look again. */
+static void ipmem_lender_fail_work(struct work_struct *work)
+{
+	struct ipmem_lender *l = container_of(to_delayed_work(work),
+					      struct ipmem_lender, fail_work);
+
+	ipmem_blk_lender_changed(l);
+}
+
+/* Is I/O to @l worth waiting for?  Called under rcu_read_lock(). */
+bool ipmem_lender_waitable(struct ipmem_lender *l)
+{
+	int state = READ_ONCE(l->state);
+
+	if (state == IPMEM_CONN_LIVE)
+		return true;
+	return state == IPMEM_CONN_RECONNECTING &&
+	       time_before(jiffies, READ_ONCE(l->lost_at) +
+			   ipmem_io_fail_tmo * HZ);
+}
+
+static void ipmem_clt_ctl_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct ipmem_clt_conn *conn = cq->cq_context;
+	struct ipmem_lender *l = conn->lender;
+
+	if (unlikely(wc->status != IB_WC_SUCCESS)) {
+		if (wc->status != IB_WC_WR_FLUSH_ERR)
+			ipmem_lender_conn_error(l);
+		l->ctl_status = -EIO;
+		complete(&l->ctl_done);
+	}
+}
+
+static void ipmem_clt_recv_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct ipmem_clt_conn *conn = cq->cq_context;
+	struct ipmem_lender *l = conn->lender;
+	struct ipmem_iu *iu = container_of(wc->wr_cqe, struct ipmem_iu, cqe);
+	struct ipmem_msg *msg;
+
+	if (unlikely(wc->status != IB_WC_SUCCESS)) {
+		if (wc->status != IB_WC_WR_FLUSH_ERR)
+			ipmem_lender_conn_error(l);
+		return;
+	}
+	msg = ipmem_iu_recvd(cq, iu);
+	if (wc->byte_len < sizeof(*msg)) {
+		pr_warn_ratelimited("short message from lender %08x\n",
+				    l->host_id);
+	} else if (le16_to_cpu(msg->type) == IPMEM_MSG_KEY_REP) {
+		spin_lock(&l->state_lock);
+		if (le32_to_cpu(msg->tag) == l->ctl_tag) {
+			l->ctl_rep = *msg;
+			l->ctl_status = 0;
+			complete(&l->ctl_done);
+		}
+		spin_unlock(&l->state_lock);
+	} else if (le16_to_cpu(msg->type) == IPMEM_MSG_REVOKE) {
+		/*
+		 * The keys of the revoked grant already fail at the lender;
+		 * forget them so that nothing waits for them to come back.
+		 */
+		spin_lock(&l->state_lock);
+		if (l->revoke_count < ARRAY_SIZE(l->revoked)) {
+			l->revoked[l->revoke_count].first = le64_to_cpu(msg->block);
+			l->revoked[l->revoke_count].count = le64_to_cpu(msg->count);
+			l->revoke_count++;
+		}
+		spin_unlock(&l->state_lock);
+		queue_work(ipmem_wq, &l->revoke_work);
+	}
+	if (ipmem_iu_post_recv(conn->qp, iu))
+		ipmem_lender_conn_error(l);
+}
+
+static int ipmem_clt_create_ib(struct ipmem_clt_conn *conn)
+{
+	struct ipmem_lender *l = conn->lender;
+	struct ib_device *dev = conn->cm_id->device;
+	struct ib_qp_init_attr attr = {};
+	int nr_send = ipmem_queue_depth * IPMEM_MAX_REPLICAS + 8;
+	int i, ret;
+
+	if (l->dev && l->dev != dev)
+		return -EXDEV;	/* all queues of a lender on one device */
+	if (!l->pd) {
+		l->pd = ib_alloc_pd(dev, 0);
+		if (IS_ERR(l->pd)) {
+			ret = PTR_ERR(l->pd);
+			l->pd = NULL;
+			return ret;
+		}
+		l->dev = dev;
+	}
+
+	conn->cq = ib_alloc_cq(dev, conn, nr_send + IPMEM_CLT_RX + 1,
+			       conn->idx % dev->num_comp_vectors,
+			       IB_POLL_SOFTIRQ);
+	if (IS_ERR(conn->cq)) {
+		ret = PTR_ERR(conn->cq);
+		conn->cq = NULL;
+		return ret;
+	}
+	attr.qp_context = conn;
+	attr.send_cq = conn->cq;
+	attr.recv_cq = conn->cq;
+	attr.qp_type = IB_QPT_RC;
+	attr.sq_sig_type = IB_SIGNAL_REQ_WR;
+	attr.cap.max_send_wr = nr_send;
+	attr.cap.max_recv_wr = IPMEM_CLT_RX + 1;
+	attr.cap.max_send_sge = min_t(u32, IPMEM_MAX_SEGS,
+				      dev->attrs.max_send_sge);
+	attr.cap.max_recv_sge = 1;
+	ret = rdma_create_qp(conn->cm_id, l->pd, &attr);
+	if (ret)
+		return ret;
+	conn->qp = conn->cm_id->qp;
+
+	if (conn->idx)
+		return 0;
+	for (i = 0; i < IPMEM_CLT_RX; i++) {
+		conn->rx[i] = ipmem_iu_alloc(dev, DMA_FROM_DEVICE,
+					     ipmem_clt_recv_done);
+		if (!conn->rx[i])
+			return -ENOMEM;
+		ret = ipmem_iu_post_recv(conn->qp, conn->rx[i]);
+		if (ret)
+			return ret;
+	}
+	l->tx = ipmem_iu_alloc(dev, DMA_TO_DEVICE, ipmem_clt_ctl_done);
+	return l->tx ? 0 : -ENOMEM;
+}
+
+static int ipmem_clt_route_resolved(struct ipmem_clt_conn *conn)
+{
+	struct ipmem_lender *l = conn->lender;
+	struct ipmem_conn_req req = {
+		.magic = cpu_to_le32(IPMEM_WIRE_MAGIC),
+		.version = cpu_to_le16(IPMEM_WIRE_VERSION),
+		.queue = cpu_to_le16(conn->idx),
+		.host_id = cpu_to_le32(ipmem_host.host_id),
+		.nr_queues = cpu_to_le32(l->nr_conns),
+	};
+	struct rdma_conn_param param = {
+		.private_data = &req,
+		.private_data_len = sizeof(req),
+		.responder_resources = 0,
+		.retry_count = 7,
+		.rnr_retry_count = 7,
+	};
+	int ret;
+
+	ret = ipmem_clt_create_ib(conn);
+	if (ret)
+		return ret;
+	param.initiator_depth = min_t(u32, conn->cm_id->device->attrs.max_qp_init_rd_atom,
+				      16);
+	return rdma_connect_locked(conn->cm_id, &param);
+}
+
+static int ipmem_clt_established(struct ipmem_clt_conn *conn,
+				 struct rdma_cm_event *ev)
+{
+	const struct ipmem_conn_rep *rep = ev->param.conn.private_data;
+
+	if (ev->param.conn.private_data_len < sizeof(*rep) ||
+	    le32_to_cpu(rep->magic) != IPMEM_WIRE_MAGIC ||
+	    le16_to_cpu(rep->version) != IPMEM_WIRE_VERSION)
+		return -EPROTO;
+	conn->rep = *rep;
+	return 0;
+}
+
+static int ipmem_clt_rejected(struct ipmem_clt_conn *conn,
+			      struct rdma_cm_event *ev)
+{
+	const struct ipmem_conn_rej *rej;
+	u8 len = 0;
+
+	rej = rdma_consumer_reject_data(conn->cm_id, ev, &len);
+	if (rej && len >= sizeof(*rej) &&
+	    le32_to_cpu(rej->magic) == IPMEM_WIRE_MAGIC)
+		conn->rej_reason = le16_to_cpu(rej->reason);
+	else
+		conn->rej_reason = 0;
+	return -ECONNREFUSED;
+}
+
+static int ipmem_clt_cm_handler(struct rdma_cm_id *cm_id,
+				struct rdma_cm_event *ev)
+{
+	struct ipmem_clt_conn *conn = cm_id->context;
+	int err = 0;
+
+	pr_debug("lender %pISpc queue %d: cm event %s (%d) status %d\n",
+		 &conn->lender->addr, conn->idx, rdma_event_msg(ev->event),
+		 ev->event, ev->status);
+
+	switch (ev->event) {
+	case RDMA_CM_EVENT_ADDR_RESOLVED:
+		err = rdma_resolve_route(cm_id, ipmem_connect_tmo * 1000);
+		if (!err)
+			return 0;
+		break;
+	case RDMA_CM_EVENT_ROUTE_RESOLVED:
+		err = ipmem_clt_route_resolved(conn);
+		if (!err)
+			return 0;
+		break;
+	case RDMA_CM_EVENT_ESTABLISHED:
+		err = ipmem_clt_established(conn, ev);
+		break;
+	case RDMA_CM_EVENT_REJECTED:
+		err = ipmem_clt_rejected(conn, ev);
+		break;
+	case RDMA_CM_EVENT_ADDR_ERROR:
+	case RDMA_CM_EVENT_ROUTE_ERROR:
+	case RDMA_CM_EVENT_CONNECT_ERROR:
+	case RDMA_CM_EVENT_UNREACHABLE:
+		err = -EHOSTUNREACH;
+		break;
+	case RDMA_CM_EVENT_DISCONNECTED:
+	case RDMA_CM_EVENT_ADDR_CHANGE:
+	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+		/* queues are rebuilt by the recovery work (or ib_client) */
+		ipmem_lender_conn_error(conn->lender);
+		return 0;
+	default:
+		return 0;
+	}
+	conn->cm_error = err;
+	complete(&conn->cm_done);
+	return 0;
+}
+
+static void ipmem_clt_conn_destroy(struct ipmem_clt_conn *conn)
+{
+	struct ipmem_lender *l = conn->lender;
+	int i;
+
+	if (!conn->cm_id)
+		return;
+	if (conn->qp)
+		rdma_destroy_qp(conn->cm_id);
+	if (conn->cq)
+		ib_free_cq(conn->cq);
+	for (i = 0; i < IPMEM_CLT_RX; i++) {
+		ipmem_iu_free(conn->cm_id->device, conn->rx[i]);
+		conn->rx[i] = NULL;
+	}
+	if (!conn->idx && l->tx) {
+		ipmem_iu_free(conn->cm_id->device, l->tx);
+		l->tx = NULL;
+	}
+	rdma_destroy_id(conn->cm_id);
+	conn->cm_id = NULL;
+	conn->qp = NULL;
+	conn->cq = NULL;
+}
+
+/* Tear down every queue of @l; no I/O may be posted any more. */
+static void ipmem_lender_teardown(struct ipmem_lender *l)
+{
+	int i;
+
+	/* Posters check the state under RCU: after this, none is left. */
+	synchronize_rcu();
+	for (i = 0; i < l->nr_conns; i++)
+		if (l->conns[i].qp)
+			rdma_disconnect(l->conns[i].cm_id);
+	/* Outstanding work requests complete as flushed: I/O moves on. */
+	for (i = 0; i < l->nr_conns; i++)
+		if (l->conns[i].qp)
+			ib_drain_qp(l->conns[i].qp);
+	mutex_lock(&l->ctl_lock);
+	for (i = 0; i < l->nr_conns; i++)
+		ipmem_clt_conn_destroy(&l->conns[i]);
+	if (l->pd) {
+		ib_dealloc_pd(l->pd);
+		l->pd = NULL;
+	}
+	l->dev = NULL;
+	mutex_unlock(&l->ctl_lock);
+}
+
+static const char *ipmem_rej_name(int reason)
+{
+	switch (reason) {
+	case IPMEM_REJ_BAD_REQUEST: return "malformed request";
+	case IPMEM_REJ_VERSION: return "protocol version";
+	case IPMEM_REJ_NO_POOL: return "it lends no pool";
+	case IPMEM_REJ_NO_RESOURCES: return "no resources";
+	}
+	return "not an ipmem lender";
+}
+
+static int ipmem_clt_conn_connect(struct ipmem_clt_conn *conn)
+{
+	struct ipmem_lender *l = conn->lender;
+	unsigned long tmo = ipmem_connect_tmo * HZ;
+	struct rdma_cm_id *id;
+	int ret;
+
+	init_completion(&conn->cm_done);
+	conn->cm_error = -ETIMEDOUT;
+	id = rdma_create_id(&init_net, ipmem_clt_cm_handler, conn, RDMA_PS_TCP,
+			    IB_QPT_RC);
+	if (IS_ERR(id))
+		return PTR_ERR(id);
+	conn->cm_id = id;
+	/* Detect a dead lender in about half a second (4.096 us * 2^14 * 7). */
+	rdma_set_ack_timeout(id, 14);
+
+	ret = rdma_resolve_addr(id, NULL, (struct sockaddr *)&l->addr,
+				ipmem_connect_tmo * 1000);
+	if (ret)
+		return ret;
+	if (!wait_for_completion_timeout(&conn->cm_done, tmo))
+		return -ETIMEDOUT;
+	if (conn->cm_error == -ECONNREFUSED)
+		pr_warn_ratelimited("lender %pISpc refused queue %d: %s\n",
+				    &l->addr, conn->idx,
+				    ipmem_rej_name(conn->rej_reason));
+	return conn->cm_error;
+}
+
+/* Connect every queue of @l and learn who it is. */
+static int ipmem_lender_connect(struct ipmem_lender *l)
+{
+	struct ipmem_conn_rep *rep;
+	int i, ret;
+
+	for (i = 0; i < l->nr_conns; i++) {
+		ret = ipmem_clt_conn_connect(&l->conns[i]);
+		if (ret)
+			goto out_teardown;
+	}
+	rep = &l->conns[0].rep;
+	l->host_id = le32_to_cpu(rep->host_id);
+	l->block_size = le32_to_cpu(rep->block_size);
+	l->seg_shift = rep->seg_shift;
+	l->cur_epoch = le64_to_cpu(rep->epoch);
+	return 0;
+
+out_teardown:
+	/* the queues were never LIVE, nothing was posted on them */
+	for (i = 0; i < l->nr_conns; i++)
+		if (l->conns[i].qp)
+			rdma_disconnect(l->conns[i].cm_id);
+	for (i = 0; i < l->nr_conns; i++)
+		if (l->conns[i].qp)
+			ib_drain_qp(l->conns[i].qp);
+	mutex_lock(&l->ctl_lock);
+	for (i = 0; i < l->nr_conns; i++)
+		ipmem_clt_conn_destroy(&l->conns[i]);
+	if (l->pd) {
+		ib_dealloc_pd(l->pd);
+		l->pd = NULL;
+	}
+	l->dev = NULL;
+	mutex_unlock(&l->ctl_lock);
+	return ret;
+}
+
+/* -------------------------------------------------------------- control */
+
+/*
+ * One request/reply exchange on queue 0.  Replies are matched by tag, so
+ * a late reply to an abandoned request is ignored.
+ */
+static int ipmem_lender_ctl(struct ipmem_lender *l, struct ipmem_msg *msg,
+			    bool want_reply)
+{
+	unsigned long flags;
+	int ret;
+
+	lockdep_assert_held(&l->ctl_lock);
+
+	if (READ_ONCE(l->state) == IPMEM_CONN_DELETING || !l->tx)
+		return -ENOTCONN;
+	spin_lock_irqsave(&l->state_lock, flags);
+	l->ctl_tag++;
+	msg->tag = cpu_to_le32(l->ctl_tag);
+	reinit_completion(&l->ctl_done);
+	l->ctl_status = -ETIMEDOUT;
+	spin_unlock_irqrestore(&l->state_lock, flags);
+
+	l->tx->msg = *msg;
+	l->tx->cqe.done = ipmem_clt_ctl_done;
+	ret = ipmem_iu_post_send(l->conns[0].qp, l->tx);
+	if (ret)
+		return ret;
+	if (!want_reply)
+		return 0;
+	if (!wait_for_completion_timeout(&l->ctl_done, ipmem_connect_tmo * HZ))
+		return -ETIMEDOUT;
+	*msg = l->ctl_rep;
+	return l->ctl_status;
+}
+
+static void ipmem_key_store(struct ipmem_lender *l, struct ipmem_key *k)
+{
+	struct ipmem_key *old;
+
+	lockdep_assert_held(&ipmem_clt_lock);
+
+	old = xa_load(&l->keys, k->first);
+	xa_store_range(&l->keys, k->first, k->first + k->count - 1, k,
+		       GFP_KERNEL);
+	if (old && old != k)
+		kfree_rcu(old, rcu);
+}
+
+/* Fetch the key of the segment holding @block; store it. */
+static int ipmem_lender_fetch_one(struct ipmem_lender *l, u64 block,
+				  struct ipmem_key **out)
+{
+	struct ipmem_msg msg = {
+		.type = cpu_to_le16(IPMEM_MSG_KEY_REQ),
+		.block = cpu_to_le64(block),
+	};
+	struct ipmem_key *k;
+	u64 first, count;
+	int ret;
+
+	lockdep_assert_held(&ipmem_clt_lock);
+
+	mutex_lock(&l->ctl_lock);
+	ret = ipmem_lender_ctl(l, &msg, true);
+	mutex_unlock(&l->ctl_lock);
+	if (ret)
+		return ret;
+
+	switch (le16_to_cpu(msg.status)) {
+	case IPMEM_MSG_OK:
+		break;
+	case IPMEM_MSG_NOT_GRANTED:
+		return -EACCES;
+	case IPMEM_MSG_NO_RESOURCES:
+		return -ENOMEM;
+	default:
+		return -EPROTO;
+	}
+	first = le64_to_cpu(msg.block);
+	count = le64_to_cpu(msg.count);
+	/* A lender that answers with another range is broken: don't trust it. */
+	if (!count || !is_power_of_2(count) || first & (count - 1) ||
+	    block < first || block - first >= count ||
+	    count > 1ULL << l->seg_shift) {
+		pr_warn_ratelimited("lender %08x answered with a bad segment\n",
+				    l->host_id);
+		return -EPROTO;
+	}
+
+	k = kzalloc(sizeof(*k), GFP_KERNEL);
+	if (!k)
+		return -ENOMEM;
+	k->first = first;
+	k->count = count;
+	k->iova = le64_to_cpu(msg.iova);
+	k->rkey = le32_to_cpu(msg.rkey);
+	k->rights = msg.rights;
+	k->gen = le64_to_cpu(msg.gen);
+	ipmem_key_store(l, k);
+	if (out)
+		*out = k;
+	return 0;
+}
+
+/* A dead key in place of whatever was there: reads of it fail. */
+static void ipmem_key_kill(struct ipmem_lender *l, u64 first, u64 count)
+{
+	struct ipmem_key *k, *old;
+
+	lockdep_assert_held(&ipmem_clt_lock);
+
+	old = xa_load(&l->keys, first);
+	if (!old || old->dead)
+		return;
+	k = kzalloc(sizeof(*k), GFP_KERNEL);
+	if (!k) {
+		/* No memory for a marker: erasing also stops its use. */
+		xa_store_range(&l->keys, first, first + count - 1, NULL,
+			       GFP_KERNEL);
+		kfree_rcu(old, rcu);
+		return;
+	}
+	*k = *old;
+	k->dead = true;
+	ipmem_key_store(l, k);
+}
+
+static struct ipmem_seg *ipmem_seg_find(struct ipmem_lender *l, u64 block)
+{
+	struct ipmem_seg *s;
+
+	list_for_each_entry(s, &l->segs, node)
+		if (block >= s->first && block < s->first + s->count)
+			return s;
+	return NULL;
+}
+
+static void ipmem_key_forget(struct ipmem_lender *l, struct ipmem_key *k)
+{
+	struct ipmem_msg msg = {
+		.type = cpu_to_le16(IPMEM_MSG_UNMAP),
+		.block = cpu_to_le64(k->first),
+	};
+
+	lockdep_assert_held(&ipmem_clt_lock);
+
+	xa_store_range(&l->keys, k->first, k->first + k->count - 1, NULL,
+		       GFP_KERNEL);
+	if (READ_ONCE(l->state) == IPMEM_CONN_LIVE) {
+		mutex_lock(&l->ctl_lock);
+		ipmem_lender_ctl(l, &msg, false);
+		mutex_unlock(&l->ctl_lock);
+	}
+	kfree_rcu(k, rcu);
+}
+
+/* Keys fetched for @first..@first+@count-1 that no segment uses go. */
+static void ipmem_lender_drop_unused(struct ipmem_lender *l, u64 first,
+				     u64 count)
+{
+	struct ipmem_key *k;
+	u64 b;
+
+	for (b = first; b < first + count; b = k->first + k->count) {
+		k = xa_load(&l->keys, b);
+		if (!k)
+			return;
+		if (!ipmem_seg_find(l, b))
+			ipmem_key_forget(l, k);
+	}
+}
+
+/**
+ * ipmem_lender_fetch_keys() - make sure the keys of blocks are known
+ * @l: the lender
+ * @first: first block
+ * @count: number of blocks
+ * @extack: where to say what is wrong
+ *
+ * Fetches the key of every segment of @first..@first+@count-1 not yet
+ * known (or known dead), and counts the blocks as users of their
+ * segments.  On failure nothing is counted.
+ */
+int ipmem_lender_fetch_keys(struct ipmem_lender *l, u64 first, u64 count,
+			    struct netlink_ext_ack *extack)
+{
+	struct ipmem_key *k;
+	struct ipmem_seg *s;
+	u64 b, n;
+	int ret;
+
+	lockdep_assert_held(&ipmem_clt_lock);
+
+	if (READ_ONCE(l->state) != IPMEM_CONN_LIVE) {
+		NL_SET_ERR_MSG(extack, "the lender is not connected");
+		return -ENOTCONN;
+	}
+	for (b = first; b < first + count; b = k->first + k->count) {
+		k = xa_load(&l->keys, b);
+		if (k && !k->dead)
+			continue;
+		ret = ipmem_lender_fetch_one(l, b, &k);
+		if (ret) {
+			ipmem_lender_drop_unused(l, first, b - first);
+			if (ret == -EACCES)
+				NL_SET_ERR_MSG(extack,
+					       "the lender has not granted these blocks to this host");
+			else
+				NL_SET_ERR_MSG(extack,
+					       "the lender did not answer the key request");
+			return ret;
+		}
+	}
+
+	/* Everything is there: count the users. */
+	for (b = first; b < first + count; b += n) {
+		k = xa_load(&l->keys, b);
+		n = min(count - (b - first), k->first + k->count - b);
+		s = ipmem_seg_find(l, b);
+		if (!s) {
+			s = kzalloc(sizeof(*s), GFP_KERNEL);
+			if (!s) {
+				ipmem_lender_unmap(l, first, b - first);
+				return -ENOMEM;
+			}
+			s->first = k->first;
+			s->count = k->count;
+			list_add_tail(&s->node, &l->segs);
+		}
+		s->users += n;
+	}
+	return 0;
+}
+
+/*
+ * Blocks @first..@first+@count-1 are no longer mapped; a segment left
+ * without users is given back to the lender (UNMAP) and forgotten.
+ */
+void ipmem_lender_unmap(struct ipmem_lender *l, u64 first, u64 count)
+{
+	struct ipmem_seg *s;
+	struct ipmem_key *k;
+	u64 b, n;
+
+	lockdep_assert_held(&ipmem_clt_lock);
+
+	for (b = first; b < first + count; b += n) {
+		s = ipmem_seg_find(l, b);
+		if (WARN_ON_ONCE(!s))
+			return;
+		n = min(count - (b - first), s->first + s->count - b);
+		s->users -= n;
+		if (s->users)
+			continue;
+		k = xa_load(&l->keys, s->first);
+		if (k)
+			ipmem_key_forget(l, k);
+		list_del(&s->node);
+		kfree(s);
+	}
+}
+
+/* The key for @block, under rcu_read_lock(); NULL if none. */
+struct ipmem_key *ipmem_lender_key(struct ipmem_lender *l, u64 block)
+{
+	return xa_load(&l->keys, block);
+}
+
+static void ipmem_lender_revoke_work(struct work_struct *work)
+{
+	struct ipmem_lender *l = container_of(work, struct ipmem_lender,
+					      revoke_work);
+	struct ipmem_seg *s;
+	u64 first, count;
+
+	mutex_lock(&ipmem_clt_lock);
+	spin_lock_irq(&l->state_lock);
+	while (l->revoke_count) {
+		l->revoke_count--;
+		first = l->revoked[l->revoke_count].first;
+		count = l->revoked[l->revoke_count].count;
+		spin_unlock_irq(&l->state_lock);
+		list_for_each_entry(s, &l->segs, node)
+			if (s->first >= first && s->first < first + count)
+				ipmem_key_kill(l, s->first, s->count);
+		pr_warn("lender %08x revoked blocks %llu-%llu\n", l->host_id,
+			first, first + count - 1);
+		spin_lock_irq(&l->state_lock);
+	}
+	spin_unlock_irq(&l->state_lock);
+	mutex_unlock(&ipmem_clt_lock);
+	ipmem_blk_lender_changed(l);
+}
+
+/* ------------------------------------------------------------- recovery */
+
+/* Refetch every key after a reconnect; a key that changed meaning dies. */
+static void ipmem_lender_refetch(struct ipmem_lender *l)
+{
+	struct ipmem_key *old, *k;
+	struct ipmem_seg *s;
+	int ret;
+
+	lockdep_assert_held(&ipmem_clt_lock);
+
+	list_for_each_entry(s, &l->segs, node) {
+		old = xa_load(&l->keys, s->first);
+		if (!old || old->dead)
+			continue;
+		if (l->cur_epoch != l->epoch) {
+			ipmem_key_kill(l, s->first, s->count);
+			continue;
+		}
+		/* @old is replaced (and freed after a grace period) on success */
+		k = NULL;
+		ret = ipmem_lender_fetch_one(l, s->first, &k);
+		if (ret || k->gen != old->gen || k->first != s->first ||
+		    k->count != s->count) {
+			pr_warn("lender %08x no longer holds blocks %llu-%llu for us\n",
+				l->host_id, s->first, s->first + s->count - 1);
+			ipmem_key_kill(l, s->first, s->count);
+		}
+	}
+}
+
+static void ipmem_lender_recover_work(struct work_struct *work)
+{
+	struct ipmem_lender *l = container_of(to_delayed_work(work),
+					      struct ipmem_lender,
+					      recover_work);
+	int ret;
+
+	if (READ_ONCE(l->state) != IPMEM_CONN_RECONNECTING)
+		return;
+
+	ipmem_lender_teardown(l);
+	ret = ipmem_lender_connect(l);
+	if (!ret && l->host_id != l->expect_host) {
+		pr_err("lender at %pISpc is now host %08x, not %08x\n",
+		       &l->addr, l->host_id, l->expect_host);
+		ipmem_lender_teardown(l);
+		ret = -EPROTO;
+	}
+	if (ret) {
+		pr_debug("reconnecting to %pISpc failed: %d\n", &l->addr, ret);
+		if (READ_ONCE(l->state) == IPMEM_CONN_RECONNECTING)
+			mod_delayed_work(ipmem_wq, &l->recover_work,
+					 IPMEM_RECONNECT_DELAY);
+		return;
+	}
+
+	/* LIVE first: the key requests below go over the new queues. */
+	if (!ipmem_lender_change_state(l, IPMEM_CONN_LIVE))
+		return;		/* being deleted */
+	mutex_lock(&ipmem_clt_lock);
+	if (l->cur_epoch != l->epoch)
+		pr_err("lender %08x restarted: the data it held for us is lost\n",
+		       l->host_id);
+	ipmem_lender_refetch(l);
+	l->epoch = l->cur_epoch;
+	mutex_unlock(&ipmem_clt_lock);
+	atomic64_inc(&l->nr_reconnects);
+	cancel_delayed_work(&l->fail_work);
+	pr_info("lender %08x at %pISpc is back\n", l->host_id, &l->addr);
+	ipmem_blk_lender_changed(l);
+	ipmem_nl_notify_lender(l);
+}
+
+/* --------------------------------------------------------------- lenders */
+
+static void ipmem_lender_free(struct ipmem_lender *l)
+{
+	kfree(l->conns);
+	kfree(l);
+}
+
+static struct ipmem_lender *ipmem_lender_alloc(const struct sockaddr_in6 *addr,
+					       u32 host)
+{
+	struct ipmem_lender *l;
+	int i;
+
+	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	if (!l)
+		return NULL;
+	l->nr_conns = ipmem_nr_queues;
+	l->conns = kcalloc(l->nr_conns, sizeof(*l->conns), GFP_KERNEL);
+	if (!l->conns) {
+		kfree(l);
+		return NULL;
+	}
+	for (i = 0; i < l->nr_conns; i++) {
+		l->conns[i].lender = l;
+		l->conns[i].idx = i;
+	}
+	kref_init(&l->ref);
+	l->addr = *addr;
+	l->expect_host = host;
+	l->state = IPMEM_CONN_CONNECTING;
+	xa_init(&l->keys);
+	INIT_LIST_HEAD(&l->segs);
+	mutex_init(&l->ctl_lock);
+	init_completion(&l->ctl_done);
+	spin_lock_init(&l->state_lock);
+	INIT_DELAYED_WORK(&l->recover_work, ipmem_lender_recover_work);
+	INIT_DELAYED_WORK(&l->fail_work, ipmem_lender_fail_work);
+	INIT_WORK(&l->revoke_work, ipmem_lender_revoke_work);
+	return l;
+}
+
+/* Stop @l for good: no queue, no work, no key. */
+static void ipmem_lender_destroy(struct ipmem_lender *l)
+{
+	struct ipmem_seg *s, *tmp;
+	struct ipmem_key *k;
+	unsigned long idx;
+
+	ipmem_lender_change_state(l, IPMEM_CONN_DELETING);
+	cancel_delayed_work_sync(&l->recover_work);
+	cancel_delayed_work_sync(&l->fail_work);
+	cancel_work_sync(&l->revoke_work);
+	ipmem_lender_teardown(l);
+
+	list_for_each_entry_safe(s, tmp, &l->segs, node) {
+		list_del(&s->node);
+		kfree(s);
+	}
+	xa_for_each(&l->keys, idx, k) {
+		xa_store_range(&l->keys, k->first, k->first + k->count - 1,
+			       NULL, GFP_KERNEL);
+		kfree_rcu(k, rcu);
+	}
+	xa_destroy(&l->keys);
+	/* RCU readers may still look at @l itself */
+	synchronize_rcu();
+	ipmem_lender_free(l);
+}
+
+/**
+ * ipmem_lender_get_for() - the lender that holds a block, connected
+ * @block_addr: the block's address
+ * @extack: where to say what is wrong
+ *
+ * Looks the block up in the route table, and finds or connects the lender
+ * at the next hop.  The lender must say it is the host the address names.
+ *
+ * Return: the lender with a reference, or an ERR_PTR().
+ */
+struct ipmem_lender *ipmem_lender_get_for(const u8 *block_addr,
+					  struct netlink_ext_ack *extack)
+{
+	u32 host = ipmem_addr_host(block_addr);
+	struct sockaddr_in6 nh;
+	struct ipmem_route *r;
+	struct ipmem_lender *l;
+	int ret;
+
+	lockdep_assert_held(&ipmem_clt_lock);
+
+	r = ipmem_route_lookup(block_addr);
+	if (!r) {
+		NL_SET_ERR_MSG(extack, "no route to the lender of these blocks");
+		return ERR_PTR(-EHOSTUNREACH);
+	}
+	nh = r->nexthop;
+
+	list_for_each_entry(l, &ipmem_lenders, node) {
+		if (ipv6_addr_equal(&l->addr.sin6_addr, &nh.sin6_addr) &&
+		    l->addr.sin6_port == nh.sin6_port) {
+			if (l->expect_host != host) {
+				NL_SET_ERR_MSG(extack,
+					       "the lender at the next hop has another host id than the prefix");
+				return ERR_PTR(-EINVAL);
+			}
+			kref_get(&l->ref);
+			return l;
+		}
+	}
+
+	l = ipmem_lender_alloc(&nh, host);
+	if (!l)
+		return ERR_PTR(-ENOMEM);
+	ret = ipmem_lender_connect(l);
+	if (ret) {
+		switch (ret) {
+		case -ECONNREFUSED:
+			NL_SET_ERR_MSG(extack,
+				       "the lender refused the connection (see the kernel log)");
+			break;
+		case -ETIMEDOUT:
+			NL_SET_ERR_MSG(extack, "connecting to the lender timed out");
+			break;
+		case -EXDEV:
+			NL_SET_ERR_MSG(extack,
+				       "the lender's queues resolved to different RDMA devices");
+			break;
+		default:
+			NL_SET_ERR_MSG(extack, "cannot reach the lender over RDMA");
+		}
+		ipmem_lender_free(l);
+		return ERR_PTR(ret);
+	}
+	if (l->host_id != host) {
+		pr_info("lender at %pISpc is host %08x, the prefix names %08x\n",
+			&nh, l->host_id, host);
+		NL_SET_ERR_MSG(extack,
+			       "the lender at the next hop has another host id than the prefix");
+		ipmem_lender_destroy(l);
+		return ERR_PTR(-EINVAL);
+	}
+	l->epoch = l->cur_epoch;
+	ipmem_lender_change_state(l, IPMEM_CONN_LIVE);
+	list_add_tail(&l->node, &ipmem_lenders);
+	pr_info("connected to lender %08x at %pISpc (%d queues)\n", l->host_id,
+		&l->addr, l->nr_conns);
+	ipmem_nl_notify_lender(l);
+	return l;
+}
+
+static void ipmem_lender_release(struct kref *ref)
+{
+	struct ipmem_lender *l = container_of(ref, struct ipmem_lender, ref);
+
+	lockdep_assert_held(&ipmem_clt_lock);
+
+	/* No I/O from now on; the queues go in the reaper. */
+	ipmem_lender_change_state(l, IPMEM_CONN_DELETING);
+	list_move_tail(&l->node, &ipmem_dead_lenders);
+	queue_work(ipmem_wq, &ipmem_reap_work);
+}
+
+static void ipmem_lender_reap(struct work_struct *work)
+{
+	struct ipmem_lender *l, *tmp;
+	LIST_HEAD(dead);
+
+	mutex_lock(&ipmem_clt_lock);
+	list_splice_init(&ipmem_dead_lenders, &dead);
+	mutex_unlock(&ipmem_clt_lock);
+
+	list_for_each_entry_safe(l, tmp, &dead, node) {
+		pr_info("disconnecting from lender %08x at %pISpc\n",
+			l->host_id, &l->addr);
+		list_del(&l->node);
+		ipmem_lender_destroy(l);
+	}
+}
+
+/* Drop a reference; the last one disconnects.  Under ipmem_clt_lock. */
+void ipmem_lender_put(struct ipmem_lender *l)
+{
+	lockdep_assert_held(&ipmem_clt_lock);
+	kref_put(&l->ref, ipmem_lender_release);
+}
+
+int ipmem_clt_post(struct ipmem_lender *l, unsigned int queue,
+		   const struct ib_send_wr *wr)
+{
+	if (unlikely(READ_ONCE(l->state) != IPMEM_CONN_LIVE))
+		return -ENOTCONN;
+	return ib_post_send(l->conns[queue % l->nr_conns].qp, wr, NULL);
+}
+
+int ipmem_lender_fill(struct sk_buff *skb, struct ipmem_lender *l)
+{
+	if (ipmem_nl_put_addr(skb, IPMEM_A_NEXTHOP, &l->addr.sin6_addr) ||
+	    nla_put_u16(skb, IPMEM_A_PORT, ntohs(l->addr.sin6_port)) ||
+	    nla_put_u32(skb, IPMEM_A_LENDER, l->host_id) ||
+	    nla_put_u8(skb, IPMEM_A_CONN_STATE, READ_ONCE(l->state)) ||
+	    nla_put_u64_64bit(skb, IPMEM_A_EPOCH, l->epoch, IPMEM_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPMEM_A_BLOCK_COUNT, l->nr_mapped,
+			      IPMEM_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+int ipmem_lender_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	long idx = 0, start = cb->args[0];
+	struct ipmem_lender *l;
+	void *hdr;
+
+	mutex_lock(&ipmem_clt_lock);
+	list_for_each_entry(l, &ipmem_lenders, node) {
+		if (idx++ < start)
+			continue;
+		hdr = ipmem_nl_dump_hdr(skb, cb, IPMEM_CMD_LENDER_GET);
+		if (!hdr || ipmem_lender_fill(skb, l)) {
+			if (hdr)
+				genlmsg_cancel(skb, hdr);
+			idx--;
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	mutex_unlock(&ipmem_clt_lock);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
+/*
+ * An RDMA device is going away: the queues of lenders on it go now (the
+ * device waits for them); recovery reconnects later, on whatever device
+ * then routes to the lender.
+ */
+void ipmem_clt_dev_remove(struct ib_device *dev)
+{
+	struct ipmem_lender *l, *tmp;
+	LIST_HEAD(hit);
+
+	mutex_lock(&ipmem_clt_lock);
+	list_for_each_entry(l, &ipmem_lenders, node) {
+		if (l->dev != dev)
+			continue;
+		kref_get(&l->ref);
+		list_add_tail(&l->rm_node, &hit);
+	}
+	mutex_unlock(&ipmem_clt_lock);
+
+	list_for_each_entry(l, &hit, rm_node) {
+		ipmem_lender_conn_error(l);
+		/* the recovery work must not race with us on the queues */
+		cancel_delayed_work_sync(&l->recover_work);
+		ipmem_lender_teardown(l);
+		if (READ_ONCE(l->state) == IPMEM_CONN_RECONNECTING)
+			mod_delayed_work(ipmem_wq, &l->recover_work,
+					 IPMEM_RECONNECT_DELAY);
+	}
+
+	mutex_lock(&ipmem_clt_lock);
+	list_for_each_entry_safe(l, tmp, &hit, rm_node) {
+		list_del(&l->rm_node);
+		ipmem_lender_put(l);
+	}
+	mutex_unlock(&ipmem_clt_lock);
+}
+
+static const char *ipmem_rights_name(u8 rights)
+{
+	return rights == IPMEM_RIGHTS_RW ? "rw" : "ro";
+}
+
+void ipmem_clt_show_lenders(struct seq_file *m)
+{
+	struct ipmem_lender *l;
+	struct ipmem_seg *s;
+	struct ipmem_key *k;
+
+	mutex_lock(&ipmem_clt_lock);
+	list_for_each_entry(l, &ipmem_lenders, node) {
+		seq_printf(m, "lender %08x at %pISpc: %s, %d queues, epoch %016llx, %llu copies mapped, lost %lld times, back %lld times\n",
+			   l->host_id, &l->addr,
+			   ipmem_state_name(READ_ONCE(l->state)), l->nr_conns,
+			   l->epoch, l->nr_mapped,
+			   atomic64_read(&l->nr_errors),
+			   atomic64_read(&l->nr_reconnects));
+		list_for_each_entry(s, &l->segs, node) {
+			k = xa_load(&l->keys, s->first);
+			seq_printf(m, "  blocks %llu-%llu: %llu mapped",
+				   s->first, s->first + s->count - 1, s->users);
+			if (k)
+				seq_printf(m, ", rkey %08x iova %llx %s gen %016llx%s",
+					   k->rkey, k->iova,
+					   ipmem_rights_name(k->rights), k->gen,
+					   k->dead ? " DEAD" : "");
+			seq_putc(m, '\n');
+		}
+	}
+	mutex_unlock(&ipmem_clt_lock);
+}
+
+void ipmem_clt_init(void)
+{
+	ipmem_nr_queues = min(num_online_cpus(), ipmem_max_queues);
+}
+
+/* Module unload: the disks are gone, so are the lenders' users. */
+void ipmem_clt_exit(void)
+{
+	struct ipmem_route *r, *tmp;
+
+	flush_work(&ipmem_reap_work);
+	mutex_lock(&ipmem_clt_lock);
+	WARN_ON(!list_empty(&ipmem_lenders));
+	list_for_each_entry_safe(r, tmp, &ipmem_routes, node) {
+		list_del_rcu(&r->node);
+		kfree_rcu(r, rcu);
+	}
+	mutex_unlock(&ipmem_clt_lock);
+	rcu_barrier();
+}

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipmem debugfs (/sys/kernel/debug/ipmem/, Documentation/ABI/testing/
+ * debugfs-ipmem): text views for people debugging a host.  Their format
+ * may change; tools use netlink.
+ *
+ *   table      the mem-to-ip table: every extent copy of every disk
+ *   latency    RDMA read latency histogram of every disk
+ *   lenders    the lenders this host borrows from, and their keys
+ *   grants     this lender's grants
+ *   borrowers  the borrowers connected to this lender, and what is
+ *              registered for each
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "ipmem.h"
+
+struct dentry *ipmem_debugfs_root;
+
+static int ipmem_debugfs_table_show(struct seq_file *m, void *v)
+{
+	mutex_lock(&ipmem_cfg_lock);
+	ipmem_blk_show_table(m);
+	mutex_unlock(&ipmem_cfg_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ipmem_debugfs_table);
+
+static int ipmem_debugfs_latency_show(struct seq_file *m, void *v)
+{
+	ipmem_blk_show_latency(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ipmem_debugfs_latency);
+
+static int ipmem_debugfs_lenders_show(struct seq_file *m, void *v)
+{
+	ipmem_clt_show_lenders(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ipmem_debugfs_lenders);
+
+static int ipmem_debugfs_grants_show(struct seq_file *m, void *v)
+{
+	ipmem_lnd_show_grants(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ipmem_debugfs_grants);
+
+static int ipmem_debugfs_borrowers_show(struct seq_file *m, void *v)
+{
+	ipmem_lnd_show_borrowers(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(ipmem_debugfs_borrowers);
+
+void ipmem_debugfs_init(void)
+{
+	/* debugfs is for debugging: failures here are not the module's */
+	ipmem_debugfs_root = debugfs_create_dir("ipmem", NULL);
+	debugfs_create_file("table", 0400, ipmem_debugfs_root, NULL,
+			    &ipmem_debugfs_table_fops);
+	debugfs_create_file("latency", 0400, ipmem_debugfs_root, NULL,
+			    &ipmem_debugfs_latency_fops);
+	debugfs_create_file("lenders", 0400, ipmem_debugfs_root, NULL,
+			    &ipmem_debugfs_lenders_fops);
+	debugfs_create_file("grants", 0400, ipmem_debugfs_root, NULL,
+			    &ipmem_debugfs_grants_fops);
+	debugfs_create_file("borrowers", 0400, ipmem_debugfs_root, NULL,
+			    &ipmem_debugfs_borrowers_fops);
+}
+
+void ipmem_debugfs_exit(void)
+{
+	debugfs_remove_recursive(ipmem_debugfs_root);
+}

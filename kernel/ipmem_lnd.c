@@ -1,0 +1,537 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipmem lender: the pool of blocks and the grants made from it.
+ *
+ * The pool is SIZE / block_size blocks, each one physically contiguous
+ * allocation, zeroed.  A grant lends an aligned power-of-two run of blocks
+ * (one block prefix) to one borrower host id, read-only or read-write.
+ * Grants are made explicitly (IPMEM_CMD_GRANT_NEW) or reserved by the
+ * module on request and confirmed later (IPMEM_CMD_GRANT_RESERVE and
+ * _CONFIRM, the BGP reservation-confirmation protocol); a reservation not
+ * confirmed in time lapses.  Revoking a grant removes its registrations
+ * from the borrower's protection domain, then zeroes its blocks, so that
+ * the next borrower never sees the last one's data.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/highmem.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+
+#include "ipmem.h"
+
+/* Protects ipmem_pool and everything hanging off it; nests inside cfg. */
+DEFINE_MUTEX(ipmem_lnd_lock);
+struct ipmem_pool *ipmem_pool;
+
+static unsigned int ipmem_block_order(struct ipmem_pool *pool)
+{
+	return pool->block_shift - PAGE_SHIFT;
+}
+
+static void ipmem_pool_free_blocks(struct ipmem_pool *pool, u64 n)
+{
+	u64 i;
+
+	for (i = 0; i < n; i++) {
+		__free_pages(pool->blocks[i], ipmem_block_order(pool));
+		/* Freeing gigabytes takes a while: let others run. */
+		cond_resched();
+	}
+}
+
+static void ipmem_pool_zero(struct ipmem_pool *pool, u64 first, u64 count)
+{
+	unsigned int pages = 1U << ipmem_block_order(pool);
+	unsigned int j;
+	u64 b;
+
+	for (b = first; b < first + count; b++) {
+		for (j = 0; j < pages; j++)
+			clear_highpage(pool->blocks[b] + j);
+		cond_resched();
+	}
+}
+
+static void ipmem_pool_expire(struct work_struct *work);
+
+int ipmem_pool_create(u64 size, u32 block_size, const struct in6_addr *addr,
+		      u16 port, struct netlink_ext_ack *extack)
+{
+	struct ipmem_pool *pool;
+	int shift, ret;
+	u64 i;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	if (!ipmem_host.set) {
+		NL_SET_ERR_MSG(extack, "set the network prefix and host id first");
+		return -EINVAL;
+	}
+	if (ipmem_pool) {
+		NL_SET_ERR_MSG(extack, "this host already lends a pool");
+		return -EEXIST;
+	}
+	shift = ipmem_block_shift(block_size);
+	if (shift < 0 || shift < PAGE_SHIFT) {
+		NL_SET_ERR_MSG(extack,
+			       "block size must be a power of two from 4 KiB to 64 KiB");
+		return -EINVAL;
+	}
+	if (!size || size & (block_size - 1)) {
+		NL_SET_ERR_MSG(extack,
+			       "pool size must be a non-zero multiple of the block size");
+		return -EINVAL;
+	}
+	if (size >> PAGE_SHIFT >= totalram_pages()) {
+		NL_SET_ERR_MSG(extack, "pool size exceeds this host's memory");
+		return -ENOMEM;
+	}
+
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return -ENOMEM;
+	pool->block_size = block_size;
+	pool->block_shift = shift;
+	pool->nr_blocks = size >> shift;
+	pool->nr_free = pool->nr_blocks;
+	pool->epoch = get_random_u64();
+	pool->next_gen = get_random_u64();
+	pool->addr.sin6_family = AF_INET6;
+	pool->addr.sin6_addr = *addr;
+	pool->addr.sin6_port = htons(port);
+	INIT_LIST_HEAD(&pool->grants);
+	INIT_LIST_HEAD(&pool->sessions);
+	INIT_DELAYED_WORK(&pool->expire_work, ipmem_pool_expire);
+
+	ret = -ENOMEM;
+	pool->blocks = kvcalloc(pool->nr_blocks, sizeof(*pool->blocks),
+				GFP_KERNEL);
+	pool->used = bitmap_zalloc(pool->nr_blocks, GFP_KERNEL);
+	if (!pool->blocks || !pool->used)
+		goto out_free;
+
+	for (i = 0; i < pool->nr_blocks; i++) {
+		pool->blocks[i] = alloc_pages(GFP_KERNEL | __GFP_ZERO |
+					      __GFP_NOWARN | __GFP_NORETRY,
+					      ipmem_block_order(pool));
+		if (!pool->blocks[i]) {
+			NL_SET_ERR_MSG(extack,
+				       "not enough free memory for the pool");
+			goto out_free_blocks;
+		}
+		cond_resched();
+	}
+
+	mutex_lock(&ipmem_lnd_lock);
+	ret = ipmem_lnd_listen(pool, extack);
+	if (!ret)
+		ipmem_pool = pool;
+	mutex_unlock(&ipmem_lnd_lock);
+	if (ret)
+		goto out_free_blocks;
+
+	pr_info("lending %llu blocks of %u bytes at [%pI6c]:%u\n",
+		pool->nr_blocks, block_size, addr, port);
+	ipmem_nl_notify_pool();
+	return 0;
+
+out_free_blocks:
+	ipmem_pool_free_blocks(pool, i);
+out_free:
+	bitmap_free(pool->used);
+	kvfree(pool->blocks);
+	kfree(pool);
+	return ret;
+}
+
+static void ipmem_pool_free(struct ipmem_pool *pool)
+{
+	cancel_delayed_work_sync(&pool->expire_work);
+	ipmem_lnd_stop(pool);
+	ipmem_pool_free_blocks(pool, pool->nr_blocks);
+	bitmap_free(pool->used);
+	kvfree(pool->blocks);
+	kfree(pool);
+}
+
+int ipmem_pool_destroy(struct netlink_ext_ack *extack)
+{
+	struct ipmem_pool *pool;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	mutex_lock(&ipmem_lnd_lock);
+	pool = ipmem_pool;
+	if (!pool) {
+		mutex_unlock(&ipmem_lnd_lock);
+		NL_SET_ERR_MSG(extack, "this host lends no pool");
+		return -ENOENT;
+	}
+	if (!list_empty(&pool->grants)) {
+		mutex_unlock(&ipmem_lnd_lock);
+		NL_SET_ERR_MSG(extack,
+			       "the pool has grants: revoke them first");
+		return -EBUSY;
+	}
+	ipmem_pool = NULL;
+	mutex_unlock(&ipmem_lnd_lock);
+
+	ipmem_pool_free(pool);
+	pr_info("pool destroyed\n");
+	ipmem_nl_notify_pool();
+	return 0;
+}
+
+/*
+ * A pool with grants holds other hosts' data: the module stays loaded
+ * while one exists (rmmod says "in use").
+ */
+static void ipmem_grant_link(struct ipmem_pool *pool, struct ipmem_grant *g)
+{
+	struct ipmem_grant *pos;
+
+	lockdep_assert_held(&ipmem_lnd_lock);
+
+	if (list_empty(&pool->grants))
+		__module_get(THIS_MODULE);
+	list_for_each_entry(pos, &pool->grants, node)
+		if (pos->first > g->first)
+			break;
+	list_add_tail(&g->node, &pos->node);
+	bitmap_set(pool->used, g->first, g->count);
+	pool->nr_free -= g->count;
+}
+
+static struct ipmem_grant *ipmem_grant_alloc(struct ipmem_pool *pool,
+					     u64 first, u64 count, u32 borrower,
+					     u8 rights, u8 state)
+{
+	struct ipmem_grant *g;
+
+	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	if (!g)
+		return NULL;
+	g->first = first;
+	g->count = count;
+	g->borrower = borrower;
+	g->rights = rights;
+	g->state = state;
+	g->gen = pool->next_gen++;
+	return g;
+}
+
+/*
+ * Unlink @g, revoke its registrations, zero and free its blocks.  The
+ * caller frees @g itself.
+ */
+static void ipmem_grant_free(struct ipmem_pool *pool, struct ipmem_grant *g)
+{
+	lockdep_assert_held(&ipmem_lnd_lock);
+
+	list_del(&g->node);
+	ipmem_lnd_revoke(pool, g);
+	ipmem_pool_zero(pool, g->first, g->count);
+	bitmap_clear(pool->used, g->first, g->count);
+	pool->nr_free += g->count;
+	if (list_empty(&pool->grants))
+		module_put(THIS_MODULE);
+}
+
+struct ipmem_grant *ipmem_grant_find(u64 block)
+{
+	struct ipmem_grant *g;
+
+	lockdep_assert_held(&ipmem_lnd_lock);
+
+	list_for_each_entry(g, &ipmem_pool->grants, node) {
+		if (block < g->first)
+			break;
+		if (block < g->first + g->count)
+			return g;
+	}
+	return NULL;
+}
+
+/* Resolve @prefix/@plen to a block run of our own pool. */
+static int ipmem_lnd_prefix(const u8 *prefix, u8 plen, u64 *first,
+			    u64 *count, struct netlink_ext_ack *extack)
+{
+	u32 host;
+	int ret;
+
+	ret = ipmem_prefix_check(prefix, plen, &host, first, count, extack);
+	if (ret)
+		return ret;
+	if (!ipmem_pool) {
+		NL_SET_ERR_MSG(extack, "this host lends no pool");
+		return -ENOENT;
+	}
+	if (host != ipmem_host.host_id) {
+		NL_SET_ERR_MSG(extack, "prefix is not inside this lender's /80");
+		return -EINVAL;
+	}
+	if (*first >= ipmem_pool->nr_blocks ||
+	    *count > ipmem_pool->nr_blocks - *first) {
+		NL_SET_ERR_MSG(extack, "prefix reaches past the end of the pool");
+		return -ERANGE;
+	}
+	return 0;
+}
+
+int ipmem_grant_add(const u8 *prefix, u8 plen, u32 borrower, u8 rights,
+		    struct netlink_ext_ack *extack)
+{
+	struct ipmem_grant *g;
+	u64 first, count;
+	int ret;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	mutex_lock(&ipmem_lnd_lock);
+	ret = ipmem_lnd_prefix(prefix, plen, &first, &count, extack);
+	if (ret)
+		goto out_unlock;
+	if (find_next_bit(ipmem_pool->used, first + count, first) <
+	    first + count) {
+		NL_SET_ERR_MSG(extack, "prefix overlaps an existing grant");
+		ret = -EEXIST;
+		goto out_unlock;
+	}
+	ret = -ENOMEM;
+	g = ipmem_grant_alloc(ipmem_pool, first, count, borrower, rights,
+			      IPMEM_GRANT_CONFIRMED);
+	if (!g)
+		goto out_unlock;
+	ipmem_grant_link(ipmem_pool, g);
+	ret = 0;
+out_unlock:
+	mutex_unlock(&ipmem_lnd_lock);
+	if (!ret)
+		ipmem_nl_notify_pool();
+	return ret;
+}
+
+/* Largest free run of 2^k blocks aligned to 2^k, k <= @maxk; -1 if none. */
+static s64 ipmem_pool_find_run(struct ipmem_pool *pool, unsigned int *k,
+			       unsigned int maxk)
+{
+	unsigned int order;
+	u64 pos, n;
+
+	for (order = maxk + 1; order-- > 0;) {
+		n = 1ULL << order;
+		for (pos = 0; pos + n <= pool->nr_blocks; pos += n) {
+			u64 used = find_next_bit(pool->used, pos + n, pos);
+
+			if (used >= pos + n) {
+				*k = order;
+				return pos;
+			}
+			/* skip to the aligned run after the used block */
+			pos = round_down(used, n);
+		}
+	}
+	return -1;
+}
+
+static int ipmem_nl_put_grant(struct sk_buff *skb, const struct ipmem_grant *g)
+{
+	u8 plen = 128 - ilog2(g->count);
+
+	if (ipmem_nl_put_block(skb, ipmem_host.host_id, g->first, plen) ||
+	    nla_put_u32(skb, IPMEM_A_BORROWER, g->borrower) ||
+	    nla_put_u8(skb, IPMEM_A_RIGHTS, g->rights) ||
+	    nla_put_u8(skb, IPMEM_A_STATE, g->state) ||
+	    nla_put_u64_64bit(skb, IPMEM_A_BLOCK_COUNT, g->count,
+			      IPMEM_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPMEM_A_GEN, g->gen, IPMEM_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+int ipmem_grant_fill(struct sk_buff *skb, const struct ipmem_grant *g)
+{
+	return ipmem_nl_put_grant(skb, g);
+}
+
+int ipmem_grant_reserve(u64 count, u32 borrower, u8 rights,
+			unsigned int timeout_ms, struct sk_buff *reply,
+			struct netlink_ext_ack *extack)
+{
+	unsigned long expires = jiffies + msecs_to_jiffies(timeout_ms);
+	struct ipmem_pool *pool;
+	struct ipmem_grant *g, *tmp;
+	struct nlattr *nest;
+	LIST_HEAD(batch);
+	unsigned int k;
+	int ret = 0;
+	s64 pos;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	mutex_lock(&ipmem_lnd_lock);
+	pool = ipmem_pool;
+	if (!pool) {
+		NL_SET_ERR_MSG(extack, "this host lends no pool");
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	if (!count || count > pool->nr_free) {
+		NL_SET_ERR_MSG(extack, "not enough free blocks in the pool");
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+
+	/* Fewest prefixes: the largest aligned free run first. */
+	while (count) {
+		pos = ipmem_pool_find_run(pool, &k, ilog2(count));
+		if (WARN_ON_ONCE(pos < 0)) {	/* nr_free said otherwise */
+			ret = -ENOSPC;
+			break;
+		}
+		g = ipmem_grant_alloc(pool, pos, 1ULL << k, borrower, rights,
+				      IPMEM_GRANT_RESERVED);
+		if (!g) {
+			ret = -ENOMEM;
+			break;
+		}
+		g->expires = expires;
+		ipmem_grant_link(pool, g);
+		list_add_tail(&g->batch, &batch);
+		count -= g->count;
+
+		nest = nla_nest_start(reply, IPMEM_A_GRANT);
+		if (!nest || ipmem_nl_put_grant(reply, g)) {
+			NL_SET_ERR_MSG(extack,
+				       "free blocks too fragmented for one request");
+			ret = -ENOSPC;
+			break;
+		}
+		nla_nest_end(reply, nest);
+	}
+
+	if (ret) {
+		list_for_each_entry_safe(g, tmp, &batch, batch) {
+			ipmem_grant_free(pool, g);
+			kfree(g);
+		}
+	} else {
+		/* Run the expiry no later than this batch's deadline. */
+		if (!delayed_work_pending(&pool->expire_work) ||
+		    time_before(expires, pool->expire_work.timer.expires))
+			mod_delayed_work(ipmem_wq, &pool->expire_work,
+					 msecs_to_jiffies(timeout_ms));
+	}
+out_unlock:
+	mutex_unlock(&ipmem_lnd_lock);
+	if (!ret)
+		ipmem_nl_notify_pool();
+	return ret;
+}
+
+int ipmem_grant_confirm(const u8 *prefix, u8 plen,
+			struct netlink_ext_ack *extack)
+{
+	struct ipmem_grant *g;
+	u64 first, count;
+	int ret;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	mutex_lock(&ipmem_lnd_lock);
+	ret = ipmem_lnd_prefix(prefix, plen, &first, &count, extack);
+	if (ret)
+		goto out_unlock;
+	g = ipmem_grant_find(first);
+	if (!g || g->first != first || g->count != count) {
+		NL_SET_ERR_MSG(extack, "no grant with that prefix");
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	if (g->state != IPMEM_GRANT_RESERVED) {
+		NL_SET_ERR_MSG(extack, "grant is already confirmed");
+		ret = -EALREADY;
+		goto out_unlock;
+	}
+	g->state = IPMEM_GRANT_CONFIRMED;
+out_unlock:
+	mutex_unlock(&ipmem_lnd_lock);
+	return ret;
+}
+
+int ipmem_grant_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
+{
+	struct ipmem_grant *g;
+	u64 first, count;
+	int ret;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	mutex_lock(&ipmem_lnd_lock);
+	ret = ipmem_lnd_prefix(prefix, plen, &first, &count, extack);
+	if (ret)
+		goto out_unlock;
+	g = ipmem_grant_find(first);
+	if (!g || g->first != first || g->count != count) {
+		NL_SET_ERR_MSG(extack, "no grant with that prefix");
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+	ipmem_grant_free(ipmem_pool, g);
+	ipmem_nl_notify_grant_del(g);
+	kfree(g);
+out_unlock:
+	mutex_unlock(&ipmem_lnd_lock);
+	if (!ret)
+		ipmem_nl_notify_pool();
+	return ret;
+}
+
+/* Lapse the reservations whose time is up; re-arm for the next one. */
+static void ipmem_pool_expire(struct work_struct *work)
+{
+	struct ipmem_pool *pool = container_of(to_delayed_work(work),
+					       struct ipmem_pool, expire_work);
+	unsigned long next = 0, now = jiffies;
+	struct ipmem_grant *g, *tmp;
+	bool changed = false;
+
+	mutex_lock(&ipmem_lnd_lock);
+	list_for_each_entry_safe(g, tmp, &pool->grants, node) {
+		if (g->state != IPMEM_GRANT_RESERVED)
+			continue;
+		if (time_after_eq(now, g->expires)) {
+			pr_info("reservation of %llu blocks at %llu for host %08x lapsed\n",
+				g->count, g->first, g->borrower);
+			ipmem_grant_free(pool, g);
+			ipmem_nl_notify_grant_del(g);
+			kfree(g);
+			changed = true;
+		} else if (!next || time_before(g->expires, next)) {
+			next = g->expires;
+		}
+	}
+	if (next)
+		mod_delayed_work(ipmem_wq, &pool->expire_work, next - now);
+	mutex_unlock(&ipmem_lnd_lock);
+	if (changed)
+		ipmem_nl_notify_pool();
+}
+
+/* Module unload: nothing can hold a grant (they pin the module). */
+void ipmem_lnd_exit(void)
+{
+	struct ipmem_pool *pool;
+
+	mutex_lock(&ipmem_lnd_lock);
+	pool = ipmem_pool;
+	ipmem_pool = NULL;
+	mutex_unlock(&ipmem_lnd_lock);
+	if (pool) {
+		WARN_ON(!list_empty(&pool->grants));
+		ipmem_pool_free(pool);
+	}
+}

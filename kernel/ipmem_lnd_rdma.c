@@ -1,0 +1,898 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipmem lender: the rdma_cm listener, one session per borrower, and the
+ * registration of granted blocks in that borrower's protection domain.
+ *
+ * A borrower connects with its host id in the private data.  All its
+ * queues on one RDMA device share one session, and the session owns a
+ * protection domain of its own.  Nothing is registered in it until the
+ * borrower asks for the key of a block (KEY_REQ); the lender then checks
+ * that a confirmed grant of that borrower holds the block, registers the
+ * grant's segment around it (with remote write only for read-write
+ * grants) and answers with the key.  Registrations go when the borrower
+ * says it is done with them (UNMAP), when the grant is revoked, or with
+ * the session.  The memory of other borrowers is never registered in a
+ * borrower's PD, so no key it can guess names it.
+ *
+ * Locking: ipmem_lnd_lock protects sessions, their queue lists and their
+ * registrations.  rdma_destroy_id() is never called with it held: the cm
+ * handler takes it, and rdma_destroy_id() waits for running handlers.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/scatterlist.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <rdma/ib_cm.h>
+
+#include "ipmem.h"
+
+#define IPMEM_LND_RX		8	/* receive buffers per queue */
+#define IPMEM_LND_SQ		16	/* replies, registrations, drain */
+#define IPMEM_LND_MAX_SEG	512	/* blocks per registration, at most */
+
+/**
+ * struct ipmem_lnd_mr - a segment registered for a borrower
+ * @node: in ipmem_lnd_sess.mrs
+ * @first: first block
+ * @count: blocks
+ * @gen: generation of the grant it belongs to
+ * @rights: enum ipmem_rights
+ * @mr: the memory region
+ * @sgt: its pages, DMA-mapped
+ */
+struct ipmem_lnd_mr {
+	struct list_head node;
+	u64 first;
+	u64 count;
+	u64 gen;
+	u8 rights;
+	struct ib_mr *mr;
+	struct sg_table sgt;
+};
+
+/**
+ * struct ipmem_lnd_conn - one queue of a borrower
+ * @node: in ipmem_lnd_sess.conns
+ * @sess: the session
+ * @cm_id: its rdma_cm id
+ * @cq: completion queue
+ * @qp: queue pair, in the session's PD
+ * @queue: the borrower's index for it; 0 carries control messages
+ * @rx: receive buffers
+ * @tx: the send buffer (one message at a time: requests are serialised
+ *	by @req_work and by ipmem_lnd_lock)
+ * @tx_done: the send completed
+ * @reg_cqe: completion of a memory registration
+ * @reg_done: the registration completed
+ * @wr_status: status of the last send or registration
+ * @req_lock: protects @reqs, @req_head and @req_tail
+ * @reqs: received requests waiting for @req_work, a ring
+ * @req_head: next free slot of @reqs (free-running)
+ * @req_tail: next request to handle (free-running)
+ * @req_work: handles requests (registration sleeps)
+ * @release_work: tears the queue down
+ * @flags: IPMEM_LND_CONN_*
+ */
+struct ipmem_lnd_conn {
+	struct list_head node;
+	struct ipmem_lnd_sess *sess;
+	struct rdma_cm_id *cm_id;
+	struct ib_cq *cq;
+	struct ib_qp *qp;
+	u16 queue;
+	struct ipmem_iu *rx[IPMEM_LND_RX];
+	struct ipmem_iu *tx;
+	struct completion tx_done;
+	struct ib_cqe reg_cqe;
+	struct completion reg_done;
+	int wr_status;
+	spinlock_t req_lock;
+	struct ipmem_msg reqs[IPMEM_LND_RX];
+	unsigned int req_head;
+	unsigned int req_tail;
+	struct work_struct req_work;
+	struct work_struct release_work;
+	unsigned long flags;
+};
+
+/* set once the queue is being torn down; whoever sets it tears it down */
+#define IPMEM_LND_CONN_RELEASING	0
+
+static struct ipmem_lnd_conn *to_lnd_conn(struct ib_cq *cq)
+{
+	return cq->cq_context;
+}
+
+/* ---------------------------------------------------------- registration */
+
+static void ipmem_lnd_mr_free(struct ipmem_lnd_sess *sess,
+			      struct ipmem_lnd_mr *m)
+{
+	list_del(&m->node);
+	sess->nr_registered -= m->count;
+	/* Deregistering invalidates the rkey: remote access fails now. */
+	ib_dereg_mr(m->mr);
+	ib_dma_unmap_sg(sess->dev, m->sgt.sgl, m->sgt.orig_nents,
+			DMA_BIDIRECTIONAL);
+	sg_free_table(&m->sgt);
+	kfree(m);
+}
+
+static void ipmem_lnd_reg_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct ipmem_lnd_conn *conn = to_lnd_conn(cq);
+
+	conn->wr_status = wc->status;
+	complete(&conn->reg_done);
+}
+
+/*
+ * Register blocks @first..@first+@count-1 of the pool in the session's
+ * PD through @conn's send queue, and wait for it.
+ */
+static struct ipmem_lnd_mr *ipmem_lnd_mr_reg(struct ipmem_lnd_conn *conn,
+					     struct ipmem_grant *g, u64 first,
+					     u64 count)
+{
+	struct ipmem_lnd_sess *sess = conn->sess;
+	struct ipmem_pool *pool = ipmem_pool;
+	struct ib_reg_wr wr = {};
+	struct ipmem_lnd_mr *m;
+	struct scatterlist *sg;
+	int nents, n, ret;
+	u64 i;
+
+	lockdep_assert_held(&ipmem_lnd_lock);
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->first = first;
+	m->count = count;
+	m->gen = g->gen;
+	m->rights = g->rights;
+
+	ret = sg_alloc_table(&m->sgt, count, GFP_KERNEL);
+	if (ret)
+		goto out_free;
+	for_each_sg(m->sgt.sgl, sg, count, i)
+		sg_set_page(sg, pool->blocks[first + i], pool->block_size, 0);
+
+	nents = ib_dma_map_sg(sess->dev, m->sgt.sgl, count, DMA_BIDIRECTIONAL);
+	if (!nents) {
+		ret = -EIO;
+		goto out_free_table;
+	}
+
+	m->mr = ib_alloc_mr(sess->pd, IB_MR_TYPE_MEM_REG,
+			    count * (pool->block_size / sess->page_size));
+	if (IS_ERR(m->mr)) {
+		ret = PTR_ERR(m->mr);
+		goto out_unmap;
+	}
+	n = ib_map_mr_sg(m->mr, m->sgt.sgl, nents, NULL, sess->page_size);
+	if (n != nents) {
+		ret = n < 0 ? n : -EINVAL;
+		goto out_dereg;
+	}
+	/* A fresh key byte: an old key for this MR slot must not work. */
+	ib_update_fast_reg_key(m->mr, ib_inc_rkey(m->mr->rkey));
+
+	conn->reg_cqe.done = ipmem_lnd_reg_done;
+	wr.wr.opcode = IB_WR_REG_MR;
+	wr.wr.wr_cqe = &conn->reg_cqe;
+	wr.wr.send_flags = IB_SEND_SIGNALED;
+	wr.mr = m->mr;
+	wr.key = m->mr->rkey;
+	wr.access = IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_READ;
+	if (g->rights == IPMEM_RIGHTS_RW)
+		wr.access |= IB_ACCESS_REMOTE_WRITE;
+
+	reinit_completion(&conn->reg_done);
+	ret = ib_post_send(conn->qp, &wr.wr, NULL);
+	if (ret)
+		goto out_dereg;
+	/* Completes, successfully or flushed, before the queue is gone. */
+	wait_for_completion(&conn->reg_done);
+	if (conn->wr_status != IB_WC_SUCCESS) {
+		ret = -EIO;
+		goto out_dereg;
+	}
+
+	list_add_tail(&m->node, &sess->mrs);
+	sess->nr_registered += count;
+	return m;
+
+out_dereg:
+	ib_dereg_mr(m->mr);
+out_unmap:
+	ib_dma_unmap_sg(sess->dev, m->sgt.sgl, count, DMA_BIDIRECTIONAL);
+out_free_table:
+	sg_free_table(&m->sgt);
+out_free:
+	kfree(m);
+	return ERR_PTR(ret);
+}
+
+static struct ipmem_lnd_mr *ipmem_lnd_mr_find(struct ipmem_lnd_sess *sess,
+					      u64 block)
+{
+	struct ipmem_lnd_mr *m;
+
+	list_for_each_entry(m, &sess->mrs, node)
+		if (block >= m->first && block < m->first + m->count)
+			return m;
+	return NULL;
+}
+
+/* ------------------------------------------------------------- messages */
+
+static void ipmem_lnd_send_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct ipmem_lnd_conn *conn = to_lnd_conn(cq);
+
+	conn->wr_status = wc->status;
+	complete(&conn->tx_done);
+}
+
+static int ipmem_lnd_send(struct ipmem_lnd_conn *conn)
+{
+	int ret;
+
+	lockdep_assert_held(&ipmem_lnd_lock);
+
+	reinit_completion(&conn->tx_done);
+	ret = ipmem_iu_post_send(conn->qp, conn->tx);
+	if (ret)
+		return ret;
+	wait_for_completion(&conn->tx_done);
+	return conn->wr_status == IB_WC_SUCCESS ? 0 : -EIO;
+}
+
+/* KEY_REQ: find the borrower's grant, register its segment, answer. */
+static void ipmem_lnd_key_req(struct ipmem_lnd_conn *conn,
+			      const struct ipmem_msg *req)
+{
+	struct ipmem_lnd_sess *sess = conn->sess;
+	struct ipmem_msg *rep = &conn->tx->msg;
+	u64 block = le64_to_cpu(req->block);
+	struct ipmem_lnd_mr *m = NULL;
+	struct ipmem_grant *g = NULL;
+	unsigned int shift;
+	u16 status;
+
+	lockdep_assert_held(&ipmem_lnd_lock);
+
+	if (ipmem_pool && block < ipmem_pool->nr_blocks)
+		g = ipmem_grant_find(block);
+	if (!g || g->borrower != sess->borrower ||
+	    g->state != IPMEM_GRANT_CONFIRMED) {
+		status = IPMEM_MSG_NOT_GRANTED;
+		goto reply;
+	}
+
+	m = ipmem_lnd_mr_find(sess, block);
+	if (m && m->gen != g->gen) {
+		/* left over from a revoked grant: never hand it out */
+		ipmem_lnd_mr_free(sess, m);
+		m = NULL;
+	}
+	if (!m) {
+		/* The segment: the grant cut at multiples of 2^seg_shift. */
+		shift = min_t(unsigned int, sess->seg_shift, ilog2(g->count));
+		m = ipmem_lnd_mr_reg(conn, g, round_down(block, 1ULL << shift),
+				     1ULL << shift);
+		if (IS_ERR(m)) {
+			pr_warn_ratelimited("registering blocks for host %08x failed: %ld\n",
+					    sess->borrower, PTR_ERR(m));
+			m = NULL;
+			status = IPMEM_MSG_NO_RESOURCES;
+			goto reply;
+		}
+	}
+	status = IPMEM_MSG_OK;
+
+reply:
+	memset(rep, 0, sizeof(*rep));
+	rep->type = cpu_to_le16(IPMEM_MSG_KEY_REP);
+	rep->status = cpu_to_le16(status);
+	rep->tag = req->tag;
+	rep->block = req->block;
+	if (m) {
+		rep->block = cpu_to_le64(m->first);
+		rep->count = cpu_to_le64(m->count);
+		rep->iova = cpu_to_le64(m->mr->iova);
+		rep->gen = cpu_to_le64(m->gen);
+		rep->rkey = cpu_to_le32(m->mr->rkey);
+		rep->rights = m->rights;
+	}
+	if (ipmem_lnd_send(conn))
+		pr_debug("reply to host %08x not sent\n", sess->borrower);
+}
+
+static void ipmem_lnd_unmap(struct ipmem_lnd_conn *conn,
+			    const struct ipmem_msg *req)
+{
+	struct ipmem_lnd_mr *m;
+
+	m = ipmem_lnd_mr_find(conn->sess, le64_to_cpu(req->block));
+	if (m)
+		ipmem_lnd_mr_free(conn->sess, m);
+}
+
+static void ipmem_lnd_req_work(struct work_struct *work)
+{
+	struct ipmem_lnd_conn *conn = container_of(work, struct ipmem_lnd_conn,
+						   req_work);
+	struct ipmem_msg req;
+
+	for (;;) {
+		spin_lock_bh(&conn->req_lock);
+		if (conn->req_head == conn->req_tail) {
+			spin_unlock_bh(&conn->req_lock);
+			return;
+		}
+		req = conn->reqs[conn->req_tail++ % IPMEM_LND_RX];
+		spin_unlock_bh(&conn->req_lock);
+
+		if (test_bit(IPMEM_LND_CONN_RELEASING, &conn->flags))
+			continue;
+		mutex_lock(&ipmem_lnd_lock);
+		switch (le16_to_cpu(req.type)) {
+		case IPMEM_MSG_KEY_REQ:
+			ipmem_lnd_key_req(conn, &req);
+			break;
+		case IPMEM_MSG_UNMAP:
+			ipmem_lnd_unmap(conn, &req);
+			break;
+		default:
+			pr_warn_ratelimited("host %08x sent message type %u\n",
+					    conn->sess->borrower,
+					    le16_to_cpu(req.type));
+		}
+		mutex_unlock(&ipmem_lnd_lock);
+	}
+}
+
+static void ipmem_lnd_queue_release(struct ipmem_lnd_conn *conn);
+
+static void ipmem_lnd_recv_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct ipmem_lnd_conn *conn = to_lnd_conn(cq);
+	struct ipmem_iu *iu = container_of(wc->wr_cqe, struct ipmem_iu, cqe);
+	struct ipmem_msg *msg;
+	bool queued = false;
+
+	if (unlikely(wc->status != IB_WC_SUCCESS)) {
+		if (wc->status != IB_WC_WR_FLUSH_ERR)
+			ipmem_lnd_queue_release(conn);
+		return;
+	}
+	msg = ipmem_iu_recvd(cq, iu);
+	spin_lock_bh(&conn->req_lock);
+	if (wc->byte_len >= sizeof(*msg) &&
+	    conn->req_head - conn->req_tail < IPMEM_LND_RX) {
+		conn->reqs[conn->req_head++ % IPMEM_LND_RX] = *msg;
+		queued = true;
+	}
+	spin_unlock_bh(&conn->req_lock);
+	if (queued)
+		queue_work(ipmem_wq, &conn->req_work);
+	else
+		pr_warn_ratelimited("dropped a short or excess message from host %08x\n",
+				    conn->sess->borrower);
+	if (ipmem_iu_post_recv(conn->qp, iu))
+		ipmem_lnd_queue_release(conn);
+}
+
+/* --------------------------------------------------------------- queues */
+
+static void ipmem_lnd_sess_free(struct ipmem_lnd_sess *sess)
+{
+	struct ipmem_lnd_mr *m, *tmp;
+
+	list_for_each_entry_safe(m, tmp, &sess->mrs, node)
+		ipmem_lnd_mr_free(sess, m);
+	ib_dealloc_pd(sess->pd);
+	kfree(sess);
+}
+
+static struct ipmem_lnd_sess *ipmem_lnd_sess_get(struct ipmem_pool *pool,
+						 u32 borrower,
+						 struct rdma_cm_id *cm_id)
+{
+	struct ib_device *dev = cm_id->device;
+	struct ipmem_lnd_sess *sess;
+	unsigned int per_block, seg;
+
+	lockdep_assert_held(&ipmem_lnd_lock);
+
+	list_for_each_entry(sess, &pool->sessions, node)
+		if (sess->borrower == borrower && sess->dev == dev)
+			return sess;
+
+	sess = kzalloc(sizeof(*sess), GFP_KERNEL);
+	if (!sess)
+		return ERR_PTR(-ENOMEM);
+	sess->borrower = borrower;
+	sess->dev = dev;
+	INIT_LIST_HEAD(&sess->conns);
+	INIT_LIST_HEAD(&sess->mrs);
+	memcpy(&sess->peer, &cm_id->route.addr.dst_addr, sizeof(sess->peer));
+
+	/* Register whole blocks as pages when the device can. */
+	sess->page_size = dev->attrs.page_size_cap & pool->block_size ?
+			  pool->block_size : PAGE_SIZE;
+	per_block = pool->block_size / sess->page_size;
+	seg = min_t(u32, dev->attrs.max_fast_reg_page_list_len / per_block,
+		    IPMEM_LND_MAX_SEG);
+	if (!seg) {
+		kfree(sess);
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	sess->seg_shift = ilog2(seg);
+
+	sess->pd = ib_alloc_pd(dev, 0);
+	if (IS_ERR(sess->pd)) {
+		long err = PTR_ERR(sess->pd);
+
+		kfree(sess);
+		return ERR_PTR(err);
+	}
+	list_add_tail(&sess->node, &pool->sessions);
+	pr_info("host %08x connected from %pISc\n", borrower, &sess->peer);
+	return sess;
+}
+
+static void ipmem_lnd_conn_free_ib(struct ipmem_lnd_conn *conn)
+{
+	struct ib_device *dev = conn->cm_id->device;
+	int i;
+
+	if (conn->qp)
+		rdma_destroy_qp(conn->cm_id);
+	if (conn->cq)
+		ib_free_cq(conn->cq);
+	for (i = 0; i < IPMEM_LND_RX; i++)
+		ipmem_iu_free(dev, conn->rx[i]);
+	ipmem_iu_free(dev, conn->tx);
+}
+
+/*
+ * Tear down @conn but for its cm_id; unlink it, and free its session when
+ * it was the last queue.  The caller destroys the cm_id (or makes the cm
+ * destroy it).
+ */
+static void ipmem_lnd_conn_teardown(struct ipmem_lnd_conn *conn)
+{
+	struct ipmem_lnd_sess *sess = conn->sess;
+	bool last;
+
+	/* Move the QP to error: what is outstanding flushes. */
+	rdma_disconnect(conn->cm_id);
+	cancel_work_sync(&conn->req_work);
+	ib_drain_qp(conn->qp);
+
+	mutex_lock(&ipmem_lnd_lock);
+	list_del(&conn->node);
+	last = list_empty(&sess->conns);
+	if (last)
+		list_del(&sess->node);
+	mutex_unlock(&ipmem_lnd_lock);
+
+	ipmem_lnd_conn_free_ib(conn);
+	if (last) {
+		pr_info("host %08x disconnected\n", sess->borrower);
+		ipmem_lnd_sess_free(sess);
+	}
+}
+
+static void ipmem_lnd_release_work(struct work_struct *work)
+{
+	struct ipmem_lnd_conn *conn = container_of(work, struct ipmem_lnd_conn,
+						   release_work);
+
+	ipmem_lnd_conn_teardown(conn);
+	rdma_destroy_id(conn->cm_id);
+	kfree(conn);
+}
+
+/* Never tear down in the completion or cm context: queue it. */
+static void ipmem_lnd_queue_release(struct ipmem_lnd_conn *conn)
+{
+	if (!test_and_set_bit(IPMEM_LND_CONN_RELEASING, &conn->flags))
+		queue_work(ipmem_wq, &conn->release_work);
+}
+
+static int ipmem_lnd_conn_create_ib(struct ipmem_lnd_conn *conn)
+{
+	struct ib_device *dev = conn->cm_id->device;
+	struct ib_qp_init_attr attr = {};
+	int i, ret;
+
+	conn->cq = ib_alloc_cq_any(dev, conn, IPMEM_LND_SQ + IPMEM_LND_RX + 2,
+				   IB_POLL_WORKQUEUE);
+	if (IS_ERR(conn->cq)) {
+		ret = PTR_ERR(conn->cq);
+		conn->cq = NULL;
+		return ret;
+	}
+
+	attr.event_handler = NULL;
+	attr.qp_context = conn;
+	attr.send_cq = conn->cq;
+	attr.recv_cq = conn->cq;
+	attr.qp_type = IB_QPT_RC;
+	attr.sq_sig_type = IB_SIGNAL_REQ_WR;
+	attr.cap.max_send_wr = IPMEM_LND_SQ;
+	attr.cap.max_recv_wr = IPMEM_LND_RX + 1;
+	attr.cap.max_send_sge = 1;
+	attr.cap.max_recv_sge = 1;
+	ret = rdma_create_qp(conn->cm_id, conn->sess->pd, &attr);
+	if (ret)
+		return ret;
+	conn->qp = conn->cm_id->qp;
+
+	conn->tx = ipmem_iu_alloc(dev, DMA_TO_DEVICE, ipmem_lnd_send_done);
+	if (!conn->tx)
+		return -ENOMEM;
+	for (i = 0; i < IPMEM_LND_RX; i++) {
+		conn->rx[i] = ipmem_iu_alloc(dev, DMA_FROM_DEVICE,
+					     ipmem_lnd_recv_done);
+		if (!conn->rx[i])
+			return -ENOMEM;
+		ret = ipmem_iu_post_recv(conn->qp, conn->rx[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int ipmem_lnd_reject(struct rdma_cm_id *cm_id, u16 reason)
+{
+	struct ipmem_conn_rej rej = {
+		.magic = cpu_to_le32(IPMEM_WIRE_MAGIC),
+		.version = cpu_to_le16(IPMEM_WIRE_VERSION),
+		.reason = cpu_to_le16(reason),
+	};
+
+	rdma_reject(cm_id, &rej, sizeof(rej), IB_CM_REJ_CONSUMER_DEFINED);
+	/* non-zero: the cm destroys the id */
+	return -ECONNREFUSED;
+}
+
+static int ipmem_lnd_connect(struct rdma_cm_id *cm_id,
+			     struct rdma_cm_event *ev)
+{
+	const struct ipmem_conn_req *req = ev->param.conn.private_data;
+	struct ipmem_conn_rep rep = {};
+	struct rdma_conn_param param = {};
+	struct ipmem_lnd_sess *sess;
+	struct ipmem_lnd_conn *conn;
+	struct ipmem_pool *pool;
+	int ret;
+
+	if (ev->param.conn.private_data_len < sizeof(*req) ||
+	    le32_to_cpu(req->magic) != IPMEM_WIRE_MAGIC) {
+		pr_warn_ratelimited("malformed connection request from %pISc\n",
+				    &cm_id->route.addr.dst_addr);
+		return ipmem_lnd_reject(cm_id, IPMEM_REJ_BAD_REQUEST);
+	}
+	if (le16_to_cpu(req->version) != IPMEM_WIRE_VERSION) {
+		pr_warn_ratelimited("%pISc speaks protocol version %u\n",
+				    &cm_id->route.addr.dst_addr,
+				    le16_to_cpu(req->version));
+		return ipmem_lnd_reject(cm_id, IPMEM_REJ_VERSION);
+	}
+
+	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
+	if (!conn)
+		return ipmem_lnd_reject(cm_id, IPMEM_REJ_NO_RESOURCES);
+	conn->cm_id = cm_id;
+	conn->queue = le16_to_cpu(req->queue);
+	init_completion(&conn->tx_done);
+	init_completion(&conn->reg_done);
+	spin_lock_init(&conn->req_lock);
+	INIT_WORK(&conn->req_work, ipmem_lnd_req_work);
+	INIT_WORK(&conn->release_work, ipmem_lnd_release_work);
+
+	mutex_lock(&ipmem_lnd_lock);
+	pool = ipmem_pool;
+	if (!pool) {
+		mutex_unlock(&ipmem_lnd_lock);
+		kfree(conn);
+		return ipmem_lnd_reject(cm_id, IPMEM_REJ_NO_POOL);
+	}
+	sess = ipmem_lnd_sess_get(pool, le32_to_cpu(req->host_id), cm_id);
+	if (IS_ERR(sess)) {
+		mutex_unlock(&ipmem_lnd_lock);
+		kfree(conn);
+		return ipmem_lnd_reject(cm_id, IPMEM_REJ_NO_RESOURCES);
+	}
+	conn->sess = sess;
+	list_add_tail(&conn->node, &sess->conns);
+	rep.seg_shift = sess->seg_shift;
+	rep.epoch = cpu_to_le64(pool->epoch);
+	rep.block_size = cpu_to_le32(pool->block_size);
+	mutex_unlock(&ipmem_lnd_lock);
+
+	ret = ipmem_lnd_conn_create_ib(conn);
+	if (ret)
+		goto out_teardown;
+
+	rep.magic = cpu_to_le32(IPMEM_WIRE_MAGIC);
+	rep.version = cpu_to_le16(IPMEM_WIRE_VERSION);
+	rep.host_id = cpu_to_le32(ipmem_host.host_id);
+	param.private_data = &rep;
+	param.private_data_len = sizeof(rep);
+	/*
+	 * The event names the fields from our side: its responder_resources
+	 * is the borrower's initiator depth, the RDMA READs it may have in
+	 * flight.  Zero here would stall its reads forever.
+	 */
+	param.responder_resources = min_t(u8, ev->param.conn.responder_resources,
+					  cm_id->device->attrs.max_qp_rd_atom);
+	param.initiator_depth = 0;
+	param.rnr_retry_count = 7;
+	cm_id->context = conn;
+	ret = rdma_accept(cm_id, &param);
+	if (ret)
+		goto out_teardown;
+	return 0;
+
+out_teardown:
+	set_bit(IPMEM_LND_CONN_RELEASING, &conn->flags);
+	cm_id->context = NULL;
+	mutex_lock(&ipmem_lnd_lock);
+	list_del(&conn->node);
+	if (list_empty(&sess->conns))
+		list_del(&sess->node);
+	else
+		sess = NULL;
+	mutex_unlock(&ipmem_lnd_lock);
+	ipmem_lnd_conn_free_ib(conn);
+	if (sess)
+		ipmem_lnd_sess_free(sess);
+	kfree(conn);
+	return ipmem_lnd_reject(cm_id, IPMEM_REJ_NO_RESOURCES);
+}
+
+static int ipmem_lnd_cm_handler(struct rdma_cm_id *cm_id,
+				struct rdma_cm_event *ev)
+{
+	struct ipmem_lnd_conn *conn = cm_id->context;
+
+	pr_debug("cm event %s (%d) status %d id %p\n",
+		 rdma_event_msg(ev->event), ev->event, ev->status, cm_id);
+
+	switch (ev->event) {
+	case RDMA_CM_EVENT_CONNECT_REQUEST:
+		return ipmem_lnd_connect(cm_id, ev);
+	case RDMA_CM_EVENT_ESTABLISHED:
+		return 0;
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+		if (!conn) {
+			/* the listener: the pool stops listening */
+			mutex_lock(&ipmem_lnd_lock);
+			if (ipmem_pool && ipmem_pool->listen_id == cm_id)
+				ipmem_pool->listen_id = NULL;
+			mutex_unlock(&ipmem_lnd_lock);
+			pr_warn("RDMA device of the lender address removed: not listening\n");
+			return 1;
+		}
+		/* the device waits for this id: tear down now, cm destroys it */
+		if (!test_and_set_bit(IPMEM_LND_CONN_RELEASING, &conn->flags)) {
+			ipmem_lnd_conn_teardown(conn);
+			kfree(conn);
+			return 1;
+		}
+		return 0;
+	case RDMA_CM_EVENT_DISCONNECTED:
+	case RDMA_CM_EVENT_ADDR_CHANGE:
+	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+	case RDMA_CM_EVENT_CONNECT_ERROR:
+	case RDMA_CM_EVENT_UNREACHABLE:
+	case RDMA_CM_EVENT_REJECTED:
+		if (conn)
+			ipmem_lnd_queue_release(conn);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* ----------------------------------------------------------- the listener */
+
+int ipmem_lnd_listen(struct ipmem_pool *pool, struct netlink_ext_ack *extack)
+{
+	struct rdma_cm_id *id;
+	int ret;
+
+	id = rdma_create_id(&init_net, ipmem_lnd_cm_handler, NULL, RDMA_PS_TCP,
+			    IB_QPT_RC);
+	if (IS_ERR(id))
+		return PTR_ERR(id);
+	ret = rdma_set_afonly(id, 1);
+	if (ret)
+		goto out_destroy;
+	ret = rdma_bind_addr(id, (struct sockaddr *)&pool->addr);
+	if (ret) {
+		NL_SET_ERR_MSG(extack,
+			       "cannot bind the lender address: not a local address of an RDMA (RoCE) device");
+		goto out_destroy;
+	}
+	ret = rdma_listen(id, 128);
+	if (ret) {
+		NL_SET_ERR_MSG(extack, "cannot listen on the lender address and port");
+		goto out_destroy;
+	}
+	pool->listen_id = id;
+	return 0;
+
+out_destroy:
+	rdma_destroy_id(id);
+	return ret;
+}
+
+/* Stop listening and disconnect every borrower; the pool is unpublished. */
+void ipmem_lnd_stop(struct ipmem_pool *pool)
+{
+	struct ipmem_lnd_sess *sess;
+	struct ipmem_lnd_conn *conn;
+	struct rdma_cm_id *id;
+
+	mutex_lock(&ipmem_lnd_lock);
+	id = pool->listen_id;
+	pool->listen_id = NULL;
+	mutex_unlock(&ipmem_lnd_lock);
+	if (id)
+		rdma_destroy_id(id);
+
+	mutex_lock(&ipmem_lnd_lock);
+	list_for_each_entry(sess, &pool->sessions, node)
+		list_for_each_entry(conn, &sess->conns, node)
+			ipmem_lnd_queue_release(conn);
+	mutex_unlock(&ipmem_lnd_lock);
+	flush_workqueue(ipmem_wq);
+	WARN_ON(!list_empty(&pool->sessions));
+}
+
+/*
+ * @g is going away: remove its registrations from its borrower's sessions
+ * (their keys stop working at once) and tell the borrower.
+ */
+void ipmem_lnd_revoke(struct ipmem_pool *pool, struct ipmem_grant *g)
+{
+	struct ipmem_lnd_sess *sess;
+	struct ipmem_lnd_conn *conn;
+	struct ipmem_lnd_mr *m, *tmp;
+	struct ipmem_msg *msg;
+	bool had;
+
+	lockdep_assert_held(&ipmem_lnd_lock);
+
+	list_for_each_entry(sess, &pool->sessions, node) {
+		if (sess->borrower != g->borrower)
+			continue;
+		had = false;
+		list_for_each_entry_safe(m, tmp, &sess->mrs, node) {
+			if (m->first >= g->first &&
+			    m->first < g->first + g->count) {
+				ipmem_lnd_mr_free(sess, m);
+				had = true;
+			}
+		}
+		if (!had)
+			continue;
+		list_for_each_entry(conn, &sess->conns, node) {
+			if (conn->queue ||
+			    test_bit(IPMEM_LND_CONN_RELEASING, &conn->flags))
+				continue;
+			msg = &conn->tx->msg;
+			memset(msg, 0, sizeof(*msg));
+			msg->type = cpu_to_le16(IPMEM_MSG_REVOKE);
+			msg->block = cpu_to_le64(g->first);
+			msg->count = cpu_to_le64(g->count);
+			ipmem_lnd_send(conn);
+		}
+	}
+}
+
+/*
+ * An RDMA device is going away: the queues on it go now (the device waits
+ * for them).  If the pool listened on it, it stops; it listens again when
+ * a device with its address appears (ipmem_lnd_dev_add()).
+ */
+void ipmem_lnd_dev_remove(struct ib_device *dev)
+{
+	struct ipmem_lnd_sess *sess;
+	struct ipmem_lnd_conn *conn;
+	struct rdma_cm_id *id = NULL;
+
+	mutex_lock(&ipmem_lnd_lock);
+	if (!ipmem_pool) {
+		mutex_unlock(&ipmem_lnd_lock);
+		return;
+	}
+	if (ipmem_pool->listen_id && ipmem_pool->listen_id->device == dev) {
+		id = ipmem_pool->listen_id;
+		ipmem_pool->listen_id = NULL;
+	}
+	list_for_each_entry(sess, &ipmem_pool->sessions, node)
+		if (sess->dev == dev)
+			list_for_each_entry(conn, &sess->conns, node)
+				ipmem_lnd_queue_release(conn);
+	mutex_unlock(&ipmem_lnd_lock);
+	if (id) {
+		pr_warn("RDMA device %s removed: not listening any more\n",
+			dev_name(&dev->dev));
+		rdma_destroy_id(id);
+	}
+	flush_workqueue(ipmem_wq);
+}
+
+void ipmem_lnd_dev_add(struct ib_device *dev)
+{
+	mutex_lock(&ipmem_lnd_lock);
+	if (ipmem_pool && !ipmem_pool->listen_id &&
+	    !ipmem_lnd_listen(ipmem_pool, NULL))
+		pr_info("listening again on [%pI6c]:%u\n",
+			&ipmem_pool->addr.sin6_addr,
+			ntohs(ipmem_pool->addr.sin6_port));
+	mutex_unlock(&ipmem_lnd_lock);
+}
+
+static const char *ipmem_rights_str(u8 rights)
+{
+	return rights == IPMEM_RIGHTS_RW ? "rw" : "ro";
+}
+
+void ipmem_lnd_show_grants(struct seq_file *m)
+{
+	struct ipmem_grant *g;
+	u8 a[16];
+
+	mutex_lock(&ipmem_lnd_lock);
+	if (ipmem_pool) {
+		list_for_each_entry(g, &ipmem_pool->grants, node) {
+			ipmem_addr_make(a, ipmem_host.net, ipmem_host.host_id,
+					g->first);
+			seq_printf(m, "%pI6c/%u blocks %llu-%llu borrower %08x %s %s gen %016llx\n",
+				   a, 128 - ilog2(g->count), g->first,
+				   g->first + g->count - 1, g->borrower,
+				   ipmem_rights_str(g->rights),
+				   g->state == IPMEM_GRANT_CONFIRMED ?
+				   "confirmed" : "reserved", g->gen);
+		}
+	}
+	mutex_unlock(&ipmem_lnd_lock);
+}
+
+void ipmem_lnd_show_borrowers(struct seq_file *m)
+{
+	struct ipmem_lnd_sess *sess;
+	struct ipmem_lnd_conn *conn;
+	struct ipmem_lnd_mr *mr;
+	int n;
+
+	mutex_lock(&ipmem_lnd_lock);
+	if (ipmem_pool) {
+		list_for_each_entry(sess, &ipmem_pool->sessions, node) {
+			n = 0;
+			list_for_each_entry(conn, &sess->conns, node)
+				n++;
+			seq_printf(m, "borrower %08x from %pISc on %s: %d queues, %llu blocks registered\n",
+				   sess->borrower, &sess->peer,
+				   dev_name(&sess->dev->dev), n,
+				   sess->nr_registered);
+			list_for_each_entry(mr, &sess->mrs, node)
+				seq_printf(m, "  blocks %llu-%llu rkey %08x iova %llx %s gen %016llx\n",
+					   mr->first, mr->first + mr->count - 1,
+					   mr->mr->rkey, mr->mr->iova,
+					   ipmem_rights_str(mr->rights),
+					   mr->gen);
+		}
+	}
+	mutex_unlock(&ipmem_lnd_lock);
+}

@@ -1,0 +1,805 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipmem generic netlink family (see include/ipmem/netlink.h).
+ *
+ * Every command has its own policy listing exactly the attributes it
+ * takes, so that anything else is refused by the core with the offending
+ * attribute named; required attributes are checked with
+ * GENL_REQ_ATTR_CHECK() and every other rejection carries a message.
+ * Requests that change state need CAP_NET_ADMIN and run under
+ * ipmem_cfg_lock (pre_doit/post_doit).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <net/genetlink.h>
+
+#include "ipmem.h"
+
+static struct genl_family ipmem_family;
+
+enum ipmem_mcgrp {
+	IPMEM_MCGRP_EVENTS_IDX,
+};
+
+static const struct genl_multicast_group ipmem_mcgrps[] = {
+	[IPMEM_MCGRP_EVENTS_IDX] = { .name = IPMEM_MCGRP_EVENTS },
+};
+
+/* ------------------------------------------------------------- policies */
+
+static struct netlink_range_validation ipmem_tmo_range = {
+	.min = 1,
+	.max = 3600 * 1000,
+};
+
+static struct netlink_range_validation ipmem_disk_range = {
+	.min = 0,
+	.max = MINORMASK,
+};
+
+#define IPMEM_POL_ADDR		NLA_POLICY_EXACT_LEN(16)
+#define IPMEM_POL_DISK		NLA_POLICY_FULL_RANGE(NLA_U32, &ipmem_disk_range)
+#define IPMEM_POL_BLOCK_PLEN	NLA_POLICY_RANGE(NLA_U8, IPMEM_HOST_PLEN, 128)
+
+static const struct nla_policy ipmem_pol_none[IPMEM_A_MAX + 1] = {
+};
+
+static const struct nla_policy ipmem_pol_host[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_NET_PREFIX] = IPMEM_POL_ADDR,
+	[IPMEM_A_HOST_ID] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy ipmem_pol_pool_new[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_SIZE] = NLA_POLICY_MIN(NLA_U64, 1),
+	[IPMEM_A_BLOCK_SIZE] = { .type = NLA_U32 },
+	[IPMEM_A_ADDR] = IPMEM_POL_ADDR,
+	[IPMEM_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+};
+
+static const struct nla_policy ipmem_pol_grant_new[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_PREFIX] = IPMEM_POL_ADDR,
+	[IPMEM_A_PREFIX_LEN] = IPMEM_POL_BLOCK_PLEN,
+	[IPMEM_A_BORROWER] = { .type = NLA_U32 },
+	[IPMEM_A_RIGHTS] = NLA_POLICY_RANGE(NLA_U8, IPMEM_RIGHTS_RO,
+					    IPMEM_RIGHTS_RW),
+};
+
+static const struct nla_policy ipmem_pol_grant_reserve[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_BLOCK_COUNT] = NLA_POLICY_MIN(NLA_U64, 1),
+	[IPMEM_A_BORROWER] = { .type = NLA_U32 },
+	[IPMEM_A_RIGHTS] = NLA_POLICY_RANGE(NLA_U8, IPMEM_RIGHTS_RO,
+					    IPMEM_RIGHTS_RW),
+	[IPMEM_A_TIMEOUT_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &ipmem_tmo_range),
+};
+
+/* a block prefix, and nothing else */
+static const struct nla_policy ipmem_pol_prefix[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_PREFIX] = IPMEM_POL_ADDR,
+	[IPMEM_A_PREFIX_LEN] = IPMEM_POL_BLOCK_PLEN,
+};
+
+static const struct nla_policy ipmem_pol_route_new[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_PREFIX] = IPMEM_POL_ADDR,
+	[IPMEM_A_PREFIX_LEN] = NLA_POLICY_RANGE(NLA_U8, IPMEM_NET_PLEN, 128),
+	[IPMEM_A_NEXTHOP] = IPMEM_POL_ADDR,
+	[IPMEM_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+};
+
+static const struct nla_policy ipmem_pol_route_del[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_PREFIX] = IPMEM_POL_ADDR,
+	[IPMEM_A_PREFIX_LEN] = NLA_POLICY_RANGE(NLA_U8, IPMEM_NET_PLEN, 128),
+};
+
+static const struct nla_policy ipmem_pol_disk_new[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_SIZE] = NLA_POLICY_MIN(NLA_U64, 1),
+	[IPMEM_A_BLOCK_SIZE] = { .type = NLA_U32 },
+	[IPMEM_A_REPLICAS] = NLA_POLICY_RANGE(NLA_U8, 1, IPMEM_MAX_REPLICAS),
+	[IPMEM_A_DISK] = IPMEM_POL_DISK,
+};
+
+static const struct nla_policy ipmem_pol_disk[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_DISK] = IPMEM_POL_DISK,
+};
+
+static const struct nla_policy ipmem_pol_map_new[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_DISK] = IPMEM_POL_DISK,
+	[IPMEM_A_PREFIX] = IPMEM_POL_ADDR,
+	[IPMEM_A_PREFIX_LEN] = IPMEM_POL_BLOCK_PLEN,
+	[IPMEM_A_EXTENT] = { .type = NLA_U64 },
+	[IPMEM_A_REPLICA] = NLA_POLICY_MAX(NLA_U8, IPMEM_MAX_REPLICAS - 1),
+};
+
+/* -------------------------------------------------------------- helpers */
+
+int ipmem_nl_put_addr(struct sk_buff *skb, int attr, const void *addr)
+{
+	return nla_put(skb, attr, 16, addr);
+}
+
+/* PREFIX and PREFIX_LEN of block @block of host @host. */
+int ipmem_nl_put_block(struct sk_buff *skb, u32 host, u64 block, u8 plen)
+{
+	u8 a[16];
+
+	ipmem_addr_make(a, ipmem_host.net, host, block);
+	if (ipmem_nl_put_addr(skb, IPMEM_A_PREFIX, a) ||
+	    nla_put_u8(skb, IPMEM_A_PREFIX_LEN, plen))
+		return -EMSGSIZE;
+	return 0;
+}
+
+void *ipmem_nl_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,
+			u8 cmd)
+{
+	return genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			   &ipmem_family, NLM_F_MULTI, cmd);
+}
+
+static struct sk_buff *ipmem_nl_reply_new(struct genl_info *info, u8 cmd,
+					  size_t size, void **hdr)
+{
+	struct sk_buff *skb;
+
+	skb = genlmsg_new(size, GFP_KERNEL);
+	if (!skb)
+		return NULL;
+	*hdr = genlmsg_put_reply(skb, info, &ipmem_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(skb);
+		return NULL;
+	}
+	return skb;
+}
+
+static int ipmem_nl_reply_send(struct sk_buff *skb, void *hdr,
+			       struct genl_info *info)
+{
+	genlmsg_end(skb, hdr);
+	return genlmsg_reply(skb, info);
+}
+
+static const u8 *ipmem_nl_prefix(struct genl_info *info, u8 *plen)
+{
+	*plen = nla_get_u8(info->attrs[IPMEM_A_PREFIX_LEN]);
+	return nla_data(info->attrs[IPMEM_A_PREFIX]);
+}
+
+#define IPMEM_REQUIRE(info, attr)					\
+	do {								\
+		if (GENL_REQ_ATTR_CHECK(info, attr))			\
+			return -EINVAL;					\
+	} while (0)
+
+static u32 ipmem_nl_block_size(struct genl_info *info, int *err)
+{
+	struct nlattr *a = info->attrs[IPMEM_A_BLOCK_SIZE];
+	u32 bs;
+
+	*err = 0;
+	if (!a)
+		return IPMEM_BLOCK_SIZE_DEFAULT;
+	bs = nla_get_u32(a);
+	if (ipmem_block_shift(bs) < 0) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a,
+				    "block size must be a power of two from 4 KiB to 64 KiB");
+		*err = -EINVAL;
+	}
+	return bs;
+}
+
+/* ----------------------------------------------------------- host id */
+
+static int ipmem_nl_set_host_id(struct sk_buff *skb, struct genl_info *info)
+{
+	const u8 *net;
+
+	IPMEM_REQUIRE(info, IPMEM_A_NET_PREFIX);
+	IPMEM_REQUIRE(info, IPMEM_A_HOST_ID);
+	net = nla_data(info->attrs[IPMEM_A_NET_PREFIX]);
+	if (!ipmem_addr_bits_clear(net, IPMEM_NET_PLEN)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[IPMEM_A_NET_PREFIX],
+				    "network prefix must be a /48 (bits past 48 clear)");
+		return -EINVAL;
+	}
+	if (ipmem_host.set &&
+	    (memcmp(ipmem_host.net, net, 16) ||
+	     ipmem_host.host_id != nla_get_u32(info->attrs[IPMEM_A_HOST_ID])) &&
+	    (ipmem_pool || !list_empty(&ipmem_disks))) {
+		NL_SET_ERR_MSG(info->extack,
+			       "cannot change the host id while lending or borrowing");
+		return -EBUSY;
+	}
+	memcpy(ipmem_host.net, net, 16);
+	ipmem_host.host_id = nla_get_u32(info->attrs[IPMEM_A_HOST_ID]);
+	ipmem_host.set = true;
+	return 0;
+}
+
+static int ipmem_nl_get_host_id(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!ipmem_host.set) {
+		NL_SET_ERR_MSG(info->extack, "the host id is not set");
+		return -ENOENT;
+	}
+	msg = ipmem_nl_reply_new(info, IPMEM_CMD_GET_HOST_ID, NLMSG_GOODSIZE,
+				 &hdr);
+	if (!msg)
+		return -ENOMEM;
+	if (ipmem_nl_put_addr(msg, IPMEM_A_NET_PREFIX, ipmem_host.net) ||
+	    nla_put_u32(msg, IPMEM_A_HOST_ID, ipmem_host.host_id)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return ipmem_nl_reply_send(msg, hdr, info);
+}
+
+/* ---------------------------------------------------------------- lender */
+
+static int ipmem_nl_pool_new(struct sk_buff *skb, struct genl_info *info)
+{
+	u16 port = IPMEM_PORT;
+	u32 bs;
+	int err;
+
+	IPMEM_REQUIRE(info, IPMEM_A_SIZE);
+	IPMEM_REQUIRE(info, IPMEM_A_ADDR);
+	bs = ipmem_nl_block_size(info, &err);
+	if (err)
+		return err;
+	if (info->attrs[IPMEM_A_PORT])
+		port = nla_get_u16(info->attrs[IPMEM_A_PORT]);
+	return ipmem_pool_create(nla_get_u64(info->attrs[IPMEM_A_SIZE]), bs,
+				 nla_data(info->attrs[IPMEM_A_ADDR]), port,
+				 info->extack);
+}
+
+static int ipmem_nl_pool_del(struct sk_buff *skb, struct genl_info *info)
+{
+	return ipmem_pool_destroy(info->extack);
+}
+
+static int ipmem_nl_fill_pool(struct sk_buff *msg)
+{
+	struct ipmem_pool *pool = ipmem_pool;
+
+	lockdep_assert_held(&ipmem_lnd_lock);
+
+	if (nla_put_u64_64bit(msg, IPMEM_A_SIZE,
+			      pool->nr_blocks << pool->block_shift,
+			      IPMEM_A_PAD) ||
+	    nla_put_u32(msg, IPMEM_A_BLOCK_SIZE, pool->block_size) ||
+	    ipmem_nl_put_addr(msg, IPMEM_A_NET_PREFIX, ipmem_host.net) ||
+	    nla_put_u32(msg, IPMEM_A_HOST_ID, ipmem_host.host_id) ||
+	    ipmem_nl_put_addr(msg, IPMEM_A_ADDR, &pool->addr.sin6_addr) ||
+	    nla_put_u16(msg, IPMEM_A_PORT, ntohs(pool->addr.sin6_port)) ||
+	    nla_put_u64_64bit(msg, IPMEM_A_BLOCKS_TOTAL, pool->nr_blocks,
+			      IPMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, IPMEM_A_BLOCKS_FREE, pool->nr_free,
+			      IPMEM_A_PAD) ||
+	    nla_put_u64_64bit(msg, IPMEM_A_EPOCH, pool->epoch, IPMEM_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int ipmem_nl_pool_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	msg = ipmem_nl_reply_new(info, IPMEM_CMD_POOL_GET, NLMSG_GOODSIZE,
+				 &hdr);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&ipmem_lnd_lock);
+	if (!ipmem_pool) {
+		NL_SET_ERR_MSG(info->extack, "this host lends no pool");
+		ret = -ENOENT;
+	} else {
+		ret = ipmem_nl_fill_pool(msg);
+	}
+	mutex_unlock(&ipmem_lnd_lock);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return ipmem_nl_reply_send(msg, hdr, info);
+}
+
+static int ipmem_nl_grant_new(struct sk_buff *skb, struct genl_info *info)
+{
+	const u8 *prefix;
+	u8 plen;
+
+	IPMEM_REQUIRE(info, IPMEM_A_PREFIX);
+	IPMEM_REQUIRE(info, IPMEM_A_PREFIX_LEN);
+	IPMEM_REQUIRE(info, IPMEM_A_BORROWER);
+	IPMEM_REQUIRE(info, IPMEM_A_RIGHTS);
+	prefix = ipmem_nl_prefix(info, &plen);
+	return ipmem_grant_add(prefix, plen,
+			       nla_get_u32(info->attrs[IPMEM_A_BORROWER]),
+			       nla_get_u8(info->attrs[IPMEM_A_RIGHTS]),
+			       info->extack);
+}
+
+static int ipmem_nl_grant_reserve(struct sk_buff *skb, struct genl_info *info)
+{
+	u32 tmo = IPMEM_RESERVE_TIMEOUT_MS;
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	IPMEM_REQUIRE(info, IPMEM_A_BLOCK_COUNT);
+	IPMEM_REQUIRE(info, IPMEM_A_BORROWER);
+	IPMEM_REQUIRE(info, IPMEM_A_RIGHTS);
+	if (info->attrs[IPMEM_A_TIMEOUT_MS])
+		tmo = nla_get_u32(info->attrs[IPMEM_A_TIMEOUT_MS]);
+
+	/* room for a few hundred prefixes */
+	msg = ipmem_nl_reply_new(info, IPMEM_CMD_GRANT_RESERVE, 32768, &hdr);
+	if (!msg)
+		return -ENOMEM;
+	ret = ipmem_grant_reserve(nla_get_u64(info->attrs[IPMEM_A_BLOCK_COUNT]),
+				  nla_get_u32(info->attrs[IPMEM_A_BORROWER]),
+				  nla_get_u8(info->attrs[IPMEM_A_RIGHTS]), tmo,
+				  msg, info->extack);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return ipmem_nl_reply_send(msg, hdr, info);
+}
+
+static int ipmem_nl_grant_confirm(struct sk_buff *skb, struct genl_info *info)
+{
+	const u8 *prefix;
+	u8 plen;
+
+	IPMEM_REQUIRE(info, IPMEM_A_PREFIX);
+	IPMEM_REQUIRE(info, IPMEM_A_PREFIX_LEN);
+	prefix = ipmem_nl_prefix(info, &plen);
+	return ipmem_grant_confirm(prefix, plen, info->extack);
+}
+
+static int ipmem_nl_grant_del(struct sk_buff *skb, struct genl_info *info)
+{
+	const u8 *prefix;
+	u8 plen;
+
+	IPMEM_REQUIRE(info, IPMEM_A_PREFIX);
+	IPMEM_REQUIRE(info, IPMEM_A_PREFIX_LEN);
+	prefix = ipmem_nl_prefix(info, &plen);
+	return ipmem_grant_del(prefix, plen, info->extack);
+}
+
+static int ipmem_nl_grant_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	long idx = 0, start = cb->args[0];
+	struct ipmem_grant *g;
+	void *hdr;
+
+	mutex_lock(&ipmem_lnd_lock);
+	if (!ipmem_pool)
+		goto out;
+	list_for_each_entry(g, &ipmem_pool->grants, node) {
+		if (idx++ < start)
+			continue;
+		hdr = ipmem_nl_dump_hdr(skb, cb, IPMEM_CMD_GRANT_GET);
+		if (!hdr || ipmem_grant_fill(skb, g)) {
+			if (hdr)
+				genlmsg_cancel(skb, hdr);
+			idx--;
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+out:
+	mutex_unlock(&ipmem_lnd_lock);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
+static int ipmem_nl_peer_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	long idx = 0, start = cb->args[0];
+	struct ipmem_lnd_sess *sess;
+	void *hdr;
+
+	mutex_lock(&ipmem_lnd_lock);
+	if (!ipmem_pool)
+		goto out;
+	list_for_each_entry(sess, &ipmem_pool->sessions, node) {
+		if (idx++ < start)
+			continue;
+		hdr = ipmem_nl_dump_hdr(skb, cb, IPMEM_CMD_PEER_GET);
+		if (!hdr ||
+		    nla_put_u32(skb, IPMEM_A_BORROWER, sess->borrower) ||
+		    ipmem_nl_put_addr(skb, IPMEM_A_NEXTHOP,
+				      &sess->peer.sin6_addr) ||
+		    nla_put_u64_64bit(skb, IPMEM_A_BLOCK_COUNT,
+				      sess->nr_registered, IPMEM_A_PAD)) {
+			if (hdr)
+				genlmsg_cancel(skb, hdr);
+			idx--;
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+out:
+	mutex_unlock(&ipmem_lnd_lock);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
+/* -------------------------------------------------------------- borrower */
+
+static int ipmem_nl_route_new(struct sk_buff *skb, struct genl_info *info)
+{
+	u16 port = IPMEM_PORT;
+	const u8 *prefix;
+	u8 plen;
+
+	IPMEM_REQUIRE(info, IPMEM_A_PREFIX);
+	IPMEM_REQUIRE(info, IPMEM_A_PREFIX_LEN);
+	IPMEM_REQUIRE(info, IPMEM_A_NEXTHOP);
+	if (info->attrs[IPMEM_A_PORT])
+		port = nla_get_u16(info->attrs[IPMEM_A_PORT]);
+	prefix = ipmem_nl_prefix(info, &plen);
+	return ipmem_route_add(prefix, plen,
+			       nla_data(info->attrs[IPMEM_A_NEXTHOP]), port,
+			       info->extack);
+}
+
+static int ipmem_nl_route_del(struct sk_buff *skb, struct genl_info *info)
+{
+	const u8 *prefix;
+	u8 plen;
+
+	IPMEM_REQUIRE(info, IPMEM_A_PREFIX);
+	IPMEM_REQUIRE(info, IPMEM_A_PREFIX_LEN);
+	prefix = ipmem_nl_prefix(info, &plen);
+	return ipmem_route_del(prefix, plen, info->extack);
+}
+
+static int ipmem_nl_disk_new(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ipmem_disk *d;
+	struct sk_buff *msg;
+	u8 replicas = 1;
+	int id = -1, err;
+	void *hdr;
+	u32 bs;
+
+	IPMEM_REQUIRE(info, IPMEM_A_SIZE);
+	bs = ipmem_nl_block_size(info, &err);
+	if (err)
+		return err;
+	if (info->attrs[IPMEM_A_REPLICAS])
+		replicas = nla_get_u8(info->attrs[IPMEM_A_REPLICAS]);
+	if (info->attrs[IPMEM_A_DISK])
+		id = nla_get_u32(info->attrs[IPMEM_A_DISK]);
+
+	msg = ipmem_nl_reply_new(info, IPMEM_CMD_DISK_NEW, NLMSG_GOODSIZE,
+				 &hdr);
+	if (!msg)
+		return -ENOMEM;
+	err = ipmem_disk_create(nla_get_u64(info->attrs[IPMEM_A_SIZE]), bs,
+				replicas, id, &d, info->extack);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	if (nla_put_u32(msg, IPMEM_A_DISK, d->id) ||
+	    nla_put_string(msg, IPMEM_A_NAME, d->gd->disk_name)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return ipmem_nl_reply_send(msg, hdr, info);
+}
+
+static int ipmem_nl_disk_del(struct sk_buff *skb, struct genl_info *info)
+{
+	IPMEM_REQUIRE(info, IPMEM_A_DISK);
+	return ipmem_disk_remove(nla_get_u32(info->attrs[IPMEM_A_DISK]),
+				 info->extack);
+}
+
+static int ipmem_nl_disk_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ipmem_disk *d;
+	struct sk_buff *msg;
+	void *hdr;
+
+	IPMEM_REQUIRE(info, IPMEM_A_DISK);
+	d = ipmem_disk_find(nla_get_u32(info->attrs[IPMEM_A_DISK]));
+	if (!d) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[IPMEM_A_DISK],
+				    "no such disk");
+		return -ENOENT;
+	}
+	msg = ipmem_nl_reply_new(info, IPMEM_CMD_DISK_GET, NLMSG_GOODSIZE,
+				 &hdr);
+	if (!msg)
+		return -ENOMEM;
+	if (ipmem_disk_fill(msg, d)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return ipmem_nl_reply_send(msg, hdr, info);
+}
+
+static int ipmem_nl_disk_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	long idx = 0, start = cb->args[0];
+	struct ipmem_disk *d;
+	void *hdr;
+
+	mutex_lock(&ipmem_blk_lock);
+	list_for_each_entry(d, &ipmem_disks, node) {
+		if (idx++ < start)
+			continue;
+		hdr = ipmem_nl_dump_hdr(skb, cb, IPMEM_CMD_DISK_GET);
+		if (!hdr || ipmem_disk_fill(skb, d)) {
+			if (hdr)
+				genlmsg_cancel(skb, hdr);
+			idx--;
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	mutex_unlock(&ipmem_blk_lock);
+	cb->args[0] = idx;
+	return skb->len;
+}
+
+static int ipmem_nl_map_new(struct sk_buff *skb, struct genl_info *info)
+{
+	s64 extent = -1;
+	int replica = -1, rep_out, ret;
+	struct ipmem_disk *d;
+	struct sk_buff *msg;
+	const u8 *prefix;
+	u64 ext_out;
+	void *hdr;
+	u8 plen;
+
+	IPMEM_REQUIRE(info, IPMEM_A_DISK);
+	IPMEM_REQUIRE(info, IPMEM_A_PREFIX);
+	IPMEM_REQUIRE(info, IPMEM_A_PREFIX_LEN);
+	d = ipmem_disk_find(nla_get_u32(info->attrs[IPMEM_A_DISK]));
+	if (!d) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[IPMEM_A_DISK],
+				    "no such disk");
+		return -ENOENT;
+	}
+	if (info->attrs[IPMEM_A_EXTENT]) {
+		u64 e = nla_get_u64(info->attrs[IPMEM_A_EXTENT]);
+
+		if (e >= d->nr_extents) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    info->attrs[IPMEM_A_EXTENT],
+					    "extent is past the end of the disk");
+			return -ERANGE;
+		}
+		extent = e;
+	}
+	if (info->attrs[IPMEM_A_REPLICA])
+		replica = nla_get_u8(info->attrs[IPMEM_A_REPLICA]);
+	prefix = ipmem_nl_prefix(info, &plen);
+
+	msg = ipmem_nl_reply_new(info, IPMEM_CMD_MAP_NEW, NLMSG_GOODSIZE,
+				 &hdr);
+	if (!msg)
+		return -ENOMEM;
+	ret = ipmem_map_add(d, prefix, plen, extent, replica, &ext_out,
+			    &rep_out, info->extack);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	if (nla_put_u64_64bit(msg, IPMEM_A_EXTENT, ext_out, IPMEM_A_PAD) ||
+	    nla_put_u8(msg, IPMEM_A_REPLICA, rep_out)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return ipmem_nl_reply_send(msg, hdr, info);
+}
+
+static int ipmem_nl_map_del(struct sk_buff *skb, struct genl_info *info)
+{
+	const u8 *prefix;
+	u8 plen;
+
+	IPMEM_REQUIRE(info, IPMEM_A_PREFIX);
+	IPMEM_REQUIRE(info, IPMEM_A_PREFIX_LEN);
+	prefix = ipmem_nl_prefix(info, &plen);
+	return ipmem_map_del(prefix, plen, info->extack);
+}
+
+static int ipmem_nl_map_dump_start(struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct nlattr *a = info->attrs[IPMEM_A_DISK];
+
+	cb->args[3] = a ? nla_get_u32(a) + 1 : 0;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- family */
+
+static int ipmem_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
+			     struct genl_info *info)
+{
+	mutex_lock(&ipmem_cfg_lock);
+	return 0;
+}
+
+static void ipmem_nl_post_doit(const struct genl_ops *ops, struct sk_buff *skb,
+			       struct genl_info *info)
+{
+	mutex_unlock(&ipmem_cfg_lock);
+}
+
+#define IPMEM_OP(_cmd, _doit, _pol)					\
+	{								\
+		.cmd = _cmd,						\
+		.doit = _doit,						\
+		.policy = _pol,						\
+		.maxattr = IPMEM_A_MAX,					\
+		.flags = GENL_ADMIN_PERM,				\
+	}
+
+#define IPMEM_GET(_cmd, _doit, _dumpit, _pol)				\
+	{								\
+		.cmd = _cmd,						\
+		.doit = _doit,						\
+		.dumpit = _dumpit,					\
+		.policy = _pol,						\
+		.maxattr = IPMEM_A_MAX,					\
+	}
+
+static const struct genl_ops ipmem_ops[] = {
+	IPMEM_OP(IPMEM_CMD_SET_HOST_ID, ipmem_nl_set_host_id, ipmem_pol_host),
+	IPMEM_GET(IPMEM_CMD_GET_HOST_ID, ipmem_nl_get_host_id, NULL,
+		  ipmem_pol_none),
+	IPMEM_OP(IPMEM_CMD_POOL_NEW, ipmem_nl_pool_new, ipmem_pol_pool_new),
+	IPMEM_OP(IPMEM_CMD_POOL_DEL, ipmem_nl_pool_del, ipmem_pol_none),
+	IPMEM_GET(IPMEM_CMD_POOL_GET, ipmem_nl_pool_get, NULL, ipmem_pol_none),
+	IPMEM_OP(IPMEM_CMD_GRANT_NEW, ipmem_nl_grant_new,
+		 ipmem_pol_grant_new),
+	IPMEM_OP(IPMEM_CMD_GRANT_RESERVE, ipmem_nl_grant_reserve,
+		 ipmem_pol_grant_reserve),
+	IPMEM_OP(IPMEM_CMD_GRANT_CONFIRM, ipmem_nl_grant_confirm,
+		 ipmem_pol_prefix),
+	IPMEM_OP(IPMEM_CMD_GRANT_DEL, ipmem_nl_grant_del, ipmem_pol_prefix),
+	IPMEM_GET(IPMEM_CMD_GRANT_GET, NULL, ipmem_nl_grant_dump,
+		  ipmem_pol_none),
+	IPMEM_GET(IPMEM_CMD_PEER_GET, NULL, ipmem_nl_peer_dump,
+		  ipmem_pol_none),
+	IPMEM_OP(IPMEM_CMD_ROUTE_NEW, ipmem_nl_route_new,
+		 ipmem_pol_route_new),
+	IPMEM_OP(IPMEM_CMD_ROUTE_DEL, ipmem_nl_route_del,
+		 ipmem_pol_route_del),
+	IPMEM_GET(IPMEM_CMD_ROUTE_GET, NULL, ipmem_route_dump, ipmem_pol_none),
+	IPMEM_OP(IPMEM_CMD_DISK_NEW, ipmem_nl_disk_new, ipmem_pol_disk_new),
+	IPMEM_OP(IPMEM_CMD_DISK_DEL, ipmem_nl_disk_del, ipmem_pol_disk),
+	IPMEM_GET(IPMEM_CMD_DISK_GET, ipmem_nl_disk_get, ipmem_nl_disk_dump,
+		  ipmem_pol_disk),
+	IPMEM_OP(IPMEM_CMD_MAP_NEW, ipmem_nl_map_new, ipmem_pol_map_new),
+	IPMEM_OP(IPMEM_CMD_MAP_DEL, ipmem_nl_map_del, ipmem_pol_prefix),
+	{
+		.cmd = IPMEM_CMD_MAP_GET,
+		.start = ipmem_nl_map_dump_start,
+		.dumpit = ipmem_map_dump,
+		.policy = ipmem_pol_disk,
+		.maxattr = IPMEM_A_MAX,
+	},
+	IPMEM_GET(IPMEM_CMD_LENDER_GET, NULL, ipmem_lender_dump,
+		  ipmem_pol_none),
+};
+
+static struct genl_family ipmem_family __ro_after_init = {
+	.name = IPMEM_GENL_NAME,
+	.version = IPMEM_GENL_VERSION,
+	.maxattr = IPMEM_A_MAX,
+	.module = THIS_MODULE,
+	.ops = ipmem_ops,
+	.n_ops = ARRAY_SIZE(ipmem_ops),
+	.resv_start_op = IPMEM_CMD_POOL_NEW,
+	.mcgrps = ipmem_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(ipmem_mcgrps),
+	.pre_doit = ipmem_nl_pre_doit,
+	.post_doit = ipmem_nl_post_doit,
+};
+
+/* ---------------------------------------------------------------- events */
+
+static void ipmem_nl_multicast(struct sk_buff *msg, void *hdr)
+{
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&ipmem_family, msg, 0, IPMEM_MCGRP_EVENTS_IDX,
+			  GFP_KERNEL);
+}
+
+static struct sk_buff *ipmem_nl_event_new(u8 cmd, void **hdr)
+{
+	struct sk_buff *msg;
+
+	if (!genl_has_listeners(&ipmem_family, &init_net,
+				IPMEM_MCGRP_EVENTS_IDX))
+		return NULL;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return NULL;
+	*hdr = genlmsg_put(msg, 0, 0, &ipmem_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* The pool changed (V_i above all); without a pool, an empty message. */
+void ipmem_nl_notify_pool(void)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int ret = 0;
+
+	msg = ipmem_nl_event_new(IPMEM_CMD_POOL_GET, &hdr);
+	if (!msg)
+		return;
+	mutex_lock(&ipmem_lnd_lock);
+	if (ipmem_pool)
+		ret = ipmem_nl_fill_pool(msg);
+	mutex_unlock(&ipmem_lnd_lock);
+	if (ret) {
+		nlmsg_free(msg);
+		return;
+	}
+	ipmem_nl_multicast(msg, hdr);
+}
+
+void ipmem_nl_notify_grant_del(const struct ipmem_grant *g)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = ipmem_nl_event_new(IPMEM_CMD_GRANT_DEL, &hdr);
+	if (!msg)
+		return;
+	if (ipmem_grant_fill(msg, g)) {
+		nlmsg_free(msg);
+		return;
+	}
+	ipmem_nl_multicast(msg, hdr);
+}
+
+void ipmem_nl_notify_lender(struct ipmem_lender *l)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = ipmem_nl_event_new(IPMEM_CMD_LENDER_GET, &hdr);
+	if (!msg)
+		return;
+	if (ipmem_lender_fill(msg, l)) {
+		nlmsg_free(msg);
+		return;
+	}
+	ipmem_nl_multicast(msg, hdr);
+}
+
+int ipmem_nl_init(void)
+{
+	return genl_register_family(&ipmem_family);
+}
+
+void ipmem_nl_exit(void)
+{
+	genl_unregister_family(&ipmem_family);
+}

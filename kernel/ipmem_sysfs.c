@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipmem sysfs: read-only views (Documentation/ABI/testing/sysfs-*-ipmem).
+ *
+ *   /sys/block/ipmemN/ipmem/   one borrower disk
+ *   /sys/module/ipmem/pool/    this host's lender pool
+ *
+ * Configuration goes through netlink, never through these files.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/module.h>
+
+#include "ipmem.h"
+
+static struct ipmem_disk *dev_to_ipmem(struct device *dev)
+{
+	return dev_to_disk(dev)->private_data;
+}
+
+/*
+ * ready       every extent has all its copies, current and reachable
+ * degraded    every extent has a usable copy, some fewer than configured
+ * failed      some mapped extent has no usable copy: its reads fail
+ * incomplete  some extent is not mapped at all
+ */
+static const char *ipmem_disk_state(struct ipmem_disk *d)
+{
+	bool degraded = false, failed = false, incomplete = false;
+	struct ipmem_ext *e;
+	struct ipmem_key *k;
+	int r, good, mapped;
+	u64 i;
+
+	rcu_read_lock();
+	for (i = 0; i < d->nr_extents; i++) {
+		e = xa_load(&d->extents, i);
+		if (!e) {
+			incomplete = true;
+			continue;
+		}
+		good = 0;
+		mapped = 0;
+		for (r = 0; r < d->replicas; r++) {
+			if (!e->rep[r].lender)
+				continue;
+			mapped++;
+			k = ipmem_lender_key(e->rep[r].lender, e->rep[r].block);
+			if (k && !k->dead && k->gen == e->rep[r].gen &&
+			    !test_bit(r, &e->stale) &&
+			    READ_ONCE(e->rep[r].lender->state) == IPMEM_CONN_LIVE)
+				good++;
+		}
+		if (!mapped)
+			incomplete = true;
+		else if (!good)
+			failed = true;
+		else if (good < d->replicas)
+			degraded = true;
+	}
+	rcu_read_unlock();
+	if (incomplete)
+		return "incomplete";
+	if (failed)
+		return "failed";
+	return degraded ? "degraded" : "ready";
+}
+
+static ssize_t state_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%s\n", ipmem_disk_state(dev_to_ipmem(dev)));
+}
+static DEVICE_ATTR_RO(state);
+
+#define IPMEM_DISK_ATTR(_name, _fmt, _expr)				\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	struct ipmem_disk *d = dev_to_ipmem(dev);			\
+									\
+	return sysfs_emit(buf, _fmt "\n", _expr);			\
+}									\
+static DEVICE_ATTR_RO(_name)
+
+IPMEM_DISK_ATTR(size, "%llu", d->size);
+IPMEM_DISK_ATTR(block_size, "%u", d->block_size);
+IPMEM_DISK_ATTR(replicas, "%u", d->replicas);
+IPMEM_DISK_ATTR(extents, "%llu", d->nr_extents);
+IPMEM_DISK_ATTR(mapped_extents, "%llu", READ_ONCE(d->nr_mapped));
+IPMEM_DISK_ATTR(inflight, "%d", atomic_read(&d->inflight));
+
+#define IPMEM_STAT_ATTR(_name)						\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	struct ipmem_disk_stats s;					\
+									\
+	ipmem_disk_stats_sum(dev_to_ipmem(dev), &s);			\
+	return sysfs_emit(buf, "%llu\n", s._name);			\
+}									\
+static DEVICE_ATTR_RO(_name)
+
+IPMEM_STAT_ATTR(reads);
+IPMEM_STAT_ATTR(writes);
+IPMEM_STAT_ATTR(read_bytes);
+IPMEM_STAT_ATTR(write_bytes);
+IPMEM_STAT_ATTR(discards);
+IPMEM_STAT_ATTR(errors);
+IPMEM_STAT_ATTR(failovers);
+
+static struct attribute *ipmem_disk_attrs[] = {
+	&dev_attr_state.attr,
+	&dev_attr_size.attr,
+	&dev_attr_block_size.attr,
+	&dev_attr_replicas.attr,
+	&dev_attr_extents.attr,
+	&dev_attr_mapped_extents.attr,
+	&dev_attr_reads.attr,
+	&dev_attr_writes.attr,
+	&dev_attr_read_bytes.attr,
+	&dev_attr_write_bytes.attr,
+	&dev_attr_discards.attr,
+	&dev_attr_errors.attr,
+	&dev_attr_failovers.attr,
+	&dev_attr_inflight.attr,
+	NULL,
+};
+
+static const struct attribute_group ipmem_disk_group = {
+	.name = "ipmem",
+	.attrs = ipmem_disk_attrs,
+};
+
+const struct attribute_group *ipmem_disk_groups[] = {
+	&ipmem_disk_group,
+	NULL,
+};
+
+/* ------------------------------------------------------------ the pool */
+
+static struct kobject *ipmem_pool_kobj;
+
+/* Each pool file shows 0 (or "none") while this host lends nothing. */
+#define IPMEM_POOL_ATTR(_name, _fmt, _expr, _none)			\
+static ssize_t pool_##_name##_show(struct kobject *kobj,		\
+				 struct kobj_attribute *attr, char *buf)\
+{									\
+	struct ipmem_pool *pool;					\
+	ssize_t ret;							\
+									\
+	mutex_lock(&ipmem_lnd_lock);					\
+	pool = ipmem_pool;						\
+	if (pool)							\
+		ret = sysfs_emit(buf, _fmt "\n", _expr);		\
+	else								\
+		ret = sysfs_emit(buf, "%s\n", _none);			\
+	mutex_unlock(&ipmem_lnd_lock);					\
+	return ret;							\
+}									\
+static struct kobj_attribute ipmem_pool_##_name =			\
+	__ATTR(_name, 0444, pool_##_name##_show, NULL)
+
+static unsigned int ipmem_pool_count_grants(struct ipmem_pool *pool)
+{
+	struct ipmem_grant *g;
+	unsigned int n = 0;
+
+	list_for_each_entry(g, &pool->grants, node)
+		n++;
+	return n;
+}
+
+static unsigned int ipmem_pool_count_sessions(struct ipmem_pool *pool)
+{
+	struct ipmem_lnd_sess *s;
+	unsigned int n = 0;
+
+	list_for_each_entry(s, &pool->sessions, node)
+		n++;
+	return n;
+}
+
+IPMEM_POOL_ATTR(block_size, "%u", pool->block_size, "0");
+IPMEM_POOL_ATTR(blocks_total, "%llu", pool->nr_blocks, "0");
+IPMEM_POOL_ATTR(blocks_free, "%llu", pool->nr_free, "0");
+IPMEM_POOL_ATTR(address, "%pI6c", &pool->addr.sin6_addr, "none");
+IPMEM_POOL_ATTR(port, "%u", ntohs(pool->addr.sin6_port), "0");
+IPMEM_POOL_ATTR(epoch, "%016llx", pool->epoch, "0");
+IPMEM_POOL_ATTR(grants, "%u", ipmem_pool_count_grants(pool), "0");
+IPMEM_POOL_ATTR(borrowers, "%u", ipmem_pool_count_sessions(pool), "0");
+
+static struct attribute *ipmem_pool_attrs[] = {
+	&ipmem_pool_block_size.attr,
+	&ipmem_pool_blocks_total.attr,
+	&ipmem_pool_blocks_free.attr,
+	&ipmem_pool_address.attr,
+	&ipmem_pool_port.attr,
+	&ipmem_pool_epoch.attr,
+	&ipmem_pool_grants.attr,
+	&ipmem_pool_borrowers.attr,
+	NULL,
+};
+
+static const struct attribute_group ipmem_pool_group = {
+	.attrs = ipmem_pool_attrs,
+};
+
+int ipmem_sysfs_init(void)
+{
+	int ret;
+
+	ipmem_pool_kobj = kobject_create_and_add("pool",
+						 &THIS_MODULE->mkobj.kobj);
+	if (!ipmem_pool_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(ipmem_pool_kobj, &ipmem_pool_group);
+	if (ret)
+		kobject_put(ipmem_pool_kobj);
+	return ret;
+}
+
+void ipmem_sysfs_exit(void)
+{
+	sysfs_remove_group(ipmem_pool_kobj, &ipmem_pool_group);
+	kobject_put(ipmem_pool_kobj);
+}

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of what ipmemctl parses (helper/parse.c). */
+#include "parse.h"
+#include "tap.h"
+
+static void test_sizes(void)
+{
+	uint64_t v = 0;
+
+	ok(!ipmem_parse_size("4096", &v) && v == 4096, "4096");
+	ok(!ipmem_parse_size("64K", &v) && v == 65536, "64K");
+	ok(!ipmem_parse_size("512M", &v) && v == 512ULL << 20, "512M");
+	ok(!ipmem_parse_size("2GiB", &v) && v == 2ULL << 30, "2GiB");
+	ok(!ipmem_parse_size("1t", &v) && v == 1ULL << 40, "1t");
+	ok(ipmem_parse_size("-1", &v), "-1 is refused");
+	ok(ipmem_parse_size("12Q", &v), "12Q is refused");
+	ok(ipmem_parse_size("", &v), "empty is refused");
+	ok(ipmem_parse_size("16777216T", &v), "2^64 bytes overflow is refused");
+	ok(ipmem_parse_size("99999999999999999999", &v),
+	   "a number past 64 bits is refused");
+}
+
+static void test_host_ids(void)
+{
+	uint32_t a = 0, b = 0, c = 0;
+	char buf[16];
+
+	ok(!ipmem_parse_host_id("c0a8:a010", &a), "c0a8:a010 parses");
+	ok(!ipmem_parse_host_id("192.168.160.16", &b), "192.168.160.16 parses");
+	ok(!ipmem_parse_host_id("0xc0a8a010", &c), "0xc0a8a010 parses");
+	ok(a == 0xc0a8a010 && a == b && b == c, "all three are the same id");
+	ipmem_format_host_id(a, buf, sizeof(buf));
+	is_str(buf, "c0a8:a010", "formatted as the address writes it");
+	ok(ipmem_parse_host_id("c0a8:a010:1", &a), "three groups are refused");
+	ok(ipmem_parse_host_id("0x100000000", &a), "33 bits are refused");
+	ok(ipmem_parse_host_id("borrower", &a), "a word is refused");
+}
+
+static void test_prefixes(void)
+{
+	uint8_t a[16], plen = 0;
+
+	ok(!ipmem_parse_prefix("2001:db8:8000:c0a8:a010::/80", a, &plen) &&
+	   plen == 80, "a /80");
+	ok(!ipmem_parse_prefix("2001:db8::1", a, &plen) && plen == 128,
+	   "a bare address is a /128");
+	ok(ipmem_parse_prefix("2001:db8::/129", a, &plen), "/129 is refused");
+	ok(ipmem_parse_prefix("2001:db8::/-1", a, &plen), "/-1 is refused");
+	ok(ipmem_parse_prefix("2001:db8::/", a, &plen), "an empty length is refused");
+	ok(ipmem_parse_prefix("10.0.0.0/8", a, &plen), "IPv4 is refused");
+	ok(ipmem_parse_prefix("2001:zz8::/64", a, &plen), "garbage is refused");
+}
+
+int main(void)
+{
+	plan(25);
+	test_sizes();
+	test_host_ids();
+	test_prefixes();
+	return done();
+}
