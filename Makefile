@@ -45,8 +45,9 @@ COMMON_SRCS := helper/nl.c helper/parse.c
 CTL_SRCS := helper/ipmemctl.c $(COMMON_SRCS)
 
 include helper/gobgp/gobgp.mk
+include helper/ipmemd/ipmemd.mk
 
-helpers: $(BUILD)/ipmemctl
+helpers: $(BUILD)/ipmemctl $(BUILD)/memtouch $(IPMEMD_PROGS)
 
 $(BUILD)/ipmemctl: $(CTL_SRCS) $(wildcard helper/*.h include/ipmem/*.h) \
 		| setup-check
@@ -54,6 +55,11 @@ $(BUILD)/ipmemctl: $(CTL_SRCS) $(wildcard helper/*.h include/ipmem/*.h) \
 	$(CC) $(USR_CFLAGS) $(NL_CFLAGS) -o $@ $(CTL_SRCS) $(NL_LIBS)
 
 # ----------------------------------------------------------------- tests
+
+# programs the guest scenarios run
+$(BUILD)/memtouch: tests/tools/memtouch.c
+	@mkdir -p $(@D)
+	$(CC) $(USR_CFLAGS) -o $@ $<
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,\
 	$(filter-out tests/unit/tap.c,$(wildcard tests/unit/*.c)))

@@ -1,0 +1,1 @@
+# ipmemd (filled in by the control-plane work); sets IPMEMD_PROGS

@@ -1,0 +1,25 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Swap to remote memory in one guest: the lender and the borrower are the
+# same kernel, over rxe loopback.  A workload confined to half its working
+# set writes a distinct pattern into every page and verifies every page,
+# sequentially and in random order, over several passes.
+#
+#   +-----------------------------------------------------------+
+#   | g1 (10.77.0.1, host a4d:1)                                 |
+#   |   lender:   pool 256 MiB, granted rw to a4d:1              |
+#   |   borrower: /dev/ipmem0 --RDMA, rxe0 loopback--> the pool  |
+#   |   swapon /dev/ipmem0; memtouch 128 MiB in memory.max 64    |
+#   +-----------------------------------------------------------+
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/swap-scenario.sh"
+
+plan 10
+h_init
+g_boot g1 --cpus 2 --mem 1024 || bail "guest g1 did not boot"
+swap_setup g1 g1 256
+swap_workload g1 128
+g_dmesg_clean g1
+ok $? "nothing at warning level or above in dmesg"
+h_done
