@@ -47,7 +47,9 @@ CTL_SRCS := helper/ipmemctl.c $(COMMON_SRCS)
 include helper/gobgp/gobgp.mk
 include helper/ipmemd/ipmemd.mk
 
-helpers: $(BUILD)/ipmemctl $(BUILD)/memtouch $(IPMEMD_PROGS)
+TEST_TOOLS := $(BUILD)/memtouch $(BUILD)/nlraw
+
+helpers: $(BUILD)/ipmemctl $(TEST_TOOLS) $(IPMEMD_PROGS)
 
 $(BUILD)/ipmemctl: $(CTL_SRCS) $(wildcard helper/*.h include/ipmem/*.h) \
 		| setup-check
@@ -60,6 +62,10 @@ $(BUILD)/ipmemctl: $(CTL_SRCS) $(wildcard helper/*.h include/ipmem/*.h) \
 $(BUILD)/memtouch: tests/tools/memtouch.c
 	@mkdir -p $(@D)
 	$(CC) $(USR_CFLAGS) -o $@ $<
+
+$(BUILD)/nlraw: tests/tools/nlraw.c helper/nl.c helper/nl.h include/ipmem/netlink.h
+	@mkdir -p $(@D)
+	$(CC) $(USR_CFLAGS) $(NL_CFLAGS) -o $@ $< helper/nl.c $(NL_LIBS)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,\
 	$(filter-out tests/unit/tap.c,$(wildcard tests/unit/*.c)))

@@ -671,8 +671,10 @@ static int cmd_disk(struct args *a)
 		return fail("disk: unknown command '%s'", sub);
 
 	p = next_arg(a);
-	if (!p || ipmem_parse_size(p, &size) || !size)
+	if (!p)
 		return fail("disk create: give a SIZE");
+	if (ipmem_parse_size(p, &size) || !size)
+		return fail("disk create: '%s' is not a size", p);
 	msg = ipmem_nl_msg(&nl, IPMEM_CMD_DISK_NEW, false);
 	if (!msg)
 		return 1;

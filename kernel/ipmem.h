@@ -172,6 +172,7 @@ int ipmem_grant_confirm(const u8 *prefix, u8 plen,
 int ipmem_grant_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack);
 struct ipmem_grant *ipmem_grant_find(u64 block);
 int ipmem_grant_fill(struct sk_buff *skb, const struct ipmem_grant *g);
+ssize_t ipmem_lnd_pool_read(char __user *buf, size_t len, loff_t *ppos);
 void ipmem_lnd_exit(void);
 
 /* ------------------------------------------------------- ipmem_lnd_rdma.c */

@@ -10,8 +10,11 @@
  *   grants     this lender's grants
  *   borrowers  the borrowers connected to this lender, and what is
  *              registered for each
+ *   pool       the lender's memory, block after block (read-only)
  */
 #include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/module.h>
 #include <linux/seq_file.h>
 
 #include "ipmem.h"
@@ -55,6 +58,19 @@ static int ipmem_debugfs_borrowers_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(ipmem_debugfs_borrowers);
 
+static ssize_t ipmem_debugfs_pool_read(struct file *file, char __user *buf,
+				       size_t len, loff_t *ppos)
+{
+	return ipmem_lnd_pool_read(buf, len, ppos);
+}
+
+static const struct file_operations ipmem_debugfs_pool_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = ipmem_debugfs_pool_read,
+	.llseek = default_llseek,
+};
+
 void ipmem_debugfs_init(void)
 {
 	/* debugfs is for debugging: failures here are not the module's */
@@ -69,6 +85,8 @@ void ipmem_debugfs_init(void)
 			    &ipmem_debugfs_grants_fops);
 	debugfs_create_file("borrowers", 0400, ipmem_debugfs_root, NULL,
 			    &ipmem_debugfs_borrowers_fops);
+	debugfs_create_file("pool", 0400, ipmem_debugfs_root, NULL,
+			    &ipmem_debugfs_pool_fops);
 }
 
 void ipmem_debugfs_exit(void)

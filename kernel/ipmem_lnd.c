@@ -18,6 +18,7 @@
 #include <linux/module.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <net/genetlink.h>
 
 #include "ipmem.h"
@@ -519,6 +520,53 @@ static void ipmem_pool_expire(struct work_struct *work)
 	mutex_unlock(&ipmem_lnd_lock);
 	if (changed)
 		ipmem_nl_notify_pool();
+}
+
+/**
+ * ipmem_lnd_pool_read() - read the pool's memory (debugfs "pool")
+ * @buf: user buffer
+ * @len: bytes wanted
+ * @ppos: offset in the pool: block * block_size + offset in the block
+ *
+ * For debugging: what a borrower wrote is what the lender holds.  Only
+ * root reads it, and root can read all memory anyway.
+ */
+ssize_t ipmem_lnd_pool_read(char __user *buf, size_t len, loff_t *ppos)
+{
+	struct ipmem_pool *pool;
+	ssize_t done = 0;
+	u64 size, pos = *ppos;
+	struct page *page;
+	size_t off, n;
+	void *kaddr;
+
+	mutex_lock(&ipmem_lnd_lock);
+	pool = ipmem_pool;
+	size = pool ? pool->nr_blocks << pool->block_shift : 0;
+	if (pos >= size)
+		goto out_unlock;
+	len = min_t(u64, len, size - pos);
+	while (done < len) {
+		off = pos & (pool->block_size - 1);
+		page = pool->blocks[pos >> pool->block_shift] +
+		       (off >> PAGE_SHIFT);
+		off &= ~PAGE_MASK;
+		n = min_t(size_t, len - done, PAGE_SIZE - off);
+		kaddr = kmap_local_page(page);
+		n -= copy_to_user(buf + done, kaddr + off, n);
+		kunmap_local(kaddr);
+		if (!n) {
+			if (!done)
+				done = -EFAULT;
+			break;
+		}
+		done += n;
+		pos += n;
+	}
+	*ppos = pos;
+out_unlock:
+	mutex_unlock(&ipmem_lnd_lock);
+	return done;
 }
 
 /* Module unload: nothing can hold a grant (they pin the module). */

@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The patent's FIG. 2 address format end to end: network prefix
+# 2001:db80:8000::/48, lender host id c0a8:a010, 4 KiB blocks.  Block
+# 0x3864 has the address 2001:db80:8000:c0a8:a010::3864; what the
+# borrower writes at the extent that block backs is what the lender holds
+# in that block.
+#
+#   +---------------------------------------------------------------+
+#   | g1 (one kernel, rxe0 loopback)                                 |
+#   |   lender c0a8:a010: pool 64 MiB of 4 KiB blocks                |
+#   |     grant 2001:db80:8000:c0a8:a010::3800/120 (blocks 0x3800-ff)|
+#   |   borrower: /dev/ipmem0, 4 KiB extents                         |
+#   |     extents 0-255 -> blocks 0x3800-0x38ff (one map)            |
+#   |     extent 300    -> block 0x3901 (a /128)                     |
+#   +---------------------------------------------------------------+
+. "$(dirname "$0")/../lib/harness.sh"
+
+NET=2001:db80:8000
+LENDER=$NET:c0a8:a010
+
+plan 9
+h_init
+g_boot g1 --cpus 2 || bail "guest g1 did not boot"
+g_run g1 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko"
+
+g_run g1 "ipmemctl host set prefix $NET::/48 id c0a8:a010 &&
+	ipmemctl lend 64M dev eth0 block-size 4K &&
+	ipmemctl grant add $LENDER::3800/120 borrower c0a8:a010 rights rw &&
+	ipmemctl grant add $LENDER::3901/128 borrower c0a8:a010 rights rw &&
+	ipmemctl route add $LENDER::/80 via \$(my_ip6) &&
+	ipmemctl disk create 2M block-size 4K &&
+	ipmemctl map add $LENDER::3800/120 disk ipmem0 &&
+	ipmemctl map add $LENDER::3901 disk ipmem0 extent 300" >/dev/null
+ok $? "4 KiB-block pool, two grants, two mappings at known places"
+
+is "$(g_run g1 'awk "\$1 == \"ipmem0\" && \$2 == 100 { print \$4 }" /sys/kernel/debug/ipmem/table')" \
+	"$LENDER::3864" "extent 100 is block $LENDER::3864 in the table"
+is "$(g_run g1 'awk "\$1 == \"ipmem0\" && \$2 == 300 { print \$4 }" /sys/kernel/debug/ipmem/table')" \
+	"$LENDER::3901" "extent 300 is block $LENDER::3901"
+g_run g1 "ipmemctl map list | grep -q 'ipmem0 extents 0-255 copy 0 blocks $LENDER::3800 +256'"
+ok $? "ipmemctl map list shows the run of 256 extents"
+
+# What the borrower writes at extent 100 and 300 ...
+g_run g1 'head -c 4096 /dev/urandom > /tmp/a && head -c 4096 /dev/urandom > /tmp/b &&
+	dd if=/tmp/a of=/dev/ipmem0 bs=4096 seek=100 oflag=direct status=none &&
+	dd if=/tmp/b of=/dev/ipmem0 bs=4096 seek=300 oflag=direct status=none'
+ok $? "the borrower writes 4 KiB of random bytes at extents 100 and 300"
+# ... is in the lender's blocks 0x3864 and 0x3901.
+g_run g1 'dd if=/sys/kernel/debug/ipmem/pool bs=4096 skip=$((0x3864)) count=1 status=none | cmp - /tmp/a'
+ok $? "the lender's block 0x3864 holds what was written at extent 100"
+g_run g1 'dd if=/sys/kernel/debug/ipmem/pool bs=4096 skip=$((0x3901)) count=1 status=none | cmp - /tmp/b'
+ok $? "the lender's block 0x3901 holds what was written at extent 300"
+g_run g1 'dd if=/sys/kernel/debug/ipmem/pool bs=4096 skip=$((0x3863)) count=1 status=none | cmp -s - /dev/zero -n 4096 &&
+	dd if=/sys/kernel/debug/ipmem/pool bs=4096 skip=$((0x3865)) count=1 status=none | cmp -s - /dev/zero -n 4096'
+ok $? "its neighbours 0x3863 and 0x3865 are untouched (zero)"
+g_dmesg_clean g1
+ok $? "nothing at warning level or above in dmesg"
+h_done

@@ -1,0 +1,148 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Bad input gets a clear error and changes nothing.  Every request below
+# is wrong in one way; each must fail with the message that says how,
+# ipmemctl must exit non-zero printing the kernel's message, and after
+# all of them the module's state must be exactly what it was.
+#
+#   +--------------------------------------------------------------+
+#   | g1 (host a4d:1): pool 64 MiB; grant blocks 0-255 to itself;   |
+#   | route to its own /80; /dev/ipmem0 with blocks 0-255 mapped    |
+#   |   <- ipmemctl and nlraw (raw netlink) with bad input          |
+#   +--------------------------------------------------------------+
+. "$(dirname "$0")/../lib/harness.sh"
+
+plan 48
+h_init
+g_boot g1 --cpus 2 || bail "guest g1 did not boot"
+g_run g1 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko"
+
+# rejects DESC REGEX CMD: CMD fails and its output matches REGEX.
+rejects() {
+	local desc=$1 re=$2 out rc
+
+	shift 2
+	out=$(g_run g1 "$@" 2>&1)
+	rc=$?
+	if [ $rc -ne 0 ] && echo "$out" | grep -Eq "$re"; then
+		ok 0 "$desc"
+	else
+		ok 1 "$desc"
+		diag "exit $rc, output: $out" "expected: /$re/"
+	fi
+}
+
+# Before there is a pool or a host id.
+rejects "a pool before the host id is set" "set the network prefix and host id first" \
+	'nlraw POOL_NEW SIZE=u64:65536 ADDR=addr:fd00:77::1'
+rejects "a network prefix with bits past /48" "network prefix must be a /48" \
+	'nlraw SET_HOST_ID NET_PREFIX=addr:fd69:706d:656d:1:: HOST_ID=u32:1'
+g_run g1 'ipmemctl host set dev eth0' >/dev/null || bail "host set"
+rejects "a pool size that is not a multiple of the block size" "multiple of the block size" \
+	'ipmemctl lend 100K dev eth0'
+rejects "a block size that is not a power of two" "power of two from 4 KiB to 64 KiB" \
+	'ipmemctl lend 64M dev eth0 block-size 12K'
+rejects "a pool larger than the host's memory" "exceeds this host's memory" \
+	'ipmemctl lend 1T dev eth0'
+rejects "a pool on an address that is not ours" "not a local address of an RDMA" \
+	'ipmemctl lend 64M addr fd00:77::99'
+rejects "a pool request without a size" "missing size" \
+	'nlraw POOL_NEW ADDR=addr:fd00:77::1'
+rejects "a pool of size 0" "size" \
+	'nlraw POOL_NEW SIZE=u64:0 ADDR=addr:fd00:77::1'
+rejects "a pool address of 2 bytes" "address" \
+	'nlraw POOL_NEW SIZE=u64:65536 ADDR=hex:fd00'
+g_run g1 'test "$(cat /sys/module/ipmem/pool/blocks_total)" = 0 && ! test -e /dev/ipmem0'
+ok $? "none of that made a pool"
+
+# A valid world to break.
+g_run g1 '
+	id=$(host_id)
+	ipmemctl lend 64M dev eth0 &&
+	ipmemctl grant add $(block_prefix $id 256) borrower $id rights rw &&
+	ipmemctl route add $IPMEM_NET:$id::/80 via $(my_ip6) &&
+	ipmemctl disk create 32M &&
+	ipmemctl map add $(block_prefix $id 256) disk ipmem0' >/dev/null ||
+	bail "cannot set up the valid state"
+snapshot='{ ipmemctl status; cat /sys/kernel/debug/ipmem/table /sys/kernel/debug/ipmem/grants; } > '
+g_run g1 "$snapshot /run/share/before" || bail "snapshot"
+
+P='$IPMEM_NET:$(host_id)'	# this lender's /80, expanded in the guest
+rejects "a second pool" "already lends a pool" 'ipmemctl lend 64M dev eth0'
+rejects "a grant prefix length of 129" "prefix length" \
+	"nlraw GRANT_NEW PREFIX=addr:$P:: PREFIX_LEN=u8:129 BORROWER=u32:1 RIGHTS=u8:2"
+rejects "a grant prefix shorter than a lender's /80" "prefix length" \
+	"nlraw GRANT_NEW PREFIX=addr:$P:: PREFIX_LEN=u8:64 BORROWER=u32:1 RIGHTS=u8:2"
+rejects "a grant prefix of one byte" "prefix" \
+	'nlraw GRANT_NEW PREFIX=hex:fd PREFIX_LEN=u8:128 BORROWER=u32:1 RIGHTS=u8:2'
+rejects "rights 3" "rights" \
+	"nlraw GRANT_NEW PREFIX=addr:$P::400 PREFIX_LEN=u8:128 BORROWER=u32:1 RIGHTS=u8:3"
+rejects "an attribute the command does not take" "disk" \
+	"nlraw GRANT_NEW PREFIX=addr:$P::400 PREFIX_LEN=u8:128 BORROWER=u32:1 RIGHTS=u8:2 DISK=u32:0"
+rejects "a grant without a borrower" "missing borrower" \
+	"nlraw GRANT_NEW PREFIX=addr:$P::400 PREFIX_LEN=u8:128 RIGHTS=u8:2"
+rejects "a grant prefix with bits set past its length" "bits set past its length" \
+	"ipmemctl grant add $P::101/120 borrower 1 rights rw"
+rejects "a grant outside the network prefix" "outside the network prefix" \
+	'ipmemctl grant add 2001:db8:0:a4d:1::/120 borrower 1 rights rw'
+rejects "a grant in another lender's /80" "not inside this lender's /80" \
+	'ipmemctl grant add $IPMEM_NET:ffff:ffff::/120 borrower 1 rights rw'
+rejects "a grant past the end of the pool" "past the end of the pool" \
+	"ipmemctl grant add $P::1000/120 borrower 1 rights rw"
+rejects "a grant overlapping another" "overlaps an existing grant" \
+	"ipmemctl grant add $P::80/121 borrower 2 rights ro"
+rejects "reserving more than is free" "not enough free blocks" \
+	'ipmemctl grant reserve 100000 borrower 2 rights rw'
+rejects "confirming a grant that does not exist" "no grant with that prefix" \
+	"ipmemctl grant confirm $P::200/120"
+rejects "revoking a grant that does not exist" "no grant with that prefix" \
+	"ipmemctl grant del $P::200/120"
+rejects "destroying a pool with grants" "the pool has grants" 'ipmemctl lend destroy'
+
+rejects "a route with next hop ::" "next hop must be a unicast address" \
+	"ipmemctl route add $P::/80 via ::"
+rejects "a route shorter than the network prefix" "prefix length" \
+	'ipmemctl route add $IPMEM_NET::/40 via fd00:77::1'
+rejects "a route outside the network prefix" "outside the network prefix" \
+	'ipmemctl route add 2001:db8:1::/80 via fd00:77::1'
+rejects "the same route twice" "already routed" \
+	"ipmemctl route add $P::/80 via fd00:77::1"
+rejects "deleting a route that does not exist" "no such route" \
+	'ipmemctl route del $IPMEM_NET:1:2::/80'
+
+rejects "a disk size that is not a multiple of the block size" "multiple of the block size" \
+	'ipmemctl disk create 100K'
+rejects "4 replicas" "replicas" 'nlraw DISK_NEW SIZE=u64:1048576 REPLICAS=u8:4'
+rejects "the number of a disk that exists" "disk number is in use" \
+	'ipmemctl disk create 1M disk ipmem0'
+rejects "removing a disk that does not exist" "no such disk" 'ipmemctl disk del ipmem9'
+rejects "mapping into a disk that does not exist" "no such disk" \
+	"ipmemctl map add $P::/120 disk ipmem9"
+rejects "mapping blocks nobody routes" "no route to the lender" \
+	'ipmemctl map add $IPMEM_NET:dead:beef::/120'
+rejects "mapping blocks that were not granted" "has not granted these blocks" \
+	"ipmemctl map add $P::300/120"
+rejects "mapping blocks twice" "already mapped" "ipmemctl map add $P::/120 disk ipmem0"
+rejects "mapping past the end of the disk" "past the end of the disk" \
+	"ipmemctl map add $P::/120 disk ipmem0 extent 511"
+rejects "unmapping blocks that are not mapped" "none of those blocks is mapped" \
+	"ipmemctl map del $P::300/120"
+g_run g1 'ipmemctl route add $IPMEM_NET:abcd:1::/80 via $(my_ip6)' >/dev/null
+rejects "a route whose next hop is another lender than the prefix names" \
+	"another host id than the prefix" 'ipmemctl map add $IPMEM_NET:abcd:1::/128'
+g_run g1 'ipmemctl route del $IPMEM_NET:abcd:1::/80' >/dev/null
+g_run g1 'ipmemctl route add $IPMEM_NET:abcd:2::/80 via fd00:77::99' >/dev/null
+rejects "a lender that does not answer" "cannot reach the lender|timed out" \
+	'ipmemctl map add $IPMEM_NET:abcd:2::/128'
+g_run g1 'ipmemctl route del $IPMEM_NET:abcd:2::/80' >/dev/null
+rejects "a change without CAP_NET_ADMIN" "not permitted" \
+	"setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all ipmemctl grant del $P::/120"
+rejects "ipmemctl: a size it cannot parse" "is not a size" 'ipmemctl disk create 12Q'
+rejects "ipmemctl: an unknown command" "unknown command" 'ipmemctl frobnicate'
+
+g_run g1 "$snapshot /run/share/after; diff /run/share/before /run/share/after"
+ok $? "after all of that, status, table and grants are what they were"
+g_dmesg_clean g1
+ok $? "nothing at warning level or above in dmesg"
+h_done
