@@ -47,7 +47,7 @@ CTL_SRCS := helper/ipmemctl.c $(COMMON_SRCS)
 include helper/gobgp/gobgp.mk
 include helper/ipmemd/ipmemd.mk
 
-TEST_TOOLS := $(BUILD)/memtouch $(BUILD)/nlraw
+TEST_TOOLS := $(BUILD)/memtouch $(BUILD)/nlraw $(BUILD)/ipmem-probe
 
 helpers: $(BUILD)/ipmemctl $(TEST_TOOLS) $(IPMEMD_PROGS)
 
@@ -62,6 +62,10 @@ $(BUILD)/ipmemctl: $(CTL_SRCS) $(wildcard helper/*.h include/ipmem/*.h) \
 $(BUILD)/memtouch: tests/tools/memtouch.c
 	@mkdir -p $(@D)
 	$(CC) $(USR_CFLAGS) -o $@ $<
+
+$(BUILD)/ipmem-probe: tests/tools/ipmem-probe.c $(wildcard include/ipmem/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(USR_CFLAGS) -o $@ $< -lrdmacm -libverbs
 
 $(BUILD)/nlraw: tests/tools/nlraw.c helper/nl.c helper/nl.h include/ipmem/netlink.h
 	@mkdir -p $(@D)

@@ -399,7 +399,7 @@ static int ipmem_clt_route_resolved(struct ipmem_clt_conn *conn)
 		.private_data = &req,
 		.private_data_len = sizeof(req),
 		.responder_resources = 0,
-		.retry_count = 7,
+		.retry_count = 6,	/* 7 would be "retry forever" */
 		.rnr_retry_count = 7,
 	};
 	int ret;
@@ -563,8 +563,12 @@ static int ipmem_clt_conn_connect(struct ipmem_clt_conn *conn)
 	if (IS_ERR(id))
 		return PTR_ERR(id);
 	conn->cm_id = id;
-	/* Detect a dead lender in about half a second (4.096 us * 2^14 * 7). */
-	rdma_set_ack_timeout(id, 14);
+	/*
+	 * A lender that stops answering is lost after about 3 s: 6 retries
+	 * of 4.096 us * 2^17 (0.5 s) each.  Shorter, and a lender that is
+	 * merely busy looks dead.
+	 */
+	rdma_set_ack_timeout(id, 17);
 
 	ret = rdma_resolve_addr(id, NULL, (struct sockaddr *)&l->addr,
 				ipmem_connect_tmo * 1000);

@@ -176,6 +176,12 @@ static struct ipmem_lnd_mr *ipmem_lnd_mr_reg(struct ipmem_lnd_conn *conn,
 		ret = n < 0 ? n : -EINVAL;
 		goto out_dereg;
 	}
+	/*
+	 * The borrower addresses the segment by its offset in the pool, not
+	 * by where it is in our memory: no kernel address leaves this host.
+	 * The offset is block aligned, so the page offset stays 0.
+	 */
+	m->mr->iova = first << pool->block_shift;
 	/* A fresh key byte: an old key for this MR slot must not work. */
 	ib_update_fast_reg_key(m->mr, ib_inc_rkey(m->mr->rkey));
 
@@ -568,8 +574,8 @@ static int ipmem_lnd_connect(struct rdma_cm_id *cm_id,
 	const struct ipmem_conn_req *req = ev->param.conn.private_data;
 	struct ipmem_conn_rep rep = {};
 	struct rdma_conn_param param = {};
+	struct ipmem_lnd_conn *conn, *old;
 	struct ipmem_lnd_sess *sess;
-	struct ipmem_lnd_conn *conn;
 	struct ipmem_pool *pool;
 	int ret;
 
@@ -577,6 +583,15 @@ static int ipmem_lnd_connect(struct rdma_cm_id *cm_id,
 	    le32_to_cpu(req->magic) != IPMEM_WIRE_MAGIC) {
 		pr_warn_ratelimited("malformed connection request from %pISc\n",
 				    &cm_id->route.addr.dst_addr);
+		return ipmem_lnd_reject(cm_id, IPMEM_REJ_BAD_REQUEST);
+	}
+	if (le32_to_cpu(req->nr_queues) < 1 ||
+	    le32_to_cpu(req->nr_queues) > IPMEM_MAX_QUEUES ||
+	    le16_to_cpu(req->queue) >= le32_to_cpu(req->nr_queues)) {
+		pr_warn_ratelimited("connection request from %pISc with queue %u of %u\n",
+				    &cm_id->route.addr.dst_addr,
+				    le16_to_cpu(req->queue),
+				    le32_to_cpu(req->nr_queues));
 		return ipmem_lnd_reject(cm_id, IPMEM_REJ_BAD_REQUEST);
 	}
 	if (le16_to_cpu(req->version) != IPMEM_WIRE_VERSION) {
@@ -610,6 +625,15 @@ static int ipmem_lnd_connect(struct rdma_cm_id *cm_id,
 		kfree(conn);
 		return ipmem_lnd_reject(cm_id, IPMEM_REJ_NO_RESOURCES);
 	}
+	/*
+	 * A borrower has one queue pair per queue index: one that connects
+	 * a queue again lost the old one (an outage, a reboot) without our
+	 * hearing of it.  The old one goes; the session and what is
+	 * registered in it stay.
+	 */
+	list_for_each_entry(old, &sess->conns, node)
+		if (old->queue == conn->queue)
+			ipmem_lnd_queue_release(old);
 	conn->sess = sess;
 	list_add_tail(&conn->node, &sess->conns);
 	rep.seg_shift = sess->seg_shift;

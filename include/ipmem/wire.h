@@ -37,15 +37,17 @@
 
 #define IPMEM_WIRE_MAGIC	0x4d4d5049	/* "IPMM" */
 #define IPMEM_WIRE_VERSION	1
+#define IPMEM_MAX_QUEUES	64	/* queues per borrower-lender pair */
 
 /**
  * struct ipmem_conn_req - CONNECT private data (borrower -> lender)
  * @magic: IPMEM_WIRE_MAGIC
  * @version: IPMEM_WIRE_VERSION
- * @queue: index of this connection among the borrower's queues
+ * @queue: index of this connection among the borrower's queues, below
+ *	@nr_queues; a queue that connects again replaces the old one
  * @host_id: the borrower's host id; the lender serves it the grants made
  *	to this id, and only those
- * @nr_queues: how many queues the borrower opens
+ * @nr_queues: how many queues the borrower opens, 1 to IPMEM_MAX_QUEUES
  * @reserved: zero
  */
 struct ipmem_conn_req {

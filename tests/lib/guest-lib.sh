@@ -19,8 +19,9 @@ wait_until() {
 	done
 }
 
-# ipmem_load [PARAMS]: load the module under test.
+# ipmem_load [PARAMS]: load the module under test (if it is not loaded).
 ipmem_load() {
+	test -d /sys/module/ipmem && return 0
 	modprobe ib_core && modprobe rdma_cm && insmod "$IPMEM_KO" "$@"
 }
 
@@ -83,4 +84,9 @@ swap_on() {
 my_ip6() {
 	ip -6 -o addr show dev "${1:-eth0}" scope global |
 		awk '{ sub("/.*", "", $4); print $4; exit }'
+}
+
+# pswpout_above N: more than N pages were swapped out since boot
+pswpout_above() {
+	test "$(vmstat_get pswpout)" -gt "$1"
 }

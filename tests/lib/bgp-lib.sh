@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ipmemd (and its gobgpd) in test guests.  Sourced by the BGP scenarios
+# (tests/scenario/6*-bgp-*.t) after harness.sh; runs on the host.
+#
+#   BGP_GUESTS="g1 g2 g3"    the guests that peer with each other (iBGP
+#                            full mesh over eth0's IPv6 addresses)
+#   bgp_start NAME [LINE...] write /run/ipmemd.conf in NAME (dev eth0,
+#                            a peer line per other guest, then LINEs)
+#                            and start ipmemd; waits for its socket
+#   bgp_kill NAME            kill -9 ipmemd and gobgpd in NAME
+#   bgp_wait_mv M V [S]      wait until every guest's ipmemctl status
+#                            says "M <M> V <V>" (S seconds, default 180)
+#   bgp_mv NAME              "M <m> V <v>" as NAME sees it
+#   bgp_log NAME             host path of NAME's ipmemd log
+#   bgp_diag NAME...         the tail of their ipmemd logs, as TAP comments
+#   bgp_rib NAME             the IPv6 prefixes in NAME's gobgpd RIB, sorted
+#
+# ipmemd runs in the foreground with -v, its log (and its gobgpd's) in the
+# guest's share, so that a failed run leaves it in tests/.state/.
+
+BGP_GUESTS=${BGP_GUESTS:-}
+
+bgp_log() {
+	echo "$(g_share "$1")/ipmemd.log"
+}
+
+bgp_start() {
+	local g=$1 p conf
+
+	shift
+	conf="dev eth0"
+	for p in $BGP_GUESTS; do
+		[ "$p" = "$g" ] || conf="$conf
+peer $(g_ip6 "$p")"
+	done
+	for p in "$@"; do
+		conf="$conf
+$p"
+	done
+	g_run "$g" "cat >/run/ipmemd.conf <<'EOF'
+$conf
+EOF
+		setsid ipmemd -f -v -c /run/ipmemd.conf >>/run/share/ipmemd.log 2>&1 </dev/null &
+		wait_until 60 test -S /run/ipmemd.sock"
+}
+
+bgp_kill() {
+	g_run "$1" 'pkill -9 -x ipmemd; pkill -9 -x gobgpd
+		wait_until 20 sh -c "! pgrep -x ipmemd && ! pgrep -x gobgpd" >/dev/null
+		rm -f /run/ipmemd.sock'
+}
+
+bgp_mv() {
+	g_run "$1" 'ipmemctl status | grep -o "^M [0-9]* V [0-9]*"'
+}
+
+bgp_wait_mv() {
+	local m=$1 v=$2 t=${3:-180} g rc=0
+
+	for g in $BGP_GUESTS; do
+		g_run "$g" -t $((t + 30)) "wait_until $t sh -c 'ipmemctl status | grep -q \"^M $m V $v \"'" ||
+			{ diag "$g sees: $(bgp_mv "$g")"; rc=1; }
+	done
+	return $rc
+}
+
+bgp_diag() {
+	local g
+
+	for g in "$@"; do
+		diag "---- $g: ipmemd log (last 40 lines) ----"
+		tail -n 40 "$(bgp_log "$g")" 2>/dev/null | grep -v '^time=' |
+			diag "$(cat)"
+	done
+}
+
+bgp_rib() {
+	g_run "$1" 'gobgp global rib -a ipv6 | awk "NR > 1 { print \$2 }" | sort'
+}

@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Losing the lender.  A short outage of its link (shorter than
+# io_fail_tmo): the borrower reconnects by itself and the workload
+# verifies with no error.  Then the lender guest is killed mid-workload:
+# the workload gets an error (SIGBUS, OOM kill or a failed exit), not a
+# hang and not wrong data, the borrower names the lost lender in its log,
+# and recovers once swap is off.
+#
+#   +------------------------+            +-------------------------+
+#   | g1 lender (a4d:1)      |  RoCEv2    | g2 borrower (a4d:2)     |
+#   |  pool 256 MiB          |<---------->|  swap on /dev/ipmem0    |
+#   |  eth0 down 5 s, up     |            |  memtouch 128 MiB / 64  |
+#   |  ... then killed       |            |                         |
+#   +------------------------+            +-------------------------+
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/swap-scenario.sh"
+
+plan 13
+h_init
+g_boot g1 --mem 768 || bail "guest g1 did not boot"
+g_boot g2 --mem 768 || bail "guest g2 did not boot"
+swap_setup g1 g2 256
+g_run g2 'swap_on ipmem0' || bail "swapon"
+
+# wait until the workload has pushed pages out to the lender
+swapping='wait_until 300 pswpout_above $(( $(vmstat_get pswpout) + 4000 ))'
+
+# --- a short outage
+g_start g2 'run_limited 64 memtouch -p 6 128'
+job=$JOB
+g_run g2 "$swapping" >/dev/null
+ok $? "the workload swaps to the lender"
+g_run g1 'ip link set eth0 down && sleep 5 && ip link set eth0 up'
+ok $? "the lender's link was down for 5 s"
+out=$(g_wait g2 "$job" -t 1200)
+rc=$?
+diag "$out"
+[ $rc -eq 0 ] && echo "$out" | grep -q '^total mismatches 0$'
+ok $? "the workload verifies with no error across the outage"
+g_run g2 'grep -Eq "lender 0a4d0001 .*lost [1-9][0-9]* times, back [1-9]" /sys/kernel/debug/ipmem/lenders &&
+	dmesg | grep -q "lender 0a4d0001 at \[fd00:77::1\]:7471 is back"'
+ok $? "the borrower lost the lender and reconnected by itself"
+g_run g2 'test $(ipmem_stat ipmem0 errors) -eq 0'
+ok $? "and no request failed"
+
+# --- the lender dies
+g_start g2 'run_limited 64 memtouch -p 20 128; echo "exit $?"'
+job=$JOB
+g_run g2 "$swapping" >/dev/null
+ok $? "the workload swaps to the lender again"
+g_kill g1
+ok $? "the lender guest is killed"
+out=$(g_wait g2 "$job" -t 600)
+rc=$?
+diag "$(echo "$out" | tail -5)"
+[ $rc -ne 124 ] && ! echo "$out" | grep -q '^exit 0$'
+ok $? "the workload ends with an error instead of hanging or finishing as if nothing happened"
+echo "$out" | grep -qE '^total mismatches [1-9]'
+[ $? -ne 0 ]
+ok $? "and it never saw wrong data"
+g_run g2 'dmesg | grep -q "lender 0a4d0001 at \[fd00:77::1\]:7471 lost"'
+ok $? "the borrower's log names the lost lender"
+g_run g2 -t 300 'swapoff /dev/ipmem0; ! swapon --show=NAME --noheadings | grep -q ipmem0'
+ok $? "swapoff completes"
+g_run g2 'ipmemctl disk del ipmem0 && rmmod ipmem'
+ok $? "the borrower removes the disk and unloads the module"
+g_run g2 '! dmesg | grep -E "BUG|Oops|WARNING|Call Trace|general protection"'
+ok $? "no BUG, oops or warning splat on the borrower"
+h_done

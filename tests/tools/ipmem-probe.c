@@ -1,0 +1,912 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipmem-probe: a userspace borrower that speaks ipmem's wire protocol
+ * (<ipmem/wire.h>) with a host id of its choosing, to test what a lender
+ * lets a borrower do.  librdmacm + libibverbs; one RC connection per
+ * invocation (a QP that saw a remote access error is dead).
+ *
+ * usage: ipmem-probe [-t SECONDS] [-q QUEUE] [-o FILE] [-v]
+ *                    ADDR HOSTID COMMAND [ARGS]
+ *
+ *   ADDR     the lender: IPv4 "10.77.0.1[:PORT]", IPv6 "fd00:77::1" or
+ *            "[fd00:77::1]:PORT"; port IPMEM_PORT (7471) by default
+ *   HOSTID   the host id to claim in CONNECT: "a4d:1" (hi:lo, hex),
+ *            "0x0a4d0001", decimal, or an IPv4 address
+ *
+ * Commands:
+ *   key BLOCK                  KEY_REQ for BLOCK (index in the lender's
+ *                              pool); prints
+ *                              "status N first F count C rkey 0xR iova 0xI
+ *                               rights R gen 0xG NAME"
+ *   read RKEY IOVA LEN         one RDMA READ of LEN bytes at IOVA under RKEY
+ *   write RKEY IOVA LEN BYTE   one RDMA WRITE of LEN bytes, each BYTE
+ *   read-block BLOCK LEN       KEY_REQ for BLOCK, then one RDMA READ of LEN
+ *                              bytes at BLOCK's address under the key (the
+ *                              key dies with the connection, so a borrower
+ *                              uses its own key in the same connection)
+ *   write-block BLOCK LEN BYTE KEY_REQ for BLOCK, then one RDMA WRITE
+ *   hold BLOCK SECONDS         KEY_REQ for BLOCK, print the key line, then
+ *                              keep the connection (and so the lender's
+ *                              registration) for SECONDS or until SIGTERM
+ *                              or SIGINT
+ *
+ * RKEY, IOVA and BYTE are hexadecimal, with or without 0x (as the lender's
+ * debugfs prints them); BLOCK, LEN and SECONDS are decimal (or 0x hex).
+ *
+ * Output (stdout, one line per step):
+ *   key:    the line above (read-block, write-block, hold print it too)
+ *   read:   "ok first16 <hex> crc32 <hex> allbyte <XX|mixed>"
+ *           or "error <ibv_wc_status_str> (wc N) buffer untouched|changed"
+ *   write:  "ok wrote LEN bytes of 0xXX" or "error <ibv_wc_status_str> (wc N)"
+ * The read buffer is filled with 0xee before the READ; "buffer untouched"
+ * means no byte of it was overwritten.  -o FILE saves the read buffer to
+ * FILE after the READ, failed or not, so a test can search it.
+ *
+ * Exit status: 0 success; 1 usage, connection or setup error (also a
+ * rejected connection); 2 the lender refused the key (status != OK);
+ * 3 the RDMA operation completed with an error; 4 no completion within the
+ * time limit.
+ *
+ * Options: -t SECONDS bounds every wait (connection events, completions;
+ * default 10); -q QUEUE the queue index claimed in CONNECT (default 0);
+ * -v says what happens on stderr.
+ *
+ * Build: gcc -O2 -g -Wall -Wextra -Iinclude -o build/ipmem-probe \
+ *            tests/tools/ipmem-probe.c -lrdmacm -libverbs
+ * In a guest it needs the rdma_ucm and ib_uverbs modules loaded.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <infiniband/verbs.h>
+#include <rdma/rdma_cma.h>
+
+#include <ipmem/netlink.h>
+#include <ipmem/wire.h>
+
+#define EXIT_SETUP	1
+#define EXIT_REFUSED	2
+#define EXIT_RDMA	3
+#define EXIT_TIMEOUT	4
+
+#define NR_RX		4
+#define SENTINEL	0xee
+#define MAX_LEN		(64u << 20)
+
+/* work request ids */
+enum { WR_SEND = 1, WR_RECV = 2, WR_RDMA = 100 };
+
+static const char *prog = "ipmem-probe";
+static int timeout_ms = 10000;
+static int verbose;
+static volatile sig_atomic_t stop;
+
+struct probe {
+	struct rdma_event_channel *ch;
+	struct rdma_cm_id *id;
+	struct ibv_pd *pd;
+	struct ibv_comp_channel *cch;
+	struct ibv_cq *cq;
+	struct ibv_mr *msg_mr;
+	struct ibv_mr *data_mr;
+	struct ipmem_msg msgs[NR_RX + 1];	/* NR_RX receive, one send */
+	uint8_t *data;
+	size_t len;
+	int connected;
+	struct ipmem_conn_rep rep;
+	/* a completion polled while waiting for another one */
+	struct ibv_wc pending[NR_RX + 2];
+	int nr_pending;
+};
+
+/* a KEY_REP, host order */
+struct key {
+	uint16_t status;
+	uint64_t first, count, iova, gen;
+	uint32_t rkey;
+	uint8_t rights;
+};
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!verbose)
+		return;
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int fail(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+"usage: %s [-t SECONDS] [-q QUEUE] [-o FILE] [-v] ADDR[:PORT] HOSTID COMMAND\n"
+"  key BLOCK\n"
+"  read RKEY IOVA LEN\n"
+"  write RKEY IOVA LEN BYTE\n"
+"  read-block BLOCK LEN\n"
+"  write-block BLOCK LEN BYTE\n"
+"  hold BLOCK SECONDS\n"
+"RKEY, IOVA, BYTE hexadecimal; BLOCK, LEN, SECONDS decimal.\n", prog);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------- parsing */
+
+static int parse_u64(const char *s, int base, uint64_t *out)
+{
+	char *end;
+
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, base);
+	return errno || *end ? -1 : 0;
+}
+
+/* hexadecimal, "0x" optional */
+static int parse_hex(const char *s, uint64_t *out)
+{
+	return parse_u64(s, 16, out);
+}
+
+static int parse_dec(const char *s, uint64_t *out)
+{
+	return parse_u64(s, 0, out);
+}
+
+/* the formats ipmemctl takes: "a4d:1", an IPv4 address, or a number */
+static int parse_host_id(const char *s, uint32_t *out)
+{
+	unsigned int hi, lo;
+	struct in_addr a4;
+	uint64_t v;
+	int n = 0;
+
+	if (inet_pton(AF_INET, s, &a4) == 1) {
+		*out = ntohl(a4.s_addr);
+		return 0;
+	}
+	if (sscanf(s, "%4x:%4x%n", &hi, &lo, &n) == 2 && !s[n]) {
+		*out = hi << 16 | lo;
+		return 0;
+	}
+	if (parse_dec(s, &v) || v > UINT32_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "v4[:port]", "v6" or "[v6][:port]" */
+static int parse_addr(const char *arg, struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port = NULL, *p;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	uint64_t portnum = IPMEM_PORT;
+	size_t n;
+
+	memset(ss, 0, sizeof(*ss));
+	if (arg[0] == '[') {
+		p = strchr(arg, ']');
+		if (!p)
+			return -1;
+		n = p - arg - 1;
+		if (p[1] == ':')
+			port = p + 2;
+		else if (p[1])
+			return -1;
+		arg++;
+	} else if ((p = strchr(arg, ':')) && !strchr(p + 1, ':')) {
+		n = p - arg;		/* IPv4:port */
+		port = p + 1;
+	} else {
+		n = strlen(arg);
+	}
+	if (n >= sizeof(host))
+		return -1;
+	memcpy(host, arg, n);
+	host[n] = 0;
+	if (port && (parse_dec(port, &portnum) || !portnum || portnum > 65535))
+		return -1;
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(portnum);
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(portnum);
+		return 0;
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------ rdma_cm */
+
+static const char *rej_reason_str(unsigned int r)
+{
+	switch (r) {
+	case IPMEM_REJ_BAD_REQUEST: return "BAD_REQUEST";
+	case IPMEM_REJ_VERSION: return "VERSION";
+	case IPMEM_REJ_NO_POOL: return "NO_POOL";
+	case IPMEM_REJ_NO_RESOURCES: return "NO_RESOURCES";
+	default: return "?";
+	}
+}
+
+static const char *msg_status_str(unsigned int s)
+{
+	switch (s) {
+	case IPMEM_MSG_OK: return "OK";
+	case IPMEM_MSG_NOT_GRANTED: return "NOT_GRANTED";
+	case IPMEM_MSG_NO_RESOURCES: return "NO_RESOURCES";
+	case IPMEM_MSG_BAD_REQUEST: return "BAD_REQUEST";
+	default: return "?";
+	}
+}
+
+/*
+ * Wait for the next event on the channel and check it is @want.  On
+ * ESTABLISHED the ACCEPT private data is checked and kept.  Returns 0 or
+ * an exit code (message printed).
+ */
+static int cm_wait(struct probe *p, enum rdma_cm_event_type want)
+{
+	struct pollfd pfd = { .fd = p->ch->fd, .events = POLLIN };
+	struct rdma_cm_event *ev;
+	const struct ipmem_conn_rej *rej;
+	int ret, status;
+
+	for (;;) {
+		ret = poll(&pfd, 1, timeout_ms);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0)
+			return fail(EXIT_SETUP, "poll: %s", strerror(errno));
+		if (!ret)
+			return fail(EXIT_SETUP, "no %s within %d s",
+				    rdma_event_str(want), timeout_ms / 1000);
+		if (rdma_get_cm_event(p->ch, &ev)) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return fail(EXIT_SETUP, "rdma_get_cm_event: %s",
+				    strerror(errno));
+		}
+		break;
+	}
+	say("cm event %s status %d", rdma_event_str(ev->event), ev->status);
+	status = ev->status;
+	if (ev->event == want) {
+		ret = 0;
+		if (want == RDMA_CM_EVENT_ESTABLISHED) {
+			if (ev->param.conn.private_data_len < sizeof(p->rep) ||
+			    !ev->param.conn.private_data) {
+				ret = fail(EXIT_SETUP, "ACCEPT without ipmem private data");
+			} else {
+				memcpy(&p->rep, ev->param.conn.private_data,
+				       sizeof(p->rep));
+				if (le32toh(p->rep.magic) != IPMEM_WIRE_MAGIC ||
+				    le16toh(p->rep.version) != IPMEM_WIRE_VERSION)
+					ret = fail(EXIT_SETUP,
+						   "ACCEPT: magic %08x version %u, not ipmem's",
+						   le32toh(p->rep.magic),
+						   le16toh(p->rep.version));
+			}
+		}
+		rdma_ack_cm_event(ev);
+		return ret;
+	}
+	if (ev->event == RDMA_CM_EVENT_REJECTED) {
+		rej = ev->param.conn.private_data;
+		if (rej && ev->param.conn.private_data_len >= sizeof(*rej) &&
+		    le32toh(rej->magic) == IPMEM_WIRE_MAGIC)
+			ret = fail(EXIT_SETUP,
+				   "the lender rejected the connection: %s (%u)",
+				   rej_reason_str(le16toh(rej->reason)),
+				   le16toh(rej->reason));
+		else
+			ret = fail(EXIT_SETUP,
+				   "connection rejected without an ipmem reason (cm status %d: %s)",
+				   status, status == 8 ?
+				   "nobody listens on that port" :
+				   "no listener for this address or family?");
+	} else {
+		ret = fail(EXIT_SETUP, "waiting for %s: got %s (status %d%s%s)",
+			   rdma_event_str(want), rdma_event_str(ev->event),
+			   status, status < 0 ? ", " : "",
+			   status < 0 ? strerror(-status) : "");
+	}
+	rdma_ack_cm_event(ev);
+	return ret;
+}
+
+/* ----------------------------------------------------------- completions */
+
+/*
+ * Wait for a completion whose wr_id & @mask is @want; completions of
+ * others that arrive first are kept for later.  Returns 0 with *wc
+ * filled, or EXIT_TIMEOUT / EXIT_SETUP.
+ */
+static int cq_wait(struct probe *p, uint64_t mask, uint64_t want,
+		   struct ibv_wc *wc)
+{
+	struct pollfd pfd = { .fd = p->cch->fd, .events = POLLIN };
+	int64_t deadline = now_ms() + timeout_ms;
+	struct ibv_cq *ev_cq;
+	void *ev_ctx;
+	int i, n, left;
+
+	for (;;) {
+		for (i = 0; i < p->nr_pending; i++) {
+			if ((p->pending[i].wr_id & mask) != want)
+				continue;
+			*wc = p->pending[i];
+			p->pending[i] = p->pending[--p->nr_pending];
+			return 0;
+		}
+		n = ibv_poll_cq(p->cq, 1, wc);
+		if (n < 0)
+			return fail(EXIT_SETUP, "ibv_poll_cq failed");
+		if (n) {
+			say("completion wr %" PRIu64 " %s", wc->wr_id,
+			    ibv_wc_status_str(wc->status));
+			if ((wc->wr_id & mask) == want)
+				return 0;
+			if (p->nr_pending < (int)(sizeof(p->pending) /
+						  sizeof(p->pending[0])))
+				p->pending[p->nr_pending++] = *wc;
+			continue;
+		}
+		/* empty: arm, re-check, then sleep on the channel */
+		if (ibv_req_notify_cq(p->cq, 0))
+			return fail(EXIT_SETUP, "ibv_req_notify_cq failed");
+		n = ibv_poll_cq(p->cq, 1, wc);
+		if (n < 0)
+			return fail(EXIT_SETUP, "ibv_poll_cq failed");
+		if (n) {
+			say("completion wr %" PRIu64 " %s", wc->wr_id,
+			    ibv_wc_status_str(wc->status));
+			if ((wc->wr_id & mask) == want)
+				return 0;
+			if (p->nr_pending < (int)(sizeof(p->pending) /
+						  sizeof(p->pending[0])))
+				p->pending[p->nr_pending++] = *wc;
+			continue;
+		}
+		left = deadline - now_ms();
+		if (left <= 0)
+			return EXIT_TIMEOUT;
+		n = poll(&pfd, 1, left);
+		if (n < 0 && errno != EINTR)
+			return fail(EXIT_SETUP, "poll: %s", strerror(errno));
+		if (n > 0 && !ibv_get_cq_event(p->cch, &ev_cq, &ev_ctx))
+			ibv_ack_cq_events(ev_cq, 1);
+	}
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static int post_recv(struct probe *p, int i)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)&p->msgs[i],
+		.length = sizeof(p->msgs[i]),
+		.lkey = p->msg_mr->lkey,
+	};
+	struct ibv_recv_wr wr = {
+		.wr_id = WR_RECV + ((uint64_t)i << 8),
+		.sg_list = &sge,
+		.num_sge = 1,
+	}, *bad;
+
+	return ibv_post_recv(p->id->qp, &wr, &bad);
+}
+
+static int probe_connect(struct probe *p, const struct sockaddr_storage *dst,
+			 uint32_t host_id, uint16_t queue)
+{
+	struct ibv_qp_init_attr qpa = {};
+	struct rdma_conn_param param = {};
+	struct ipmem_conn_req req = {};
+	struct ibv_device_attr da;
+	char buf[INET6_ADDRSTRLEN];
+	int flags, ret, i;
+
+	p->ch = rdma_create_event_channel();
+	if (!p->ch)
+		return fail(EXIT_SETUP,
+			    "rdma_create_event_channel: %s (are rdma_ucm and ib_uverbs loaded?)",
+			    strerror(errno));
+	flags = fcntl(p->ch->fd, F_GETFL);
+	if (fcntl(p->ch->fd, F_SETFL, flags | O_NONBLOCK))
+		return fail(EXIT_SETUP, "fcntl: %s", strerror(errno));
+	if (rdma_create_id(p->ch, &p->id, p, RDMA_PS_TCP))
+		return fail(EXIT_SETUP, "rdma_create_id: %s", strerror(errno));
+
+	if (rdma_resolve_addr(p->id, NULL, (struct sockaddr *)dst, timeout_ms))
+		return fail(EXIT_SETUP, "rdma_resolve_addr: %s", strerror(errno));
+	ret = cm_wait(p, RDMA_CM_EVENT_ADDR_RESOLVED);
+	if (ret)
+		return ret;
+	if (rdma_resolve_route(p->id, timeout_ms))
+		return fail(EXIT_SETUP, "rdma_resolve_route: %s", strerror(errno));
+	ret = cm_wait(p, RDMA_CM_EVENT_ROUTE_RESOLVED);
+	if (ret)
+		return ret;
+	if (verbose) {
+		const struct sockaddr *src = rdma_get_local_addr(p->id);
+		const void *a = src->sa_family == AF_INET6 ?
+			(const void *)&((const struct sockaddr_in6 *)src)->sin6_addr :
+			(const void *)&((const struct sockaddr_in *)src)->sin_addr;
+
+		say("route resolved: device %s port %u, from %s",
+		    ibv_get_device_name(p->id->verbs->device), p->id->port_num,
+		    inet_ntop(src->sa_family, a, buf, sizeof(buf)) ?: "?");
+	}
+
+	p->pd = ibv_alloc_pd(p->id->verbs);
+	if (!p->pd)
+		return fail(EXIT_SETUP, "ibv_alloc_pd: %s", strerror(errno));
+	p->cch = ibv_create_comp_channel(p->id->verbs);
+	if (!p->cch)
+		return fail(EXIT_SETUP, "ibv_create_comp_channel: %s",
+			    strerror(errno));
+	flags = fcntl(p->cch->fd, F_GETFL);
+	if (fcntl(p->cch->fd, F_SETFL, flags | O_NONBLOCK))
+		return fail(EXIT_SETUP, "fcntl: %s", strerror(errno));
+	p->cq = ibv_create_cq(p->id->verbs, 2 * NR_RX + 8, NULL, p->cch, 0);
+	if (!p->cq)
+		return fail(EXIT_SETUP, "ibv_create_cq: %s", strerror(errno));
+
+	qpa.send_cq = p->cq;
+	qpa.recv_cq = p->cq;
+	qpa.qp_type = IBV_QPT_RC;
+	qpa.cap.max_send_wr = 4;
+	qpa.cap.max_recv_wr = NR_RX;
+	qpa.cap.max_send_sge = 1;
+	qpa.cap.max_recv_sge = 1;
+	if (rdma_create_qp(p->id, p->pd, &qpa))
+		return fail(EXIT_SETUP, "rdma_create_qp: %s", strerror(errno));
+
+	p->msg_mr = ibv_reg_mr(p->pd, p->msgs, sizeof(p->msgs),
+			       IBV_ACCESS_LOCAL_WRITE);
+	if (!p->msg_mr)
+		return fail(EXIT_SETUP, "ibv_reg_mr: %s", strerror(errno));
+	if (p->len) {
+		p->data = aligned_alloc(4096, (p->len + 4095) & ~(size_t)4095);
+		if (!p->data)
+			return fail(EXIT_SETUP, "out of memory");
+		p->data_mr = ibv_reg_mr(p->pd, p->data, p->len,
+					IBV_ACCESS_LOCAL_WRITE);
+		if (!p->data_mr)
+			return fail(EXIT_SETUP, "ibv_reg_mr: %s", strerror(errno));
+	}
+	for (i = 0; i < NR_RX; i++)
+		if (post_recv(p, i))
+			return fail(EXIT_SETUP, "ibv_post_recv failed");
+
+	req.magic = htole32(IPMEM_WIRE_MAGIC);
+	req.version = htole16(IPMEM_WIRE_VERSION);
+	req.queue = htole16(queue);
+	req.host_id = htole32(host_id);
+	req.nr_queues = htole32(queue + 1);
+	param.private_data = &req;
+	param.private_data_len = sizeof(req);
+	/* RDMA READs in flight towards the lender; it answers with as many */
+	param.initiator_depth = 1;
+	if (!ibv_query_device(p->id->verbs, &da) && da.max_qp_init_rd_atom > 1)
+		param.initiator_depth = da.max_qp_init_rd_atom < 16 ?
+					da.max_qp_init_rd_atom : 16;
+	param.responder_resources = 0;
+	param.retry_count = 7;
+	param.rnr_retry_count = 7;
+	say("connecting as host %08x queue %u", host_id, queue);
+	if (rdma_connect(p->id, &param))
+		return fail(EXIT_SETUP, "rdma_connect: %s", strerror(errno));
+	ret = cm_wait(p, RDMA_CM_EVENT_ESTABLISHED);
+	if (ret)
+		return ret;
+	p->connected = 1;
+	say("connected: lender host %08x block size %u seg_shift %u epoch %016" PRIx64,
+	    le32toh(p->rep.host_id), le32toh(p->rep.block_size),
+	    p->rep.seg_shift, le64toh(p->rep.epoch));
+	return 0;
+}
+
+static void probe_close(struct probe *p)
+{
+	if (p->id) {
+		if (p->connected)
+			rdma_disconnect(p->id);
+		if (p->id->qp)
+			rdma_destroy_qp(p->id);
+	}
+	if (p->data_mr)
+		ibv_dereg_mr(p->data_mr);
+	if (p->msg_mr)
+		ibv_dereg_mr(p->msg_mr);
+	if (p->cq)
+		ibv_destroy_cq(p->cq);
+	if (p->cch)
+		ibv_destroy_comp_channel(p->cch);
+	if (p->pd)
+		ibv_dealloc_pd(p->pd);
+	if (p->id)
+		rdma_destroy_id(p->id);
+	if (p->ch)
+		rdma_destroy_event_channel(p->ch);
+	free(p->data);
+}
+
+/* ------------------------------------------------------------- commands */
+
+static int key_req(struct probe *p, uint64_t block, struct key *k)
+{
+	struct ipmem_msg *m = &p->msgs[NR_RX];
+	uint32_t tag = (uint32_t)getpid() ^ (uint32_t)now_ms();
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)m,
+		.length = sizeof(*m),
+		.lkey = p->msg_mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = WR_SEND,
+		.sg_list = &sge,
+		.num_sge = 1,
+		.opcode = IBV_WR_SEND,
+		.send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+	struct ibv_wc wc;
+	const struct ipmem_msg *r;
+	int ret, slot;
+
+	memset(m, 0, sizeof(*m));
+	m->type = htole16(IPMEM_MSG_KEY_REQ);
+	m->tag = htole32(tag);
+	m->block = htole64(block);
+	if (ibv_post_send(p->id->qp, &wr, &bad))
+		return fail(EXIT_SETUP, "ibv_post_send: %s", strerror(errno));
+	ret = cq_wait(p, ~0ULL, WR_SEND, &wc);
+	if (ret == EXIT_TIMEOUT)
+		return fail(EXIT_SETUP, "KEY_REQ: send not completed in %d s",
+			    timeout_ms / 1000);
+	if (ret)
+		return ret;
+	if (wc.status != IBV_WC_SUCCESS)
+		return fail(EXIT_SETUP, "KEY_REQ: send failed: %s",
+			    ibv_wc_status_str(wc.status));
+
+	/* the reply: any receive slot; skip what is not our KEY_REP */
+	for (;;) {
+		ret = cq_wait(p, 0xff, WR_RECV, &wc);
+		if (ret == EXIT_TIMEOUT)
+			return fail(EXIT_SETUP, "no KEY_REP within %d s",
+				    timeout_ms / 1000);
+		if (ret)
+			return ret;
+		if (wc.status != IBV_WC_SUCCESS)
+			return fail(EXIT_SETUP, "receive failed: %s",
+				    ibv_wc_status_str(wc.status));
+		slot = wc.wr_id >> 8;
+		r = &p->msgs[slot];
+		if (wc.byte_len >= sizeof(*r) &&
+		    le16toh(r->type) == IPMEM_MSG_KEY_REP &&
+		    le32toh(r->tag) == tag)
+			break;
+		fprintf(stderr, "%s: ignoring message type %u tag %08x\n",
+			prog, le16toh(r->type), le32toh(r->tag));
+		if (post_recv(p, slot))
+			return fail(EXIT_SETUP, "ibv_post_recv failed");
+	}
+	k->status = le16toh(r->status);
+	k->first = le64toh(r->block);
+	k->count = le64toh(r->count);
+	k->iova = le64toh(r->iova);
+	k->gen = le64toh(r->gen);
+	k->rkey = le32toh(r->rkey);
+	k->rights = r->rights;
+	post_recv(p, slot);
+	printf("status %u first %" PRIu64 " count %" PRIu64 " rkey 0x%08x iova 0x%" PRIx64
+	       " rights %u gen 0x%" PRIx64 " %s\n", k->status, k->first,
+	       k->count, k->rkey, k->iova, k->rights, k->gen,
+	       msg_status_str(k->status));
+	fflush(stdout);
+	return k->status == IPMEM_MSG_OK ? 0 : EXIT_REFUSED;
+}
+
+static uint32_t crc32(const uint8_t *d, size_t n)
+{
+	uint32_t c = 0xffffffff;
+	int k;
+
+	while (n--) {
+		c ^= *d++;
+		for (k = 0; k < 8; k++)
+			c = c >> 1 ^ (0xedb88320 & -(c & 1));
+	}
+	return ~c;
+}
+
+static int save(struct probe *p, const char *file)
+{
+	FILE *f;
+
+	if (!file)
+		return 0;
+	f = fopen(file, "w");
+	if (!f || fwrite(p->data, 1, p->len, f) != p->len || fclose(f))
+		return fail(EXIT_SETUP, "cannot write %s: %s", file,
+			    strerror(errno));
+	return 0;
+}
+
+static int rdma_op(struct probe *p, int write, uint32_t rkey, uint64_t iova,
+		   unsigned int byte, const char *file)
+{
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)p->data,
+		.length = p->len,
+		.lkey = p->data_mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = WR_RDMA,
+		.sg_list = &sge,
+		.num_sge = 1,
+		.opcode = write ? IBV_WR_RDMA_WRITE : IBV_WR_RDMA_READ,
+		.send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+	struct ibv_wc wc;
+	size_t i, changed = 0;
+	int ret, same = 1;
+
+	memset(p->data, write ? byte : SENTINEL, p->len);
+	wr.wr.rdma.remote_addr = iova;
+	wr.wr.rdma.rkey = rkey;
+	say("RDMA %s of %zu bytes at iova 0x%" PRIx64 " rkey 0x%08x",
+	    write ? "WRITE" : "READ", p->len, iova, rkey);
+	if (ibv_post_send(p->id->qp, &wr, &bad))
+		return fail(EXIT_SETUP, "ibv_post_send: %s", strerror(errno));
+	ret = cq_wait(p, ~0ULL, WR_RDMA, &wc);
+	if (ret == EXIT_TIMEOUT) {
+		printf("timeout no completion in %d s\n", timeout_ms / 1000);
+		return ret;
+	}
+	if (ret)
+		return ret;
+
+	if (write) {
+		if (wc.status != IBV_WC_SUCCESS) {
+			printf("error %s (wc %d)\n", ibv_wc_status_str(wc.status),
+			       wc.status);
+			return EXIT_RDMA;
+		}
+		printf("ok wrote %zu bytes of 0x%02x\n", p->len, byte);
+		return 0;
+	}
+
+	ret = save(p, file);
+	if (ret)
+		return ret;
+	if (wc.status != IBV_WC_SUCCESS) {
+		for (i = 0; i < p->len; i++)
+			changed += p->data[i] != SENTINEL;
+		if (changed)
+			printf("error %s (wc %d) buffer changed %zu bytes\n",
+			       ibv_wc_status_str(wc.status), wc.status, changed);
+		else
+			printf("error %s (wc %d) buffer untouched\n",
+			       ibv_wc_status_str(wc.status), wc.status);
+		return EXIT_RDMA;
+	}
+	printf("ok first16 ");
+	for (i = 0; i < 16 && i < p->len; i++)
+		printf("%02x", p->data[i]);
+	for (i = 1; i < p->len; i++)
+		if (p->data[i] != p->data[0]) {
+			same = 0;
+			break;
+		}
+	printf(" crc32 %08x allbyte ", crc32(p->data, p->len));
+	if (same)
+		printf("%02x\n", p->data[0]);
+	else
+		printf("mixed\n");
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* keep the connection until @seconds pass, a signal, or a disconnect */
+static int hold(struct probe *p, uint64_t seconds)
+{
+	int64_t end = now_ms() + (int64_t)seconds * 1000;
+	struct pollfd pfd = { .fd = p->ch->fd, .events = POLLIN };
+	struct rdma_cm_event *ev;
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	printf("holding\n");
+	fflush(stdout);
+	while (!stop && now_ms() < end) {
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		if (rdma_get_cm_event(p->ch, &ev))
+			continue;
+		say("cm event %s while holding", rdma_event_str(ev->event));
+		if (ev->event == RDMA_CM_EVENT_DISCONNECTED) {
+			rdma_ack_cm_event(ev);
+			p->connected = 0;
+			return fail(EXIT_SETUP, "the lender disconnected");
+		}
+		rdma_ack_cm_event(ev);
+	}
+	printf("released\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_storage dst;
+	struct probe p = {};
+	const char *file = NULL, *cmd;
+	uint64_t block = 0, rkey = 0, iova = 0, len = 0, byte = 0, v;
+	uint32_t host_id;
+	uint16_t queue = 0;
+	struct key k;
+	int opt, ret, nargs;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((opt = getopt(argc, argv, "t:q:o:vh")) != -1) {
+		switch (opt) {
+		case 't':
+			if (parse_dec(optarg, &v) || !v || v > 3600)
+				return fail(EXIT_SETUP, "bad -t '%s'", optarg);
+			timeout_ms = v * 1000;
+			break;
+		case 'q':
+			if (parse_dec(optarg, &v) || v > 65535)
+				return fail(EXIT_SETUP, "bad -q '%s'", optarg);
+			queue = v;
+			break;
+		case 'o':
+			file = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+			return EXIT_SETUP;
+		}
+	}
+	argv += optind;
+	argc -= optind;
+	if (argc < 3) {
+		usage();
+		return EXIT_SETUP;
+	}
+	if (parse_addr(argv[0], &dst))
+		return fail(EXIT_SETUP, "'%s' is not an address[:port]", argv[0]);
+	if (parse_host_id(argv[1], &host_id))
+		return fail(EXIT_SETUP, "'%s' is not a host id", argv[1]);
+	cmd = argv[2];
+	argv += 3;
+	argc -= 3;
+
+	if (!strcmp(cmd, "key") || !strcmp(cmd, "hold"))
+		nargs = !strcmp(cmd, "key") ? 1 : 2;
+	else if (!strcmp(cmd, "read"))
+		nargs = 3;
+	else if (!strcmp(cmd, "write"))
+		nargs = 4;
+	else if (!strcmp(cmd, "read-block"))
+		nargs = 2;
+	else if (!strcmp(cmd, "write-block"))
+		nargs = 3;
+	else {
+		usage();
+		return fail(EXIT_SETUP, "unknown command '%s'", cmd);
+	}
+	if (argc != nargs) {
+		usage();
+		return fail(EXIT_SETUP, "%s takes %d arguments", cmd, nargs);
+	}
+
+	if (!strcmp(cmd, "read") || !strcmp(cmd, "write")) {
+		if (parse_hex(argv[0], &rkey) || rkey > UINT32_MAX)
+			return fail(EXIT_SETUP, "bad RKEY '%s'", argv[0]);
+		if (parse_hex(argv[1], &iova))
+			return fail(EXIT_SETUP, "bad IOVA '%s'", argv[1]);
+		if (parse_dec(argv[2], &len))
+			return fail(EXIT_SETUP, "bad LEN '%s'", argv[2]);
+		if (argc == 4 && (parse_hex(argv[3], &byte) || byte > 255))
+			return fail(EXIT_SETUP, "bad BYTE '%s'", argv[3]);
+	} else {
+		if (parse_dec(argv[0], &block))
+			return fail(EXIT_SETUP, "bad BLOCK '%s'", argv[0]);
+		if (!strcmp(cmd, "hold") && parse_dec(argv[1], &v))
+			return fail(EXIT_SETUP, "bad SECONDS '%s'", argv[1]);
+		if (strstr(cmd, "-block")) {
+			if (parse_dec(argv[1], &len))
+				return fail(EXIT_SETUP, "bad LEN '%s'", argv[1]);
+			if (argc == 3 && (parse_hex(argv[2], &byte) || byte > 255))
+				return fail(EXIT_SETUP, "bad BYTE '%s'", argv[2]);
+		}
+	}
+	if (strcmp(cmd, "key") && strcmp(cmd, "hold") &&
+	    (!len || len > MAX_LEN))
+		return fail(EXIT_SETUP, "LEN must be 1..%u", MAX_LEN);
+	p.len = len;
+
+	ret = probe_connect(&p, &dst, host_id, queue);
+	if (ret)
+		goto out;
+
+	if (!strcmp(cmd, "key")) {
+		ret = key_req(&p, block, &k);
+	} else if (!strcmp(cmd, "hold")) {
+		ret = key_req(&p, block, &k);
+		if (!ret)
+			ret = hold(&p, v);
+	} else if (!strcmp(cmd, "read") || !strcmp(cmd, "write")) {
+		ret = rdma_op(&p, !strcmp(cmd, "write"), rkey, iova, byte, file);
+	} else {
+		ret = key_req(&p, block, &k);
+		if (ret)
+			goto out;
+		if (len > (k.first + k.count - block) * le32toh(p.rep.block_size))
+			fprintf(stderr, "%s: note: LEN goes past the segment\n", prog);
+		iova = k.iova + (block - k.first) * le32toh(p.rep.block_size);
+		ret = rdma_op(&p, !strcmp(cmd, "write-block"), k.rkey, iova,
+			      byte, file);
+	}
+out:
+	fflush(stdout);
+	probe_close(&p);
+	return ret;
+}
