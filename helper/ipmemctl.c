@@ -17,6 +17,7 @@
 
 #include <ipmem/addr.h>
 
+#include "ipmemctl_daemon.h"
 #include "nl.h"
 #include "parse.h"
 
@@ -55,6 +56,8 @@ static void usage(FILE *f)
 "  map del PREFIX\n"
 "  map list [disk ipmemN]\n"
 "  lender list\n"
+"  borrow SIZE [rights ro|rw] [replicas N]   through ipmemd, over BGP\n"
+"  release [all|ipmemN|PREFIX]               through ipmemd\n"
 "\n"
 "Both\n"
 "  status\n"
@@ -616,6 +619,7 @@ static const char *const stat_names[IPMEM_STAT_MAX + 1] = {
 	[IPMEM_STAT_ERRORS] = "errors",
 	[IPMEM_STAT_FAILOVERS] = "failovers",
 	[IPMEM_STAT_INFLIGHT] = "inflight",
+	[IPMEM_STAT_REFILLS] = "refills",
 };
 
 static int disk_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
@@ -899,7 +903,20 @@ static int cmd_status(struct args *a)
 	if (dump(IPMEM_CMD_LENDER_GET, lender_print, "    ", "status"))
 		return 1;
 	printf("  mem-to-ip table:\n");
-	return dump(IPMEM_CMD_MAP_GET, map_print, "    ", "status");
+	if (dump(IPMEM_CMD_MAP_GET, map_print, "    ", "status"))
+		return 1;
+	return ipmemctl_bgp_status();
+}
+
+/* borrow and release go through ipmemd (helper/ipmemctl_daemon.c) */
+static int cmd_borrow(struct args *a)
+{
+	return ipmemctl_borrow(a->argc, a->argv);
+}
+
+static int cmd_release(struct args *a)
+{
+	return ipmemctl_release(a->argc, a->argv);
 }
 
 /* ----------------------------------------------------------------- main */
@@ -917,6 +934,8 @@ static const struct {
 	{ "map", cmd_map },
 	{ "lender", cmd_lender },
 	{ "status", cmd_status },
+	{ "borrow", cmd_borrow },
+	{ "release", cmd_release },
 };
 
 int main(int argc, char **argv)

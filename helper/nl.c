@@ -280,6 +280,11 @@ int ipmem_nl_subscribe(struct ipmem_nl *nl)
 	return 0;
 }
 
+static int ipmem_nl_no_seq_check(struct nl_msg *msg, void *arg)
+{
+	return NL_OK;
+}
+
 /* Read what is pending on an events socket; @cb per event. */
 int ipmem_nl_recv_events(struct ipmem_nl *nl, ipmem_nl_cb cb, void *arg)
 {
@@ -290,6 +295,9 @@ int ipmem_nl_recv_events(struct ipmem_nl *nl, ipmem_nl_cb cb, void *arg)
 	nlcb = nl_cb_alloc(NL_CB_DEFAULT);
 	if (!nlcb)
 		return -ENOMEM;
+	/* events are not answers to a request: their sequence is 0 */
+	nl_cb_set(nlcb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, ipmem_nl_no_seq_check,
+		  NULL);
 	nl_cb_set(nlcb, NL_CB_VALID, NL_CB_CUSTOM, ipmem_nl_valid, &req);
 	ret = nl_recvmsgs(nl->sk, nlcb);
 	nl_cb_put(nlcb);

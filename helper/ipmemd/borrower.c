@@ -1,0 +1,1299 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * borrower.c - the borrower's half of the reservation-confirmation
+ * protocol, and the disks it fills.
+ *
+ * `ipmemctl borrow SIZE` creates /dev/ipmemN of SIZE (DISK_NEW) and a
+ * borrow for it.  Each copy of the disk is planned separately (plan.c):
+ * lenders are picked by V_i and latency, and each is asked with one
+ * request route for part of the blocks.  reconcile() then moves every
+ * request along as the lenders answer:
+ *
+ *   PENDING     grants covering the count arrive (state reserved): announce
+ *               the request confirmed.  A refusal, or no answer within
+ *               request-timeout: give the lender up, plan the rest again.
+ *   CONFIRMING  the grants turn confirmed: ROUTE_NEW the lender's /80 if
+ *               needed, MAP_NEW every grant into the disk.
+ *   MAPPED      done; nothing BGP does (withdrawals, flaps, restarts)
+ *               changes it.  Only a release does.
+ *   RELEASING   announced released; once the lender has withdrawn the
+ *               grants (or release-timeout passed) the request goes.
+ *
+ * When every part of every copy is mapped the borrow is ready and the
+ * client gets its answer.  A release deletes the disk first (refused while
+ * it is open, e.g. swapped on), which unmaps everything, then releases
+ * every request.
+ *
+ * After a restart the requests are rebuilt from what gobgpd still holds
+ * of ours, or else from the lenders' grants for us whose blocks the
+ * module shows mapped (MAP_GET); a grant for us that matches neither is
+ * logged and ignored, and never reaches the module.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "parse.h"
+#include "ipmemd.h"
+
+/* ----------------------------------------------------------- helpers */
+
+static struct borrow *borrow_by_disk(struct ipmemd *d, uint32_t disk)
+{
+	struct borrow *b;
+
+	for (b = d->bor.borrows; b; b = b->next)
+		if (b->disk == disk)
+			return b;
+	return NULL;
+}
+
+static struct breq *breq_find(struct borrow *b, uint32_t lender)
+{
+	struct breq *q;
+
+	for (q = b->reqs; q; q = q->next)
+		if (q->lender == lender)
+			return q;
+	return NULL;
+}
+
+static bool excluded(const struct borrow *b, uint32_t host)
+{
+	size_t i;
+
+	for (i = 0; i < b->nexcluded; i++)
+		if (b->excluded[i] == host)
+			return true;
+	return false;
+}
+
+static void exclude(struct borrow *b, uint32_t host)
+{
+	uint32_t *n;
+
+	if (excluded(b, host))
+		return;
+	n = realloc(b->excluded, (b->nexcluded + 1) * sizeof(*n));
+	if (!n)
+		return;
+	b->excluded = n;
+	b->excluded[b->nexcluded++] = host;
+}
+
+static void fmt_size(uint64_t bytes, char *buf, size_t len)
+{
+	ipmem_format_size(bytes, buf, len);
+}
+
+static void borrow_prefix(struct ipmemd *d, uint32_t disk, uint8_t p[16])
+{
+	ipmem_addr_make(p, d->ctx.net, d->host,
+			ipmem_bgp_request_block(disk, 0));
+}
+
+/* -------------------------------------------------------- announce */
+
+static void request_route(struct ipmemd *d, const struct borrow *b,
+			  const struct breq *q, uint8_t state,
+			  struct ibgp_route *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->kind = IPMEM_BGP_KIND_REQUEST;
+	m->host = d->host;
+	memcpy(m->nexthop, d->addr, 16);
+	m->req.disk = b->disk;
+	m->req.lender = q->lender;
+	m->req.count = q->count;
+	m->req.block_size = d->conf.block_size;
+	m->req.rights = b->rights;
+	m->req.state = state;
+	ibgp_make_prefix(&d->ctx, m);
+}
+
+static void announce_request(struct ipmemd *d, const struct borrow *b,
+			     const struct breq *q, uint8_t state)
+{
+	struct ibgp_route m;
+
+	request_route(d, b, q, state, &m);
+	bgpd_announce(d, &m);
+}
+
+static void withdraw_request(struct ipmemd *d, const struct borrow *b,
+			     const struct breq *q)
+{
+	struct ibgp_route m;
+
+	request_route(d, b, q, IPMEM_BGP_REQ_PENDING, &m);
+	bgpd_withdraw(d, m.prefix, m.plen);
+}
+
+/* the lender's refusal of this request, if any */
+static const struct ibgp_route *refusal(struct ipmemd *d,
+					const struct borrow *b,
+					const struct breq *q)
+{
+	const struct ibgp_route *r;
+	uint8_t p[16];
+
+	ipmem_addr_make(p, d->ctx.net, q->lender,
+			ipmem_bgp_reply_block(b->disk, d->host));
+	r = rib_lookup(&d->rib, p, 128);
+	return r && r->kind == IPMEM_BGP_KIND_REFUSAL ? r : NULL;
+}
+
+/* is this grant route ours and one that this request may take? */
+static bool grant_for(struct ipmemd *d, const struct ibgp_route *g,
+		      const struct borrow *b, const struct breq *q)
+{
+	return g->grant.borrower == d->host && g->grant.disk == b->disk &&
+	       g->host == q->lender;
+}
+
+struct grant_sum {
+	uint64_t blocks;
+	size_t n;
+	bool all_confirmed;
+	bool bad;
+	char why[200];
+};
+
+static void sum_grants(struct ipmemd *d, const struct borrow *b,
+		       const struct breq *q, struct grant_sum *s)
+{
+	const struct ibgp_route *pool = rib_pool(d, q->lender);
+	const struct ibgp_route *g;
+	struct rib_entry *e;
+
+	memset(s, 0, sizeof(*s));
+	s->all_confirmed = true;
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_GRANT, e) {
+		g = e->eff;
+		if (!grant_for(d, g, b, q))
+			continue;
+		if (g->grant.rights != b->rights) {
+			snprintf(s->why, sizeof(s->why),
+				 "grant %s has other rights than asked",
+				 pfx_str(e->prefix, e->plen));
+		} else if (pool &&
+			   g->grant.first + g->grant.count > pool->pool.total) {
+			snprintf(s->why, sizeof(s->why),
+				 "grant %s lies past the end of the lender's pool",
+				 pfx_str(e->prefix, e->plen));
+		} else {
+			s->why[0] = 0;
+		}
+		if (s->why[0]) {
+			/* not what we asked for: never mapped, logged once */
+			if (!e->noted)
+				log_warn("%s: ignored %s", b->name, s->why);
+			e->noted = true;
+			s->bad = true;
+			continue;
+		}
+		s->blocks += g->grant.count;
+		s->n++;
+		if (g->grant.state != IPMEM_GRANT_CONFIRMED)
+			s->all_confirmed = false;
+	}
+}
+
+/* ------------------------------------------------------ map cache */
+
+static void maps_refresh(struct ipmemd *d, bool force)
+{
+	struct borrower *br = &d->bor;
+	struct mod_map *m = NULL;
+	size_t n = 0;
+
+	if (!force && br->maps_at && d->now - br->maps_at < 2000)
+		return;
+	if (mod_map_list(d->mod, &m, &n)) {
+		log_warn("MAP_GET: %s", mod_err(d->mod));
+		return;
+	}
+	free(br->maps);
+	br->maps = m;
+	br->nmaps = n;
+	br->maps_at = d->now;
+}
+
+/* the run mapping all of @count blocks from @first of @lender, if any */
+static const struct mod_map *mapped_in(struct ipmemd *d, uint32_t lender,
+				       uint64_t first, uint64_t count)
+{
+	const struct mod_map *m;
+	uint64_t b;
+	size_t i;
+
+	for (i = 0; i < d->bor.nmaps; i++) {
+		m = &d->bor.maps[i];
+		b = ipmem_addr_block(m->prefix);
+		if (ipmem_addr_host(m->prefix) == lender && first >= b &&
+		    first + count <= b + m->count)
+			return m;
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------- module calls */
+
+static bool route_for(struct ipmemd *d, uint32_t lender,
+		      const struct ibgp_route *g)
+{
+	const struct ibgp_route *pool = rib_pool(d, lender);
+	struct mod_route *r = NULL;
+	uint8_t p[16];
+	size_t n = 0, i;
+	bool have = false;
+	char hb[16];
+	int ret;
+
+	ipmem_addr_make(p, d->ctx.net, lender, 0);
+	if (!mod_route_list(d->mod, &r, &n)) {
+		for (i = 0; i < n && !have; i++)
+			have = r[i].plen == IPMEM_HOST_PLEN &&
+			       !memcmp(r[i].prefix, p, 16);
+		free(r);
+	}
+	if (have)
+		return true;
+	ret = mod_route_new(d->mod, p, IPMEM_HOST_PLEN,
+			    pool ? pool->nexthop : g->nexthop,
+			    pool ? pool->pool.port : IPMEM_PORT);
+	if (ret && ret != -EEXIST) {
+		log_err("ROUTE_NEW for lender %s: %s", fmt_host(lender, hb),
+			mod_err(d->mod));
+		return false;
+	}
+	log_info("route %s via %s", pfx_str(p, IPMEM_HOST_PLEN),
+		 fmt_addr(pool ? pool->nexthop : g->nexthop, (char[46]){ 0 }));
+	return true;
+}
+
+/* unmap whatever of @q is mapped (the disk stays) */
+static void unmap(struct ipmemd *d, struct borrow *b, struct breq *q)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < q->ngrants; i++) {
+		if (!q->grants[i].mapped)
+			continue;
+		if (!b->disk_gone) {
+			ret = mod_map_del(d->mod, q->grants[i].prefix,
+					  q->grants[i].plen);
+			if (ret && ret != -ENOENT)
+				log_err("MAP_DEL %s: %s",
+					pfx_str(q->grants[i].prefix,
+						q->grants[i].plen),
+					mod_err(d->mod));
+		}
+		q->grants[i].mapped = false;
+	}
+}
+
+/* no longer a lender we map from: drop its route */
+static void route_gc(struct ipmemd *d, uint32_t lender)
+{
+	struct borrow *b;
+	struct breq *q;
+	uint8_t p[16];
+
+	for (b = d->bor.borrows; b; b = b->next)
+		for (q = b->reqs; q; q = q->next)
+			if (q->lender == lender &&
+			    (q->state == BREQ_MAPPED ||
+			     q->state == BREQ_CONFIRMING))
+				return;
+	ipmem_addr_make(p, d->ctx.net, lender, 0);
+	mod_route_del(d->mod, p, IPMEM_HOST_PLEN);
+}
+
+/* ------------------------------------------------------- requests */
+
+static void breq_release(struct ipmemd *d, struct borrow *b, struct breq *q)
+{
+	if (q->state == BREQ_RELEASING)
+		return;
+	unmap(d, b, q);
+	q->state = BREQ_RELEASING;
+	q->deadline = d->now + d->conf.release_timeout;
+	announce_request(d, b, q, IPMEM_BGP_REQ_RELEASED);
+}
+
+static void breq_free(struct borrow *b, struct breq *q)
+{
+	struct breq **pp;
+
+	for (pp = &b->reqs; *pp; pp = &(*pp)->next) {
+		if (*pp == q) {
+			*pp = q->next;
+			break;
+		}
+	}
+	free(q->grants);
+	free(q);
+}
+
+/* @q did not work out: give the lender up and plan its part again */
+static void breq_fail(struct ipmemd *d, struct borrow *b, struct breq *q,
+		      const char *why)
+{
+	char hb[16];
+
+	log_warn("%s: lender %s: %s", b->name, fmt_host(q->lender, hb), why);
+	snprintf(b->lastwhy, sizeof(b->lastwhy), "lender %s: %s", hb, why);
+	exclude(b, q->lender);
+	if (b->state == BORROW_ACQUIRING)
+		b->need[q->replica] += q->count;
+	breq_release(d, b, q);
+	route_gc(d, q->lender);
+}
+
+static int bgrant_add(struct breq *q, const struct ibgp_route *g, bool mapped)
+{
+	struct bgrant *n;
+	size_t i;
+
+	for (i = 0; i < q->ngrants; i++)
+		if (q->grants[i].plen == g->plen &&
+		    !memcmp(q->grants[i].prefix, g->prefix, 16))
+			return 0;
+	n = realloc(q->grants, (q->ngrants + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	q->grants = n;
+	memcpy(n[q->ngrants].prefix, g->prefix, 16);
+	n[q->ngrants].plen = g->plen;
+	n[q->ngrants].count = g->grant.count;
+	n[q->ngrants].mapped = mapped;
+	q->ngrants++;
+	return 0;
+}
+
+/* all grants of @q are confirmed: map them */
+static void map_grants(struct ipmemd *d, struct borrow *b, struct breq *q)
+{
+	const struct ibgp_route *g;
+	const struct mod_map *m;
+	struct rib_entry *e;
+	char why[300];
+	size_t i;
+	int ret;
+
+	if (q->adopted)
+		maps_refresh(d, true);
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_GRANT, e) {
+		g = e->eff;
+		if (!grant_for(d, g, b, q) || g->grant.rights != b->rights)
+			continue;
+		m = q->adopted ? mapped_in(d, q->lender, g->grant.first,
+					   g->grant.count) : NULL;
+		if (bgrant_add(q, g, m && m->disk == b->disk)) {
+			breq_fail(d, b, q, "out of memory");
+			return;
+		}
+	}
+	if (!route_for(d, q->lender, q->ngrants ? (const void *)rib_lookup(
+			&d->rib, q->grants[0].prefix, q->grants[0].plen) :
+		       NULL)) {
+		breq_fail(d, b, q, "no route to the lender");
+		return;
+	}
+	for (i = 0; i < q->ngrants; i++) {
+		if (q->grants[i].mapped)
+			continue;
+		ret = mod_map_new(d->mod, b->disk, q->grants[i].prefix,
+				  q->grants[i].plen, q->replica);
+		if (ret) {
+			snprintf(why, sizeof(why), "mapping %s: %s",
+				 pfx_str(q->grants[i].prefix, q->grants[i].plen),
+				 mod_err(d->mod));
+			breq_fail(d, b, q, why);
+			return;
+		}
+		q->grants[i].mapped = true;
+	}
+	q->state = BREQ_MAPPED;
+	log_info("%s: mapped %" PRIu64 " blocks of lender %s (copy %u)",
+		 b->name, q->count, fmt_host(q->lender, (char[16]){ 0 }),
+		 q->replica);
+}
+
+static void breq_reconcile(struct ipmemd *d, struct borrow *b,
+			   struct breq *q)
+{
+	const struct ibgp_route *ref = refusal(d, b, q);
+	struct grant_sum s;
+	char why[256];
+
+	switch (q->state) {
+	case BREQ_PENDING:
+	case BREQ_CONFIRMING:
+		if (ref) {
+			breq_fail(d, b, q, ibgp_reason_name(ref->ref.reason));
+			return;
+		}
+		sum_grants(d, b, q, &s);
+		if (s.blocks > q->count) {
+			breq_fail(d, b, q, "granted more blocks than asked");
+			return;
+		}
+		if (s.blocks == q->count) {
+			if (q->state == BREQ_PENDING) {
+				q->state = BREQ_CONFIRMING;
+				q->deadline = d->now + d->conf.request_timeout;
+				announce_request(d, b, q,
+						 IPMEM_BGP_REQ_CONFIRMED);
+			}
+			if (s.all_confirmed) {
+				map_grants(d, b, q);
+				return;
+			}
+		}
+		if (d->now >= q->deadline) {
+			snprintf(why, sizeof(why),
+				 "no %s within %u s (%" PRIu64 " of %" PRIu64 " blocks granted)",
+				 q->state == BREQ_PENDING ? "answer" :
+				 "confirmed grants", d->conf.request_timeout / 1000,
+				 s.blocks, q->count);
+			breq_fail(d, b, q, why);
+		}
+		return;
+	case BREQ_MAPPED:
+		return;
+	case BREQ_RELEASING:
+		/* a refusal stays until the request goes: do not wait for it */
+		sum_grants(d, b, q, &s);
+		if (!s.n || d->now >= q->deadline) {
+			if (s.n)
+				log_warn("%s: lender %s has not withdrawn its grants in %u s; withdrawing the request anyway",
+					 b->name, fmt_host(q->lender, why),
+					 d->conf.release_timeout / 1000);
+			withdraw_request(d, b, q);
+			breq_free(b, q);
+		}
+		return;
+	}
+}
+
+/* --------------------------------------------------------- borrows */
+
+static void borrow_free(struct ipmemd *d, struct borrow *b)
+{
+	struct borrow **pp;
+	struct breq *q;
+
+	for (pp = &d->bor.borrows; *pp; pp = &(*pp)->next) {
+		if (*pp == b) {
+			*pp = b->next;
+			break;
+		}
+	}
+	while ((q = b->reqs)) {
+		b->reqs = q->next;
+		free(q->grants);
+		free(q);
+	}
+	free(b->excluded);
+	free(b);
+}
+
+static struct borrow *borrow_new(struct ipmemd *d, const struct mod_disk *dk,
+				 uint8_t rights)
+{
+	struct borrow *b = calloc(1, sizeof(*b));
+	int r;
+
+	if (!b)
+		return NULL;
+	b->disk = dk->id;
+	snprintf(b->name, sizeof(b->name), "%s", dk->name);
+	b->blocks = dk->size / d->conf.block_size;
+	b->replicas = dk->replicas ? dk->replicas : 1;
+	b->rights = rights;
+	for (r = 0; r < b->replicas && r < 3; r++)
+		b->need[r] = b->blocks;
+	b->state = BORROW_ACQUIRING;
+	b->started = d->now;
+	b->next = d->bor.borrows;
+	d->bor.borrows = b;
+	return b;
+}
+
+/* start giving @b back; false (and @err) if its disk is in use */
+static bool borrow_release(struct ipmemd *d, struct borrow *b, char *err,
+			   size_t len)
+{
+	struct breq *q;
+	int ret;
+
+	if (b->state == BORROW_RELEASING)
+		return true;
+	if (!b->disk_gone) {
+		ret = mod_disk_del(d->mod, b->disk);
+		if (ret == -EBUSY) {
+			snprintf(err, len,
+				 "%s is in use: swapoff /dev/%s (or close it) first",
+				 b->name, b->name);
+			return false;
+		}
+		if (ret && ret != -ENOENT) {
+			snprintf(err, len, "removing %s: %s", b->name,
+				 mod_err(d->mod));
+			return false;
+		}
+		b->disk_gone = true;
+	}
+	log_info("%s: releasing", b->name);
+	b->state = BORROW_RELEASING;
+	for (q = b->reqs; q; q = q->next) {
+		q->ngrants = 0;		/* unmapped with the disk */
+		breq_release(d, b, q);
+		route_gc(d, q->lender);
+	}
+	d->dirty = true;
+	return true;
+}
+
+static void reply_ready(struct ipmemd *d, struct borrow *b)
+{
+	struct ctl_client *c = b->waiter;
+	uint8_t p[16];
+	struct breq *q;
+	char sz[32], hb[16];
+
+	b->waiter = NULL;
+	if (!c)
+		return;
+	fmt_size(b->blocks * d->conf.block_size, sz, sizeof(sz));
+	borrow_prefix(d, b->disk, p);
+	ctl_printf(c, "borrowed /dev/%s: %s, %s, %u cop%s, id %s", b->name, sz,
+		   b->rights == IPMEM_RIGHTS_RO ? "ro" : "rw", b->replicas,
+		   b->replicas > 1 ? "ies" : "y",
+		   pfx_str(p, IPMEM_BGP_BORROW_PLEN));
+	for (q = b->reqs; q; q = q->next)
+		if (q->state == BREQ_MAPPED)
+			ctl_printf(c, "  copy %u: %" PRIu64 " blocks from lender %s",
+				   q->replica, q->count, fmt_host(q->lender, hb));
+	ctl_printf(c, "  planned in %" PRIu64 " us among %zu lenders, ready in %" PRIu64 " ms",
+		   b->plan_us, b->plan_cands, d->now - b->started);
+	ctl_end(c, 0, "ok");
+}
+
+static void do_swapon(struct ipmemd *d, struct borrow *b)
+{
+	char dev[64];
+	char *mk[] = { "/sbin/mkswap", dev, NULL };
+	char *on[] = { "/sbin/swapon", dev, NULL };
+	pid_t pid;
+	int st;
+
+	snprintf(dev, sizeof(dev), "/dev/%s", b->name);
+	pid = ipmemd_spawn(mk, "/dev/null");
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st)) {
+		log_err("mkswap %s failed", dev);
+		return;
+	}
+	pid = ipmemd_spawn(on, NULL);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st)) {
+		log_err("swapon %s failed", dev);
+		return;
+	}
+	log_info("swapping on %s", dev);
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+static uint64_t pending_to(struct ipmemd *d, uint32_t lender)
+{
+	struct borrow *b;
+	struct breq *q;
+	uint64_t n = 0;
+
+	for (b = d->bor.borrows; b; b = b->next)
+		for (q = b->reqs; q; q = q->next)
+			if (q->lender == lender && q->state == BREQ_PENDING)
+				n += q->count;
+	return n;
+}
+
+static uint64_t rnd(void *arg)
+{
+	static uint64_t s;
+
+	if (!s)
+		s = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)(uintptr_t)arg;
+	s ^= s >> 12;
+	s ^= s << 25;
+	s ^= s >> 27;
+	return s * 0x2545f4914f6cdd1dULL;
+}
+
+/* our own pools are candidates too (when borrow-from-self is on) */
+struct cand_vec {
+	struct plan_lender *v;
+	size_t n, cap;
+	uint64_t free_total;
+};
+
+static void cand_add(struct cand_vec *c, uint32_t host, uint64_t free,
+		     uint32_t lat)
+{
+	struct plan_lender *n;
+
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 64;
+		n = realloc(c->v, c->cap * sizeof(*n));
+		if (!n)
+			return;
+		c->v = n;
+	}
+	c->v[c->n].host = host;
+	c->v[c->n].free = free;
+	c->v[c->n].latency_us = lat;
+	c->v[c->n].excluded = false;
+	c->n++;
+	c->free_total += free;
+}
+
+/* plan the blocks of @b not asked for yet; false if they cannot be */
+static bool plan(struct ipmemd *d, struct borrow *b, char *err, size_t len)
+{
+	struct plan_pick picks[64];
+	struct cand_vec c = { 0 };
+	const struct ibgp_route *p;
+	struct rib_entry *e;
+	uint64_t left, t0, avail, pend;
+	size_t n, i;
+	struct breq *q;
+	int r;
+
+	for (r = 0; r < b->replicas; r++) {
+		if (!b->need[r])
+			continue;
+		t0 = now_us();
+		c.n = 0;
+		c.free_total = 0;
+		rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e) {
+			p = e->eff;
+			if (p->pool.block_size != d->conf.block_size ||
+			    excluded(b, p->host) || breq_find(b, p->host))
+				continue;
+			pend = pending_to(d, p->host);
+			avail = p->pool.free > pend ? p->pool.free - pend : 0;
+			if (avail)
+				cand_add(&c, p->host, avail,
+					 probe_latency(d, p->host));
+		}
+		for (i = 0; i < d->nlenders && !d->conf.exclude_self; i++) {
+			struct lender *l = &d->lenders[i];
+
+			if (l->has_pool && !excluded(b, l->host) &&
+			    !breq_find(b, l->host) &&
+			    l->pool.block_size == d->conf.block_size &&
+			    l->pool.free > pending_to(d, l->host))
+				cand_add(&c, l->host,
+					 l->pool.free - pending_to(d, l->host), 1);
+		}
+		n = plan_pick(c.v, c.n, b->need[r], rnd, b, picks,
+			      sizeof(picks) / sizeof(picks[0]), &left);
+		b->plan_us += now_us() - t0;
+		b->plan_cands = c.n;
+		if (left) {
+			char have[32], want[32], sz[32], why[200];
+
+			fmt_size(c.free_total * d->conf.block_size, have,
+				 sizeof(have));
+			fmt_size(b->need[r] * d->conf.block_size, want,
+				 sizeof(want));
+			fmt_size(b->blocks * d->conf.block_size, sz,
+				 sizeof(sz));
+			snprintf(why, sizeof(why), " (%s)", b->lastwhy);
+			if (c.n)
+				snprintf(err, len,
+					 "cannot borrow %s: %s short%s%s; the %zu lender%s not asked yet ha%s only %s free",
+					 sz, want,
+					 b->replicas > 1 ? " for a copy" : "",
+					 b->lastwhy[0] ? why : "", c.n,
+					 c.n == 1 ? "" : "s", c.n == 1 ? "s" : "ve",
+					 have);
+			else
+				snprintf(err, len,
+					 "cannot borrow %s: %s short%s%s; no other lender has free blocks",
+					 sz, want,
+					 b->replicas > 1 ? " for a copy" : "",
+					 b->lastwhy[0] ? why : "");
+			free(c.v);
+			return false;
+		}
+		for (i = 0; i < n; i++) {
+			q = calloc(1, sizeof(*q));
+			if (!q) {
+				snprintf(err, len, "out of memory");
+				free(c.v);
+				return false;
+			}
+			q->lender = picks[i].host;
+			q->replica = r;
+			q->count = picks[i].count;
+			q->state = BREQ_PENDING;
+			q->deadline = d->now + d->conf.request_timeout;
+			q->next = b->reqs;
+			b->reqs = q;
+			b->need[r] -= q->count;
+			log_info("%s: asking lender %s for %" PRIu64 " blocks (copy %d)",
+				 b->name, fmt_host(q->lender, (char[16]){ 0 }),
+				 q->count, r);
+			announce_request(d, b, q, IPMEM_BGP_REQ_PENDING);
+		}
+	}
+	free(c.v);
+	return true;
+}
+
+static void borrow_fail(struct ipmemd *d, struct borrow *b, const char *why)
+{
+	char err[512];
+
+	log_warn("%s: borrow failed: %s", b->name, why);
+	snprintf(b->failed, sizeof(b->failed), "%s", why);
+	if (b->waiter) {
+		ctl_end(b->waiter, -ENOSPC, "%s", why);
+		b->waiter = NULL;
+	}
+	if (!borrow_release(d, b, err, sizeof(err))) {
+		/* in use (an adopted disk): keep what it has */
+		log_err("%s: %s", b->name, err);
+		b->state = BORROW_READY;
+	}
+}
+
+static void borrow_reconcile(struct ipmemd *d, struct borrow *b)
+{
+	struct breq *q, *next;
+	char err[512];
+	bool done;
+	int r;
+
+	for (q = b->reqs; q; q = next) {
+		next = q->next;
+		breq_reconcile(d, b, q);
+	}
+	switch (b->state) {
+	case BORROW_ACQUIRING:
+		if (!d->bgp.up)
+			return;		/* keep asking once BGP is back */
+		if (!plan(d, b, err, sizeof(err))) {
+			borrow_fail(d, b, err);
+			return;
+		}
+		done = true;
+		for (r = 0; r < b->replicas; r++)
+			done &= !b->need[r];
+		for (q = b->reqs; q; q = q->next)
+			if (q->state != BREQ_MAPPED &&
+			    q->state != BREQ_RELEASING)
+				done = false;
+		if (!done)
+			return;
+		b->state = BORROW_READY;
+		log_info("%s ready: %" PRIu64 " blocks x %u in %" PRIu64 " ms",
+			 b->name, b->blocks, b->replicas, d->now - b->started);
+		reply_ready(d, b);
+		if (b->swapon)
+			do_swapon(d, b);
+		return;
+	case BORROW_READY:
+		return;
+	case BORROW_RELEASING:
+		if (b->reqs)
+			return;
+		log_info("%s released", b->name);
+		if (b->waiter) {
+			ctl_printf(b->waiter, "released %s", b->name);
+			b->waiter->pending--;
+			if (!b->waiter->pending)
+				ctl_end(b->waiter, b->waiter->errors ? -EBUSY : 0,
+					b->waiter->errors ? "some borrows were not released" : "ok");
+		}
+		borrow_free(d, b);
+		return;
+	}
+}
+
+/* what the module says of disk @id (a blank one if it has none) */
+static void disk_info(struct ipmemd *d, uint32_t id, struct mod_disk *out)
+{
+	struct mod_disk *dk = NULL;
+	size_t n = 0, i;
+
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	snprintf(out->name, sizeof(out->name), "ipmem%u", id);
+	out->replicas = 1;
+	if (mod_disk_list(d->mod, &dk, &n))
+		return;
+	for (i = 0; i < n; i++)
+		if (dk[i].id == id)
+			*out = dk[i];
+	free(dk);
+}
+
+/* grants for us that no request of ours matches: adopt or ignore */
+static void adopt_grants(struct ipmemd *d)
+{
+	const struct ibgp_route *g;
+	const struct mod_map *m;
+	struct rib_entry *e;
+	struct borrow *b;
+	struct breq *q;
+	bool refreshed = false;
+	struct mod_disk dk;
+
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_GRANT, e) {
+		g = e->eff;
+		if (g->grant.borrower != d->host)
+			continue;
+		b = borrow_by_disk(d, g->grant.disk);
+		q = b ? breq_find(b, g->host) : NULL;
+		if (q && (!q->adopted || q->state != BREQ_MAPPED))
+			continue;
+		if (q) {
+			size_t i;
+
+			for (i = 0; i < q->ngrants; i++)
+				if (q->grants[i].plen == e->plen &&
+				    !memcmp(q->grants[i].prefix, e->prefix, 16))
+					break;
+			if (i < q->ngrants)
+				continue;
+		}
+		if (!refreshed) {
+			maps_refresh(d, false);
+			refreshed = true;
+		}
+		m = mapped_in(d, g->host, g->grant.first, g->grant.count);
+		if (!m || m->disk != g->grant.disk ||
+		    (b && b->state == BORROW_RELEASING)) {
+			if (!e->noted)
+				log_warn("ignored grant %s for us: no request of ours (disk %u) asked for it",
+					 pfx_str(e->prefix, e->plen),
+					 g->grant.disk);
+			e->noted = true;
+			continue;
+		}
+		if (!b) {
+			disk_info(d, g->grant.disk, &dk);
+			b = borrow_new(d, &dk, g->grant.rights);
+			if (!b)
+				return;
+			b->state = BORROW_READY;
+			b->need[0] = 0;
+		}
+		if (!q) {
+			q = calloc(1, sizeof(*q));
+			if (!q)
+				return;
+			q->lender = g->host;
+			q->replica = m->replica;
+			q->state = BREQ_MAPPED;
+			q->adopted = true;
+			q->next = b->reqs;
+			b->reqs = q;
+		}
+		if (bgrant_add(q, g, true))
+			return;
+		q->count += g->grant.count;
+		log_info("%s: adopting grant %s of lender %s (mapped before we started)",
+			 b->name, pfx_str(e->prefix, e->plen),
+			 fmt_host(g->host, (char[16]){ 0 }));
+		announce_request(d, b, q, IPMEM_BGP_REQ_CONFIRMED);
+	}
+}
+
+void borrower_reconcile(struct ipmemd *d)
+{
+	struct borrow *b, *next;
+
+	adopt_grants(d);
+	for (b = d->bor.borrows; b; b = next) {
+		next = b->next;
+		borrow_reconcile(d, b);
+	}
+}
+
+/* -------------------------------------------------------- adoption */
+
+/* a request of ours that gobgpd still had when we started */
+void borrower_adopt_path(struct ipmemd *d, const struct ibgp_route *m)
+{
+	struct mod_disk *dk = NULL, *k = NULL;
+	const struct mod_map *mp;
+	struct borrow *b;
+	struct breq *q;
+	size_t n = 0, i;
+
+	if (mod_disk_list(d->mod, &dk, &n))
+		n = 0;
+	for (i = 0; i < n; i++)
+		if (dk[i].id == m->req.disk)
+			k = &dk[i];
+	b = borrow_by_disk(d, m->req.disk);
+	if (!b) {
+		struct mod_disk gone = { .id = m->req.disk, .replicas = 1 };
+
+		if (!k)
+			snprintf(gone.name, sizeof(gone.name), "ipmem%u",
+				 m->req.disk);
+		b = borrow_new(d, k ? k : &gone, m->req.rights);
+		if (!b)
+			goto out;
+		if (!k) {
+			b->disk_gone = true;
+			b->state = BORROW_RELEASING;
+		}
+		/* what its requests cover is not needed any more */
+	}
+	maps_refresh(d, true);
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		goto out;
+	q->lender = m->req.lender;
+	q->count = m->req.count;
+	q->adopted = true;
+	q->deadline = d->now + d->conf.request_timeout;
+	for (i = 0; i < d->bor.nmaps; i++) {
+		mp = &d->bor.maps[i];
+		if (mp->disk == m->req.disk &&
+		    ipmem_addr_host(mp->prefix) == m->req.lender)
+			q->replica = mp->replica;
+	}
+	q->next = b->reqs;
+	b->reqs = q;
+	if (b->need[q->replica] >= q->count)
+		b->need[q->replica] -= q->count;
+	else
+		b->need[q->replica] = 0;
+	if (b->state == BORROW_RELEASING || m->req.state == IPMEM_BGP_REQ_RELEASED) {
+		q->state = BREQ_RELEASING;
+		q->deadline = d->now + d->conf.release_timeout;
+		announce_request(d, b, q, IPMEM_BGP_REQ_RELEASED);
+	} else if (m->req.state == IPMEM_BGP_REQ_CONFIRMED) {
+		q->state = BREQ_CONFIRMING;
+		announce_request(d, b, q, IPMEM_BGP_REQ_CONFIRMED);
+	} else {
+		q->state = BREQ_PENDING;
+		announce_request(d, b, q, IPMEM_BGP_REQ_PENDING);
+	}
+	log_info("%s: adopted our request to lender %s (%s, %" PRIu64 " blocks)",
+		 b->name, fmt_host(q->lender, (char[16]){ 0 }),
+		 ibgp_req_state_name(m->req.state), q->count);
+	d->bor.auto_done = true;
+out:
+	free(dk);
+}
+
+/* --------------------------------------------------------- control */
+
+void borrower_borrow(struct ipmemd *d, struct ctl_client *c, uint64_t bytes,
+		     uint8_t rights, uint8_t replicas)
+{
+	uint32_t bs = d->conf.block_size;
+	uint64_t blocks = (bytes + bs - 1) / bs;
+	struct mod_disk dk;
+	struct borrow *b;
+	int ret;
+
+	if (!blocks) {
+		ctl_end(c, -EINVAL, "borrow: the size must not be 0");
+		return;
+	}
+	if (!d->bgp.up) {
+		ctl_end(c, -EAGAIN, "borrow: gobgpd is not up yet; try again");
+		return;
+	}
+	ret = mod_disk_new(d->mod, blocks * bs, bs, replicas, &dk);
+	if (ret) {
+		ctl_end(c, ret, "borrow: cannot create a disk: %s",
+			mod_err(d->mod));
+		return;
+	}
+	if (dk.id >= IPMEM_BGP_DISK_LIMIT) {
+		mod_disk_del(d->mod, dk.id);
+		ctl_end(c, -ENOSPC, "borrow: disk number %u is too high for BGP (at most %u)",
+			dk.id, IPMEM_BGP_DISK_LIMIT - 1);
+		return;
+	}
+	b = borrow_new(d, &dk, rights);
+	if (!b) {
+		mod_disk_del(d->mod, dk.id);
+		ctl_end(c, -ENOMEM, "borrow: out of memory");
+		return;
+	}
+	b->waiter = c;
+	b->swapon = !c && d->conf.auto_swapon;
+	log_info("%s: borrowing %" PRIu64 " blocks x %u (%s)", b->name, blocks,
+		 replicas, rights == IPMEM_RIGHTS_RO ? "ro" : "rw");
+	d->dirty = true;
+}
+
+static bool borrow_matches(struct ipmemd *d, struct borrow *b,
+			   const uint8_t p[16], uint8_t plen)
+{
+	const struct ibgp_route *g;
+	struct rib_entry *e;
+	uint8_t bp[16];
+	struct breq *q;
+	size_t i;
+
+	borrow_prefix(d, b->disk, bp);
+	if (ibgp_prefix_overlap(bp, IPMEM_BGP_BORROW_PLEN, p, plen))
+		return true;
+	for (q = b->reqs; q; q = q->next) {
+		for (i = 0; i < q->ngrants; i++)
+			if (ibgp_prefix_overlap(q->grants[i].prefix,
+						q->grants[i].plen, p, plen))
+				return true;
+		rib_for_each(&d->rib, IPMEM_BGP_KIND_GRANT, e) {
+			g = e->eff;
+			if (grant_for(d, g, b, q) &&
+			    ibgp_prefix_overlap(e->prefix, e->plen, p, plen))
+				return true;
+		}
+	}
+	return false;
+}
+
+void borrower_release(struct ipmemd *d, struct ctl_client *c, const char *what)
+{
+	struct borrow *b, *next;
+	uint8_t p[16], plen = 0;
+	bool all = !strcmp(what, "all"), any = false;
+	uint32_t disk = 0;
+	bool by_disk = false;
+	char err[512];
+	const char *w = what;
+
+	if (!all) {
+		if (!strncmp(w, "/dev/", 5))
+			w += 5;
+		if (!strncmp(w, "ipmem", 5) && !ipmem_parse_u32(w + 5, &disk))
+			by_disk = true;
+		else if (ipmem_parse_prefix(what, p, &plen)) {
+			ctl_end(c, -EINVAL, "release: '%s' is not 'all', a disk (ipmemN) or a prefix",
+				what);
+			return;
+		}
+	}
+	c->pending = 0;
+	c->errors = 0;
+	for (b = d->bor.borrows; b; b = next) {
+		next = b->next;
+		if (!all && (by_disk ? b->disk != disk :
+			     !borrow_matches(d, b, p, plen)))
+			continue;
+		any = true;
+		if (b->state == BORROW_RELEASING) {
+			if (!b->waiter) {
+				b->waiter = c;
+				c->pending++;
+			}
+			continue;
+		}
+		if (!borrow_release(d, b, err, sizeof(err))) {
+			ctl_printf(c, "%s", err);
+			c->errors++;
+			continue;
+		}
+		if (b->waiter) {
+			ctl_end(b->waiter, -ECANCELED, "%s was released while borrowing",
+				b->name);
+		}
+		b->waiter = c;
+		c->pending++;
+	}
+	if (!any) {
+		if (all)
+			ctl_end(c, 0, "ok: nothing borrowed");
+		else
+			ctl_end(c, -ENOENT, "release: no borrow matches '%s'",
+				what);
+		return;
+	}
+	if (!c->pending)
+		ctl_end(c, -EBUSY, "nothing was released");
+	d->dirty = true;
+}
+
+void borrower_client_gone(struct ipmemd *d, struct ctl_client *c)
+{
+	struct borrow *b;
+	char err[512];
+
+	for (b = d->bor.borrows; b; b = b->next) {
+		if (b->waiter != c)
+			continue;
+		b->waiter = NULL;
+		/* ipmemctl borrow interrupted: nobody will use the disk */
+		if (b->state == BORROW_ACQUIRING) {
+			log_info("%s: the client went away while borrowing: giving it back",
+				 b->name);
+			borrow_release(d, b, err, sizeof(err));
+		}
+	}
+}
+
+static const char *breq_state_name(enum breq_state s)
+{
+	switch (s) {
+	case BREQ_PENDING: return "asked";
+	case BREQ_CONFIRMING: return "confirming";
+	case BREQ_MAPPED: return "mapped";
+	case BREQ_RELEASING: return "releasing";
+	}
+	return "?";
+}
+
+void borrower_status(struct ipmemd *d, struct ctl_client *c)
+{
+	const struct ibgp_route *p;
+	struct rib_entry *e;
+	uint64_t M = 0, V = 0;
+	unsigned int nl = 0;
+	struct borrow *b;
+	struct breq *q;
+	char hb[16], ab[46], sz[32], lat[32];
+	uint32_t us;
+	uint8_t bp[16];
+	size_t i;
+
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e) {
+		M += e->eff->pool.total;
+		V += e->eff->pool.free;
+		nl++;
+	}
+	for (i = 0; i < d->nlenders; i++) {
+		if (!d->lenders[i].has_pool)
+			continue;
+		M += d->lenders[i].pool.total;
+		V += d->lenders[i].pool.free;
+		nl++;
+	}
+	ctl_printf(c, "bgp: AS %u router-id %s, %u of %u peers established, %zu routes received (%" PRIu64 " ignored)",
+		   d->conf.asn, d->router_id, bgpd_established(d),
+		   d->bgp.npeers, d->rib.nentries, d->rib.ignored);
+	fmt_size(V * d->conf.block_size, sz, sizeof(sz));
+	ctl_printf(c, "M %" PRIu64 " V %" PRIu64 " blocks in %u lenders (%s free)",
+		   M, V, nl, sz);
+	for (i = 0; i < d->nlenders; i++) {
+		if (!d->lenders[i].has_pool)
+			continue;
+		ctl_printf(c, "  lender %s nexthop %s M_i %" PRIu64 " V_i %" PRIu64 " latency local",
+			   fmt_host(d->lenders[i].host, hb),
+			   fmt_addr(d->lenders[i].addr, ab),
+			   d->lenders[i].pool.total, d->lenders[i].pool.free);
+	}
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e) {
+		p = e->eff;
+		us = probe_latency(d, p->host);
+		if (us)
+			snprintf(lat, sizeof(lat), "%u.%03u ms", us / 1000,
+				 us % 1000);
+		else
+			snprintf(lat, sizeof(lat), "-");
+		ctl_printf(c, "  lender %s nexthop %s M_i %" PRIu64 " V_i %" PRIu64 " latency %s",
+			   fmt_host(p->host, hb), fmt_addr(p->nexthop, ab),
+			   p->pool.total, p->pool.free, lat);
+	}
+	for (b = d->bor.borrows; b; b = b->next) {
+		borrow_prefix(d, b->disk, bp);
+		fmt_size(b->blocks * d->conf.block_size, sz, sizeof(sz));
+		ctl_printf(c, "borrow %s /dev/%s %s %s copies %u: %s",
+			   pfx_str(bp, IPMEM_BGP_BORROW_PLEN), b->name, sz,
+			   b->rights == IPMEM_RIGHTS_RO ? "ro" : "rw",
+			   b->replicas,
+			   b->state == BORROW_READY ? "ready" :
+			   b->state == BORROW_ACQUIRING ? "acquiring" :
+			   "releasing");
+		for (q = b->reqs; q; q = q->next)
+			ctl_printf(c, "  copy %u lender %s: %" PRIu64 " blocks, %s%s",
+				   q->replica, fmt_host(q->lender, hb), q->count,
+				   breq_state_name(q->state),
+				   q->adopted ? " (adopted)" : "");
+	}
+}
+
+/* ------------------------------------------------------------ ticks */
+
+void borrower_tick(struct ipmemd *d)
+{
+	struct borrower *br = &d->bor;
+	struct mod_disk *dk = NULL;
+	struct borrow *b;
+	size_t n = 0, i;
+	bool found;
+	char err[512];
+
+	if (d->now >= br->next_disk_poll && br->borrows) {
+		br->next_disk_poll = d->now + d->conf.disk_poll;
+		if (!mod_disk_list(d->mod, &dk, &n)) {
+			for (b = br->borrows; b; b = b->next) {
+				if (b->disk_gone)
+					continue;
+				found = false;
+				for (i = 0; i < n && !found; i++)
+					found = dk[i].id == b->disk;
+				if (found)
+					continue;
+				log_warn("%s was removed: releasing what it borrowed",
+					 b->name);
+				b->disk_gone = true;
+				borrow_release(d, b, err, sizeof(err));
+			}
+			free(dk);
+		}
+	}
+
+	if (d->conf.auto_borrow && !br->auto_done && d->bgp.up &&
+	    d->now >= br->next_auto && d->now - d->started > 15000) {
+		br->next_auto = d->now + 30000;
+		if (br->borrows) {
+			br->auto_done = true;
+			return;
+		}
+		log_info("policy: borrowing %" PRIu64 " bytes (auto-borrow)",
+			 d->conf.auto_borrow);
+		borrower_borrow(d, NULL, d->conf.auto_borrow, d->conf.rights,
+				d->conf.replicas);
+		if (br->borrows)
+			br->auto_done = true;
+	}
+}
+
+void borrower_init(struct ipmemd *d)
+{
+	memset(&d->bor, 0, sizeof(d->bor));
+}
+
+void borrower_free(struct ipmemd *d)
+{
+	while (d->bor.borrows)
+		borrow_free(d, d->bor.borrows);
+	free(d->bor.maps);
+	d->bor.maps = NULL;
+}

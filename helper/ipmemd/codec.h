@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * codec.h - ipmemd's pure logic: the BGP encoding of <ipmem/bgp.h> to and
+ * from GoBGP paths (codec.c), the choice of lenders (plan.c) and the
+ * configuration file (config.c).  Nothing here talks to gobgpd, the
+ * kernel or the clock, so that tests/unit/bgp.c can test all of it.
+ */
+#ifndef IPMEMD_CODEC_H
+#define IPMEMD_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ipmem/bgp.h>
+#include <ipmem/netlink.h>
+
+#include "gobgp/gobgp.h"
+
+/* ------------------------------------------------------------ codec.c */
+
+/* the deployment: AS number and network prefix (first 48 bits used) */
+struct ibgp_ctx {
+	uint32_t asn;
+	uint8_t net[16];
+};
+
+/**
+ * struct ibgp_route - one ipmem route, decoded
+ * @kind: enum ipmem_bgp_kind
+ * @host: the host whose /80 holds the prefix: the lender of a pool, grant
+ *	or refusal, the borrower of a request
+ * @prefix: the prefix (computed by ibgp_encode() except for grants)
+ * @plen: its length
+ * @nexthop: the originator's data-plane address
+ */
+struct ibgp_route {
+	uint8_t kind;
+	uint32_t host;
+	uint8_t prefix[16];
+	uint8_t plen;
+	uint8_t nexthop[16];
+	union {
+		struct {
+			uint64_t total;		/* M_i */
+			uint64_t free;		/* V_i */
+			uint32_t block_size;
+			uint16_t port;
+		} pool;
+		struct {
+			uint32_t disk;
+			uint32_t lender;
+			uint64_t count;
+			uint32_t block_size;
+			uint8_t rights;
+			uint8_t state;		/* enum ipmem_bgp_req_state */
+		} req;
+		struct {
+			uint32_t borrower;
+			uint32_t disk;
+			uint64_t first;		/* from the prefix */
+			uint64_t count;		/* from the prefix */
+			uint8_t rights;
+			uint8_t state;		/* enum ipmem_grant_state */
+		} grant;
+		struct {
+			uint32_t borrower;
+			uint32_t disk;
+			uint32_t reason;	/* enum ipmem_bgp_reason */
+		} ref;
+	};
+};
+
+/*
+ * Fill a pool, request or refusal's prefix from its fields; a grant's
+ * from first/count (which must be one aligned power-of-two run).
+ * -EINVAL if the fields cannot be encoded.
+ */
+int ibgp_make_prefix(const struct ibgp_ctx *c, struct ibgp_route *m);
+
+/* The GoBGP path for @m (prefix made by ibgp_make_prefix()). */
+int ibgp_encode(const struct ibgp_ctx *c, struct ibgp_route *m,
+		struct gbgp_route *out);
+
+/*
+ * Decode and validate a received path.  0: @out is a valid ipmem route.
+ * -1: not one of ours, or malformed; @why says which and why.
+ */
+int ibgp_decode(const struct ibgp_ctx *c, const struct gbgp_route *in,
+		struct ibgp_route *out, char *why, size_t len);
+
+/* "fd69:...::/80" */
+void ibgp_fmt_prefix(const uint8_t prefix[16], uint8_t plen, char *buf,
+		     size_t len);
+const char *ibgp_kind_name(unsigned int kind);
+const char *ibgp_req_state_name(unsigned int state);
+const char *ibgp_reason_name(unsigned int reason);
+
+/* does a/alen overlap b/blen (one contains the other)? */
+bool ibgp_prefix_overlap(const uint8_t a[16], uint8_t alen,
+			 const uint8_t b[16], uint8_t blen);
+
+/* ------------------------------------------------------------- plan.c */
+
+/**
+ * struct plan_lender - a candidate lender for plan_pick()
+ * @host: host id
+ * @free: V_i, blocks it can still give (after what we already asked)
+ * @latency_us: measured round trip, 0 if unknown
+ * @excluded: not a candidate (refused us, used by another copy, ...)
+ */
+struct plan_lender {
+	uint32_t host;
+	uint64_t free;
+	uint32_t latency_us;
+	bool excluded;
+};
+
+struct plan_pick {
+	uint32_t host;
+	uint64_t count;
+};
+
+/* latency assumed for a lender not measured yet */
+#define PLAN_DEFAULT_LATENCY_US 10000
+
+/*
+ * Choose lenders for @want blocks by the power of two choices: draw two
+ * candidates at random (@rnd), take the one that serves more of what is
+ * left per unit of latency, as much as it has; repeat.  Picked lenders are
+ * marked excluded.  Returns the number of picks written to @out (at most
+ * @max); *@left gets what could not be placed.
+ */
+size_t plan_pick(struct plan_lender *c, size_t n, uint64_t want,
+		 uint64_t (*rnd)(void *arg), void *arg,
+		 struct plan_pick *out, size_t max, uint64_t *left);
+
+/* ----------------------------------------------------------- config.c */
+
+#define CONF_MAX_PEERS	64
+
+struct conf_peer {
+	char addr[64];
+	uint32_t asn;			/* 0: ours */
+	bool passive;
+	bool rr_client;
+	uint16_t port;
+	char local_addr[64];
+};
+
+/**
+ * struct ipmemd_conf - /etc/ipmem/ipmemd.conf; see Documentation/ipmemd.rst
+ *
+ * Durations are in milliseconds.  Strings are empty when not set, and
+ * have_* flags tell the options whose default comes from elsewhere.
+ */
+struct ipmemd_conf {
+	uint32_t asn;
+	char router_id[16];		/* "" = the host id as a dotted quad */
+	uint8_t net[16];
+	uint32_t host_id;
+	bool have_host_id;
+	char dev[32];
+	uint8_t addr[16];
+	bool have_addr;
+	uint16_t port;			/* rdma_cm, lender */
+	uint32_t block_size;
+	uint64_t lend;			/* bytes, 0: borrower only */
+
+	struct conf_peer peers[CONF_MAX_PEERS];
+	unsigned int npeers;
+	int32_t bgp_port;		/* -1: do not listen */
+	char bgp_listen[64];		/* "" = all addresses */
+
+	char gobgpd[256];		/* "" = use a running one (external) */
+	char gobgpd_api[64];
+	char gobgpd_log[256];		/* "" = ours (stderr) */
+
+	char socket[108];
+	char state_dir[200];
+
+	uint32_t reserve_timeout;	/* ms */
+	uint32_t request_timeout;
+	uint32_t grant_hold;
+	uint32_t release_timeout;
+	uint32_t probe_interval;
+	uint32_t disk_poll;
+
+	uint8_t rights;
+	uint8_t replicas;
+	bool exclude_self;
+
+	uint64_t auto_borrow;		/* bytes, 0: none */
+	bool auto_swapon;
+
+	bool fake_module;		/* simulation: no ipmem.ko */
+	uint32_t sim_lenders;		/* simulation: fake lenders to serve */
+	uint64_t sim_lend;		/* bytes each */
+};
+
+void conf_defaults(struct ipmemd_conf *c);
+
+/*
+ * Parse one line (comments and blank lines are fine).  0, or -1 with a
+ * message in @err.
+ */
+int conf_parse_line(struct ipmemd_conf *c, const char *line, char *err,
+		    size_t len);
+
+/* Parse a whole file's text; @err gets "line N: ..." on failure. */
+int conf_parse(struct ipmemd_conf *c, const char *text, char *err,
+	       size_t len);
+
+/* "30s", "500ms", "2m", "10" (seconds) to milliseconds */
+int conf_parse_duration(const char *s, uint32_t *ms);
+
+#endif /* IPMEMD_CODEC_H */

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipmemd.h - the ipmem control-plane daemon (see Documentation/ipmemd.rst).
+ *
+ * One thread, one poll() loop (main.c) over: the gobgpd watch eventfd
+ * (bgpd.c), the module's events socket (mod.c), the control socket
+ * (ctl.c), the latency probe socket (probe.c), a signalfd and a timerfd
+ * tick.  gRPC core runs threads of its own; helper/gobgp bridges them.
+ *
+ * The design is level-triggered: routes received from BGP go into the RIB
+ * (rib.c); after every batch of events the lender (lender.c) and borrower
+ * (borrower.c) compare what the RIB and the module say with what they
+ * have and act on the difference.  That makes a restart, a flap or a lost
+ * event the same case as any other change.
+ */
+#ifndef IPMEMD_H
+#define IPMEMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <poll.h>
+#include <syslog.h>
+#include <sys/types.h>
+
+#include "codec.h"
+#include "mod.h"
+
+struct ipmemd;
+struct ctl_client;
+
+/* ------------------------------------------------------------- log.c */
+
+void log_init(bool foreground, int verbose);
+void logm(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_err(...)	logm(LOG_ERR, __VA_ARGS__)
+#define log_warn(...)	logm(LOG_WARNING, __VA_ARGS__)
+#define log_info(...)	logm(LOG_INFO, __VA_ARGS__)
+#define log_dbg(...)	logm(LOG_DEBUG, __VA_ARGS__)
+
+uint64_t now_ms(void);
+const char *fmt_host(uint32_t host, char buf[16]);
+const char *fmt_addr(const uint8_t a[16], char buf[46]);
+/* "fd69:...::/80", in a static ring of buffers (for log lines) */
+const char *pfx_str(const uint8_t prefix[16], uint8_t plen);
+
+/* ------------------------------------------------------------- rib.c */
+
+/*
+ * A path as received, and the prefix it is for.  A prefix can arrive from
+ * several neighbors (route reflectors): the first valid one is used
+ * ("effective"); a later one that disagrees is logged and ignored.
+ */
+struct rib_path {
+	struct rib_path *next;
+	char neighbor[46];
+	uint32_t id;
+	bool valid;
+	struct ibgp_route r;
+};
+
+struct rib_entry {
+	struct rib_entry *hnext;		/* hash chain */
+	struct rib_entry *prev, *next;		/* list of its kind */
+	uint8_t prefix[16];
+	uint8_t plen;
+	uint8_t kind;				/* of the effective path, or 0 */
+	struct rib_path *paths;
+	struct ibgp_route *eff;			/* NULL: no valid path */
+	bool noted;				/* its rejection was logged */
+};
+
+struct rib {
+	struct rib_entry **hash;
+	size_t nbuckets;
+	size_t nentries;
+	struct rib_entry *lists[IPMEM_BGP_KIND_REFUSAL + 1]; /* by kind */
+	size_t counts[IPMEM_BGP_KIND_REFUSAL + 1];
+	uint64_t ignored;			/* paths logged and ignored */
+};
+
+int rib_init(struct rib *rib);
+void rib_free(struct rib *rib);
+/* a path event from the watch; marks the daemon dirty */
+void rib_update(struct ipmemd *d, const struct gbgp_route *r);
+/* gobgpd went away: every received path is gone */
+void rib_flush(struct ipmemd *d);
+const struct ibgp_route *rib_lookup(struct rib *rib, const uint8_t prefix[16],
+				    uint8_t plen);
+/* the pool route of @host, if any */
+const struct ibgp_route *rib_pool(struct ipmemd *d, uint32_t host);
+#define rib_for_each(rib, kind, e) \
+	for ((e) = (rib)->lists[kind]; (e); (e) = (e)->next)
+
+/* ------------------------------------------------------------ bgpd.c */
+
+struct bgp_peer {
+	char addr[46];
+	int state;				/* enum gbgp_peer_state */
+};
+
+struct lpath {
+	struct lpath *next;
+	struct gbgp_route r;
+};
+
+struct bgpd {
+	struct gbgp *g;
+	bool up;				/* configured and watching */
+	bool reopen;				/* the channel needs renewing */
+	bool resync;				/* paths to add again */
+	bool ever_up;
+	pid_t child;
+	uint64_t next_try;
+	uint64_t spawned_at;
+	unsigned int failures;
+	struct lpath **hash;			/* our own paths, by prefix */
+	size_t nbuckets;
+	size_t npaths;
+	struct bgp_peer peers[CONF_MAX_PEERS];
+	unsigned int npeers;
+	uint32_t asn;
+};
+
+int bgpd_init(struct ipmemd *d);
+void bgpd_tick(struct ipmemd *d);
+int bgpd_fd(struct ipmemd *d);
+void bgpd_dispatch(struct ipmemd *d);
+void bgpd_child_exit(struct ipmemd *d, pid_t pid, int status);
+void bgpd_stop(struct ipmemd *d);
+/* originate @m (replacing any path of ours with its prefix) */
+int bgpd_announce(struct ipmemd *d, struct ibgp_route *m);
+int bgpd_withdraw(struct ipmemd *d, const uint8_t prefix[16], uint8_t plen);
+bool bgpd_has(struct ipmemd *d, const uint8_t prefix[16], uint8_t plen);
+unsigned int bgpd_established(struct ipmemd *d);
+
+/* ---------------------------------------------------------- lender.c */
+
+struct lgrant {
+	uint8_t prefix[16];
+	uint8_t plen;
+	uint64_t count;
+	uint8_t state;				/* enum ipmem_grant_state */
+};
+
+/* what this lender gave (or refused) one request: (borrower, disk) */
+struct lreq {
+	struct lreq *next;
+	uint32_t borrower;
+	uint32_t disk;
+	uint8_t rights;
+	struct lgrant *grants;
+	size_t ngrants;
+	uint32_t refused;			/* enum ipmem_bgp_reason, or 0 */
+	bool released;
+	bool seen;				/* in the RIB this round */
+	bool seen_ever;
+	uint64_t absent_since;			/* ms; 0 while requested */
+};
+
+struct lender {
+	struct ipmemd *d;
+	struct mod *mod;
+	uint32_t host;
+	uint8_t addr[16];
+	bool has_pool;
+	struct mod_pool pool;
+	bool announce_pool;
+	struct lreq *reqs;
+	char state_path[256];			/* "" = none (simulated) */
+	uint64_t grants_total;			/* blocks in grants */
+};
+
+int lender_init(struct ipmemd *d, struct lender *l, struct mod *mod,
+		uint32_t host, const uint8_t addr[16], uint64_t lend);
+void lender_free(struct lender *l);
+void lender_event(struct lender *l, const struct mod_event *ev);
+void lender_reconcile(struct lender *l);
+/* a path of ours that gobgpd still had when we (re)started */
+void lender_adopt_path(struct lender *l, const struct ibgp_route *m);
+void lender_adopt_done(struct lender *l);
+struct lender *lender_find(struct ipmemd *d, uint32_t host);
+void lender_status(struct lender *l, struct ctl_client *c);
+
+/* -------------------------------------------------------- borrower.c */
+
+enum breq_state {
+	BREQ_PENDING,		/* asked; waiting for grants or a refusal */
+	BREQ_CONFIRMING,	/* confirmed; waiting for confirmed grants */
+	BREQ_MAPPED,		/* in the disk */
+	BREQ_RELEASING,		/* released; waiting for the grants to go */
+};
+
+struct bgrant {
+	uint8_t prefix[16];
+	uint8_t plen;
+	uint64_t count;
+	bool mapped;
+};
+
+/* one request: a part of one copy of a borrow, from one lender */
+struct breq {
+	struct breq *next;
+	uint32_t lender;
+	uint8_t replica;
+	uint64_t count;
+	enum breq_state state;
+	uint64_t deadline;
+	struct bgrant *grants;
+	size_t ngrants;
+	bool adopted;				/* rebuilt after a restart */
+};
+
+enum borrow_state {
+	BORROW_ACQUIRING,
+	BORROW_READY,
+	BORROW_RELEASING,
+};
+
+/* one `ipmemctl borrow`: one disk and the requests that fill it */
+struct borrow {
+	struct borrow *next;
+	uint32_t disk;
+	char name[32];
+	uint64_t blocks;			/* per copy */
+	uint8_t replicas;
+	uint8_t rights;
+	uint64_t need[3];			/* per copy, not yet asked */
+	struct breq *reqs;
+	enum borrow_state state;
+	bool disk_gone;				/* removed; do not delete it */
+	uint32_t *excluded;			/* lenders not to ask again */
+	size_t nexcluded;
+	uint64_t started;
+	struct ctl_client *waiter;		/* borrow or release reply */
+	char failed[512];			/* why acquiring failed */
+	char lastwhy[160];			/* why the last lender failed */
+	bool swapon;				/* auto-swapon once ready */
+	uint64_t plan_us;			/* time spent planning */
+	size_t plan_cands;			/* candidates last time */
+};
+
+struct borrower {
+	struct borrow *borrows;
+	uint64_t next_disk_poll;
+	uint64_t next_auto;
+	bool auto_done;
+	struct mod_map *maps;			/* cache for adoption */
+	size_t nmaps;
+	uint64_t maps_at;
+};
+
+void borrower_init(struct ipmemd *d);
+void borrower_free(struct ipmemd *d);
+void borrower_reconcile(struct ipmemd *d);
+void borrower_tick(struct ipmemd *d);
+void borrower_adopt_path(struct ipmemd *d, const struct ibgp_route *m);
+/* control requests; they answer @c now or later */
+void borrower_borrow(struct ipmemd *d, struct ctl_client *c, uint64_t bytes,
+		     uint8_t rights, uint8_t replicas);
+void borrower_release(struct ipmemd *d, struct ctl_client *c,
+		      const char *what);
+void borrower_client_gone(struct ipmemd *d, struct ctl_client *c);
+void borrower_status(struct ipmemd *d, struct ctl_client *c);
+
+/* ------------------------------------------------------------- ctl.c */
+
+/*
+ * A client of the control socket (ipmemctl).  One command at a time; a
+ * command that takes a while (borrow, release) keeps the client busy
+ * until its last line.
+ */
+struct ctl_client {
+	struct ctl_client *next;
+	int fd;
+	char in[1024];
+	size_t inlen;
+	char *out;
+	size_t outlen;
+	size_t outcap;
+	bool busy;
+	bool dead;
+	int pending;				/* release: borrows to go */
+	int errors;
+};
+
+int ctl_init(struct ipmemd *d);
+void ctl_close(struct ipmemd *d);
+/* fill @pfd from index @n; returns the new count */
+size_t ctl_pollfds(struct ipmemd *d, struct pollfd *pfd, size_t n,
+		   size_t max);
+void ctl_handle(struct ipmemd *d, struct pollfd *pfd, size_t n);
+void ctl_printf(struct ctl_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ctl_end(struct ctl_client *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ----------------------------------------------------------- probe.c */
+
+struct lat_entry {
+	uint32_t host;
+	bool used;
+	uint32_t rtt_us;			/* smoothed; 0 unknown */
+	uint32_t last_us;
+	uint64_t last_probe;
+	uint64_t last_reply;
+};
+
+struct probe {
+	int fd;
+	uint16_t ident;
+	uint16_t seq;
+	struct lat_entry *tab;
+	size_t cap;
+	size_t used;
+	uint64_t next_round;
+};
+
+void probe_init(struct ipmemd *d);
+void probe_close(struct ipmemd *d);
+void probe_tick(struct ipmemd *d);
+void probe_read(struct ipmemd *d);
+/* round trip to @host in us, 0 if unknown */
+uint32_t probe_latency(struct ipmemd *d, uint32_t host);
+
+/* ------------------------------------------------------------ main.c */
+
+struct ipmemd {
+	struct ipmemd_conf conf;
+	struct ibgp_ctx ctx;
+	uint32_t host;				/* our host id */
+	uint8_t addr[16];			/* our data-plane address */
+	char router_id[16];
+	uint64_t now;				/* ms, CLOCK_MONOTONIC */
+	uint64_t started;
+	bool dirty;				/* reconcile needed */
+	bool quit;
+
+	struct mod *mod;			/* the module */
+	struct bgpd bgp;
+	struct rib rib;
+	struct lender *lenders;			/* ours; more if simulating */
+	size_t nlenders;
+	struct borrower bor;
+	struct probe probe;
+
+	int ctl_fd;
+	struct ctl_client *clients;
+};
+
+/* spawn @argv (no shell), output to @log or ours; returns the pid or -1 */
+pid_t ipmemd_spawn(char *const argv[], const char *log);
+
+#endif /* IPMEMD_H */

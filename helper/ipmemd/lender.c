@@ -1,0 +1,732 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lender.c - the lender's half of the reservation-confirmation protocol.
+ *
+ * For every request in the RIB that names this lender, keyed by
+ * (borrower, disk), it keeps an lreq: the grants the module reserved for
+ * it, or the reason it was refused.  reconcile() walks the requests and
+ * moves each one along:
+ *
+ *   request pending,   nothing yet   -> GRANT_RESERVE; announce the grants
+ *                                       (state reserved) or a refusal
+ *   request confirmed, grants        -> GRANT_CONFIRM each; re-announce
+ *                                       them confirmed
+ *   request released,  grants        -> GRANT_DEL each (the module zeroes
+ *                                       and frees); withdraw them
+ *   request gone,      only reserved -> the module lets them lapse
+ *   request gone,      confirmed     -> hold them for grant-hold, then
+ *                                       GRANT_DEL, unless it comes back
+ *
+ * The pool route is announced again whenever the module says V_i
+ * changed.  Which request a grant answers is not something the module
+ * records, so it is kept in a small state file (state-dir/grants), which
+ * with the module's grant dump rebuilds everything after a restart.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "parse.h"
+#include "ipmemd.h"
+
+/* ----------------------------------------------------------- helpers */
+
+struct lender *lender_find(struct ipmemd *d, uint32_t host)
+{
+	size_t i;
+
+	/* the simulated lenders are numbered from the first one */
+	if (d->nlenders > 1 && host >= d->lenders[0].host &&
+	    host - d->lenders[0].host < d->nlenders)
+		return &d->lenders[host - d->lenders[0].host];
+	for (i = 0; i < d->nlenders; i++)
+		if (d->lenders[i].host == host)
+			return &d->lenders[i];
+	return NULL;
+}
+
+static struct lreq *lreq_find(struct lender *l, uint32_t borrower,
+			      uint32_t disk)
+{
+	struct lreq *r;
+
+	for (r = l->reqs; r; r = r->next)
+		if (r->borrower == borrower && r->disk == disk)
+			return r;
+	return NULL;
+}
+
+static struct lreq *lreq_new(struct lender *l, uint32_t borrower,
+			     uint32_t disk, uint8_t rights)
+{
+	struct lreq *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		log_err("out of memory");
+		return NULL;
+	}
+	r->borrower = borrower;
+	r->disk = disk;
+	r->rights = rights;
+	r->next = l->reqs;
+	l->reqs = r;
+	return r;
+}
+
+static int lgrant_add(struct lreq *r, const struct mod_grant *g)
+{
+	struct lgrant *ng;
+
+	ng = realloc(r->grants, (r->ngrants + 1) * sizeof(*ng));
+	if (!ng)
+		return -ENOMEM;
+	r->grants = ng;
+	memset(&ng[r->ngrants], 0, sizeof(*ng));
+	memcpy(ng[r->ngrants].prefix, g->prefix, 16);
+	ng[r->ngrants].plen = g->plen;
+	ng[r->ngrants].count = 1ULL << (128 - g->plen);
+	ng[r->ngrants].state = g->state;
+	r->ngrants++;
+	return 0;
+}
+
+static uint64_t lreq_blocks(const struct lreq *r)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < r->ngrants; i++)
+		n += r->grants[i].count;
+	return n;
+}
+
+/* --------------------------------------------------------- announce */
+
+static void announce_pool(struct lender *l)
+{
+	struct ibgp_route m;
+
+	l->announce_pool = false;
+	memset(&m, 0, sizeof(m));
+	m.kind = IPMEM_BGP_KIND_POOL;
+	m.host = l->host;
+	memcpy(m.nexthop, l->addr, 16);
+	if (!l->has_pool) {
+		ibgp_make_prefix(&l->d->ctx, &m);
+		bgpd_withdraw(l->d, m.prefix, m.plen);
+		return;
+	}
+	m.pool.total = l->pool.total;
+	m.pool.free = l->pool.free;
+	m.pool.block_size = l->pool.block_size;
+	m.pool.port = l->pool.port ? l->pool.port : IPMEM_PORT;
+	bgpd_announce(l->d, &m);
+}
+
+static void announce_grant(struct lender *l, const struct lreq *r,
+			   const struct lgrant *g)
+{
+	struct ibgp_route m;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = IPMEM_BGP_KIND_GRANT;
+	m.host = l->host;
+	memcpy(m.nexthop, l->addr, 16);
+	m.grant.borrower = r->borrower;
+	m.grant.disk = r->disk;
+	m.grant.first = ipmem_addr_block(g->prefix);
+	m.grant.count = g->count;
+	m.grant.rights = r->rights;
+	m.grant.state = g->state;
+	bgpd_announce(l->d, &m);
+}
+
+static void refusal_prefix(struct lender *l, const struct lreq *r,
+			   struct ibgp_route *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->kind = IPMEM_BGP_KIND_REFUSAL;
+	m->host = l->host;
+	memcpy(m->nexthop, l->addr, 16);
+	m->ref.borrower = r->borrower;
+	m->ref.disk = r->disk;
+	m->ref.reason = r->refused;
+	ibgp_make_prefix(&l->d->ctx, m);
+}
+
+static void refuse(struct lender *l, struct lreq *r, uint32_t reason)
+{
+	struct ibgp_route m;
+	char b[16];
+
+	r->refused = reason;
+	log_info("refused host %s disk %u: %s", fmt_host(r->borrower, b),
+		 r->disk, ibgp_reason_name(reason));
+	refusal_prefix(l, r, &m);
+	bgpd_announce(l->d, &m);
+}
+
+/* ------------------------------------------------------- state file */
+
+static void state_save(struct lender *l)
+{
+	char tmp[300];
+	struct lreq *r;
+	size_t i;
+	FILE *f;
+
+	if (!l->state_path[0])
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", l->state_path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		log_err("cannot write %s: %m", tmp);
+		return;
+	}
+	fprintf(f, "# ipmemd: which request each grant of this lender answers\n");
+	for (r = l->reqs; r; r = r->next)
+		for (i = 0; i < r->ngrants; i++)
+			fprintf(f, "grant %s borrower %08x disk %u rights %u\n",
+				pfx_str(r->grants[i].prefix, r->grants[i].plen),
+				r->borrower, r->disk, r->rights);
+	if (fflush(f) || fsync(fileno(f)) || fclose(f)) {
+		log_err("cannot write %s: %m", tmp);
+		unlink(tmp);
+		return;
+	}
+	if (rename(tmp, l->state_path))
+		log_err("cannot rename %s: %m", tmp);
+}
+
+/* the grants of the module, each given to its request from the file */
+static void state_load(struct lender *l, struct mod_grant *g, size_t n,
+		       bool *taken)
+{
+	char line[256], pfx[64];
+	unsigned int borrower, disk, rights;
+	uint8_t prefix[16], plen;
+	struct lreq *r;
+	size_t i;
+	FILE *f;
+
+	if (!l->state_path[0])
+		return;
+	f = fopen(l->state_path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "grant %63s borrower %x disk %u rights %u",
+			   pfx, &borrower, &disk, &rights) != 4 ||
+		    ipmem_parse_prefix(pfx, prefix, &plen))
+			continue;
+		for (i = 0; i < n; i++)
+			if (!taken[i] && g[i].plen == plen &&
+			    !memcmp(g[i].prefix, prefix, 16) &&
+			    g[i].borrower == borrower)
+				break;
+		if (i == n)
+			continue;	/* gone while we were away */
+		r = lreq_find(l, borrower, disk);
+		if (!r)
+			r = lreq_new(l, borrower, disk, g[i].rights);
+		if (!r || lgrant_add(r, &g[i]))
+			break;
+		taken[i] = true;
+	}
+	fclose(f);
+}
+
+/* ------------------------------------------------------------- init */
+
+int lender_init(struct ipmemd *d, struct lender *l, struct mod *mod,
+		uint32_t host, const uint8_t addr[16], uint64_t lend)
+{
+	struct mod_grant *g = NULL;
+	size_t n = 0, i, assigned = 0;
+	bool *taken;
+	struct lreq *r;
+	char hb[16];
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	l->d = d;
+	l->mod = mod;
+	l->host = host;
+	memcpy(l->addr, addr, 16);
+	if (!d->conf.fake_module)
+		snprintf(l->state_path, sizeof(l->state_path), "%s/grants",
+			 d->conf.state_dir);
+
+	ret = mod_pool_get(mod, &l->pool);
+	if (ret == -ENOENT && lend) {
+		ret = mod_pool_new(mod, lend, d->conf.block_size, addr,
+				   d->conf.port);
+		if (ret) {
+			log_err("cannot create the pool: %s", mod_err(mod));
+			return ret;
+		}
+		ret = mod_pool_get(mod, &l->pool);
+		if (!ret && d->nlenders <= 1)
+			log_info("lending %" PRIu64 " blocks of %u bytes",
+				 l->pool.total, l->pool.block_size);
+	} else if (!ret) {
+		log_info("adopting the module's pool: %" PRIu64 " blocks of %u bytes, %" PRIu64 " free",
+			 l->pool.total, l->pool.block_size, l->pool.free);
+		if (lend && lend != l->pool.total * l->pool.block_size)
+			log_warn("the pool is not the configured size (lend); destroy it to change it");
+	}
+	if (ret == -ENOENT)
+		return 0;		/* not a lender */
+	if (ret) {
+		log_err("reading the pool: %s", mod_err(mod));
+		return ret;
+	}
+	l->has_pool = true;
+	l->announce_pool = true;
+
+	/* grants made before we (re)started */
+	ret = mod_grant_list(mod, &g, &n);
+	if (ret) {
+		log_err("reading the grants: %s", mod_err(mod));
+		return ret;
+	}
+	taken = calloc(n ? n : 1, sizeof(*taken));
+	if (!taken) {
+		free(g);
+		return -ENOMEM;
+	}
+	state_load(l, g, n, taken);
+	for (i = 0; i < n; i++) {
+		if (taken[i]) {
+			assigned++;
+			continue;
+		}
+		log_warn("grant %s to host %s is not ipmemd's (or its record was lost): left alone",
+			 pfx_str(g[i].prefix, g[i].plen),
+			 fmt_host(g[i].borrower, hb));
+	}
+	for (r = l->reqs; r; r = r->next) {
+		r->absent_since = d->now;
+		for (i = 0; i < r->ngrants; i++)
+			announce_grant(l, r, &r->grants[i]);
+	}
+	if (assigned)
+		log_info("%zu grants in the module answer %s requests; waiting for them in BGP",
+			 assigned, "earlier");
+	free(taken);
+	free(g);
+	return 0;
+}
+
+void lender_free(struct lender *l)
+{
+	struct lreq *r;
+
+	while ((r = l->reqs)) {
+		l->reqs = r->next;
+		free(r->grants);
+		free(r);
+	}
+}
+
+/* a grant or refusal route gobgpd still had from the ipmemd before us */
+void lender_adopt_path(struct lender *l, const struct ibgp_route *m)
+{
+	struct mod_grant *g = NULL;
+	struct lreq *r;
+	size_t n = 0, i, j;
+
+	if (m->kind == IPMEM_BGP_KIND_REFUSAL) {
+		if (lreq_find(l, m->ref.borrower, m->ref.disk))
+			return;
+		r = lreq_new(l, m->ref.borrower, m->ref.disk, IPMEM_RIGHTS_RW);
+		if (!r)
+			return;
+		r->refused = m->ref.reason;
+		r->absent_since = l->d->now;
+		refuse(l, r, m->ref.reason);
+		return;
+	}
+	/* a grant: already known from the state file? */
+	for (r = l->reqs; r; r = r->next)
+		for (j = 0; j < r->ngrants; j++)
+			if (r->grants[j].plen == m->plen &&
+			    !memcmp(r->grants[j].prefix, m->prefix, 16))
+				return;
+	if (mod_grant_list(l->mod, &g, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		if (g[i].plen != m->plen || memcmp(g[i].prefix, m->prefix, 16) ||
+		    g[i].borrower != m->grant.borrower)
+			continue;
+		r = lreq_find(l, m->grant.borrower, m->grant.disk);
+		if (!r)
+			r = lreq_new(l, m->grant.borrower, m->grant.disk,
+				     g[i].rights);
+		if (r && !lgrant_add(r, &g[i])) {
+			r->absent_since = l->d->now;
+			announce_grant(l, r, &r->grants[r->ngrants - 1]);
+		}
+		break;
+	}
+	free(g);
+}
+
+void lender_adopt_done(struct lender *l)
+{
+	state_save(l);
+}
+
+/* ----------------------------------------------------------- events */
+
+static void grant_gone(struct lender *l, const uint8_t prefix[16],
+		       uint8_t plen, bool expired)
+{
+	struct lreq *r;
+	size_t i;
+
+	for (r = l->reqs; r; r = r->next) {
+		for (i = 0; i < r->ngrants; i++) {
+			if (r->grants[i].plen != plen ||
+			    memcmp(r->grants[i].prefix, prefix, 16))
+				continue;
+			bgpd_withdraw(l->d, prefix, plen);
+			if (expired)
+				log_info("reservation %s lapsed unconfirmed",
+					 pfx_str(prefix, plen));
+			r->grants[i] = r->grants[--r->ngrants];
+			if (!r->ngrants && !r->released && !r->refused)
+				refuse(l, r, IPMEM_BGP_REASON_EXPIRED);
+			state_save(l);
+			l->d->dirty = true;
+			return;
+		}
+	}
+}
+
+static void resync(struct lender *l)
+{
+	struct mod_grant *g = NULL;
+	size_t n = 0, i, k;
+	struct lreq *r;
+	bool found;
+
+	log_warn("reading the module's events: %s; reading the pool and grants again",
+		 mod_err(l->mod));
+	if (mod_pool_get(l->mod, &l->pool) == 0) {
+		l->has_pool = true;
+		l->announce_pool = true;
+	}
+	if (mod_grant_list(l->mod, &g, &n))
+		return;
+	for (r = l->reqs; r; r = r->next) {
+		for (k = 0; k < r->ngrants;) {
+			found = false;
+			for (i = 0; i < n && !found; i++)
+				found = g[i].plen == r->grants[k].plen &&
+					!memcmp(g[i].prefix,
+						r->grants[k].prefix, 16);
+			if (found) {
+				k++;
+				continue;
+			}
+			grant_gone(l, r->grants[k].prefix, r->grants[k].plen,
+				   false);
+			k = 0;		/* the array changed */
+		}
+	}
+	free(g);
+}
+
+void lender_event(struct lender *l, const struct mod_event *ev)
+{
+	if (ev->type == MOD_EV_POOL)
+		log_dbg("module: pool changed, V_i %" PRIu64, ev->pool.free);
+	else if (ev->type == MOD_EV_GRANT_DEL)
+		log_dbg("module: grant %s gone",
+			pfx_str(ev->grant.prefix, ev->grant.plen));
+	switch (ev->type) {
+	case MOD_EV_POOL:
+		if (!ev->has_pool) {
+			if (l->has_pool)
+				log_warn("the pool was destroyed");
+			l->has_pool = false;
+		} else {
+			if (!l->has_pool)
+				log_info("a pool appeared: %" PRIu64 " blocks",
+					 ev->pool.total);
+			l->has_pool = true;
+			l->pool = ev->pool;
+		}
+		l->announce_pool = true;
+		break;
+	case MOD_EV_GRANT_DEL:
+		grant_gone(l, ev->grant.prefix, ev->grant.plen,
+			   ev->grant.state == IPMEM_GRANT_RESERVED);
+		break;
+	case MOD_EV_RESYNC:
+		resync(l);
+		break;
+	}
+	l->d->dirty = true;
+}
+
+/* -------------------------------------------------------- reconcile */
+
+static void lreq_drop(struct lender *l, struct lreq *r)
+{
+	struct lreq **pp;
+	struct ibgp_route m;
+	size_t i;
+
+	for (i = 0; i < r->ngrants; i++)
+		bgpd_withdraw(l->d, r->grants[i].prefix, r->grants[i].plen);
+	if (r->refused) {
+		refusal_prefix(l, r, &m);
+		bgpd_withdraw(l->d, m.prefix, m.plen);
+	}
+	for (pp = &l->reqs; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	free(r->grants);
+	free(r);
+}
+
+/* give every grant of @r back to the pool */
+static void release_grants(struct lender *l, struct lreq *r, const char *why)
+{
+	char b[16];
+	size_t i;
+	int ret;
+
+	if (r->ngrants)
+		log_info("freeing %" PRIu64 " blocks of host %s disk %u: %s",
+			 lreq_blocks(r), fmt_host(r->borrower, b), r->disk,
+			 why);
+	for (i = 0; i < r->ngrants; i++) {
+		ret = mod_grant_del(l->mod, r->grants[i].prefix,
+				    r->grants[i].plen);
+		if (ret && ret != -ENOENT)
+			log_err("GRANT_DEL %s: %s",
+				pfx_str(r->grants[i].prefix, r->grants[i].plen),
+				mod_err(l->mod));
+		bgpd_withdraw(l->d, r->grants[i].prefix, r->grants[i].plen);
+	}
+	r->ngrants = 0;
+	state_save(l);
+}
+
+static void reserve(struct lender *l, const struct ibgp_route *q)
+{
+	struct mod_grant *g = NULL;
+	struct lreq *r;
+	size_t n = 0, i;
+	char b[16];
+	int ret;
+
+	r = lreq_new(l, q->host, q->req.disk, q->req.rights);
+	if (!r)
+		return;
+	r->seen = r->seen_ever = true;
+	if (!l->has_pool) {
+		refuse(l, r, IPMEM_BGP_REASON_NO_POOL);
+		return;
+	}
+	if (q->req.block_size != l->pool.block_size) {
+		refuse(l, r, IPMEM_BGP_REASON_BLOCK_SIZE);
+		return;
+	}
+	ret = mod_grant_reserve(l->mod, q->req.count, q->host, q->req.rights,
+				l->d->conf.reserve_timeout, &g, &n);
+	if (ret) {
+		if (ret != -ENOSPC)
+			log_warn("GRANT_RESERVE for host %s: %s",
+				 fmt_host(q->host, b), mod_err(l->mod));
+		refuse(l, r, ret == -ENOSPC ? IPMEM_BGP_REASON_NOSPACE :
+			     IPMEM_BGP_REASON_ERROR);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (lgrant_add(r, &g[i]))
+			log_err("out of memory");
+	free(g);
+	/* record before announcing: a crash must not lose the link */
+	state_save(l);
+	log_info("reserved %" PRIu64 " blocks in %zu prefixes for host %s disk %u (%s)",
+		 q->req.count, r->ngrants, fmt_host(q->host, b), q->req.disk,
+		 q->req.rights == IPMEM_RIGHTS_RO ? "ro" : "rw");
+	for (i = 0; i < r->ngrants; i++)
+		announce_grant(l, r, &r->grants[i]);
+}
+
+static void confirm(struct lender *l, struct lreq *r)
+{
+	bool changed = false;
+	size_t i;
+	char b[16];
+	int ret;
+
+	for (i = 0; i < r->ngrants;) {
+		struct lgrant *g = &r->grants[i];
+
+		if (g->state == IPMEM_GRANT_CONFIRMED) {
+			i++;
+			continue;
+		}
+		ret = mod_grant_confirm(l->mod, g->prefix, g->plen);
+		if (ret && ret != -EALREADY) {
+			log_warn("GRANT_CONFIRM %s: %s",
+				 pfx_str(g->prefix, g->plen), mod_err(l->mod));
+			bgpd_withdraw(l->d, g->prefix, g->plen);
+			*g = r->grants[--r->ngrants];
+			changed = true;
+			continue;
+		}
+		g->state = IPMEM_GRANT_CONFIRMED;
+		announce_grant(l, r, g);
+		changed = true;
+		i++;
+	}
+	if (!changed)
+		return;
+	if (!r->ngrants) {
+		refuse(l, r, IPMEM_BGP_REASON_EXPIRED);
+	} else {
+		log_info("confirmed %" PRIu64 " blocks for host %s disk %u",
+			 lreq_blocks(r), fmt_host(r->borrower, b), r->disk);
+	}
+	state_save(l);
+}
+
+static bool has_confirmed(const struct lreq *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ngrants; i++)
+		if (r->grants[i].state == IPMEM_GRANT_CONFIRMED)
+			return true;
+	return false;
+}
+
+void lender_reconcile(struct lender *l)
+{
+	struct ipmemd *d = l->d;
+	const struct ibgp_route *q;
+	struct rib_entry *e;
+	struct lreq *r, *next;
+	char b[16];
+
+	if (l->announce_pool)
+		announce_pool(l);
+
+	for (r = l->reqs; r; r = r->next)
+		r->seen = false;
+
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_REQUEST, e) {
+		q = e->eff;
+		if (q->req.lender != l->host)
+			continue;
+		r = lreq_find(l, q->host, q->req.disk);
+		if (r && r->released && q->req.state == IPMEM_BGP_REQ_PENDING &&
+		    !r->ngrants) {
+			/* the borrower asks again with the same disk */
+			lreq_drop(l, r);
+			r = NULL;
+		}
+		if (!r) {
+			if (q->req.state == IPMEM_BGP_REQ_PENDING) {
+				reserve(l, q);
+			} else if (q->req.state == IPMEM_BGP_REQ_CONFIRMED) {
+				r = lreq_new(l, q->host, q->req.disk,
+					     q->req.rights);
+				if (r) {
+					r->seen = r->seen_ever = true;
+					refuse(l, r, IPMEM_BGP_REASON_EXPIRED);
+				}
+			}
+			continue;
+		}
+		r->seen = r->seen_ever = true;
+		if (r->absent_since) {
+			if (has_confirmed(r))
+				log_info("request of host %s disk %u is back: keeping its blocks",
+					 fmt_host(r->borrower, b), r->disk);
+			r->absent_since = 0;
+		}
+		if (r->refused)
+			continue;
+		switch (q->req.state) {
+		case IPMEM_BGP_REQ_CONFIRMED:
+			confirm(l, r);
+			break;
+		case IPMEM_BGP_REQ_RELEASED:
+			if (!r->released) {
+				release_grants(l, r, "released");
+				r->released = true;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+
+	for (r = l->reqs; r; r = next) {
+		next = r->next;
+		if (r->seen)
+			continue;
+		if (!r->ngrants) {
+			lreq_drop(l, r);
+			continue;
+		}
+		if (!has_confirmed(r) && r->seen_ever)
+			continue;	/* the module lets them lapse */
+		if (!r->absent_since) {
+			r->absent_since = d->now;
+			log_warn("request of host %s disk %u withdrawn without a release: holding its %" PRIu64 " blocks for %u s",
+				 fmt_host(r->borrower, b), r->disk,
+				 lreq_blocks(r), d->conf.grant_hold / 1000);
+		} else if (d->now - r->absent_since >= d->conf.grant_hold) {
+			release_grants(l, r, "its request did not come back");
+			lreq_drop(l, r);
+			state_save(l);
+		}
+	}
+}
+
+/* lines for `ipmemctl status` */
+void lender_status(struct lender *l, struct ctl_client *c)
+{
+	struct lreq *r;
+	uint64_t held = 0;
+	size_t nreq = 0;
+	char b[16];
+
+	if (!l->has_pool) {
+		ctl_printf(c, "lender: no pool");
+		return;
+	}
+	for (r = l->reqs; r; r = r->next) {
+		nreq++;
+		held += lreq_blocks(r);
+	}
+	ctl_printf(c, "lender %s: M_i %" PRIu64 " V_i %" PRIu64 ", %" PRIu64 " blocks granted to %zu requests",
+		   fmt_host(l->host, b), l->pool.total, l->pool.free, held,
+		   nreq);
+	for (r = l->reqs; r; r = r->next) {
+		ctl_printf(c, "  host %s disk %u: %" PRIu64 " blocks in %zu grants%s%s%s%s",
+			   fmt_host(r->borrower, b), r->disk, lreq_blocks(r),
+			   r->ngrants,
+			   has_confirmed(r) ? ", confirmed" :
+			   r->ngrants ? ", reserved" : "",
+			   r->refused ? ", refused: " : "",
+			   r->refused ? ibgp_reason_name(r->refused) : "",
+			   r->absent_since && r->ngrants ? ", held (request gone)" : "");
+	}
+}

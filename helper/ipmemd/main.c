@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipmemd - the ipmem control plane: BGP (through a local gobgpd) to
+ * announce lent memory and to borrow it, netlink to ipmem.ko.
+ *
+ *   ipmemd [-f] [-v] [-c CONFIG]       run (-f: foreground, log to stderr)
+ *   ipmemd ctl [-s SOCKET] COMMAND...  talk to a running ipmemd, as
+ *                                      ipmemctl does (status, borrow,
+ *                                      release)
+ *
+ * See Documentation/ipmemd.rst.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ipmemctl_daemon.h"
+#include "ipmemd.h"
+
+#define CONF_DEFAULT	"/etc/ipmem/ipmemd.conf"
+#define TICK_MS		200
+#define MAX_POLL	256
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: ipmemd [-f] [-v] [-c CONFIG]\n"
+"       ipmemd ctl [-s SOCKET] status | borrow SIZE [rights ro|rw] [replicas N]\n"
+"                              | release [all|ipmemN|PREFIX]\n"
+"\n"
+"  -c CONFIG   configuration file (default " CONF_DEFAULT ")\n"
+"  -f          stay in the foreground and log to stderr\n"
+"  -v          log debug messages too\n");
+}
+
+/* ------------------------------------------------------------ setup */
+
+static int read_file(const char *path, char **out)
+{
+	char *buf = NULL, *nb;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? 2 * cap : 8192;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			n = -errno;
+			free(buf);
+			close(fd);
+			return n;
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	close(fd);
+	buf[len] = 0;
+	*out = buf;
+	return 0;
+}
+
+/* host id from the IPv4 address, data-plane address from the IPv6 one */
+static int resolve_dev(struct ipmemd *d)
+{
+	struct ipmemd_conf *c = &d->conf;
+	struct ifaddrs *ifa, *i;
+	bool v4 = false, v6 = false;
+
+	if (!c->dev[0])
+		return 0;
+	if (!if_nametoindex(c->dev)) {
+		log_err("no interface '%s' (dev)", c->dev);
+		return -ENODEV;
+	}
+	if (getifaddrs(&ifa)) {
+		log_err("getifaddrs: %m");
+		return -errno;
+	}
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, c->dev))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET && !v4 &&
+		    !c->have_host_id) {
+			c->host_id = ntohl(((struct sockaddr_in *)
+					    i->ifa_addr)->sin_addr.s_addr);
+			v4 = true;
+		} else if (i->ifa_addr->sa_family == AF_INET6 && !v6 &&
+			   !c->have_addr) {
+			struct in6_addr *a =
+				&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(a))
+				continue;
+			memcpy(c->addr, a, 16);
+			v6 = true;
+		}
+	}
+	freeifaddrs(ifa);
+	if (v4)
+		c->have_host_id = true;
+	if (v6)
+		c->have_addr = true;
+	return 0;
+}
+
+static int setup_identity(struct ipmemd *d)
+{
+	struct ipmemd_conf *c = &d->conf;
+	struct in_addr a;
+
+	if (resolve_dev(d))
+		return -1;
+	if (!c->have_host_id) {
+		log_err("no host id: set 'host-id' or a 'dev' with an IPv4 address");
+		return -1;
+	}
+	if (!c->have_addr) {
+		log_err("no data-plane address: set 'address' or a 'dev' with a global IPv6 address");
+		return -1;
+	}
+	d->host = c->host_id;
+	memcpy(d->addr, c->addr, 16);
+	if (c->router_id[0]) {
+		snprintf(d->router_id, sizeof(d->router_id), "%s", c->router_id);
+	} else {
+		a.s_addr = htonl(d->host);
+		inet_ntop(AF_INET, &a, d->router_id, sizeof(d->router_id));
+	}
+	d->ctx.asn = c->asn;
+	memcpy(d->ctx.net, c->net, 16);
+	return 0;
+}
+
+static void mod_event(void *arg, const struct mod_event *ev)
+{
+	if (arg)		/* NULL: a module no lender of ours uses */
+		lender_event(arg, ev);
+}
+
+static int setup_lenders(struct ipmemd *d)
+{
+	struct ipmemd_conf *c = &d->conf;
+	uint8_t addr[16];
+	uint32_t i, n = c->sim_lenders;
+	struct mod *m;
+	uint16_t low;
+	int ret;
+
+	if (!n) {
+		d->lenders = calloc(1, sizeof(*d->lenders));
+		if (!d->lenders)
+			return -ENOMEM;
+		d->nlenders = 1;
+		return lender_init(d, &d->lenders[0], d->mod, d->host, d->addr,
+				   c->lend);
+	}
+
+	/* simulation: n lenders in this process, each with its own module */
+	d->lenders = calloc(n, sizeof(*d->lenders));
+	if (!d->lenders)
+		return -ENOMEM;
+	d->nlenders = n;
+	for (i = 0; i < n; i++) {
+		memcpy(addr, d->addr, 16);
+		low = (addr[14] << 8 | addr[15]) + i;
+		addr[14] = low >> 8;
+		addr[15] = low;
+		m = mod_open(true, mod_event, &d->lenders[i]);
+		if (!m)
+			return -ENOMEM;
+		mod_set_host(m, d->ctx.net, d->host + i);
+		ret = lender_init(d, &d->lenders[i], m, d->host + i, addr,
+				  c->sim_lend);
+		if (ret)
+			return ret;
+	}
+	log_info("simulating %u lenders of %llu bytes each", n,
+		 (unsigned long long)c->sim_lend);
+	return 0;
+}
+
+static void sd_notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(sa.sun_path))
+		return;
+	strcpy(sa.sun_path, path);
+	if (path[0] == '@')
+		sa.sun_path[0] = 0;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa,
+	       offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	close(fd);
+}
+
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -errno;
+	if (pid)
+		_exit(0);
+	setsid();
+	if (chdir("/"))
+		return -errno;
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- loop */
+
+static void reconcile(struct ipmemd *d)
+{
+	size_t i;
+
+	d->dirty = false;
+	for (i = 0; i < d->nlenders; i++)
+		lender_reconcile(&d->lenders[i]);
+	borrower_reconcile(d);
+}
+
+static void handle_signals(struct ipmemd *d, int sfd)
+{
+	struct signalfd_siginfo si;
+	pid_t pid;
+	int st;
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			log_info("signal %d: stopping", si.ssi_signo);
+			d->quit = true;
+			break;
+		case SIGHUP:
+			log_info("SIGHUP: the configuration is read at start only; restart ipmemd to change it");
+			break;
+		case SIGCHLD:
+			while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+				bgpd_child_exit(d, pid, st);
+			break;
+		}
+	}
+}
+
+static int loop(struct ipmemd *d, int sfd, int tfd)
+{
+	struct pollfd pfd[MAX_POLL];
+	size_t n, nctl, i;
+	int mfd, bfd;
+	uint64_t ticks;
+
+	while (!d->quit) {
+		n = 0;
+		pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = tfd, .events = POLLIN };
+		mfd = mod_event_fd(d->mod);
+		pfd[n++] = (struct pollfd){ .fd = mfd, .events = POLLIN };
+		bfd = bgpd_fd(d);
+		pfd[n++] = (struct pollfd){ .fd = bfd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = d->probe.fd, .events = POLLIN };
+		nctl = n;
+		n = ctl_pollfds(d, pfd, n, MAX_POLL);
+
+		if (poll(pfd, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("poll: %m");
+			return 1;
+		}
+		d->now = now_ms();
+		if (pfd[0].revents)
+			handle_signals(d, sfd);
+		if (pfd[1].revents) {
+			if (read(tfd, &ticks, sizeof(ticks)) < 0)
+				ticks = 0;
+			bgpd_tick(d);
+			probe_tick(d);
+			borrower_tick(d);
+			d->dirty = true;	/* deadlines and hold timers */
+		}
+		if (pfd[2].revents)
+			mod_event_read(d->mod);
+		if (pfd[3].revents && d->bgp.up)
+			bgpd_dispatch(d);
+		if (pfd[4].revents)
+			probe_read(d);
+		ctl_handle(d, pfd + nctl, n - nctl);
+		/* a simulated module's timers and events */
+		mod_tick(d->mod, d->now);
+		for (i = 0; i < d->nlenders; i++)
+			if (d->lenders[i].mod != d->mod)
+				mod_tick(d->lenders[i].mod, d->now);
+		if (d->dirty)
+			reconcile(d);
+		ctl_handle(d, pfd + nctl, 0);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- main */
+
+static int ctl_main(int argc, char **argv)
+{
+	int i = 1;
+
+	if (argc > 2 && !strcmp(argv[1], "-s")) {
+		ipmemctl_daemon_socket(argv[2]);
+		i = 3;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[i], "status"))
+		return ipmemctl_bgp_status();
+	if (!strcmp(argv[i], "borrow"))
+		return ipmemctl_borrow(argc - i - 1, argv + i + 1);
+	if (!strcmp(argv[i], "release"))
+		return ipmemctl_release(argc - i - 1, argv + i + 1);
+	usage(stderr);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf_path = CONF_DEFAULT;
+	bool fg = false, explicit_conf = false;
+	struct itimerspec its = { { 0, TICK_MS * 1000000 },
+				  { 0, TICK_MS * 1000000 } };
+	static struct ipmemd dd;
+	struct ipmemd *d = &dd;
+	char *text = NULL, err[300];
+	int opt, verbose = 0, ret = 1, sfd = -1, tfd = -1;
+	sigset_t mask;
+
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return ctl_main(argc - 1, argv + 1);
+	while ((opt = getopt(argc, argv, "c:fvh")) != -1) {
+		switch (opt) {
+		case 'c':
+			conf_path = optarg;
+			explicit_conf = true;
+			break;
+		case 'f':
+			fg = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	log_init(true, verbose);
+	conf_defaults(&d->conf);
+	ret = read_file(conf_path, &text);
+	if (ret && (explicit_conf || ret != -ENOENT)) {
+		log_err("cannot read %s: %s", conf_path, strerror(-ret));
+		return 1;
+	}
+	if (!ret && conf_parse(&d->conf, text, err, sizeof(err))) {
+		log_err("%s: %s", conf_path, err);
+		free(text);
+		return 1;
+	}
+	free(text);
+	if (setup_identity(d))
+		return 1;
+
+	if (!fg) {
+		if (daemonize()) {
+			log_err("cannot become a daemon: %m");
+			return 1;
+		}
+		log_init(false, verbose);
+	}
+	d->now = d->started = now_ms();
+	d->ctl_fd = -1;
+	d->probe.fd = -1;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
+		log_err("signalfd/timerfd: %m");
+		goto out;
+	}
+
+	if (mkdir(d->conf.state_dir, 0700) && errno != EEXIST) {
+		log_err("cannot create %s: %m", d->conf.state_dir);
+		goto out;
+	}
+	if (rib_init(&d->rib))
+		goto out;
+	d->mod = mod_open(d->conf.fake_module, mod_event, NULL);
+	if (!d->mod) {
+		log_err("out of memory");
+		goto out;
+	}
+	if (mod_set_host(d->mod, d->ctx.net, d->host)) {
+		log_err("setting the host id: %s", mod_err(d->mod));
+		goto out;
+	}
+	log_info("host %s, data plane %s, network %s, AS %u%s",
+		 fmt_host(d->host, (char[16]){ 0 }),
+		 fmt_addr(d->addr, (char[46]){ 0 }),
+		 pfx_str(d->ctx.net, IPMEM_NET_PLEN), d->conf.asn,
+		 d->conf.fake_module ? " (simulated module)" : "");
+	borrower_init(d);
+	if (ctl_init(d))
+		goto out;
+	/* gRPC core starts threads: only now, after any fork */
+	if (bgpd_init(d))
+		goto out;
+	if (setup_lenders(d))
+		goto out;
+	/* the module's events are its (single) lender's */
+	if (!d->conf.sim_lenders)
+		mod_set_handler(d->mod, mod_event, &d->lenders[0]);
+	probe_init(d);
+	sd_notify_ready();
+	log_info("ready; control socket %s", d->conf.socket);
+
+	ret = loop(d, sfd, tfd);
+out:
+	bgpd_stop(d);
+	ctl_close(d);
+	probe_close(d);
+	borrower_free(d);
+	while (d->nlenders--) {
+		if (d->lenders[d->nlenders].mod != d->mod)
+			mod_close(d->lenders[d->nlenders].mod);
+		lender_free(&d->lenders[d->nlenders]);
+	}
+	free(d->lenders);
+	mod_close(d->mod);
+	rib_free(&d->rib);
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	log_info("stopped");
+	return ret;
+}

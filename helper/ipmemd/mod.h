@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mod.h - ipmemd's view of ipmem.ko: the netlink requests it makes and
+ * the events it hears, over libnl-genl-3 (a request socket and a separate
+ * socket for the "events" multicast group).
+ *
+ * A simulated module with the same interface keeps pools, grants, disks
+ * and mappings in memory.  It moves no data; it exists so that the
+ * control plane can be run at scale on one machine without ipmem.ko
+ * ("module simulated" in the configuration, see Documentation/ipmemd.rst).
+ *
+ * Functions return 0 or a negative errno; mod_err() then says why in
+ * words (the kernel's extended ack when there is one).
+ */
+#ifndef IPMEMD_MOD_H
+#define IPMEMD_MOD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mod;
+
+struct mod_pool {
+	uint64_t size;
+	uint32_t block_size;
+	uint8_t addr[16];
+	uint16_t port;
+	uint64_t total;			/* M_i */
+	uint64_t free;			/* V_i */
+};
+
+struct mod_grant {
+	uint8_t prefix[16];
+	uint8_t plen;
+	uint32_t borrower;
+	uint8_t rights;
+	uint8_t state;			/* enum ipmem_grant_state */
+	uint64_t count;
+};
+
+struct mod_disk {
+	uint32_t id;
+	char name[32];
+	uint64_t size;
+	uint32_t block_size;
+	uint8_t replicas;
+	uint64_t extents;
+	uint64_t mapped;
+};
+
+/* one run of consecutive extents mapped to consecutive blocks */
+struct mod_map {
+	uint32_t disk;
+	uint8_t replica;
+	uint64_t extent;
+	uint64_t count;
+	uint8_t prefix[16];		/* first block's address */
+	uint8_t nexthop[16];
+	uint8_t rights;
+	uint8_t state;			/* enum ipmem_map_state */
+};
+
+struct mod_route {
+	uint8_t prefix[16];
+	uint8_t plen;
+	uint8_t nexthop[16];
+	uint16_t port;
+};
+
+enum mod_ev_type {
+	MOD_EV_POOL,			/* the pool changed (or went) */
+	MOD_EV_GRANT_DEL,		/* a grant went (expired, revoked) */
+	MOD_EV_RESYNC,			/* events were lost: re-read state */
+};
+
+struct mod_event {
+	enum mod_ev_type type;
+	bool has_pool;			/* POOL: false if the pool went */
+	struct mod_pool pool;
+	struct mod_grant grant;		/* GRANT_DEL */
+};
+
+typedef void (*mod_event_fn)(void *arg, const struct mod_event *ev);
+
+/* Open the real module (@simulated false) or a simulated one. */
+struct mod *mod_open(bool simulated, mod_event_fn fn, void *arg);
+void mod_close(struct mod *m);
+void mod_set_handler(struct mod *m, mod_event_fn fn, void *arg);
+const char *mod_err(const struct mod *m);
+
+/* events: the fd to poll (-1 for a simulated module), and its handler */
+int mod_event_fd(struct mod *m);
+void mod_event_read(struct mod *m);
+/* timers and queued events of a simulated module; no-op for the real */
+void mod_tick(struct mod *m, uint64_t now_ms);
+
+int mod_set_host(struct mod *m, const uint8_t net[16], uint32_t host);
+int mod_get_host(struct mod *m, uint8_t net[16], uint32_t *host);
+
+int mod_pool_new(struct mod *m, uint64_t size, uint32_t block_size,
+		 const uint8_t addr[16], uint16_t port);
+int mod_pool_get(struct mod *m, struct mod_pool *p);	/* -ENOENT: none */
+
+/* Reserve: *@out (malloc'ed, free() it) gets *@n grants. */
+int mod_grant_reserve(struct mod *m, uint64_t count, uint32_t borrower,
+		      uint8_t rights, uint32_t timeout_ms,
+		      struct mod_grant **out, size_t *n);
+int mod_grant_confirm(struct mod *m, const uint8_t prefix[16], uint8_t plen);
+int mod_grant_del(struct mod *m, const uint8_t prefix[16], uint8_t plen);
+int mod_grant_list(struct mod *m, struct mod_grant **out, size_t *n);
+
+int mod_route_new(struct mod *m, const uint8_t prefix[16], uint8_t plen,
+		  const uint8_t nexthop[16], uint16_t port);
+int mod_route_del(struct mod *m, const uint8_t prefix[16], uint8_t plen);
+int mod_route_list(struct mod *m, struct mod_route **out, size_t *n);
+
+int mod_disk_new(struct mod *m, uint64_t size, uint32_t block_size,
+		 uint8_t replicas, struct mod_disk *out);
+int mod_disk_del(struct mod *m, uint32_t id);
+int mod_disk_list(struct mod *m, struct mod_disk **out, size_t *n);
+
+int mod_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
+		uint8_t plen, uint8_t replica);
+int mod_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen);
+int mod_map_list(struct mod *m, struct mod_map **out, size_t *n);
+
+#endif /* IPMEMD_MOD_H */

@@ -1,0 +1,192 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# ipmemd end to end over BGP: two lenders and a borrower, each with its
+# own ipmemd and gobgpd, iBGP full mesh on the guests' segment.
+#
+#   +-------------------+   +-------------------+   +-------------------+
+#   | g1 lender a4d:1   |   | g2 lender a4d:2   |   | g3 borrower a4d:3 |
+#   |  pool 64 MiB      |   |  pool 64 MiB      |   |  borrow 96 MiB:   |
+#   |  ipmemd + gobgpd  |   |  ipmemd + gobgpd  |   |  /dev/ipmem0 from |
+#   +--------+----------+   +---------+---------+   |  g1 and g2; swap  |
+#            |    iBGP (AS 65077) + RoCEv2 over eth0 +---------+---------+
+#            +------------------------+-----------------------+
+#
+# In order: M and V agree everywhere; borrowing more than one lender has
+# takes blocks from both; the verifying swap workload runs while ipmemd and
+# gobgpd on the borrower and on a lender are killed and restarted, and
+# completes; injected
+# malformed or foreign routes change nothing; release gives every block
+# back and leaves only the two pool routes in every RIB; two borrowers
+# (g2 and g3) race for more than is free and no block is granted twice;
+# removing a borrowed disk by hand gives its blocks back; a reservation
+# nobody confirms expires and its blocks return to V.
+. "$(dirname "$0")/../lib/harness.sh"
+. "$(dirname "$0")/../lib/bgp-lib.sh"
+
+BGP_GUESTS="g1 g2 g3"
+# the lenders' pools: 64 MiB of 64 KiB blocks each
+M=2048
+
+plan 30
+h_init
+g_boot g1 --mem 768 || bail "guest g1 did not boot"
+g_boot g2 --mem 768 || bail "guest g2 did not boot"
+g_boot g3 --mem 1024 || bail "guest g3 did not boot"
+for g in $BGP_GUESTS; do
+	g_run "$g" 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko on $g"
+done
+
+bgp_start g1 "lend 64M" && bgp_start g2 "lend 64M" && bgp_start g3
+ok $? "ipmemd starts on all three (lenders g1 and g2, borrower g3)"
+
+bgp_wait_mv $M $M
+ok $? "every host sees M = V = $M from the two pool routes"
+out=$(g_run g3 'ipmemctl status')
+echo "$out" | grep -q "lender 0a4d:0001 nexthop fd00:77::1 M_i 1024 V_i 1024 latency" &&
+	echo "$out" | grep -q "lender 0a4d:0002 nexthop fd00:77::2 M_i 1024 V_i 1024 latency"
+ok $? "ipmemctl status lists both lenders with host id, next hop, M_i, V_i, latency"
+g_run g3 -t 90 'wait_until 60 sh -c "ipmemctl status | grep -q \"lender 0a4d:0001 .* latency [0-9]\""'
+ok $? "the borrower measured the latency to a lender"
+
+# -------------------------------------------------------------- borrow
+out=$(g_run g3 -t 240 'ipmemctl borrow 96M')
+rc=$?
+diag "$out"
+ok $rc "ipmemctl borrow 96M (more than either lender has)"
+g_run g3 'ipmemctl map list | grep -q "via fd00:77::1 " &&
+	ipmemctl map list | grep -q "via fd00:77::2 " &&
+	test "$(cat /sys/block/ipmem0/ipmem/mapped_extents)" = 1536'
+ok $? "/dev/ipmem0 maps all 1536 extents, from both lenders"
+bgp_wait_mv $M 512
+ok $? "M and V agree on all three hosts: V = 512"
+g_run g1 'ipmemctl grant list | grep -q "borrower 0a4d:0003 rights rw confirmed"' &&
+	g_run g2 'ipmemctl grant list | grep -q "borrower 0a4d:0003 rights rw confirmed"'
+ok $? "both lenders' modules hold confirmed grants for g3"
+
+# ------------------------------------- workload across a control-plane restart
+g_run g3 'swap_on ipmem0'
+ok $? "swapon /dev/ipmem0"
+g_start g3 'run_limited 40 memtouch -p 2 80'
+work=$JOB
+bgp_kill g3
+bgp_kill g1
+bgp_start g1 "lend 64M" && bgp_start g3
+ok $? "ipmemd and gobgpd on the borrower and on lender g1 killed (-9) and restarted during the workload"
+g_run g3 -t 200 'wait_until 180 sh -c "ipmemctl status | grep -q \"copy 0 lender 0a4d:0002: .* mapped (adopted)\" &&
+	ipmemctl status | grep -q \"copy 0 lender 0a4d:0001: .* mapped (adopted)\""'
+ok $? "the restarted ipmemd rebuilt its borrow from the module and BGP"
+g_run g1 -t 120 'wait_until 100 sh -c "! ipmemctl status | grep -q held" &&
+	ipmemctl status | grep -q "host 0a4d:0003 disk 0: [0-9]* blocks in [0-9]* grants, confirmed"' &&
+	g_run g2 -t 120 'wait_until 100 sh -c "! ipmemctl status | grep -q held"'
+ok $? "g1 rebuilt its grants from the module; both lenders saw the requests come back"
+out=$(g_wait g3 "$work" -t 900)
+rc=$?
+diag "$out"
+echo "$out" | grep -q '^total mismatches 0$'
+ok $(( rc || $? )) "the workload completes and verifies"
+bgp_wait_mv $M 512
+ok $? "M and V still agree on all three hosts"
+
+# ------------------------------------------------- malformed and foreign
+before=$(g_run g3 'ipmemctl map list; ipmemctl route list')
+g_run g1 '
+	a() { gobgp global rib add -a ipv6 "$@"; }
+	# foreign: outside the network, no communities
+	a 2001:db8:1::/48 nexthop fd00:77::1
+	# a pool with an unknown community function
+	a fd69:706d:656d:dead:beef::/80 nexthop fd00:77::1 large-community 65077:1:1,65077:2:1,65077:3:65536,65077:10:1000,65077:12:1000,65077:14:7471,65077:99:7
+	# a pool outside the network prefix
+	a 2001:db8:2:0:1::/80 nexthop fd00:77::1 large-community 65077:1:1,65077:2:1,65077:3:65536,65077:10:1000,65077:12:1000,65077:14:7471
+	# a grant for g3 from a lender g3 never asked (disk 0)
+	a fd69:706d:656d:a4d:63::/118 nexthop fd00:77::1 large-community 65077:1:1,65077:2:3,65077:30:172818435,65077:31:0,65077:23:2,65077:32:2
+	# a grant for an unknown borrower
+	a fd69:706d:656d:a4d:64::/120 nexthop fd00:77::1 large-community 65077:1:1,65077:2:3,65077:30:3735928559,65077:31:0,65077:23:2,65077:32:2
+	# a request for 0 blocks
+	a fd69:706d:656d:a4d:63:8000:a4d:2/128 nexthop fd00:77::1 large-community 65077:1:1,65077:2:2,65077:3:65536,65077:20:172818434,65077:21:0,65077:23:2,65077:24:1' >/dev/null
+# a grant overlapping g2'"'"'s real grant to g3, from g1
+grant=$(g_run g2 'ipmemctl grant list | awk "/borrower 0a4d:0003/ { print \$1; exit }"')
+g_run g1 "gobgp global rib add -a ipv6 ${grant%/*}/128 nexthop fd00:77::2 large-community 65077:1:1,65077:2:3,65077:30:172818435,65077:31:0,65077:23:2,65077:32:2" >/dev/null
+g_run g3 -t 90 'wait_until 60 sh -c "ipmemctl status | grep -q \"routes received (5 ignored)\"" &&
+	wait_until 30 grep -q "ignored grant fd69:706d:656d:a4d:63::/118 for us" /run/share/ipmemd.log'
+ok $? "g3 logged and ignored the 5 malformed and foreign routes, and the grant it never asked for"
+g_run g2 -t 90 'wait_until 60 sh -c "ipmemctl status | grep -q \"(5 ignored)\""'
+ok $? "so did g2"
+after=$(g_run g3 'ipmemctl map list; ipmemctl route list')
+is "$after" "$before" "g3's mappings and routes are unchanged"
+bgp_wait_mv $M 512 30
+ok $? "M and V are unchanged everywhere"
+g_run g1 'for p in 2001:db8:1::/48 fd69:706d:656d:dead:beef::/80 2001:db8:2:0:1::/80 \
+	fd69:706d:656d:a4d:63::/118 fd69:706d:656d:a4d:64::/120 \
+	fd69:706d:656d:a4d:63:8000:a4d:2/128 '"${grant%/*}/128"'; do
+		gobgp global rib del -a ipv6 $p; done' >/dev/null
+
+# ------------------------------------------------------------- release
+g_run g3 'swapoff /dev/ipmem0'
+out=$(g_run g3 -t 120 'ipmemctl release all')
+rc=$?
+diag "$out"
+ok $rc "swapoff and ipmemctl release all"
+bgp_wait_mv $M $M
+ok $? "V is back to $M on every host"
+rc=0
+for g in $BGP_GUESTS; do
+	rib=$(g_run "$g" 'wait_until 60 sh -c "test \$(gobgp global rib -a ipv6 | grep -c \"^\*\") = 2"; gobgp global rib -a ipv6 | awk "NR > 1 { print \$2 }" | sort | xargs')
+	[ "$rib" = "fd69:706d:656d:a4d:1::/80 fd69:706d:656d:a4d:2::/80" ] ||
+		{ diag "$g: $rib"; rc=1; }
+done
+ok $rc "only the two pool routes are left in every gobgpd's RIB"
+
+# ---------------------------------------------------------------- race
+# g2 (a lender itself, so it asks only g1) wants 768 blocks, g3 1536: more
+# than the 2048 free.  Whoever loses at a lender is refused there.
+g_start g2 'ipmemctl borrow 48M'
+j2=$JOB
+g_start g3 'ipmemctl borrow 96M'
+j3=$JOB
+out2=$(g_wait g2 "$j2" -t 300); rc2=$?
+out3=$(g_wait g3 "$j3" -t 300); rc3=$?
+diag "g2: $out2" "g3: $out3"
+[ $((rc2 == 0)) -ne $((rc3 == 0)) ]
+ok $? "two borrowers race for more than is free: exactly one gets its blocks"
+if [ $rc2 -eq 0 ]; then win=g2 wid=0a4d:0002 lose=g3 loser_out=$out3; else win=g3 wid=0a4d:0003 lose=g2 loser_out=$out2; fi
+echo "$loser_out" | grep -q "cannot borrow"
+ok $? "the loser ($lose) gets a clear error"
+rc=0
+for l in g1 g2; do
+	g_run "$l" -t 90 "wait_until 60 sh -c '! ipmemctl grant list | grep -qv "borrower $wid"'" >/dev/null ||
+		{ diag "$l still holds grants of the loser"; rc=1; }
+	g_run "$l" 'm=$(ipmemctl status | sed -n "s/^  M \([0-9]*\) blocks, V \([0-9]*\) free.*/\1 \2/p")
+		set -- $m
+		g=$(ipmemctl grant list | awk "{ n += \$NF } END { print n + 0 }")
+		test $(($2 + g)) -eq $1' || { diag "$l: free + granted != total"; rc=1; }
+done
+granted=$(for l in g1 g2; do g_run "$l" "ipmemctl grant list | awk '/borrower $wid/ { n += \$NF } END { print n + 0 }'"; done | awk '{ n += $1 } END { print n }')
+mapped=$(g_run "$win" 'cat /sys/block/ipmem0/ipmem/mapped_extents')
+[ "$granted" = "$mapped" ] && [ "$rc" -eq 0 ] || diag "granted $granted, mapped $mapped"
+ok $(( rc || granted != mapped )) "no block is granted twice: every lender's free and granted blocks add up, the winner maps exactly what it was granted, the loser holds nothing"
+bgp_wait_mv $M $((M - granted))
+ok $? "M and V agree on all three hosts: V = $((M - granted))"
+g_run "$win" 'ipmemctl disk del ipmem0' && bgp_wait_mv $M $M
+ok $? "the winner removes its disk by hand; its ipmemd releases the blocks: V is back to $M everywhere"
+
+# -------------------------------------------------------------- expiry
+# a request of a host that never confirms (a4d:63, disk 5) for 100 blocks of g1
+req="fd69:706d:656d:a4d:63:8005:a4d:1/128 nexthop fd00:77::2 large-community 65077:1:1,65077:2:2,65077:3:65536,65077:20:172818433,65077:21:100,65077:23:2,65077:24:1"
+g_run g2 "gobgp global rib add -a ipv6 $req" >/dev/null
+bgp_wait_mv $M $((M - 100)) 60
+ok $? "a request nobody confirms reserves 100 blocks of g1: V = $((M - 100)) everywhere"
+bgp_wait_mv $M $M 90
+ok $? "the reservation expires (reserve-timeout 10 s): V = $M everywhere"
+g_run g1 'grep -q "reservation fd69:706d:656d:a4d:1:.* lapsed unconfirmed" /run/share/ipmemd.log &&
+	ipmemctl status | grep -q "host 0a4d:0063 disk 5: 0 blocks in 0 grants, refused: reservation expired"'
+ok $? "g1 logged the lapse and answers the request with a refusal"
+g_run g2 "gobgp global rib del -a ipv6 ${req%% *}" >/dev/null
+
+rc=0
+for g in $BGP_GUESTS; do
+	g_dmesg_clean "$g" || rc=1
+done
+ok $rc "nothing at warning level or above in any guest's dmesg"
+[ "$H_FAILED" -eq 0 ] || bgp_diag $BGP_GUESTS
+h_done

@@ -1,0 +1,488 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of ipmemd's pure logic: the BGP encoding (<ipmem/bgp.h>,
+ * helper/ipmemd/codec.c), the choice of lenders (plan.c) and the
+ * configuration file (config.c).  Built with ASan/UBSan.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+
+#include "tap.h"
+#include "ipmemd/codec.h"
+
+static struct ibgp_ctx ctx;
+
+static void pton(const char *s, void *a)
+{
+	if (inet_pton(AF_INET6, s, a) != 1)
+		abort();
+}
+
+static void set_nh(struct ibgp_route *m)
+{
+	pton("fd00:77::1", m->nexthop);
+}
+
+/* encode @m, decode it again into @out; 0 if that worked */
+static int roundtrip(struct ibgp_route *m, struct ibgp_route *out)
+{
+	struct gbgp_route r;
+	char why[256];
+
+	if (ibgp_encode(&ctx, m, &r))
+		return -2;
+	if (ibgp_decode(&ctx, &r, out, why, sizeof(why))) {
+		printf("#   %s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* a valid pool path to break in various ways */
+static void pool_path(struct gbgp_route *r)
+{
+	struct ibgp_route m;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = IPMEM_BGP_KIND_POOL;
+	m.host = 0x0a4d0001;
+	set_nh(&m);
+	m.pool.total = 1024;
+	m.pool.free = 1000;
+	m.pool.block_size = 65536;
+	m.pool.port = 7471;
+	ibgp_encode(&ctx, &m, r);
+}
+
+static struct gbgp_large *find_fn(struct gbgp_route *r, uint32_t fn)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->nlarge; i++)
+		if (r->large[i].local1 == fn)
+			return &r->large[i];
+	abort();
+}
+
+/* decode @r; 0 if valid; @why gets the reason and must contain @want */
+static int rejects(struct gbgp_route *r, const char *want, const char *what)
+{
+	struct ibgp_route out;
+	char why[256] = "";
+	int ret = ibgp_decode(&ctx, r, &out, why, sizeof(why));
+
+	if (!ok(ret && strstr(why, want), "rejects %s", what))
+		printf("#   ret %d, why '%s', want '%s'\n", ret, why, want);
+	return ret;
+}
+
+static void test_layout(void)
+{
+	uint8_t a[16], b[16];
+
+	is_u64(ipmem_bgp_space(ipmem_bgp_request_block(5, 0x0a4d0001)),
+	       IPMEM_BGP_SPACE_REQUEST, "request block is in the request space");
+	is_u64(ipmem_bgp_block_disk(ipmem_bgp_request_block(5, 0x0a4d0001)), 5,
+	       "request block carries the disk");
+	is_u64(ipmem_bgp_block_peer(ipmem_bgp_request_block(5, 0x0a4d0001)),
+	       0x0a4d0001, "request block carries the lender");
+	is_u64(ipmem_bgp_space(ipmem_bgp_reply_block(16383, 7)),
+	       IPMEM_BGP_SPACE_REPLY, "reply block is in the reply space");
+	is_u64(ipmem_bgp_block_disk(ipmem_bgp_reply_block(16384 + 3, 7)), 3,
+	       "disk numbers wrap at 14 bits (callers check the limit)");
+	is_u64(IPMEM_BGP_BORROW_PLEN, 96, "a borrow is a /96");
+	is_u64(IPMEM_BGP_BLOCK_LIMIT, 1ULL << IPMEM_BGP_SPACE_SHIFT,
+	       "the blocks space holds 2^46 blocks");
+	is_u64(IPMEM_BGP_DISK_LIMIT, 1U << IPMEM_BGP_DISK_BITS,
+	       "a borrower names 2^14 disks");
+	is_u64(IPMEM_BGP_GRANT_PLEN_MIN, 82, "a grant is at least a /82");
+
+	/* the request for disk 0 of a4d:3 to a4d:1, as the docs show it */
+	ipmem_addr_make(a, ctx.net, 0x0a4d0003,
+			ipmem_bgp_request_block(0, 0x0a4d0001));
+	pton("fd69:706d:656d:a4d:3:8000:a4d:1", b);
+	ok(!memcmp(a, b, 16), "request prefix fd69:706d:656d:a4d:3:8000:a4d:1");
+	ipmem_addr_make(a, ctx.net, 0x0a4d0001,
+			ipmem_bgp_reply_block(0, 0x0a4d0003));
+	pton("fd69:706d:656d:a4d:1:c000:a4d:3", b);
+	ok(!memcmp(a, b, 16), "refusal prefix fd69:706d:656d:a4d:1:c000:a4d:3");
+}
+
+static void test_roundtrip(void)
+{
+	struct ibgp_route m, o;
+	char s[64];
+
+	memset(&m, 0, sizeof(m));
+	m.kind = IPMEM_BGP_KIND_POOL;
+	m.host = 0x0a4d0001;
+	set_nh(&m);
+	m.pool.total = 0x300000000ULL;		/* past 32 bits */
+	m.pool.free = 0x200000001ULL;
+	m.pool.block_size = 4096;
+	m.pool.port = 7471;
+	ok(!roundtrip(&m, &o) && o.kind == IPMEM_BGP_KIND_POOL &&
+	   o.host == m.host && o.pool.total == m.pool.total &&
+	   o.pool.free == m.pool.free && o.pool.block_size == 4096 &&
+	   o.pool.port == 7471 && !memcmp(o.nexthop, m.nexthop, 16),
+	   "pool route round-trips, 64-bit counts included");
+	ibgp_fmt_prefix(o.prefix, o.plen, s, sizeof(s));
+	is_str(s, "fd69:706d:656d:a4d:1::/80", "pool prefix is the lender's /80");
+
+	memset(&m, 0, sizeof(m));
+	m.kind = IPMEM_BGP_KIND_REQUEST;
+	m.host = 0x0a4d0003;
+	set_nh(&m);
+	m.req.disk = 12;
+	m.req.lender = 0x0a4d0002;
+	m.req.count = 1536;
+	m.req.block_size = 65536;
+	m.req.rights = IPMEM_RIGHTS_RO;
+	m.req.state = IPMEM_BGP_REQ_CONFIRMED;
+	ok(!roundtrip(&m, &o) && o.kind == IPMEM_BGP_KIND_REQUEST &&
+	   o.host == 0x0a4d0003 && o.req.disk == 12 &&
+	   o.req.lender == 0x0a4d0002 && o.req.count == 1536 &&
+	   o.req.rights == IPMEM_RIGHTS_RO &&
+	   o.req.state == IPMEM_BGP_REQ_CONFIRMED && o.plen == 128,
+	   "request round-trips");
+
+	memset(&m, 0, sizeof(m));
+	m.kind = IPMEM_BGP_KIND_GRANT;
+	m.host = 0x0a4d0001;
+	set_nh(&m);
+	m.grant.borrower = 0x0a4d0003;
+	m.grant.disk = 12;
+	m.grant.first = 512;
+	m.grant.count = 256;
+	m.grant.rights = IPMEM_RIGHTS_RW;
+	m.grant.state = IPMEM_GRANT_RESERVED;
+	ok(!roundtrip(&m, &o) && o.kind == IPMEM_BGP_KIND_GRANT &&
+	   o.grant.first == 512 && o.grant.count == 256 && o.plen == 120 &&
+	   o.grant.borrower == 0x0a4d0003 && o.grant.disk == 12 &&
+	   o.grant.state == IPMEM_GRANT_RESERVED,
+	   "grant round-trips; its blocks come from the prefix");
+	m.grant.first = 100;
+	ok(roundtrip(&m, &o) == -2, "a misaligned grant cannot be encoded");
+	m.grant.first = 0;
+	m.grant.count = 3;
+	ok(roundtrip(&m, &o) == -2, "a grant of 3 blocks cannot be encoded");
+
+	memset(&m, 0, sizeof(m));
+	m.kind = IPMEM_BGP_KIND_REFUSAL;
+	m.host = 0x0a4d0001;
+	set_nh(&m);
+	m.ref.borrower = 0x0a4d0003;
+	m.ref.disk = 4;
+	m.ref.reason = IPMEM_BGP_REASON_NOSPACE;
+	ok(!roundtrip(&m, &o) && o.kind == IPMEM_BGP_KIND_REFUSAL &&
+	   o.ref.borrower == 0x0a4d0003 && o.ref.disk == 4 &&
+	   o.ref.reason == IPMEM_BGP_REASON_NOSPACE,
+	   "refusal round-trips");
+
+	m.ref.disk = IPMEM_BGP_DISK_LIMIT;
+	ok(roundtrip(&m, &o) == -2, "disk 16384 cannot be encoded");
+}
+
+static void test_reject(void)
+{
+	struct gbgp_route r, r2;
+	struct ibgp_route out;
+	char why[256];
+
+	pool_path(&r);
+	ok(!ibgp_decode(&ctx, &r, &out, why, sizeof(why)), "the base pool path is valid");
+
+	/* someone else's communities next to ours are fine */
+	r2 = r;
+	r2.large[r2.nlarge].global_admin = 64999;
+	r2.large[r2.nlarge].local1 = 99;
+	r2.large[r2.nlarge++].local2 = 99;
+	ok(!ibgp_decode(&ctx, &r2, &out, why, sizeof(why)),
+	   "communities of another AS are ignored");
+
+	r2 = r;
+	r2.nlarge = 0;
+	rejects(&r2, "foreign", "a route without communities (foreign)");
+	r2 = r;
+	for (uint32_t i = 0; i < r2.nlarge; i++)
+		r2.large[i].global_admin = 64999;
+	rejects(&r2, "foreign", "a route with another AS's communities only");
+
+	r2 = r;
+	r2.large[r2.nlarge].global_admin = ctx.asn;
+	r2.large[r2.nlarge].local1 = 99;
+	r2.large[r2.nlarge++].local2 = 7;
+	rejects(&r2, "unknown community function", "an unknown function");
+	r2 = r;
+	r2.large[r2.nlarge] = r2.large[0];
+	r2.nlarge++;
+	rejects(&r2, "repeated", "a repeated function");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_FREE)->local1 = IPMEM_BGP_FN_COUNT;
+	rejects(&r2, "lacks", "a pool without V_i");
+	r2 = r;
+	r2.large[r2.nlarge].global_admin = ctx.asn;
+	r2.large[r2.nlarge].local1 = IPMEM_BGP_FN_BORROWER;
+	r2.large[r2.nlarge++].local2 = 1;
+	rejects(&r2, "not valid in a pool", "a grant community on a pool");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_KIND)->local2 = 9;
+	rejects(&r2, "unknown kind", "kind 9");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_VERSION)->local2 = 2;
+	rejects(&r2, "version", "a newer encoding version");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_FREE)->local2 = 2000;
+	rejects(&r2, "more free", "V_i above M_i");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_BLOCK_SIZE)->local2 = 1000;
+	rejects(&r2, "block size", "block size 1000");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_PORT)->local2 = 70000;
+	rejects(&r2, "port", "port 70000");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_TOTAL)->local2 = 0;
+	find_fn(&r2, IPMEM_BGP_FN_FREE)->local2 = 0;
+	rejects(&r2, "pool of 0", "an empty pool");
+
+	r2 = r;
+	pton("2001:db8:2:0:1::", &r2.prefix);
+	rejects(&r2, "outside the network", "a prefix outside the network prefix");
+	r2 = r;
+	r2.plen = 64;
+	rejects(&r2, "shorter than /80", "a prefix shorter than /80");
+	r2 = r;
+	r2.plen = 96;
+	rejects(&r2, "not a /80", "a pool that is not a /80");
+	r2 = r;
+	r2.prefix.s6_addr[15] = 1;
+	rejects(&r2, "bits set", "host bits past the length");
+	r2 = r;
+	pton("::", &r2.nexthop);
+	rejects(&r2, "next hop", "next hop ::");
+	r2 = r;
+	pton("fe80::1", &r2.nexthop);
+	rejects(&r2, "next hop", "a link-local next hop");
+	r2 = r;
+	pton("::1", &r2.nexthop);
+	rejects(&r2, "next hop", "a loopback next hop");
+	r2 = r;
+	r2.error = "undecodable";
+	rejects(&r2, "undecodable", "what the gobgp client could not decode");
+}
+
+static void test_reject_kinds(void)
+{
+	struct ibgp_route m;
+	struct gbgp_route r, r2;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = IPMEM_BGP_KIND_REQUEST;
+	m.host = 0x0a4d0003;
+	set_nh(&m);
+	m.req.lender = 0x0a4d0002;
+	m.req.count = 16;
+	m.req.block_size = 65536;
+	m.req.rights = IPMEM_RIGHTS_RW;
+	m.req.state = IPMEM_BGP_REQ_PENDING;
+	ibgp_encode(&ctx, &m, &r);
+
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_COUNT)->local2 = 0;
+	rejects(&r2, "request for 0 blocks", "a request for 0 blocks");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_LENDER)->local2 = 0x0a4d0009;
+	rejects(&r2, "names lender", "a request whose prefix names another lender");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_RIGHTS)->local2 = 3;
+	rejects(&r2, "rights", "rights 3");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_REQ_STATE)->local2 = 4;
+	rejects(&r2, "request state", "request state 4");
+	r2 = r;
+	r2.prefix.s6_addr[10] &= 0x3f;	/* into the blocks space */
+	rejects(&r2, "request space", "a request in the blocks space");
+	r2 = r;
+	r2.plen = 120;
+	r2.prefix.s6_addr[15] = 0;
+	rejects(&r2, "request space", "a request that is not a /128");
+
+	memset(&m, 0, sizeof(m));
+	m.kind = IPMEM_BGP_KIND_GRANT;
+	m.host = 0x0a4d0001;
+	set_nh(&m);
+	m.grant.borrower = 0x0a4d0003;
+	m.grant.count = 16;
+	m.grant.rights = IPMEM_RIGHTS_RW;
+	m.grant.state = IPMEM_GRANT_CONFIRMED;
+	ibgp_encode(&ctx, &m, &r);
+	r2 = r;
+	r2.prefix.s6_addr[10] = 0x80;	/* the request space */
+	rejects(&r2, "blocks space", "a grant in the request space");
+	r2 = r;
+	r2.plen = 81;
+	rejects(&r2, "blocks space", "a grant shorter than /82");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_DISK)->local2 = IPMEM_BGP_DISK_LIMIT;
+	rejects(&r2, "disk", "a grant for disk 16384");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_GRANT_STATE)->local2 = 3;
+	rejects(&r2, "grant state", "grant state 3");
+
+	memset(&m, 0, sizeof(m));
+	m.kind = IPMEM_BGP_KIND_REFUSAL;
+	m.host = 0x0a4d0001;
+	set_nh(&m);
+	m.ref.borrower = 0x0a4d0003;
+	m.ref.reason = IPMEM_BGP_REASON_EXPIRED;
+	ibgp_encode(&ctx, &m, &r);
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_BORROWER)->local2 = 0x0a4d0004;
+	rejects(&r2, "disagrees", "a refusal naming another borrower");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_REASON)->local2 = 77;
+	rejects(&r2, "reason", "refusal reason 77");
+}
+
+static void test_overlap(void)
+{
+	uint8_t a[16], b[16];
+
+	pton("fd69:706d:656d:a4d:1::", a);
+	pton("fd69:706d:656d:a4d:1::100", b);
+	ok(ibgp_prefix_overlap(a, 118, b, 128), "/118 contains a /128 inside it");
+	ok(ibgp_prefix_overlap(b, 128, a, 118), "and the other way round");
+	ok(!ibgp_prefix_overlap(a, 120, b, 120), "adjacent /120s do not overlap");
+}
+
+/* ----------------------------------------------------------- plan.c */
+
+static uint64_t seq_state;
+
+static uint64_t seq_rnd(void *arg)
+{
+	return seq_state++;
+}
+
+static void test_plan(void)
+{
+	struct plan_lender c[4];
+	struct plan_pick p[8];
+	uint64_t left, sum;
+	size_t n, i;
+	int trial, dup;
+
+	memset(c, 0, sizeof(c));
+	c[0] = (struct plan_lender){ .host = 1, .free = 1024, .latency_us = 1000 };
+	c[1] = (struct plan_lender){ .host = 2, .free = 1024, .latency_us = 1000 };
+	seq_state = 0;
+	n = plan_pick(c, 2, 1536, seq_rnd, NULL, p, 8, &left);
+	ok(n == 2 && !left && p[0].count + p[1].count == 1536 &&
+	   p[0].host != p[1].host && (p[0].count == 1024 || p[1].count == 1024),
+	   "1536 blocks from two lenders of 1024: all of one, half of the other");
+
+	c[0] = (struct plan_lender){ .host = 1, .free = 100 };
+	c[1] = (struct plan_lender){ .host = 2, .free = 100 };
+	n = plan_pick(c, 2, 500, seq_rnd, NULL, p, 8, &left);
+	ok(n == 2 && left == 300, "more than V: 300 blocks left over");
+
+	c[0] = (struct plan_lender){ .host = 1, .free = 1000, .latency_us = 5000 };
+	c[1] = (struct plan_lender){ .host = 2, .free = 1000, .latency_us = 500 };
+	n = plan_pick(c, 2, 100, seq_rnd, NULL, p, 8, &left);
+	ok(n == 1 && p[0].host == 2 && p[0].count == 100,
+	   "of two that can serve it all, the nearer one");
+
+	c[0] = (struct plan_lender){ .host = 1, .free = 1000, .latency_us = 900 };
+	c[1] = (struct plan_lender){ .host = 2, .free = 10, .latency_us = 500 };
+	n = plan_pick(c, 2, 500, seq_rnd, NULL, p, 8, &left);
+	ok(n == 1 && p[0].host == 1, "a slightly farther one that can serve it all beats a near one that cannot");
+
+	c[0] = (struct plan_lender){ .host = 1, .free = 1000, .excluded = true };
+	c[1] = (struct plan_lender){ .host = 2, .free = 0 };
+	n = plan_pick(c, 2, 10, seq_rnd, NULL, p, 8, &left);
+	ok(n == 0 && left == 10, "excluded and empty lenders are never picked");
+
+	/* random draws: never a lender twice, the sum is right */
+	dup = 0;
+	for (trial = 0; trial < 200; trial++) {
+		for (i = 0; i < 4; i++)
+			c[i] = (struct plan_lender){ .host = i + 1,
+				.free = 100 + 37 * i, .latency_us = 100 * (i + 1) };
+		seq_state = trial * 7919;
+		n = plan_pick(c, 4, 400, seq_rnd, NULL, p, 8, &left);
+		sum = left;
+		for (i = 0; i < n; i++) {
+			sum += p[i].count;
+			for (size_t j = 0; j < i; j++)
+				dup += p[i].host == p[j].host;
+		}
+		if (sum != 400)
+			dup++;
+	}
+	ok(!dup, "200 random plans: no lender picked twice, counts add up");
+}
+
+/* --------------------------------------------------------- config.c */
+
+static void test_config(void)
+{
+	struct ipmemd_conf c;
+	char err[256];
+	uint32_t ms;
+
+	conf_defaults(&c);
+	ok(c.asn == IPMEM_BGP_ASN_DEFAULT && c.block_size == 65536 &&
+	   c.reserve_timeout == 10000 && c.bgp_port == 179 && !c.lend &&
+	   c.replicas == 1 && c.rights == IPMEM_RIGHTS_RW,
+	   "defaults: AS 65077, 64 KiB blocks, 10 s reservations, borrower only");
+	ok(!conf_parse(&c,
+		"# a lender\n"
+		"asn 65100\n"
+		"dev eth0\n"
+		"lend 256M   # a quarter GiB\n"
+		"peer fd00:77::2\n"
+		"peer 10.0.0.9 as 65200 passive rr-client port 1179\n"
+		"reserve-timeout 1500ms\n"
+		"grant-hold 2m\n"
+		"gobgpd external\n"
+		"bgp-port none\n", err, sizeof(err)),
+	   "a full configuration parses");
+	ok(c.asn == 65100 && c.lend == 256ULL << 20 && c.npeers == 2 &&
+	   !strcmp(c.peers[1].addr, "10.0.0.9") && c.peers[1].asn == 65200 &&
+	   c.peers[1].passive && c.peers[1].rr_client &&
+	   c.peers[1].port == 1179 && c.reserve_timeout == 1500 &&
+	   c.grant_hold == 120000 && !c.gobgpd[0] && c.bgp_port == -1,
+	   "and says what it says");
+
+	conf_defaults(&c);
+	ok(conf_parse(&c, "lend 100K\n", err, sizeof(err)) &&
+	   strstr(err, "multiple"), "lend must be whole blocks");
+	ok(conf_parse(&c, "\n\nfrobnicate 1\n", err, sizeof(err)) &&
+	   strstr(err, "line 3") && strstr(err, "unknown option"),
+	   "an unknown option names its line");
+	ok(conf_parse(&c, "peer banana\n", err, sizeof(err)),
+	   "a peer must be an address");
+	ok(conf_parse(&c, "network fd69::/64\n", err, sizeof(err)),
+	   "the network must be a /48");
+	ok(conf_parse(&c, "block-size 3K\n", err, sizeof(err)),
+	   "block sizes are powers of two");
+	ok(!conf_parse_duration("90", &ms) && ms == 90000 &&
+	   !conf_parse_duration("250ms", &ms) && ms == 250 &&
+	   conf_parse_duration("5 s", &ms) && conf_parse_duration("-1", &ms),
+	   "durations: seconds by default, ms/s/m/h suffixes");
+}
+
+int main(void)
+{
+	plan(71);
+	ctx.asn = IPMEM_BGP_ASN_DEFAULT;
+	pton("fd69:706d:656d::", ctx.net);
+	test_layout();
+	test_roundtrip();
+	test_reject();
+	test_reject_kinds();
+	test_overlap();
+	test_plan();
+	test_config();
+	return done();
+}
