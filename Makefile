@@ -3,8 +3,9 @@
 # ipmem: swap to memory lent by other hosts, over RDMA.
 #
 #   make            build ipmem.ko and the userspace programs
-#   make check      every test tier (unit tests, then guest scenarios)
-#   make demo       boot a lender and a borrower guest and swap between them
+#   make demo       install what is missing, build, boot guests and swap
+#                   to remote memory (Documentation/demo.rst)
+#   make check      install what is missing, build, run every test tier
 #   make lint       checkpatch over kernel/ and include/
 #   make bench      the swap benchmark (see Documentation/benchmark.rst)
 #
@@ -26,8 +27,8 @@ USR_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ihelper
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
-.PHONY: all module helpers check unit scenarios demo lint bench clean \
-	setup-check
+.PHONY: all module helpers check unit scenarios demo demo-static lint \
+	bench clean setup setup-check
 
 all: module helpers
 
@@ -42,7 +43,8 @@ NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 
 COMMON_SRCS := helper/nl.c helper/parse.c
-CTL_SRCS := helper/ipmemctl.c $(COMMON_SRCS)
+# ipmemd.mk adds CTL_EXTRA_SRCS: the ipmemd client (borrow, release)
+CTL_SRCS = helper/ipmemctl.c $(COMMON_SRCS) $(CTL_EXTRA_SRCS)
 
 include helper/gobgp/gobgp.mk
 include helper/ipmemd/ipmemd.mk
@@ -86,13 +88,20 @@ unit: $(UNIT_TESTS)
 	prove -f $(UNIT_TESTS)
 
 # Every tier, counted together: the last line is "N passed, N failed".
-check: all $(UNIT_TESTS)
+check: setup
+	$(MAKE) all $(UNIT_TESTS)
 	scripts/run-tests $(UNIT_TESTS) tests/scenario/*.t
 
 scenarios: all
 	scripts/run-tests tests/scenario/*.t
 
-demo: setup-check all
+demo: setup
+	$(MAKE) all
+	tests/demo-bgp.sh
+
+# the same without BGP: two guests configured by hand with ipmemctl
+demo-static: setup
+	$(MAKE) all
 	tests/demo.sh
 
 bench: setup-check all
@@ -107,7 +116,6 @@ $(CHECKPATCH):
 
 lint: $(CHECKPATCH)
 	perl $(CHECKPATCH) --no-tree --strict --terse --show-types \
-		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
 		-f kernel/*.c kernel/*.h include/ipmem/*.h
 
 # ----------------------------------------------------------------- misc
@@ -115,6 +123,10 @@ lint: $(CHECKPATCH)
 # Stops with the list of missing packages and the command that installs them.
 setup-check:
 	@scripts/setup --check
+
+# Installs what is missing (as root); quick when nothing is.
+setup:
+	@scripts/setup
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

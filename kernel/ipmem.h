@@ -339,7 +339,7 @@ struct ipmem_lender {
 	struct xarray keys;
 	struct list_head segs;
 	u64 nr_mapped;
-	struct mutex ctl_lock;
+	struct mutex ctl_lock;	/* one control exchange; queue teardown */
 	struct completion ctl_done;
 	struct ipmem_msg ctl_rep;
 	int ctl_status;
@@ -353,7 +353,7 @@ struct ipmem_lender {
 		u64 count;
 	} revoked[8];
 	unsigned int revoke_count;
-	spinlock_t state_lock;
+	spinlock_t state_lock;	/* @state, @lost_at, @ctl_tag, @revoked */
 	atomic64_t nr_errors;
 	atomic64_t nr_reconnects;
 };
@@ -409,27 +409,29 @@ struct ipmem_rep {
  * @rep: the copies
  * @stale: bit r set: copy r missed a write and holds old data
  * @flags: IPMEM_EXT_WRITTEN once anything was written
+ * @wstart: writes started (incremented before a write looks at @stale)
+ * @wdone: writes ended (successfully or not)
  *
- * @rep changes only with the disk's queue frozen; @stale and @flags are
- * changed by the I/O path with atomic bit operations.
+ * @rep changes only with the disk's queue frozen and its refill lock
+ * held; @stale and @flags are changed by the I/O path with atomic bit
+ * operations.  A refill may clear a stale bit only if no write was in
+ * flight when it started copying and none started since (@wstart and
+ * @wdone).
  */
 struct ipmem_ext {
 	struct ipmem_rep rep[IPMEM_MAX_REPLICAS];
 	unsigned long stale;
 	unsigned long flags;
+	atomic_t wstart;
+	atomic_t wdone;
 	struct rcu_head rcu;
 };
 
 #define IPMEM_EXT_WRITTEN	0
 
+/* per-CPU counters of a disk, indexed by enum ipmem_stat */
 struct ipmem_disk_stats {
-	u64 reads;
-	u64 writes;
-	u64 read_bytes;
-	u64 write_bytes;
-	u64 discards;
-	u64 errors;
-	u64 failovers;
+	u64 v[__IPMEM_STAT_MAX];
 };
 
 /**
@@ -448,6 +450,12 @@ struct ipmem_disk_stats {
  * @inflight: requests in flight
  * @stats: per-CPU counters
  * @lat: read latency histogram, per CPU
+ * @refill_lock: held by the refill and by every change of the table
+ * @refill_work: copies current copies over stale ones
+ * @refill_buf: one extent, the refill's bounce buffer
+ * @refill_cqe: completion of the refill's RDMA operation
+ * @refill_done: completed with it
+ * @refill_status: its status
  */
 struct ipmem_disk {
 	struct list_head node;
@@ -464,6 +472,12 @@ struct ipmem_disk {
 	atomic_t inflight;
 	struct ipmem_disk_stats __percpu *stats;
 	u64 __percpu *lat;
+	struct mutex refill_lock;	/* refill vs. changes of the table */
+	struct delayed_work refill_work;
+	void *refill_buf;
+	struct ib_cqe refill_cqe;
+	struct completion refill_done;
+	int refill_status;
 };
 
 /* read latency histogram: bucket i counts reads that took < 2^i us */

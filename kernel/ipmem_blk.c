@@ -37,6 +37,7 @@
 #define IPMEM_WAIT_RECHECK	(HZ / 2)
 #define IPMEM_RQ_TIMEOUT	(30 * HZ)
 
+/* protects the disk list; taken briefly, never around I/O */
 DEFINE_MUTEX(ipmem_blk_lock);
 LIST_HEAD(ipmem_disks);
 static struct blk_mq_tag_set ipmem_tag_set;
@@ -104,20 +105,13 @@ static struct ipmem_disk *to_ipmem_disk(struct request *rq)
 
 void ipmem_disk_stats_sum(struct ipmem_disk *d, struct ipmem_disk_stats *s)
 {
-	int cpu;
+	int cpu, i;
 
 	memset(s, 0, sizeof(*s));
-	for_each_possible_cpu(cpu) {
-		struct ipmem_disk_stats *c = per_cpu_ptr(d->stats, cpu);
-
-		s->reads += c->reads;
-		s->writes += c->writes;
-		s->read_bytes += c->read_bytes;
-		s->write_bytes += c->write_bytes;
-		s->discards += c->discards;
-		s->errors += c->errors;
-		s->failovers += c->failovers;
-	}
+	for_each_possible_cpu(cpu)
+		for (i = 0; i < __IPMEM_STAT_MAX; i++)
+			s->v[i] += per_cpu_ptr(d->stats, cpu)->v[i];
+	s->v[IPMEM_STAT_INFLIGHT] = atomic_read(&d->inflight);
 }
 
 static void ipmem_lat_record(struct ipmem_disk *d, ktime_t start)
@@ -198,6 +192,7 @@ static struct ipmem_req_map *ipmem_req_map(struct ipmem_req *req,
 
 static void ipmem_read_done(struct ib_cq *cq, struct ib_wc *wc);
 static void ipmem_write_done(struct ib_cq *cq, struct ib_wc *wc);
+static void ipmem_refill_kick(struct ipmem_disk *d, unsigned long delay);
 
 /* Post the read or write of copy @r.  Under rcu_read_lock(). */
 static int ipmem_post(struct request *rq, struct ipmem_req *req, int r,
@@ -262,13 +257,13 @@ static void ipmem_req_end(struct request *rq, blk_status_t status)
 	ipmem_req_unmap(req);
 	s = get_cpu_ptr(d->stats);
 	if (status) {
-		s->errors++;
+		s->v[IPMEM_STAT_ERRORS]++;
 	} else if (req_op(rq) == REQ_OP_READ) {
-		s->reads++;
-		s->read_bytes += blk_rq_bytes(rq);
+		s->v[IPMEM_STAT_READS]++;
+		s->v[IPMEM_STAT_READ_BYTES] += blk_rq_bytes(rq);
 	} else if (req_op(rq) == REQ_OP_WRITE) {
-		s->writes++;
-		s->write_bytes += blk_rq_bytes(rq);
+		s->v[IPMEM_STAT_WRITES]++;
+		s->v[IPMEM_STAT_WRITE_BYTES] += blk_rq_bytes(rq);
 	}
 	put_cpu_ptr(d->stats);
 	if (!status && req_op(rq) == REQ_OP_READ)
@@ -307,23 +302,32 @@ static void ipmem_read_next(struct request *rq)
 {
 	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
 	struct ipmem_ext *e = req->ext;
+	bool passed_over = false;
 	struct ipmem_key *k;
 	int r;
 
 	rcu_read_lock();
 	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
-		if (test_bit(r, &req->tried) || test_bit(r, &e->stale))
+		if (!e->rep[r].lender || test_bit(r, &e->stale))
 			continue;
+		if (test_bit(r, &req->tried)) {
+			passed_over = true;
+			continue;
+		}
 		k = ipmem_rep_key(e, r, false);
-		if (!k || READ_ONCE(e->rep[r].lender->state) != IPMEM_CONN_LIVE)
+		if (!k || READ_ONCE(e->rep[r].lender->state) != IPMEM_CONN_LIVE) {
+			passed_over = true;
 			continue;
+		}
 		if (!ipmem_post(rq, req, r, k, false)) {
-			if (req->tried)
-				this_cpu_inc(to_ipmem_disk(rq)->stats->failovers);
+			/* a copy that should have served it could not */
+			if (passed_over)
+				this_cpu_inc(to_ipmem_disk(rq)->stats->v[IPMEM_STAT_FAILOVERS]);
 			rcu_read_unlock();
 			return;
 		}
 		set_bit(r, &req->tried);
+		passed_over = true;
 	}
 	rcu_read_unlock();
 	ipmem_req_retry(rq, false);
@@ -359,6 +363,7 @@ static void ipmem_write_finish(struct request *rq)
 	unsigned long missed;
 	int r;
 
+	atomic_inc(&req->ext->wdone);
 	if (!req->ok) {
 		/* no copy took it: nothing diverged; try again or fail */
 		ipmem_req_retry(rq, true);
@@ -369,6 +374,8 @@ static void ipmem_write_finish(struct request *rq)
 	for_each_set_bit(r, &missed, IPMEM_MAX_REPLICAS)
 		set_bit(r, &req->ext->stale);
 	ipmem_req_end(rq, BLK_STS_OK);
+	if (missed)
+		ipmem_refill_kick(to_ipmem_disk(rq), 0);
 }
 
 static void ipmem_write_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -401,6 +408,14 @@ static void ipmem_write_start(struct request *rq)
 	unsigned long live = 0;
 	int r;
 
+	/*
+	 * Count the write before looking at @stale, ordered by the barrier:
+	 * pairs with the one in ipmem_refill_one() (see there).
+	 */
+	atomic_inc(&e->wstart);
+	/* before the reads of @stale below */
+	smp_mb__after_atomic();
+
 	rcu_read_lock();
 	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
 		if (test_bit(r, &e->stale))
@@ -415,6 +430,7 @@ static void ipmem_write_start(struct request *rq)
 	}
 	if (!live) {
 		rcu_read_unlock();
+		atomic_inc(&e->wdone);
 		ipmem_req_retry(rq, true);
 		return;
 	}
@@ -459,7 +475,7 @@ static blk_status_t ipmem_discard(struct ipmem_disk *d, struct request *rq)
 		xchg(&e->stale, 0);
 	}
 	rcu_read_unlock();
-	this_cpu_inc(d->stats->discards);
+	this_cpu_inc(d->stats->v[IPMEM_STAT_DISCARDS]);
 	return BLK_STS_OK;
 }
 
@@ -491,7 +507,7 @@ static blk_status_t ipmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	if (!req->ext) {
 		pr_err_ratelimited("%s: extent %llu is not mapped\n",
 				   d->gd->disk_name, ext);
-		this_cpu_inc(d->stats->errors);
+		this_cpu_inc(d->stats->v[IPMEM_STAT_ERRORS]);
 		return BLK_STS_IOERR;
 	}
 	req->off = pos & (d->block_size - 1);
@@ -547,6 +563,162 @@ static const struct blk_mq_ops ipmem_mq_ops = {
 	.init_request = ipmem_init_request,
 };
 
+/* --------------------------------------------------------------- refill */
+
+static void ipmem_refill_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct ipmem_disk *d = container_of(wc->wr_cqe, struct ipmem_disk,
+					    refill_cqe);
+
+	d->refill_status = wc->status;
+	complete(&d->refill_done);
+}
+
+/* RDMA READ (or WRITE) copy @r of extent @e whole, into (from) the buffer. */
+static int ipmem_refill_rdma(struct ipmem_disk *d, struct ipmem_ext *e, int r,
+			     bool write)
+{
+	enum dma_data_direction dir = write ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+	struct ipmem_rep *rep = &e->rep[r];
+	struct ipmem_lender *l = rep->lender;
+	struct ib_rdma_wr wr = {};
+	struct ib_device *dev;
+	struct ipmem_key *k;
+	struct ib_sge sge;
+	int ret;
+
+	rcu_read_lock();
+	k = ipmem_rep_key(e, r, write);
+	if (!k || READ_ONCE(l->state) != IPMEM_CONN_LIVE) {
+		rcu_read_unlock();
+		return -ENOTCONN;
+	}
+	dev = l->dev;
+	sge.addr = ib_dma_map_single(dev, d->refill_buf, d->block_size, dir);
+	if (ib_dma_mapping_error(dev, sge.addr)) {
+		rcu_read_unlock();
+		return -ENOMEM;
+	}
+	sge.length = d->block_size;
+	sge.lkey = l->pd->local_dma_lkey;
+	d->refill_cqe.done = ipmem_refill_done;
+	wr.wr.wr_cqe = &d->refill_cqe;
+	wr.wr.opcode = write ? IB_WR_RDMA_WRITE : IB_WR_RDMA_READ;
+	wr.wr.send_flags = IB_SEND_SIGNALED;
+	wr.wr.sg_list = &sge;
+	wr.wr.num_sge = 1;
+	wr.remote_addr = k->iova + ((rep->block - k->first) << d->block_shift);
+	wr.rkey = k->rkey;
+	reinit_completion(&d->refill_done);
+	ret = ipmem_clt_post(l, 0, &wr.wr);
+	rcu_read_unlock();
+	/* Posted, it completes: successfully, in error, or flushed. */
+	if (!ret) {
+		wait_for_completion(&d->refill_done);
+		if (d->refill_status != IB_WC_SUCCESS)
+			ret = -EIO;
+	}
+	ib_dma_unmap_single(dev, sge.addr, d->block_size, dir);
+	return ret;
+}
+
+/* A copy that may be read now: current, key valid, lender live. */
+static int ipmem_refill_source(struct ipmem_ext *e, int r)
+{
+	int s;
+
+	for (s = 0; s < IPMEM_MAX_REPLICAS; s++)
+		if (s != r && !test_bit(s, &e->stale) &&
+		    ipmem_rep_key(e, s, false) &&
+		    READ_ONCE(e->rep[s].lender->state) == IPMEM_CONN_LIVE)
+			return s;
+	return -1;
+}
+
+/*
+ * Copy a current copy of @e over its stale copy @r.  0 when done or not
+ * possible now (a lender is away: its return kicks the refill again);
+ * -EAGAIN when a write got in the way and it should be tried again.
+ */
+static int ipmem_refill_one(struct ipmem_disk *d, struct ipmem_ext *e, int r)
+{
+	int s, start, ret;
+
+	rcu_read_lock();
+	s = ipmem_refill_source(e, r);
+	if (s < 0 || !ipmem_rep_key(e, r, true) ||
+	    READ_ONCE(e->rep[r].lender->state) != IPMEM_CONN_LIVE) {
+		rcu_read_unlock();
+		return 0;
+	}
+	rcu_read_unlock();
+
+	/* No write may be in flight while we copy ... */
+	start = atomic_read(&e->wstart);
+	smp_rmb();	/* wstart before wdone: a write bumps them in that order */
+	if (start != atomic_read(&e->wdone))
+		return -EAGAIN;
+
+	ret = ipmem_refill_rdma(d, e, s, false);
+	if (!ret)
+		ret = ipmem_refill_rdma(d, e, r, true);
+	if (ret)
+		return ret == -EIO ? -EAGAIN : 0;
+
+	/*
+	 * ... nor start before the copy is current again.  A write bumps
+	 * wstart before it looks at the stale bit; we clear the bit before
+	 * we look at wstart.  So either the write saw the bit clear and
+	 * wrote this copy too, or we see its bump and mark the copy stale
+	 * again.
+	 */
+	clear_bit(r, &e->stale);
+	smp_mb__after_atomic();	/* pairs with ipmem_write_start() */
+	if (atomic_read(&e->wstart) != start) {
+		set_bit(r, &e->stale);
+		return -EAGAIN;
+	}
+	this_cpu_inc(d->stats->v[IPMEM_STAT_REFILLS]);
+	return 0;
+}
+
+static void ipmem_refill_work(struct work_struct *work)
+{
+	struct ipmem_disk *d = container_of(to_delayed_work(work),
+					    struct ipmem_disk, refill_work);
+	bool again = false;
+	struct ipmem_ext *e;
+	unsigned long i, stale;
+	int r;
+
+	mutex_lock(&d->refill_lock);
+	if (!d->refill_buf)
+		d->refill_buf = kmalloc(d->block_size, GFP_KERNEL);
+	if (!d->refill_buf) {
+		again = true;
+		goto out_unlock;
+	}
+	xa_for_each(&d->extents, i, e) {
+		if (READ_ONCE(d->removing))
+			break;
+		stale = READ_ONCE(e->stale);
+		for_each_set_bit(r, &stale, IPMEM_MAX_REPLICAS)
+			if (e->rep[r].lender && ipmem_refill_one(d, e, r))
+				again = true;
+		cond_resched();
+	}
+out_unlock:
+	mutex_unlock(&d->refill_lock);
+	if (again && !READ_ONCE(d->removing))
+		ipmem_refill_kick(d, HZ);
+}
+
+/* Look for stale copies to refill, after @delay. */
+static void ipmem_refill_kick(struct ipmem_disk *d, unsigned long delay)
+{
+	queue_delayed_work(ipmem_wq, &d->refill_work, delay);
+}
+
 /* ---------------------------------------------------------------- disks */
 
 static int ipmem_open(struct block_device *bdev, fmode_t mode)
@@ -576,6 +748,7 @@ struct ipmem_disk *ipmem_disk_find(int id)
 
 static void ipmem_disk_free(struct ipmem_disk *d)
 {
+	kfree(d->refill_buf);
 	free_percpu(d->lat);
 	free_percpu(d->stats);
 	xa_destroy(&d->extents);
@@ -616,6 +789,9 @@ int ipmem_disk_create(u64 size, u32 block_size, u8 replicas, int id,
 	d->replicas = replicas;
 	d->nr_extents = size >> shift;
 	xa_init(&d->extents);
+	mutex_init(&d->refill_lock);
+	INIT_DELAYED_WORK(&d->refill_work, ipmem_refill_work);
+	init_completion(&d->refill_done);
 	d->stats = alloc_percpu(struct ipmem_disk_stats);
 	d->lat = __alloc_percpu(sizeof(u64) * IPMEM_LAT_BUCKETS, sizeof(u64));
 	if (!d->stats || !d->lat) {
@@ -720,6 +896,8 @@ static void ipmem_disk_destroy(struct ipmem_disk *d)
 	mutex_unlock(&ipmem_blk_lock);
 	/* waits for every request to end */
 	del_gendisk(d->gd);
+	WRITE_ONCE(d->removing, true);
+	cancel_delayed_work_sync(&d->refill_work);
 	ipmem_disk_unmap_all(d);
 	put_disk(d->gd);
 	ida_free(&ipmem_ida, d->id);
@@ -753,6 +931,7 @@ int ipmem_disk_fill(struct sk_buff *skb, struct ipmem_disk *d)
 {
 	struct ipmem_disk_stats s;
 	struct nlattr *nest;
+	int i;
 
 	ipmem_disk_stats_sum(d, &s);
 	if (nla_put_u32(skb, IPMEM_A_DISK, d->id) ||
@@ -766,23 +945,11 @@ int ipmem_disk_fill(struct sk_buff *skb, struct ipmem_disk *d)
 			      IPMEM_A_PAD))
 		return -EMSGSIZE;
 	nest = nla_nest_start(skb, IPMEM_A_STATS);
-	if (!nest ||
-	    nla_put_u64_64bit(skb, IPMEM_STAT_READS, s.reads, IPMEM_STAT_PAD) ||
-	    nla_put_u64_64bit(skb, IPMEM_STAT_WRITES, s.writes,
-			      IPMEM_STAT_PAD) ||
-	    nla_put_u64_64bit(skb, IPMEM_STAT_READ_BYTES, s.read_bytes,
-			      IPMEM_STAT_PAD) ||
-	    nla_put_u64_64bit(skb, IPMEM_STAT_WRITE_BYTES, s.write_bytes,
-			      IPMEM_STAT_PAD) ||
-	    nla_put_u64_64bit(skb, IPMEM_STAT_DISCARDS, s.discards,
-			      IPMEM_STAT_PAD) ||
-	    nla_put_u64_64bit(skb, IPMEM_STAT_ERRORS, s.errors,
-			      IPMEM_STAT_PAD) ||
-	    nla_put_u64_64bit(skb, IPMEM_STAT_FAILOVERS, s.failovers,
-			      IPMEM_STAT_PAD) ||
-	    nla_put_u64_64bit(skb, IPMEM_STAT_INFLIGHT,
-			      atomic_read(&d->inflight), IPMEM_STAT_PAD))
+	if (!nest)
 		return -EMSGSIZE;
+	for (i = IPMEM_STAT_PAD + 1; i < __IPMEM_STAT_MAX; i++)
+		if (nla_put_u64_64bit(skb, i, s.v[i], IPMEM_STAT_PAD))
+			return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
 }
@@ -906,7 +1073,8 @@ int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
 	if (ret)
 		goto out_put;
 
-	/* No request may see an extent half changed. */
+	/* No request and no refill may see an extent half changed. */
+	mutex_lock(&d->refill_lock);
 	blk_mq_freeze_queue(d->gd->queue);
 	for (i = 0; i < count; i++) {
 		e = xa_load(&d->extents, extent + i);
@@ -930,6 +1098,9 @@ int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
 		d->nr_mapped++;
 	}
 	blk_mq_unfreeze_queue(d->gd->queue);
+	mutex_unlock(&d->refill_lock);
+	/* copies of extents that hold data start stale: fill them */
+	ipmem_refill_kick(d, 0);
 	if (i < count) {
 		/* out of memory half way: give back what was not mapped */
 		ipmem_lender_unmap(l, first + i, count - i);
@@ -996,6 +1167,7 @@ int ipmem_map_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
 			continue;
 		found = true;
 		/* drains in-flight I/O: nothing uses the copies after this */
+		mutex_lock(&d->refill_lock);
 		blk_mq_freeze_queue(d->gd->queue);
 		mutex_lock(&ipmem_clt_lock);
 		xa_for_each(&d->extents, i, e)
@@ -1007,6 +1179,7 @@ int ipmem_map_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
 					ipmem_unmap_one(d, i, e, r);
 		mutex_unlock(&ipmem_clt_lock);
 		blk_mq_unfreeze_queue(d->gd->queue);
+		mutex_unlock(&d->refill_lock);
 	}
 	if (!found) {
 		NL_SET_ERR_MSG(extack, "none of those blocks is mapped");
@@ -1184,8 +1357,10 @@ void ipmem_blk_lender_changed(struct ipmem_lender *l)
 	struct ipmem_disk *d;
 
 	mutex_lock(&ipmem_blk_lock);
-	list_for_each_entry(d, &ipmem_disks, node)
+	list_for_each_entry(d, &ipmem_disks, node) {
 		blk_mq_kick_requeue_list(d->gd->queue);
+		ipmem_refill_kick(d, 0);
+	}
 	mutex_unlock(&ipmem_blk_lock);
 }
 

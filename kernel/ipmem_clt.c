@@ -48,6 +48,7 @@ struct ipmem_seg {
 	u64 users;
 };
 
+/* see ipmem.h: routes (writers), lenders, their keys and segments */
 DEFINE_MUTEX(ipmem_clt_lock);
 static LIST_HEAD(ipmem_routes);		/* RCU; written under clt_lock */
 static LIST_HEAD(ipmem_lenders);	/* clt_lock */

@@ -87,7 +87,7 @@ struct ipmem_lnd_conn {
 	struct ib_cqe reg_cqe;
 	struct completion reg_done;
 	int wr_status;
-	spinlock_t req_lock;
+	spinlock_t req_lock;	/* @reqs, @req_head, @req_tail */
 	struct ipmem_msg reqs[IPMEM_LND_RX];
 	unsigned int req_head;
 	unsigned int req_tail;

@@ -10,6 +10,7 @@
 
 #include "ipmem.h"
 
+/* serialises configuration; see ipmem.h */
 DEFINE_MUTEX(ipmem_cfg_lock);
 struct ipmem_host ipmem_host;
 struct workqueue_struct *ipmem_wq;

@@ -165,11 +165,11 @@ static const u8 *ipmem_nl_prefix(struct genl_info *info, u8 *plen)
 	return nla_data(info->attrs[IPMEM_A_PREFIX]);
 }
 
-#define IPMEM_REQUIRE(info, attr)					\
-	do {								\
-		if (GENL_REQ_ATTR_CHECK(info, attr))			\
-			return -EINVAL;					\
-	} while (0)
+/* Is @attr missing?  Then the extack says so, naming it. */
+static bool ipmem_nl_missing(struct genl_info *info, int attr)
+{
+	return GENL_REQ_ATTR_CHECK(info, attr);
+}
 
 static u32 ipmem_nl_block_size(struct genl_info *info, int *err)
 {
@@ -194,8 +194,9 @@ static int ipmem_nl_set_host_id(struct sk_buff *skb, struct genl_info *info)
 {
 	const u8 *net;
 
-	IPMEM_REQUIRE(info, IPMEM_A_NET_PREFIX);
-	IPMEM_REQUIRE(info, IPMEM_A_HOST_ID);
+	if (ipmem_nl_missing(info, IPMEM_A_NET_PREFIX) ||
+	    ipmem_nl_missing(info, IPMEM_A_HOST_ID))
+		return -EINVAL;
 	net = nla_data(info->attrs[IPMEM_A_NET_PREFIX]);
 	if (!ipmem_addr_bits_clear(net, IPMEM_NET_PLEN)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[IPMEM_A_NET_PREFIX],
@@ -245,8 +246,9 @@ static int ipmem_nl_pool_new(struct sk_buff *skb, struct genl_info *info)
 	u32 bs;
 	int err;
 
-	IPMEM_REQUIRE(info, IPMEM_A_SIZE);
-	IPMEM_REQUIRE(info, IPMEM_A_ADDR);
+	if (ipmem_nl_missing(info, IPMEM_A_SIZE) ||
+	    ipmem_nl_missing(info, IPMEM_A_ADDR))
+		return -EINVAL;
 	bs = ipmem_nl_block_size(info, &err);
 	if (err)
 		return err;
@@ -315,10 +317,11 @@ static int ipmem_nl_grant_new(struct sk_buff *skb, struct genl_info *info)
 	const u8 *prefix;
 	u8 plen;
 
-	IPMEM_REQUIRE(info, IPMEM_A_PREFIX);
-	IPMEM_REQUIRE(info, IPMEM_A_PREFIX_LEN);
-	IPMEM_REQUIRE(info, IPMEM_A_BORROWER);
-	IPMEM_REQUIRE(info, IPMEM_A_RIGHTS);
+	if (ipmem_nl_missing(info, IPMEM_A_PREFIX) ||
+	    ipmem_nl_missing(info, IPMEM_A_PREFIX_LEN) ||
+	    ipmem_nl_missing(info, IPMEM_A_BORROWER) ||
+	    ipmem_nl_missing(info, IPMEM_A_RIGHTS))
+		return -EINVAL;
 	prefix = ipmem_nl_prefix(info, &plen);
 	return ipmem_grant_add(prefix, plen,
 			       nla_get_u32(info->attrs[IPMEM_A_BORROWER]),
@@ -333,9 +336,10 @@ static int ipmem_nl_grant_reserve(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int ret;
 
-	IPMEM_REQUIRE(info, IPMEM_A_BLOCK_COUNT);
-	IPMEM_REQUIRE(info, IPMEM_A_BORROWER);
-	IPMEM_REQUIRE(info, IPMEM_A_RIGHTS);
+	if (ipmem_nl_missing(info, IPMEM_A_BLOCK_COUNT) ||
+	    ipmem_nl_missing(info, IPMEM_A_BORROWER) ||
+	    ipmem_nl_missing(info, IPMEM_A_RIGHTS))
+		return -EINVAL;
 	if (info->attrs[IPMEM_A_TIMEOUT_MS])
 		tmo = nla_get_u32(info->attrs[IPMEM_A_TIMEOUT_MS]);
 
@@ -359,8 +363,9 @@ static int ipmem_nl_grant_confirm(struct sk_buff *skb, struct genl_info *info)
 	const u8 *prefix;
 	u8 plen;
 
-	IPMEM_REQUIRE(info, IPMEM_A_PREFIX);
-	IPMEM_REQUIRE(info, IPMEM_A_PREFIX_LEN);
+	if (ipmem_nl_missing(info, IPMEM_A_PREFIX) ||
+	    ipmem_nl_missing(info, IPMEM_A_PREFIX_LEN))
+		return -EINVAL;
 	prefix = ipmem_nl_prefix(info, &plen);
 	return ipmem_grant_confirm(prefix, plen, info->extack);
 }
@@ -370,8 +375,9 @@ static int ipmem_nl_grant_del(struct sk_buff *skb, struct genl_info *info)
 	const u8 *prefix;
 	u8 plen;
 
-	IPMEM_REQUIRE(info, IPMEM_A_PREFIX);
-	IPMEM_REQUIRE(info, IPMEM_A_PREFIX_LEN);
+	if (ipmem_nl_missing(info, IPMEM_A_PREFIX) ||
+	    ipmem_nl_missing(info, IPMEM_A_PREFIX_LEN))
+		return -EINVAL;
 	prefix = ipmem_nl_prefix(info, &plen);
 	return ipmem_grant_del(prefix, plen, info->extack);
 }
@@ -443,9 +449,10 @@ static int ipmem_nl_route_new(struct sk_buff *skb, struct genl_info *info)
 	const u8 *prefix;
 	u8 plen;
 
-	IPMEM_REQUIRE(info, IPMEM_A_PREFIX);
-	IPMEM_REQUIRE(info, IPMEM_A_PREFIX_LEN);
-	IPMEM_REQUIRE(info, IPMEM_A_NEXTHOP);
+	if (ipmem_nl_missing(info, IPMEM_A_PREFIX) ||
+	    ipmem_nl_missing(info, IPMEM_A_PREFIX_LEN) ||
+	    ipmem_nl_missing(info, IPMEM_A_NEXTHOP))
+		return -EINVAL;
 	if (info->attrs[IPMEM_A_PORT])
 		port = nla_get_u16(info->attrs[IPMEM_A_PORT]);
 	prefix = ipmem_nl_prefix(info, &plen);
@@ -459,8 +466,9 @@ static int ipmem_nl_route_del(struct sk_buff *skb, struct genl_info *info)
 	const u8 *prefix;
 	u8 plen;
 
-	IPMEM_REQUIRE(info, IPMEM_A_PREFIX);
-	IPMEM_REQUIRE(info, IPMEM_A_PREFIX_LEN);
+	if (ipmem_nl_missing(info, IPMEM_A_PREFIX) ||
+	    ipmem_nl_missing(info, IPMEM_A_PREFIX_LEN))
+		return -EINVAL;
 	prefix = ipmem_nl_prefix(info, &plen);
 	return ipmem_route_del(prefix, plen, info->extack);
 }
@@ -474,7 +482,8 @@ static int ipmem_nl_disk_new(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	u32 bs;
 
-	IPMEM_REQUIRE(info, IPMEM_A_SIZE);
+	if (ipmem_nl_missing(info, IPMEM_A_SIZE))
+		return -EINVAL;
 	bs = ipmem_nl_block_size(info, &err);
 	if (err)
 		return err;
@@ -503,7 +512,8 @@ static int ipmem_nl_disk_new(struct sk_buff *skb, struct genl_info *info)
 
 static int ipmem_nl_disk_del(struct sk_buff *skb, struct genl_info *info)
 {
-	IPMEM_REQUIRE(info, IPMEM_A_DISK);
+	if (ipmem_nl_missing(info, IPMEM_A_DISK))
+		return -EINVAL;
 	return ipmem_disk_remove(nla_get_u32(info->attrs[IPMEM_A_DISK]),
 				 info->extack);
 }
@@ -514,7 +524,8 @@ static int ipmem_nl_disk_get(struct sk_buff *skb, struct genl_info *info)
 	struct sk_buff *msg;
 	void *hdr;
 
-	IPMEM_REQUIRE(info, IPMEM_A_DISK);
+	if (ipmem_nl_missing(info, IPMEM_A_DISK))
+		return -EINVAL;
 	d = ipmem_disk_find(nla_get_u32(info->attrs[IPMEM_A_DISK]));
 	if (!d) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[IPMEM_A_DISK],
@@ -567,9 +578,10 @@ static int ipmem_nl_map_new(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	u8 plen;
 
-	IPMEM_REQUIRE(info, IPMEM_A_DISK);
-	IPMEM_REQUIRE(info, IPMEM_A_PREFIX);
-	IPMEM_REQUIRE(info, IPMEM_A_PREFIX_LEN);
+	if (ipmem_nl_missing(info, IPMEM_A_DISK) ||
+	    ipmem_nl_missing(info, IPMEM_A_PREFIX) ||
+	    ipmem_nl_missing(info, IPMEM_A_PREFIX_LEN))
+		return -EINVAL;
 	d = ipmem_disk_find(nla_get_u32(info->attrs[IPMEM_A_DISK]));
 	if (!d) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[IPMEM_A_DISK],
@@ -614,8 +626,9 @@ static int ipmem_nl_map_del(struct sk_buff *skb, struct genl_info *info)
 	const u8 *prefix;
 	u8 plen;
 
-	IPMEM_REQUIRE(info, IPMEM_A_PREFIX);
-	IPMEM_REQUIRE(info, IPMEM_A_PREFIX_LEN);
+	if (ipmem_nl_missing(info, IPMEM_A_PREFIX) ||
+	    ipmem_nl_missing(info, IPMEM_A_PREFIX_LEN))
+		return -EINVAL;
 	prefix = ipmem_nl_prefix(info, &plen);
 	return ipmem_map_del(prefix, plen, info->extack);
 }

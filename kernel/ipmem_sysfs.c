@@ -89,26 +89,27 @@ IPMEM_DISK_ATTR(block_size, "%u", d->block_size);
 IPMEM_DISK_ATTR(replicas, "%u", d->replicas);
 IPMEM_DISK_ATTR(extents, "%llu", d->nr_extents);
 IPMEM_DISK_ATTR(mapped_extents, "%llu", READ_ONCE(d->nr_mapped));
-IPMEM_DISK_ATTR(inflight, "%d", atomic_read(&d->inflight));
 
-#define IPMEM_STAT_ATTR(_name)						\
+#define IPMEM_STAT_ATTR(_name, _idx)					\
 static ssize_t _name##_show(struct device *dev,				\
 			    struct device_attribute *attr, char *buf)	\
 {									\
 	struct ipmem_disk_stats s;					\
 									\
 	ipmem_disk_stats_sum(dev_to_ipmem(dev), &s);			\
-	return sysfs_emit(buf, "%llu\n", s._name);			\
+	return sysfs_emit(buf, "%llu\n", s.v[_idx]);			\
 }									\
 static DEVICE_ATTR_RO(_name)
 
-IPMEM_STAT_ATTR(reads);
-IPMEM_STAT_ATTR(writes);
-IPMEM_STAT_ATTR(read_bytes);
-IPMEM_STAT_ATTR(write_bytes);
-IPMEM_STAT_ATTR(discards);
-IPMEM_STAT_ATTR(errors);
-IPMEM_STAT_ATTR(failovers);
+IPMEM_STAT_ATTR(reads, IPMEM_STAT_READS);
+IPMEM_STAT_ATTR(writes, IPMEM_STAT_WRITES);
+IPMEM_STAT_ATTR(read_bytes, IPMEM_STAT_READ_BYTES);
+IPMEM_STAT_ATTR(write_bytes, IPMEM_STAT_WRITE_BYTES);
+IPMEM_STAT_ATTR(discards, IPMEM_STAT_DISCARDS);
+IPMEM_STAT_ATTR(errors, IPMEM_STAT_ERRORS);
+IPMEM_STAT_ATTR(failovers, IPMEM_STAT_FAILOVERS);
+IPMEM_STAT_ATTR(refills, IPMEM_STAT_REFILLS);
+IPMEM_STAT_ATTR(inflight, IPMEM_STAT_INFLIGHT);
 
 static struct attribute *ipmem_disk_attrs[] = {
 	&dev_attr_state.attr,
@@ -124,6 +125,7 @@ static struct attribute *ipmem_disk_attrs[] = {
 	&dev_attr_discards.attr,
 	&dev_attr_errors.attr,
 	&dev_attr_failovers.attr,
+	&dev_attr_refills.attr,
 	&dev_attr_inflight.attr,
 	NULL,
 };

@@ -27,11 +27,11 @@
 #define IPMEM_NET_PLEN		48	/* network prefix length */
 #define IPMEM_HOST_PLEN		80	/* a lender's /80 */
 #define IPMEM_BLOCK_BITS	48
-#define IPMEM_BLOCK_LIMIT	(1ULL << IPMEM_BLOCK_BITS)	/* exclusive */
+#define IPMEM_BLOCK_LIMIT	0x1000000000000ULL	/* 2^48, exclusive */
 
 #define IPMEM_BLOCK_SHIFT_MIN	12	/* 4 KiB */
 #define IPMEM_BLOCK_SHIFT_MAX	16	/* 64 KiB */
-#define IPMEM_BLOCK_SIZE_DEFAULT (1U << IPMEM_BLOCK_SHIFT_MAX)
+#define IPMEM_BLOCK_SIZE_DEFAULT 65536U		/* 2^IPMEM_BLOCK_SHIFT_MAX */
 
 /**
  * ipmem_block_shift() - log2 of a valid block size

@@ -9,7 +9,8 @@
  * rewrites it with this pass's pattern.  Run it in a cgroup whose
  * memory.max is below SIZE and the pages go through swap.
  *
- * usage: memtouch [-p PASSES] [-s SEED] SIZE_MIB
+ * usage: memtouch [-p PASSES] [-s SEED] [-u STOPFILE] SIZE_MIB
+ * With -u, passes go on after PASSES until STOPFILE exists.
  * Prints, per pass: "pass N seq|rand pages P mismatches M pages/s R".
  * Exit status: 0 when every byte matched, 1 on a mismatch, 2 on usage or
  * allocation errors.  A page that cannot be swapped in kills the process
@@ -77,18 +78,22 @@ int main(int argc, char **argv)
 	size_t psz = sysconf(_SC_PAGESIZE), words = psz / 8;
 	uint64_t npages, i, j, p, pass, passes = 4, bad_pages = 0;
 	uint64_t *order, seed = 1;
+	const char *stopfile = NULL;
 	unsigned long mib;
 	char *mem, *end;
 	double t;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "p:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:s:u:")) != -1) {
 		switch (opt) {
 		case 'p':
 			passes = strtoull(optarg, NULL, 0);
 			break;
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'u':
+			stopfile = optarg;
 			break;
 		default:
 			goto usage;
@@ -117,7 +122,8 @@ int main(int argc, char **argv)
 	       npages, npages / (now() - t));
 	fflush(stdout);
 
-	for (pass = 1; pass <= passes; pass++) {
+	for (pass = 1; pass <= passes ||
+		       (stopfile && access(stopfile, F_OK)); pass++) {
 		int random = !(pass & 1);
 		uint64_t bad = 0;
 
@@ -154,6 +160,6 @@ int main(int argc, char **argv)
 	return bad_pages ? 1 : 0;
 
 usage:
-	fprintf(stderr, "usage: memtouch [-p PASSES] [-s SEED] SIZE_MIB\n");
+	fprintf(stderr, "usage: memtouch [-p PASSES] [-s SEED] [-u STOPFILE] SIZE_MIB\n");
 	return 2;
 }

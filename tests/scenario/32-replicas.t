@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# With two copies of every extent, losing a lender loses no data: reads
+# fall over to the other copy while the workload runs on.  A replacement
+# copy is then mapped and refilled in the background from the survivor;
+# after that the survivor is unmapped too, and the workload, now reading
+# only refilled data, still verifies every page.
+#
+#   +---------------------+          +--------------------------------+
+#   | g1 lender A (a4d:1) |  RoCEv2  | g2 borrower + lender B (a4d:2)  |
+#   |  pool 64 MiB        |<-------->|  pool 128 MiB (rxe0 loopback)   |
+#   |  killed mid-run     |          |  /dev/ipmem0, 64 MiB, 2 copies: |
+#   +---------------------+          |   copy 0 on A, copy 1 on B      |
+#                                    |   then copy 0 on B (refilled)   |
+#                                    |  memtouch 48 MiB / 24 MiB       |
+#                                    +--------------------------------+
+. "$(dirname "$0")/../lib/harness.sh"
+
+plan 12
+h_init
+g_boot g1 --mem 512 || bail "guest g1 did not boot"
+g_boot g2 --mem 1024 || bail "guest g2 did not boot"
+
+A=$(g_run g1 'ipmem_load && host_id') || bail "cannot load ipmem.ko on g1"
+B=$(g_run g2 'ipmem_load && host_id') || bail "cannot load ipmem.ko on g2"
+NET=fd69:706d:656d
+g_run g1 "ipmemctl lend 64M dev eth0 && ipmemctl grant add $NET:$A::/118 borrower $B rights rw" &&
+g_run g2 "ipmemctl lend 128M dev eth0 &&
+	ipmemctl grant add $NET:$B::/118 borrower $B rights rw &&
+	ipmemctl grant add $NET:$B::400/118 borrower $B rights rw &&
+	ipmemctl route add $NET:$A::/80 via $(g_ip6 g1) &&
+	ipmemctl route add $NET:$B::/80 via $(g_ip6 g2) &&
+	ipmemctl disk create 64M replicas 2 &&
+	ipmemctl map add $NET:$A::/118 disk ipmem0 &&
+	ipmemctl map add $NET:$B::/118 disk ipmem0 &&
+	swap_on ipmem0" >/dev/null
+ok $? "ipmem0 has copy 0 on lender A and copy 1 on lender B; swap is on it"
+is "$(g_run g2 'cat /sys/block/ipmem0/ipmem/state')" ready "ipmem0 is ready"
+
+g_start g2 'run_limited 24 memtouch -p 4 -u /run/stop 48'
+job=$JOB
+g_run g2 'wait_until 300 pswpout_above $(( $(vmstat_get pswpout) + 4000 ))' >/dev/null
+ok $? "the workload swaps to both copies"
+
+g_kill g1
+g_run g2 -t 300 'wait_until 240 sh -c "test \$(cat /sys/block/ipmem0/ipmem/failovers) -gt 0"'
+ok $? "lender A is killed; reads fall over to copy 1"
+is "$(g_run g2 'cat /sys/block/ipmem0/ipmem/state')" degraded "ipmem0 is degraded, not failed"
+
+# The replacement: copy 0 moves from dead A to B's second grant.
+g_run g2 "ipmemctl map del $NET:$A::/118 && ipmemctl map add $NET:$B::400/118 disk ipmem0 extent 0 replica 0" >/dev/null
+ok $? "copy 0 is unmapped from A and mapped to B's second grant"
+g_run g2 -t 900 'wait_until 800 sh -c "test \$(cat /sys/block/ipmem0/ipmem/state) = ready"'
+ok $? "the refill makes ipmem0 ready again"
+g_run g2 'test $(cat /sys/block/ipmem0/ipmem/refills) -gt 0'
+ok $? "refills were counted ($(g_run g2 'cat /sys/block/ipmem0/ipmem/refills'))"
+
+# Only the refilled copy is left to read from.
+g_run g2 "ipmemctl map del $NET:$B::/118" >/dev/null
+ok $? "copy 1 is unmapped: only the refilled copy holds the data"
+g_run g2 -t 900 'n=$(grep -c "^pass" /run/share/out.'"$job"'); wait_until 800 sh -c "test \$(grep -c ^pass /run/share/out.'"$job"') -ge $((n + 2))"; touch /run/stop'
+out=$(g_wait g2 "$job" -t 900)
+rc=$?
+diag "$(echo "$out" | tail -4)"
+[ $rc -eq 0 ] && echo "$out" | grep -q '^total mismatches 0$'
+ok $? "two more passes read the refilled copy: zero mismatches in the whole run"
+g_run g2 'test $(cat /sys/block/ipmem0/ipmem/errors) -eq 0'
+ok $? "no request failed"
+g_run g2 '! dmesg | grep -E "BUG|Oops|WARNING|Call Trace"'
+ok $? "no BUG, oops or warning splat"
+h_done
