@@ -213,9 +213,10 @@ enum ipmem_stat {
 	IPMEM_STAT_WRITE_BYTES,
 	IPMEM_STAT_DISCARDS,
 	IPMEM_STAT_ERRORS,	/* requests failed with an I/O error */
-	IPMEM_STAT_FAILOVERS,	/* reads served by another copy than the one
-				 * that should have: it failed, or its lender
-				 * was away or lost it */
+	/* reads served by another copy than the one that should have: it
+	 * failed, or its lender was away or lost it
+	 */
+	IPMEM_STAT_FAILOVERS,
 	IPMEM_STAT_INFLIGHT,	/* requests in flight now */
 	IPMEM_STAT_REFILLS,	/* stale extent copies refilled from another */
 

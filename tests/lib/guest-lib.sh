@@ -90,3 +90,157 @@ my_ip6() {
 pswpout_above() {
 	test "$(vmstat_get pswpout)" -gt "$1"
 }
+
+# ------------------------------------------------------------ benchmark
+# Helpers of tests/bench.sh (Documentation/benchmark.rst).
+
+# bench_gid_index ADDR: the index of ADDR (written in full, as sysfs
+# shows GIDs) in rxe0's GID table; reads only the first 16 entries
+# (reading all 1024 takes minutes under TCG).
+bench_gid_index() {
+	_i=0
+	while [ $_i -lt 16 ]; do
+		if [ "$(cat /sys/class/infiniband/rxe0/ports/1/gids/$_i 2>/dev/null)" = "$1" ]; then
+			echo $_i
+			return 0
+		fi
+		_i=$((_i + 1))
+	done
+	echo "bench_gid_index: $1 is not among the first 16 GIDs of rxe0" >&2
+	return 1
+}
+
+# bench_brd MIB: two RAM disks of MIB each, /dev/ram0 and /dev/ram1
+bench_brd() {
+	test -b /dev/ram1 && return 0
+	modprobe brd rd_nr=2 rd_size=$(($1 * 1024)) max_part=0
+}
+
+# bench_nvmet NQN ADDR RDMA_PORT TCP_PORT: an NVMe-oF target exporting
+# /dev/ram0 as namespace 1 of subsystem NQN, on an RDMA and a TCP port of
+# IPv6 address ADDR.  rxe0 must be up before the RDMA port is linked.
+bench_nvmet() {
+	modprobe nvmet && modprobe nvmet-rdma && modprobe nvmet-tcp || return 1
+	grep -q ' /sys/kernel/config ' /proc/mounts ||
+		mount -t configfs configfs /sys/kernel/config || return 1
+	_s=/sys/kernel/config/nvmet/subsystems/$1
+	mkdir "$_s" && echo 1 >"$_s/attr_allow_any_host" &&
+		mkdir "$_s/namespaces/1" &&
+		echo /dev/ram0 >"$_s/namespaces/1/device_path" &&
+		echo 1 >"$_s/namespaces/1/enable" || return 1
+	_n=1
+	for _t in "rdma $3" "tcp $4"; do
+		set -- "$1" "$2" $_t
+		_p=/sys/kernel/config/nvmet/ports/$_n
+		mkdir "$_p" && echo "$3" >"$_p/addr_trtype" &&
+			echo ipv6 >"$_p/addr_adrfam" &&
+			echo "$2" >"$_p/addr_traddr" &&
+			echo "$4" >"$_p/addr_trsvcid" &&
+			ln -s "$_s" "$_p/subsystems/$1" || return 1
+		_n=$((_n + 1))
+	done
+}
+
+# bench_nvme_dev NQN: the block device (nvmeXnY, the multipath head when
+# there is one) of namespace 1 of the connected subsystem NQN
+bench_nvme_dev() {
+	for _b in /sys/block/nvme*; do
+		case "${_b##*/}" in
+		nvme*c*) continue ;;	# a path below a multipath head
+		esac
+		test "$(cat "$_b/device/subsysnqn" 2>/dev/null)" = "$1" || continue
+		echo "${_b##*/}"
+		return 0
+	done
+	return 1
+}
+
+# bench_nvme_connect TRANSPORT ADDR PORT NQN: connect, print the device
+bench_nvme_connect() {
+	modprobe "nvme-$1" || return 1
+	test -s /run/bench-hostnqn ||
+		echo "nqn.2014-08.org.nvmexpress:uuid:$(cat /proc/sys/kernel/random/uuid)" >/run/bench-hostnqn
+	nvme connect -t "$1" -a "$2" -s "$3" -n "$4" \
+		--hostnqn="$(cat /run/bench-hostnqn)" >&2 || return 1
+	wait_until 60 bench_nvme_dev "$4" >/dev/null || return 1
+	_d=$(bench_nvme_dev "$4")
+	wait_until 30 test -b "/dev/$_d" && echo "$_d"
+}
+
+# bench_listening PORT: a TCP socket listens on PORT
+bench_listening() {
+	ss -Hltn "sport = :$1" | grep -q .
+}
+
+# bench_perf TEST PORT GID_INDEX SIZE ITERS [SERVER]: one perftest run
+# on rxe0, as the server (no SERVER) or the client; the server's pid is
+# in /run/bench-perf.PORT
+bench_perf() {
+	_test=$1 _port=$2 _gid=$3 _size=$4 _iters=$5
+	shift 5
+	case "$_test" in
+	*_bw) set -- -N "$@" ;;
+	esac
+	echo $$ >"/run/bench-perf.$_port"
+	exec "$_test" -d rxe0 -i 1 -F -x "$_gid" -p "$_port" -s "$_size" \
+		-n "$_iters" "$@"
+}
+
+# bench_swap_run DEV WS_MIB MAX_MIB PASSES TIMEOUT_S: make /dev/DEV the
+# only swap, drop caches, run memtouch in a cgroup limited to MAX_MIB,
+# each pass line followed by the counters at its end, and report:
+#   start vm PSWPIN PSWPOUT io RB WB   the counters before the first pass
+#   pass N KIND pages P mismatches M pages/s R vm PSWPIN PSWPOUT io RB WB
+#   total mismatches N / rc RC
+#   latb|lata LINE   ipmem's latency histogram before and after (ipmem)
+#   hist LINE        request sizes issued to DEV (block_rq_issue)
+#   dmesg LINE       what the kernel logged during the run
+bench_swap_run() {
+	_dev=$1 _ws=$2 _max=$3 _passes=$4 _to=$5
+	swap_on "$_dev" || { echo "error swapon $_dev"; return 1; }
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	_dm=$(dmesg | wc -l)
+	_ip=
+	case "$_dev" in ipmem*) _ip=1 ;; esac
+	_tr=/sys/kernel/debug/tracing/events/block/block_rq_issue/trigger
+	_hist="hist:keys=rwbs,bytes:vals=hitcount:size=256"
+	_devt=$(awk -F: '{ print $1 * 1048576 + $2 }' "/sys/block/$_dev/dev")
+	echo "$_hist if dev == $_devt" >"$_tr" 2>/dev/null || _tr=
+	if [ -n "$_ip" ]; then
+		sed 's/^/latb /' /sys/kernel/debug/ipmem/latency
+		_io="$(cat /sys/block/$_dev/ipmem/read_bytes) $(cat /sys/block/$_dev/ipmem/write_bytes)"
+	else
+		_io=$(awk '{ print $3 * 512, $7 * 512 }' "/sys/block/$_dev/stat")
+	fi
+	echo "start vm $(awk '$1 == "pswpin" { i = $2 } $1 == "pswpout" { o = $2 }
+		END { print i, o }' /proc/vmstat) io $_io"
+	{
+		run_limited "$_max" timeout -k 15 "$_to" \
+			memtouch -p "$_passes" "$_ws" 2>&1
+		echo "rc $?"
+	} | while IFS= read -r _l; do
+		case "$_l" in
+		pass\ *)
+			_vm=$(awk '$1 == "pswpin" { i = $2 } $1 == "pswpout" { o = $2 }
+				END { print i, o }' /proc/vmstat)
+			if [ -n "$_ip" ]; then
+				_io="$(cat /sys/block/$_dev/ipmem/read_bytes) $(cat /sys/block/$_dev/ipmem/write_bytes)"
+			else
+				_io=$(awk '{ print $3 * 512, $7 * 512 }' "/sys/block/$_dev/stat")
+			fi
+			echo "$_l vm $_vm io $_io"
+			;;
+		*) echo "$_l" ;;
+		esac
+	done
+	if [ -n "$_ip" ]; then
+		sed 's/^/lata /' /sys/kernel/debug/ipmem/latency
+	fi
+	if [ -n "$_tr" ]; then
+		sed -n 's/^{/hist {/p' "${_tr%/trigger}/hist"
+		echo "!$_hist if dev == $_devt" >"$_tr"
+	fi
+	dmesg | tail -n +$((_dm + 1)) | sed 's/^/dmesg /'
+	swapoff "/dev/$_dev" || echo "error swapoff $_dev"
+}
