@@ -30,12 +30,12 @@ static void usage(FILE *f)
 "usage: ipmemctl COMMAND [ARGUMENTS]\n"
 "\n"
 "This host\n"
-"  host set [prefix NET/48] (id HOSTID | dev IFACE)\n"
+"  host set [prefix NET/48] [id HOSTID | dev IFACE]\n"
 "  host show\n"
 "\n"
 "Lender\n"
 "  lend SIZE (dev IFACE | addr ADDR) [block-size BYTES] [port PORT]\n"
-"            [prefix NET/48] [id HOSTID]\n"
+"            [prefix NET/48] [host-id HOSTID]\n"
 "  lend destroy\n"
 "  grant add PREFIX borrower HOSTID rights ro|rw\n"
 "  grant reserve COUNT borrower HOSTID rights ro|rw [timeout MS]\n"
@@ -48,7 +48,7 @@ static void usage(FILE *f)
 "  route add PREFIX via NEXTHOP [port PORT]\n"
 "  route del PREFIX\n"
 "  route list\n"
-"  disk create SIZE [replicas N] [block-size BYTES] [id N]\n"
+"  disk create SIZE [replicas N] [block-size BYTES] [disk ipmemN]\n"
 "              [prefix NET/48] [host-id HOSTID] [dev IFACE]\n"
 "  disk del ipmemN\n"
 "  disk list\n"
@@ -183,6 +183,7 @@ struct host_opts {
 	const char *prefix;
 	const char *id;
 	const char *dev;
+	bool id_ok;	/* "id" is accepted for "host-id" */
 };
 
 struct host_out {
@@ -233,15 +234,18 @@ static int host_apply(const struct host_opts *o, bool only_if_unset)
 	if (o->id) {
 		if (ipmem_parse_host_id(o->id, &id))
 			return fail("'%s' is not a host id", o->id);
+	} else if (!o->dev && !host_get(cur_net, &cur_id)) {
+		id = cur_id;	/* a new prefix, the same host */
 	} else if (o->dev) {
 		if (iface_addrs(o->dev, &v4, &has_v4, v6, &has_v6))
 			return 1;
 		if (!has_v4)
-			return fail("%s has no IPv4 address to take the host id from: give 'id HOSTID'",
-				    o->dev);
+			return fail("%s has no IPv4 address to take the host id from: give '%s HOSTID'",
+				    o->dev, o->id_ok ? "id" : "host-id");
 		id = v4;
 	} else {
-		return fail("this host has no host id yet: give 'id HOSTID' or 'dev IFACE'");
+		return fail("this host has no host id yet: give '%s HOSTID' or 'dev IFACE'",
+			    o->id_ok ? "id" : "host-id");
 	}
 
 	msg = ipmem_nl_msg(&nl, IPMEM_CMD_SET_HOST_ID, false);
@@ -264,9 +268,10 @@ static int host_opt(struct args *a, const char *kw, struct host_opts *o,
 {
 	const char **slot;
 
+	/* plain "id" only where nothing else could be meant: host set */
 	if (!strcmp(kw, "prefix"))
 		slot = &o->prefix;
-	else if (!strcmp(kw, "id") || !strcmp(kw, "host-id"))
+	else if (!strcmp(kw, "host-id") || (o->id_ok && !strcmp(kw, "id")))
 		slot = &o->id;
 	else if (!strcmp(kw, "dev"))
 		slot = &o->dev;
@@ -282,7 +287,7 @@ static int cmd_host(struct args *a)
 {
 	const char *sub = next_arg(a), *kw;
 	char buf[INET6_ADDRSTRLEN], idb[16];
-	struct host_opts o = {};
+	struct host_opts o = { .id_ok = true };
 	uint8_t net[16];
 	int err = 0, ret;
 	uint32_t id;
@@ -631,11 +636,11 @@ static int disk_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	ipmem_format_size(get_u64(tb, IPMEM_A_SIZE), sz, sizeof(sz));
 	ipmem_format_size(nla_get_u32(tb[IPMEM_A_BLOCK_SIZE]), bs, sizeof(bs));
 	printf("%s%s size %s block-size %s replicas %u extents %" PRIu64
-	       " mapped %" PRIu64 "\n", arg ? (const char *)arg : "",
+	       " copies-mapped %" PRIu64 "\n", arg ? (const char *)arg : "",
 	       nla_get_string(tb[IPMEM_A_NAME]), sz, bs,
 	       nla_get_u8(tb[IPMEM_A_REPLICAS]),
 	       get_u64(tb, IPMEM_A_EXTENT_COUNT),
-	       get_u64(tb, IPMEM_A_EXTENTS_MAPPED));
+	       get_u64(tb, IPMEM_A_COPIES_MAPPED));
 	if (tb[IPMEM_A_STATS] &&
 	    !nla_parse_nested(st, IPMEM_STAT_MAX, tb[IPMEM_A_STATS], NULL)) {
 		printf("%s ", arg ? (const char *)arg : "");

@@ -69,6 +69,7 @@ extern unsigned int ipmem_queue_depth;
 extern unsigned int ipmem_max_queues;
 extern unsigned int ipmem_io_fail_tmo;
 extern unsigned int ipmem_connect_tmo;
+extern bool ipmem_direct_read;
 
 /* ----------------------------------------------------------- ipmem_rdma.c */
 
@@ -313,6 +314,8 @@ struct ipmem_clt_conn {
  * @recover_work: reconnects after a loss
  * @fail_work: runs when I/O waiting for it must fail
  * @revoke_work: forgets the keys of revoked grants
+ * @ping_work: checks every few seconds that an idle lender answers
+ * @lost_work: tells userspace that the lender was lost
  * @revoked: grants revoked, waiting for @revoke_work (@state_lock)
  * @revoke_count: entries in @revoked
  * @state_lock: protects @state, @lost_at, @ctl_tag and @revoked
@@ -348,6 +351,8 @@ struct ipmem_lender {
 	struct delayed_work recover_work;
 	struct delayed_work fail_work;
 	struct work_struct revoke_work;
+	struct delayed_work ping_work;
+	struct work_struct lost_work;
 	struct {
 		u64 first;
 		u64 count;
@@ -445,7 +450,7 @@ struct ipmem_disk_stats {
  * @replicas: copies per extent
  * @nr_extents: extents
  * @extents: struct ipmem_ext by extent number (RCU readers)
- * @nr_mapped: extent copies mapped
+ * @nr_mapped: extent copies mapped (up to @replicas per extent)
  * @removing: being removed; opens fail (under the disk's open_mutex)
  * @inflight: requests in flight
  * @stats: per-CPU counters
@@ -480,7 +485,10 @@ struct ipmem_disk {
 	int refill_status;
 };
 
-/* read latency histogram: bucket i counts reads that took < 2^i us */
+/*
+ * read latency histogram: bucket i counts reads that took 2^(i-1) to
+ * 2^i - 1 us (bucket 0: under 1 us); the last also every slower one
+ */
 #define IPMEM_LAT_BUCKETS	24
 
 extern struct mutex ipmem_blk_lock;

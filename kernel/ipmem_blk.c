@@ -27,6 +27,7 @@
 #include <linux/blkdev.h>
 #include <linux/idr.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
@@ -193,6 +194,7 @@ static struct ipmem_req_map *ipmem_req_map(struct ipmem_req *req,
 static void ipmem_read_done(struct ib_cq *cq, struct ib_wc *wc);
 static void ipmem_write_done(struct ib_cq *cq, struct ib_wc *wc);
 static void ipmem_refill_kick(struct ipmem_disk *d, unsigned long delay);
+static void ipmem_disk_drop_empty(struct ipmem_disk *d);
 
 /* Post the read or write of copy @r.  Under rcu_read_lock(). */
 static int ipmem_post(struct request *rq, struct ipmem_req *req, int r,
@@ -418,12 +420,15 @@ static void ipmem_write_start(struct request *rq)
 
 	rcu_read_lock();
 	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
-		if (test_bit(r, &e->stale))
+		if (!e->rep[r].lender || test_bit(r, &e->stale))
 			continue;
+		/*
+		 * A copy that does not take this write (its lender is away,
+		 * its key is lost or not writable) is stale once another
+		 * copy takes it: it must never be read again before a refill.
+		 */
 		k[r] = ipmem_rep_key(e, r, true);
-		if (!k[r])
-			continue;
-		if (READ_ONCE(e->rep[r].lender->state) == IPMEM_CONN_LIVE)
+		if (k[r] && READ_ONCE(e->rep[r].lender->state) == IPMEM_CONN_LIVE)
 			__set_bit(r, &live);
 		else
 			__set_bit(r, &req->skipped);
@@ -492,9 +497,11 @@ static blk_status_t ipmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	switch (req_op(rq)) {
 	case REQ_OP_FLUSH:
 		/* a completed RDMA WRITE is in the lender's memory already */
+		blk_mq_end_request(rq, BLK_STS_OK);
 		return BLK_STS_OK;
 	case REQ_OP_DISCARD:
-		return ipmem_discard(d, rq);
+		blk_mq_end_request(rq, ipmem_discard(d, rq));
+		return BLK_STS_OK;
 	case REQ_OP_READ:
 	case REQ_OP_WRITE:
 		break;
@@ -719,6 +726,110 @@ static void ipmem_refill_kick(struct ipmem_disk *d, unsigned long delay)
 	queue_delayed_work(ipmem_wq, &d->refill_work, delay);
 }
 
+/* ---------------------------------------------------------- direct read */
+
+/*
+ * A faulting task's swap-in, read straight into its page (->rw_page).
+ * Having rw_page makes swap treat the disk as synchronous
+ * (SWP_SYNCHRONOUS_IO): a page mapped once is read without the swap
+ * cache, the block layer or readahead: one RDMA READ and a wake-up.
+ * Anything this fast path cannot do now (no copy it may read at once, a
+ * failed read) it leaves to the request path, which knows how to fail
+ * over, wait for a lender and fail: it returns an error without touching
+ * the page, and the caller submits a bio instead.
+ */
+struct ipmem_sync_read {
+	struct ib_cqe cqe;
+	struct completion done;
+	int status;
+};
+
+static void ipmem_sync_read_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct ipmem_sync_read *sr = container_of(wc->wr_cqe,
+						  struct ipmem_sync_read, cqe);
+
+	sr->status = wc->status;
+	complete(&sr->done);
+}
+
+static int ipmem_rw_page(struct block_device *bdev, sector_t sector,
+			 struct page *page, enum req_op op)
+{
+	struct ipmem_disk *d = bdev->bd_disk->private_data;
+	u64 pos = (u64)sector << SECTOR_SHIFT;
+	struct ipmem_sync_read sr;
+	struct ib_rdma_wr wr = {};
+	struct ipmem_lender *l;
+	struct ib_device *dev;
+	struct ipmem_ext *e;
+	struct ipmem_key *k;
+	ktime_t start;
+	struct ib_sge sge;
+	int r, ret;
+
+	if (op != REQ_OP_READ || PageTransHuge(page))
+		return -EOPNOTSUPP;	/* writes take the request path */
+
+	start = ktime_get();
+	rcu_read_lock();
+	e = xa_load(&d->extents, pos >> d->block_shift);
+	for (r = 0; e && r < IPMEM_MAX_REPLICAS; r++) {
+		if (!e->rep[r].lender || test_bit(r, &e->stale))
+			continue;
+		k = ipmem_rep_key(e, r, false);
+		if (k && READ_ONCE(e->rep[r].lender->state) == IPMEM_CONN_LIVE)
+			break;
+		/* the preferred copy cannot serve: the request path decides */
+		r = IPMEM_MAX_REPLICAS;
+	}
+	if (!e || r >= IPMEM_MAX_REPLICAS) {
+		rcu_read_unlock();
+		return -EAGAIN;
+	}
+	l = e->rep[r].lender;
+	dev = l->dev;
+	sge.addr = ib_dma_map_page(dev, page, 0, PAGE_SIZE, DMA_FROM_DEVICE);
+	if (ib_dma_mapping_error(dev, sge.addr)) {
+		rcu_read_unlock();
+		return -ENOMEM;
+	}
+	sge.length = PAGE_SIZE;
+	sge.lkey = l->pd->local_dma_lkey;
+	sr.cqe.done = ipmem_sync_read_done;
+	init_completion(&sr.done);
+	wr.wr.wr_cqe = &sr.cqe;
+	wr.wr.opcode = IB_WR_RDMA_READ;
+	wr.wr.send_flags = IB_SEND_SIGNALED;
+	wr.wr.sg_list = &sge;
+	wr.wr.num_sge = 1;
+	wr.remote_addr = k->iova +
+			 ((e->rep[r].block - k->first) << d->block_shift) +
+			 (pos & (d->block_size - 1));
+	wr.rkey = k->rkey;
+	atomic_inc(&d->inflight);
+	ret = ipmem_clt_post(l, raw_smp_processor_id(), &wr.wr);
+	rcu_read_unlock();
+	/* Posted, it completes: successfully, in error, or flushed. */
+	if (!ret)
+		wait_for_completion(&sr.done);
+	ib_dma_unmap_page(dev, sge.addr, PAGE_SIZE, DMA_FROM_DEVICE);
+	atomic_dec(&d->inflight);
+	if (ret)
+		return ret;
+	if (sr.status != IB_WC_SUCCESS) {
+		if (sr.status != IB_WC_WR_FLUSH_ERR)
+			ipmem_lender_conn_error(l);
+		return -EIO;
+	}
+
+	this_cpu_inc(d->stats->v[IPMEM_STAT_READS]);
+	this_cpu_add(d->stats->v[IPMEM_STAT_READ_BYTES], PAGE_SIZE);
+	ipmem_lat_record(d, start);
+	page_endio(page, false, 0);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- disks */
 
 static int ipmem_open(struct block_device *bdev, fmode_t mode)
@@ -730,6 +841,13 @@ static int ipmem_open(struct block_device *bdev, fmode_t mode)
 }
 
 static const struct block_device_operations ipmem_fops = {
+	.owner = THIS_MODULE,
+	.open = ipmem_open,
+	.rw_page = ipmem_rw_page,
+};
+
+/* without ->rw_page: swap reads through the swap cache, with readahead */
+static const struct block_device_operations ipmem_fops_queued = {
 	.owner = THIS_MODULE,
 	.open = ipmem_open,
 };
@@ -819,7 +937,7 @@ int ipmem_disk_create(u64 size, u32 block_size, u8 replicas, int id,
 	gd->major = ipmem_major;
 	gd->first_minor = d->id;
 	gd->minors = 1;
-	gd->fops = &ipmem_fops;
+	gd->fops = ipmem_direct_read ? &ipmem_fops : &ipmem_fops_queued;
 	gd->private_data = d;
 	gd->flags |= GENHD_FL_NO_PART;
 	snprintf(gd->disk_name, DISK_NAME_LEN, "ipmem%d", d->id);
@@ -941,7 +1059,7 @@ int ipmem_disk_fill(struct sk_buff *skb, struct ipmem_disk *d)
 	    nla_put_u8(skb, IPMEM_A_REPLICAS, d->replicas) ||
 	    nla_put_u64_64bit(skb, IPMEM_A_EXTENT_COUNT, d->nr_extents,
 			      IPMEM_A_PAD) ||
-	    nla_put_u64_64bit(skb, IPMEM_A_EXTENTS_MAPPED, d->nr_mapped,
+	    nla_put_u64_64bit(skb, IPMEM_A_COPIES_MAPPED, d->nr_mapped,
 			      IPMEM_A_PAD))
 		return -EMSGSIZE;
 	nest = nla_nest_start(skb, IPMEM_A_STATS);
@@ -992,6 +1110,80 @@ static bool ipmem_blocks_mapped(struct ipmem_lender *l, u64 first, u64 count)
 				    e->rep[r].block < first + count)
 					return true;
 	return false;
+}
+
+/* Give back what ipmem_map_take() took for blocks @first.. of @l. */
+static void ipmem_map_untake(struct ipmem_lender *l, u64 first, u64 count)
+{
+	u64 i;
+
+	lockdep_assert_held(&ipmem_clt_lock);
+
+	ipmem_lender_unmap(l, first, count);
+	l->nr_mapped -= count;
+	for (i = 0; i < count; i++)
+		ipmem_lender_put(l);
+}
+
+/*
+ * The lender of @prefix, connected, with the keys of its blocks, which
+ * must be writable; a reference to it per block.
+ */
+static struct ipmem_lender *ipmem_map_take(struct ipmem_disk *d,
+					   const u8 *prefix, u64 first,
+					   u64 count,
+					   struct netlink_ext_ack *extack)
+{
+	struct ipmem_lender *l;
+	struct ipmem_key *k;
+	u64 b;
+	int ret;
+
+	mutex_lock(&ipmem_clt_lock);
+	l = ipmem_lender_get_for(prefix, extack);
+	if (IS_ERR(l))
+		goto out_unlock;
+	ret = -EINVAL;
+	if (l->block_size != d->block_size) {
+		pr_info("lender %08x has %u-byte blocks, %s %u-byte extents\n",
+			l->host_id, l->block_size, d->gd->disk_name,
+			d->block_size);
+		NL_SET_ERR_MSG(extack,
+			       "the lender's block size differs from the disk's");
+		goto out_put;
+	}
+	if (ipmem_blocks_mapped(l, first, count)) {
+		/* two extents on one block would overwrite each other */
+		NL_SET_ERR_MSG(extack, "some of those blocks are already mapped");
+		ret = -EEXIST;
+		goto out_put;
+	}
+	ret = ipmem_lender_fetch_keys(l, first, count, extack);
+	if (ret)
+		goto out_put;
+	for (b = first; b < first + count; b = k->first + k->count) {
+		k = ipmem_lender_key(l, b);
+		if (k->rights != IPMEM_RIGHTS_RW) {
+			ipmem_lender_unmap(l, first, count);
+			NL_SET_ERR_MSG(extack,
+				       "the lender granted these blocks read-only; a swap disk needs read-write");
+			ret = -EACCES;
+			goto out_put;
+		}
+	}
+	l->nr_mapped += count;
+	for (b = 0; b < count; b++)
+		kref_get(&l->ref);
+	ipmem_lender_put(l);	/* the one of ipmem_lender_get_for() */
+	mutex_unlock(&ipmem_clt_lock);
+	return l;
+
+out_put:
+	ipmem_lender_put(l);
+	l = ERR_PTR(ret);
+out_unlock:
+	mutex_unlock(&ipmem_clt_lock);
+	return l;
 }
 
 int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
@@ -1048,105 +1240,106 @@ int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
 		}
 	}
 
-	mutex_lock(&ipmem_clt_lock);
-	l = ipmem_lender_get_for(prefix, extack);
+	/*
+	 * Locks: refill_lock, then ipmem_clt_lock for the lender and its
+	 * keys, released before the queue is frozen: requests that wait
+	 * for a lender to come back need its recovery, which takes it.
+	 */
+	mutex_lock(&d->refill_lock);
+	l = ipmem_map_take(d, prefix, first, count, extack);
 	if (IS_ERR(l)) {
 		ret = PTR_ERR(l);
 		goto out_unlock;
 	}
-	if (l->block_size != d->block_size) {
-		pr_info("lender %08x has %u-byte blocks, %s %u-byte extents\n",
-			l->host_id, l->block_size, d->gd->disk_name,
-			d->block_size);
-		NL_SET_ERR_MSG(extack,
-			       "the lender's block size differs from the disk's");
-		ret = -EINVAL;
-		goto out_put;
-	}
-	if (ipmem_blocks_mapped(l, first, count)) {
-		/* two extents on one block would overwrite each other */
-		NL_SET_ERR_MSG(extack, "some of those blocks are already mapped");
-		ret = -EEXIST;
-		goto out_put;
-	}
-	ret = ipmem_lender_fetch_keys(l, first, count, extack);
-	if (ret)
-		goto out_put;
 
-	/* No request and no refill may see an extent half changed. */
-	mutex_lock(&d->refill_lock);
+	/* All or nothing: the extents are there before anything changes. */
+	for (i = 0; i < count; i++) {
+		if (xa_load(&d->extents, extent + i))
+			continue;
+		e = kzalloc(sizeof(*e), GFP_KERNEL);
+		/* an extent without copies reads as unmapped: harmless */
+		if (!e || xa_err(xa_store(&d->extents, extent + i, e,
+					  GFP_KERNEL))) {
+			kfree(e);
+			NL_SET_ERR_MSG(extack, "out of memory for the mapping table");
+			ret = -ENOMEM;
+			goto out_untake;
+		}
+	}
+
+	/* No request may see an extent half changed. */
 	blk_mq_freeze_queue(d->gd->queue);
+	rcu_read_lock();
 	for (i = 0; i < count; i++) {
 		e = xa_load(&d->extents, extent + i);
-		if (!e) {
-			e = kzalloc(sizeof(*e), GFP_KERNEL);
-			if (!e || xa_err(xa_store(&d->extents, extent + i, e,
-						  GFP_KERNEL))) {
-				kfree(e);
-				break;
-			}
-		}
 		k = ipmem_lender_key(l, first + i);
 		e->rep[replica].block = first + i;
-		e->rep[replica].gen = k->gen;
+		/* a key lost meanwhile: the copy starts lost, never wrong */
+		e->rep[replica].gen = k && !k->dead ? k->gen : 0;
 		e->rep[replica].lender = l;
 		/* a new copy of an extent that holds data has to be filled */
 		if (test_bit(IPMEM_EXT_WRITTEN, &e->flags))
 			set_bit(replica, &e->stale);
-		kref_get(&l->ref);
-		l->nr_mapped++;
-		d->nr_mapped++;
 	}
+	rcu_read_unlock();
+	d->nr_mapped += count;
 	blk_mq_unfreeze_queue(d->gd->queue);
 	mutex_unlock(&d->refill_lock);
-	/* copies of extents that hold data start stale: fill them */
 	ipmem_refill_kick(d, 0);
-	if (i < count) {
-		/* out of memory half way: give back what was not mapped */
-		ipmem_lender_unmap(l, first + i, count - i);
-		NL_SET_ERR_MSG(extack, "out of memory for the mapping table");
-		ret = -ENOMEM;
-	}
 	*ext_out = extent;
 	*rep_out = replica;
-out_put:
-	ipmem_lender_put(l);
-out_unlock:
+	return 0;
+
+out_untake:
+	ipmem_disk_drop_empty(d);
+	mutex_lock(&ipmem_clt_lock);
+	ipmem_map_untake(l, first, count);
 	mutex_unlock(&ipmem_clt_lock);
+out_unlock:
+	mutex_unlock(&d->refill_lock);
 	return ret;
 }
 
-/* Unmap copy @r of extent @i of @d; the queue is frozen. */
-static void ipmem_unmap_one(struct ipmem_disk *d, u64 i, struct ipmem_ext *e,
-			    int r)
+/* Remove extents without copies; no request may be in flight on them. */
+static void ipmem_disk_drop_empty(struct ipmem_disk *d)
 {
-	struct ipmem_lender *l = e->rep[r].lender;
-	int j;
+	struct ipmem_ext *e;
+	unsigned long i;
+	int r;
 
-	lockdep_assert_held(&ipmem_clt_lock);
+	xa_for_each(&d->extents, i, e) {
+		for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
+			if (e->rep[r].lender)
+				break;
+		if (r == IPMEM_MAX_REPLICAS) {
+			xa_erase(&d->extents, i);
+			kfree_rcu(e, rcu);
+		}
+	}
+}
 
-	ipmem_lender_unmap(l, e->rep[r].block, 1);
-	e->rep[r].lender = NULL;
-	clear_bit(r, &e->stale);
-	l->nr_mapped--;
-	d->nr_mapped--;
-	ipmem_lender_put(l);
-	for (j = 0; j < IPMEM_MAX_REPLICAS; j++)
-		if (e->rep[j].lender)
-			return;
-	xa_erase(&d->extents, i);
-	kfree_rcu(e, rcu);
+struct ipmem_unmapped {
+	struct ipmem_lender *lender;
+	u64 block;
+};
+
+static bool ipmem_rep_in(struct ipmem_rep *rep, u32 host, u64 first,
+			 u64 count)
+{
+	return rep->lender && rep->lender->host_id == host &&
+	       rep->block >= first && rep->block < first + count;
 }
 
 int ipmem_map_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
 {
+	struct ipmem_unmapped **gone;
+	u64 first, count, *n, j;
 	struct ipmem_disk *d;
 	struct ipmem_ext *e;
-	u64 first, count;
+	int r, k, nd = 0, ret;
+	bool found = false;
 	unsigned long i;
-	bool found = false, hit;
 	u32 host;
-	int r, ret;
 
 	lockdep_assert_held(&ipmem_cfg_lock);
 
@@ -1154,38 +1347,76 @@ int ipmem_map_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
 	if (ret)
 		return ret;
 
+	/* All or nothing: the memory for every disk before any change. */
+	list_for_each_entry(d, &ipmem_disks, node)
+		nd++;
+	n = kcalloc(nd, sizeof(*n), GFP_KERNEL);
+	gone = kcalloc(nd, sizeof(*gone), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!n || !gone)
+		goto out_free;
+	k = 0;
 	list_for_each_entry(d, &ipmem_disks, node) {
-		hit = false;
 		xa_for_each(&d->extents, i, e)
 			for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
-				if (e->rep[r].lender &&
-				    e->rep[r].lender->host_id == host &&
-				    e->rep[r].block >= first &&
-				    e->rep[r].block < first + count)
-					hit = true;
-		if (!hit)
-			continue;
-		found = true;
-		/* drains in-flight I/O: nothing uses the copies after this */
-		mutex_lock(&d->refill_lock);
-		blk_mq_freeze_queue(d->gd->queue);
-		mutex_lock(&ipmem_clt_lock);
-		xa_for_each(&d->extents, i, e)
-			for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
-				if (e->rep[r].lender &&
-				    e->rep[r].lender->host_id == host &&
-				    e->rep[r].block >= first &&
-				    e->rep[r].block < first + count)
-					ipmem_unmap_one(d, i, e, r);
-		mutex_unlock(&ipmem_clt_lock);
-		blk_mq_unfreeze_queue(d->gd->queue);
-		mutex_unlock(&d->refill_lock);
+				n[k] += ipmem_rep_in(&e->rep[r], host, first,
+						     count);
+		if (n[k]) {
+			found = true;
+			gone[k] = kvmalloc_array(n[k], sizeof(**gone),
+						 GFP_KERNEL);
+			if (!gone[k])
+				goto out_free;
+		}
+		k++;
 	}
 	if (!found) {
 		NL_SET_ERR_MSG(extack, "none of those blocks is mapped");
-		return -ENOENT;
+		ret = -ENOENT;
+		goto out_free;
 	}
-	return 0;
+
+	k = 0;
+	list_for_each_entry(d, &ipmem_disks, node) {
+		if (!n[k++])
+			continue;
+		/* drains in-flight I/O: nothing uses the copies after this */
+		mutex_lock(&d->refill_lock);
+		blk_mq_freeze_queue(d->gd->queue);
+		j = 0;
+		xa_for_each(&d->extents, i, e) {
+			for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+				if (!ipmem_rep_in(&e->rep[r], host, first, count))
+					continue;
+				gone[k - 1][j].lender = e->rep[r].lender;
+				gone[k - 1][j].block = e->rep[r].block;
+				j++;
+				e->rep[r].lender = NULL;
+				clear_bit(r, &e->stale);
+			}
+		}
+		ipmem_disk_drop_empty(d);
+		d->nr_mapped -= n[k - 1];
+		blk_mq_unfreeze_queue(d->gd->queue);
+
+		mutex_lock(&ipmem_clt_lock);
+		for (j = 0; j < n[k - 1]; j++) {
+			struct ipmem_lender *l = gone[k - 1][j].lender;
+
+			ipmem_lender_unmap(l, gone[k - 1][j].block, 1);
+			l->nr_mapped--;
+			ipmem_lender_put(l);
+		}
+		mutex_unlock(&ipmem_clt_lock);
+		mutex_unlock(&d->refill_lock);
+	}
+	ret = 0;
+out_free:
+	for (k = 0; gone && k < nd; k++)
+		kvfree(gone[k]);
+	kfree(gone);
+	kfree(n);
+	return ret;
 }
 
 /* State of copy @r as the dump reports it; under rcu_read_lock(). */

@@ -33,6 +33,7 @@
 #include "ipmem.h"
 
 #define IPMEM_RECONNECT_DELAY	(2 * HZ)
+#define IPMEM_PING_INTERVAL	(5 * HZ)
 
 /**
  * struct ipmem_seg - a segment of a lender with mapped blocks in it
@@ -64,10 +65,12 @@ static DECLARE_WORK(ipmem_reap_work, ipmem_lender_reap);
 
 /* --------------------------------------------------------------- routes */
 
+/* rdma_cm needs a scope for a link-local address; a route has none */
 static bool ipmem_addr_is_usable(const struct in6_addr *a)
 {
 	return !ipv6_addr_any(a) && !ipv6_addr_is_multicast(a) &&
-	       !ipv6_addr_loopback(a);
+	       !ipv6_addr_loopback(a) &&
+	       !(ipv6_addr_type(a) & IPV6_ADDR_LINKLOCAL);
 }
 
 int ipmem_route_add(const u8 *prefix, u8 plen, const struct in6_addr *nh,
@@ -91,7 +94,8 @@ int ipmem_route_add(const u8 *prefix, u8 plen, const struct in6_addr *nh,
 		return -EINVAL;
 	}
 	if (!ipmem_addr_is_usable(nh)) {
-		NL_SET_ERR_MSG(extack, "next hop must be a unicast address");
+		NL_SET_ERR_MSG(extack,
+			       "next hop must be a global unicast address");
 		return -EINVAL;
 	}
 
@@ -249,6 +253,7 @@ void ipmem_lender_conn_error(struct ipmem_lender *l)
 		atomic64_inc(&l->nr_errors);
 		mod_delayed_work(ipmem_wq, &l->recover_work, 0);
 		mod_delayed_work(ipmem_wq, &l->fail_work, ipmem_io_fail_tmo * HZ);
+		queue_work(ipmem_wq, &l->lost_work);
 	}
 }
 
@@ -302,7 +307,8 @@ static void ipmem_clt_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	if (wc->byte_len < sizeof(*msg)) {
 		pr_warn_ratelimited("short message from lender %08x\n",
 				    l->host_id);
-	} else if (le16_to_cpu(msg->type) == IPMEM_MSG_KEY_REP) {
+	} else if (le16_to_cpu(msg->type) == IPMEM_MSG_KEY_REP ||
+		   le16_to_cpu(msg->type) == IPMEM_MSG_PONG) {
 		spin_lock(&l->state_lock);
 		if (le32_to_cpu(msg->tag) == l->ctl_tag) {
 			l->ctl_rep = *msg;
@@ -315,14 +321,20 @@ static void ipmem_clt_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		 * The keys of the revoked grant already fail at the lender;
 		 * forget them so that nothing waits for them to come back.
 		 */
+		bool full;
+
 		spin_lock(&l->state_lock);
-		if (l->revoke_count < ARRAY_SIZE(l->revoked)) {
+		full = l->revoke_count == ARRAY_SIZE(l->revoked);
+		if (!full) {
 			l->revoked[l->revoke_count].first = le64_to_cpu(msg->block);
 			l->revoked[l->revoke_count].count = le64_to_cpu(msg->count);
 			l->revoke_count++;
 		}
 		spin_unlock(&l->state_lock);
-		queue_work(ipmem_wq, &l->revoke_work);
+		if (full)	/* reconnecting refetches every key: none is missed */
+			ipmem_lender_conn_error(l);
+		else
+			queue_work(ipmem_wq, &l->revoke_work);
 	}
 	if (ipmem_iu_post_recv(conn->qp, iu))
 		ipmem_lender_conn_error(l);
@@ -846,6 +858,8 @@ int ipmem_lender_fetch_keys(struct ipmem_lender *l, u64 first, u64 count,
 			s = kzalloc(sizeof(*s), GFP_KERNEL);
 			if (!s) {
 				ipmem_lender_unmap(l, first, b - first);
+				ipmem_lender_drop_unused(l, b, first + count - b);
+				NL_SET_ERR_MSG(extack, "out of memory for the keys");
 				return -ENOMEM;
 			}
 			s->first = k->first;
@@ -919,8 +933,14 @@ static void ipmem_lender_revoke_work(struct work_struct *work)
 
 /* ------------------------------------------------------------- recovery */
 
-/* Refetch every key after a reconnect; a key that changed meaning dies. */
-static void ipmem_lender_refetch(struct ipmem_lender *l)
+/*
+ * Refetch every key after a reconnect.  A key the lender refuses, or
+ * answers for with another grant generation or range, dies: that memory
+ * is not ours any more.  If the lender restarted (another pool epoch),
+ * every key dies.  A transport error only aborts: the caller reconnects
+ * and tries again, the keys as they were.
+ */
+static int ipmem_lender_refetch(struct ipmem_lender *l)
 {
 	struct ipmem_key *old, *k;
 	struct ipmem_seg *s;
@@ -936,9 +956,11 @@ static void ipmem_lender_refetch(struct ipmem_lender *l)
 			ipmem_key_kill(l, s->first, s->count);
 			continue;
 		}
-		/* @old is replaced (and freed after a grace period) on success */
 		k = NULL;
 		ret = ipmem_lender_fetch_one(l, s->first, &k);
+		if (ret && ret != -EACCES && ret != -EPROTO)
+			return ret;
+		/* on success @old was replaced (and is freed after a grace period) */
 		if (ret || k->gen != old->gen || k->first != s->first ||
 		    k->count != s->count) {
 			pr_warn("lender %08x no longer holds blocks %llu-%llu for us\n",
@@ -946,6 +968,7 @@ static void ipmem_lender_refetch(struct ipmem_lender *l)
 			ipmem_key_kill(l, s->first, s->count);
 		}
 	}
+	return 0;
 }
 
 static void ipmem_lender_recover_work(struct work_struct *work)
@@ -963,31 +986,72 @@ static void ipmem_lender_recover_work(struct work_struct *work)
 	if (!ret && l->host_id != l->expect_host) {
 		pr_err("lender at %pISpc is now host %08x, not %08x\n",
 		       &l->addr, l->host_id, l->expect_host);
-		ipmem_lender_teardown(l);
 		ret = -EPROTO;
+	}
+	if (!ret) {
+		/*
+		 * The keys first, while I/O still waits: nothing may go out
+		 * with a key that the lender no longer honours.
+		 */
+		mutex_lock(&ipmem_clt_lock);
+		if (l->cur_epoch != l->epoch)
+			pr_err("lender %08x restarted: the data it held for us is lost\n",
+			       l->host_id);
+		ret = ipmem_lender_refetch(l);
+		if (!ret)
+			l->epoch = l->cur_epoch;
+		mutex_unlock(&ipmem_clt_lock);
 	}
 	if (ret) {
 		pr_debug("reconnecting to %pISpc failed: %d\n", &l->addr, ret);
+		ipmem_lender_teardown(l);
 		if (READ_ONCE(l->state) == IPMEM_CONN_RECONNECTING)
 			mod_delayed_work(ipmem_wq, &l->recover_work,
 					 IPMEM_RECONNECT_DELAY);
 		return;
 	}
 
-	/* LIVE first: the key requests below go over the new queues. */
 	if (!ipmem_lender_change_state(l, IPMEM_CONN_LIVE))
 		return;		/* being deleted */
-	mutex_lock(&ipmem_clt_lock);
-	if (l->cur_epoch != l->epoch)
-		pr_err("lender %08x restarted: the data it held for us is lost\n",
-		       l->host_id);
-	ipmem_lender_refetch(l);
-	l->epoch = l->cur_epoch;
-	mutex_unlock(&ipmem_clt_lock);
 	atomic64_inc(&l->nr_reconnects);
 	cancel_delayed_work(&l->fail_work);
 	pr_info("lender %08x at %pISpc is back\n", l->host_id, &l->addr);
 	ipmem_blk_lender_changed(l);
+	ipmem_nl_notify_lender(l);
+	mod_delayed_work(ipmem_wq, &l->ping_work, IPMEM_PING_INTERVAL);
+}
+
+/*
+ * An idle lender's death shows only at the next I/O; a PING every few
+ * seconds finds it before, and the disk's state says so.
+ */
+static void ipmem_lender_ping_work(struct work_struct *work)
+{
+	struct ipmem_lender *l = container_of(to_delayed_work(work),
+					      struct ipmem_lender, ping_work);
+	struct ipmem_msg msg = { .type = cpu_to_le16(IPMEM_MSG_PING) };
+	int ret;
+
+	if (READ_ONCE(l->state) != IPMEM_CONN_LIVE)
+		return;		/* recovery starts pinging again */
+	mutex_lock(&l->ctl_lock);
+	ret = ipmem_lender_ctl(l, &msg, true);
+	mutex_unlock(&l->ctl_lock);
+	if (ret) {
+		pr_debug("lender %08x did not answer a ping: %d\n", l->host_id,
+			 ret);
+		ipmem_lender_conn_error(l);
+		return;
+	}
+	mod_delayed_work(ipmem_wq, &l->ping_work, IPMEM_PING_INTERVAL);
+}
+
+/* Tell userspace, from process context, that @l was lost. */
+static void ipmem_lender_lost_work(struct work_struct *work)
+{
+	struct ipmem_lender *l = container_of(work, struct ipmem_lender,
+					      lost_work);
+
 	ipmem_nl_notify_lender(l);
 }
 
@@ -1030,6 +1094,8 @@ static struct ipmem_lender *ipmem_lender_alloc(const struct sockaddr_in6 *addr,
 	INIT_DELAYED_WORK(&l->recover_work, ipmem_lender_recover_work);
 	INIT_DELAYED_WORK(&l->fail_work, ipmem_lender_fail_work);
 	INIT_WORK(&l->revoke_work, ipmem_lender_revoke_work);
+	INIT_DELAYED_WORK(&l->ping_work, ipmem_lender_ping_work);
+	INIT_WORK(&l->lost_work, ipmem_lender_lost_work);
 	return l;
 }
 
@@ -1043,7 +1109,9 @@ static void ipmem_lender_destroy(struct ipmem_lender *l)
 	ipmem_lender_change_state(l, IPMEM_CONN_DELETING);
 	cancel_delayed_work_sync(&l->recover_work);
 	cancel_delayed_work_sync(&l->fail_work);
+	cancel_delayed_work_sync(&l->ping_work);
 	cancel_work_sync(&l->revoke_work);
+	cancel_work_sync(&l->lost_work);
 	ipmem_lender_teardown(l);
 
 	list_for_each_entry_safe(s, tmp, &l->segs, node) {
@@ -1139,6 +1207,7 @@ struct ipmem_lender *ipmem_lender_get_for(const u8 *block_addr,
 	pr_info("connected to lender %08x at %pISpc (%d queues)\n", l->host_id,
 		&l->addr, l->nr_conns);
 	ipmem_nl_notify_lender(l);
+	mod_delayed_work(ipmem_wq, &l->ping_work, IPMEM_PING_INTERVAL);
 	return l;
 }
 
@@ -1167,6 +1236,7 @@ static void ipmem_lender_reap(struct work_struct *work)
 		pr_info("disconnecting from lender %08x at %pISpc\n",
 			l->host_id, &l->addr);
 		list_del(&l->node);
+		ipmem_nl_notify_lender(l);	/* state DELETING */
 		ipmem_lender_destroy(l);
 	}
 }

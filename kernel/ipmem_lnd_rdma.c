@@ -352,6 +352,12 @@ static void ipmem_lnd_req_work(struct work_struct *work)
 		case IPMEM_MSG_UNMAP:
 			ipmem_lnd_unmap(conn, &req);
 			break;
+		case IPMEM_MSG_PING:
+			memset(&conn->tx->msg, 0, sizeof(conn->tx->msg));
+			conn->tx->msg.type = cpu_to_le16(IPMEM_MSG_PONG);
+			conn->tx->msg.tag = req.tag;
+			ipmem_lnd_send(conn);
+			break;
 		default:
 			pr_warn_ratelimited("host %08x sent message type %u\n",
 					    conn->sess->borrower,

@@ -19,6 +19,7 @@ unsigned int ipmem_queue_depth = 64;
 unsigned int ipmem_max_queues = 4;
 unsigned int ipmem_io_fail_tmo = 15;
 unsigned int ipmem_connect_tmo = 10;
+bool ipmem_direct_read = true;
 
 static int ipmem_param_set_range(const char *val, const struct kernel_param *kp,
 				 unsigned int min, unsigned int max)
@@ -77,6 +78,9 @@ MODULE_PARM_DESC(io_fail_tmo,
 module_param_cb(connect_tmo, &ipmem_tmo_ops, &ipmem_connect_tmo, 0644);
 MODULE_PARM_DESC(connect_tmo,
 		 "seconds a connection attempt to a lender may take (1-3600, default 10)");
+module_param_named(direct_read, ipmem_direct_read, bool, 0644);
+MODULE_PARM_DESC(direct_read,
+		 "disks created from now on read a faulting task's swap-in straight into its page: no swap cache, block layer or readahead (default Y)");
 
 /**
  * ipmem_prefix_check() - validate a block prefix of this deployment

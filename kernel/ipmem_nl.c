@@ -720,6 +720,11 @@ static struct genl_family ipmem_family __ro_after_init = {
 	.version = IPMEM_GENL_VERSION,
 	.maxattr = IPMEM_A_MAX,
 	.module = THIS_MODULE,
+	/*
+	 * ipmem_cfg_lock serialises our requests; without this the genl
+	 * mutex would, for every family, while a map waits for a lender.
+	 */
+	.parallel_ops = true,
 	.ops = ipmem_ops,
 	.n_ops = ARRAY_SIZE(ipmem_ops),
 	.resv_start_op = IPMEM_CMD_POOL_NEW,

@@ -88,7 +88,7 @@ IPMEM_DISK_ATTR(size, "%llu", d->size);
 IPMEM_DISK_ATTR(block_size, "%u", d->block_size);
 IPMEM_DISK_ATTR(replicas, "%u", d->replicas);
 IPMEM_DISK_ATTR(extents, "%llu", d->nr_extents);
-IPMEM_DISK_ATTR(mapped_extents, "%llu", READ_ONCE(d->nr_mapped));
+IPMEM_DISK_ATTR(mapped_copies, "%llu", READ_ONCE(d->nr_mapped));
 
 #define IPMEM_STAT_ATTR(_name, _idx)					\
 static ssize_t _name##_show(struct device *dev,				\
@@ -117,7 +117,7 @@ static struct attribute *ipmem_disk_attrs[] = {
 	&dev_attr_block_size.attr,
 	&dev_attr_replicas.attr,
 	&dev_attr_extents.attr,
-	&dev_attr_mapped_extents.attr,
+	&dev_attr_mapped_copies.attr,
 	&dev_attr_reads.attr,
 	&dev_attr_writes.attr,
 	&dev_attr_read_bytes.attr,
@@ -192,6 +192,7 @@ IPMEM_POOL_ATTR(port, "%u", ntohs(pool->addr.sin6_port), "0");
 IPMEM_POOL_ATTR(epoch, "%016llx", pool->epoch, "0");
 IPMEM_POOL_ATTR(grants, "%u", ipmem_pool_count_grants(pool), "0");
 IPMEM_POOL_ATTR(borrowers, "%u", ipmem_pool_count_sessions(pool), "0");
+IPMEM_POOL_ATTR(listening, "%d", !!pool->listen_id, "0");
 
 static struct attribute *ipmem_pool_attrs[] = {
 	&ipmem_pool_block_size.attr,
@@ -202,6 +203,7 @@ static struct attribute *ipmem_pool_attrs[] = {
 	&ipmem_pool_epoch.attr,
 	&ipmem_pool_grants.attr,
 	&ipmem_pool_borrowers.attr,
+	&ipmem_pool_listening.attr,
 	NULL,
 };
 

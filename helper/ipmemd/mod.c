@@ -918,7 +918,7 @@ static int disk_cb(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	if (tb[IPMEM_A_REPLICAS])
 		d->replicas = nla_get_u8(tb[IPMEM_A_REPLICAS]);
 	d->extents = get64(tb, IPMEM_A_EXTENT_COUNT);
-	d->mapped = get64(tb, IPMEM_A_EXTENTS_MAPPED);
+	d->mapped = get64(tb, IPMEM_A_COPIES_MAPPED);
 	return 0;
 }
 

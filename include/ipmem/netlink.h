@@ -16,8 +16,9 @@
  *
  * Lender commands
  *
- * IPMEM_CMD_POOL_NEW      create this host's pool.  Takes SIZE (bytes, a
- *                         multiple of BLOCK_SIZE), NET_PREFIX, HOST_ID,
+ * IPMEM_CMD_POOL_NEW      create this host's pool, its blocks named by the
+ *                         host id and network prefix of SET_HOST_ID.
+ *                         Takes SIZE (bytes, a multiple of BLOCK_SIZE),
  *                         ADDR (the data-plane address to listen on, an
  *                         address of a RoCE device's netdev) and optional
  *                         BLOCK_SIZE (default 64 KiB; 4 KiB to 64 KiB,
@@ -52,8 +53,10 @@
  *
  * Borrower commands
  *
- * IPMEM_CMD_ROUTE_NEW     route PREFIX/PREFIX_LEN (16..128) via NEXTHOP,
- *                         the lender's data-plane address (and PORT).
+ * IPMEM_CMD_ROUTE_NEW     route PREFIX/PREFIX_LEN (48..128, inside the
+ *                         network prefix) via NEXTHOP, the lender's
+ *                         data-plane address (a global unicast address),
+ *                         and optional PORT.
  *                         -EEXIST if that exact prefix is routed.
  * IPMEM_CMD_ROUTE_DEL     remove the route PREFIX/PREFIX_LEN.
  * IPMEM_CMD_ROUTE_GET     dump: PREFIX, PREFIX_LEN, NEXTHOP, PORT.
@@ -66,7 +69,7 @@
  *                         (e.g. swapped on).  Its mappings go with it.
  * IPMEM_CMD_DISK_GET      DISK given: that disk; dump: every disk.  DISK,
  *                         NAME, SIZE, BLOCK_SIZE, REPLICAS, EXTENT_COUNT,
- *                         EXTENTS_MAPPED, STATS.
+ *                         COPIES_MAPPED, STATS.
  * IPMEM_CMD_MAP_NEW       map the blocks of PREFIX/PREFIX_LEN into DISK:
  *                         block i of the prefix backs extent EXTENT + i as
  *                         copy REPLICA.  Without EXTENT and REPLICA the
@@ -77,18 +80,19 @@
  *                         checked before anything changes: -EHOSTUNREACH
  *                         no route, -ECONNREFUSED/-ETIMEDOUT lender,
  *                         -EACCES the lender did not grant these blocks to
- *                         this host, -EEXIST a slot is already mapped.
+ *                         this host read-write, -EEXIST a slot or a block
+ *                         is already mapped.
  *                         The reply carries EXTENT and REPLICA.
  * IPMEM_CMD_MAP_DEL       unmap the blocks of PREFIX/PREFIX_LEN wherever
  *                         they are mapped; in-flight I/O is drained first.
  * IPMEM_CMD_MAP_GET       dump (optional DISK filter): one message per run
  *                         of consecutive extents mapped to consecutive
  *                         blocks: DISK, EXTENT, EXTENT_COUNT, REPLICA,
- *                         PREFIX (first block's address), NEXTHOP, RIGHTS,
- *                         STATE (IPMEM_MAP_*).
+ *                         PREFIX and PREFIX_LEN 128 (the first block),
+ *                         NEXTHOP, RIGHTS, STATE (IPMEM_MAP_*).
  * IPMEM_CMD_LENDER_GET    dump: one message per lender this host is
  *                         connected to: NEXTHOP, PORT, LENDER (host id),
- *                         CONN_STATE, EPOCH, BLOCK_COUNT (mapped), STATS.
+ *                         CONN_STATE, EPOCH, BLOCK_COUNT (mapped).
  *
  * Both roles
  *
@@ -98,10 +102,12 @@
  * IPMEM_CMD_GET_HOST_ID   the values set.
  *
  * Multicast group IPMEM_MCGRP_EVENTS carries, without a request:
- *   IPMEM_CMD_POOL_GET    when BLOCKS_FREE changed (a lender re-announces)
- *   IPMEM_CMD_GRANT_DEL   a grant went away (PREFIX, PREFIX_LEN, BORROWER,
- *                         STATE; expired reservations included)
- *   IPMEM_CMD_LENDER_GET  a lender connection changed state
+ *   IPMEM_CMD_POOL_GET    the pool was created, destroyed (no attributes)
+ *                         or its BLOCKS_FREE changed (a lender re-announces)
+ *   IPMEM_CMD_GRANT_DEL   a grant went away, with the attributes of
+ *                         GRANT_GET (expired reservations included)
+ *   IPMEM_CMD_LENDER_GET  a lender was connected, lost, came back, or is
+ *                         being disconnected (CONN_STATE says which)
  */
 #ifndef _IPMEM_NETLINK_H
 #define _IPMEM_NETLINK_H
@@ -171,7 +177,7 @@ enum ipmem_attr {
 	IPMEM_A_REPLICA,	/* u8 */
 	IPMEM_A_EXTENT,		/* u64 */
 	IPMEM_A_EXTENT_COUNT,	/* u64 */
-	IPMEM_A_EXTENTS_MAPPED,	/* u64 */
+	IPMEM_A_COPIES_MAPPED,	/* u64, extent copies mapped */
 	IPMEM_A_LENDER,		/* u32, host id */
 	IPMEM_A_CONN_STATE,	/* u8, enum ipmem_conn_state */
 	IPMEM_A_STATS,		/* nested: enum ipmem_stat, each u64 */

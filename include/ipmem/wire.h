@@ -22,6 +22,9 @@
  *            the lender drops the registration.  No reply.
  *   REVOKE   lender -> borrower: the grant holding B..B+count-1 is gone;
  *            its keys no longer work.  No reply.
+ *   PING     borrower -> lender, every 5 s while connected; answered by
+ *            PONG with the same tag.  A borrower that gets no answer in
+ *            time treats the lender as lost.
  *
  * Data then moves by one-sided RDMA READ and WRITE: block b of a segment
  * is at iova + (b - first) * block_size under the segment's rkey.  The
@@ -36,7 +39,7 @@
 #include <linux/types.h>
 
 #define IPMEM_WIRE_MAGIC	0x4d4d5049	/* "IPMM" */
-#define IPMEM_WIRE_VERSION	1
+#define IPMEM_WIRE_VERSION	2	/* 2: PING/PONG */
 #define IPMEM_MAX_QUEUES	64	/* queues per borrower-lender pair */
 
 /**
@@ -106,6 +109,8 @@ enum ipmem_msg_type {
 	IPMEM_MSG_KEY_REP = 2,
 	IPMEM_MSG_UNMAP = 3,
 	IPMEM_MSG_REVOKE = 4,
+	IPMEM_MSG_PING = 5,
+	IPMEM_MSG_PONG = 6,
 };
 
 enum ipmem_msg_status {
@@ -119,7 +124,7 @@ enum ipmem_msg_status {
  * struct ipmem_msg - a control message
  * @type: enum ipmem_msg_type
  * @status: enum ipmem_msg_status (KEY_REP)
- * @tag: chosen by the requester, echoed in the reply
+ * @tag: chosen by the requester, echoed in the reply (KEY_REP, PONG)
  * @block: KEY_REQ, UNMAP: the block asked about; KEY_REP, REVOKE: first
  *	block of the segment or grant
  * @count: KEY_REP, REVOKE: number of blocks

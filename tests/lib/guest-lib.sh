@@ -73,11 +73,13 @@ block_prefix() {
 	echo "$IPMEM_NET:$1::/$((128 - _k))"
 }
 
-# swap_on DISK: make DISK the only swap device
+# swap_on DISK [SWAPON-OPTIONS]: make DISK the only swap device
 swap_on() {
+	_disk=$1
+	shift
 	swapoff -a 2>/dev/null
-	mkswap "/dev/$1" >/dev/null && swapon "/dev/$1" &&
-		test "$(awk 'NR > 1 { print $1 }' /proc/swaps)" = "/dev/$1"
+	mkswap "/dev/$_disk" >/dev/null && swapon "$@" "/dev/$_disk" &&
+		test "$(awk 'NR > 1 { print $1 }' /proc/swaps)" = "/dev/$_disk"
 }
 
 # my_ip6 [IFACE]: the global IPv6 address of IFACE (eth0)

@@ -21,17 +21,20 @@ swap_setup() {
 		ipmemctl disk create ${mib}M &&
 		ipmemctl map add \$(block_prefix $lid $blocks) disk ipmem0"
 	ok $? "$lender lends $mib MiB to $borrower, mapped into /dev/ipmem0"
-	is "$(g_run "$borrower" 'cat /sys/block/ipmem0/ipmem/state /sys/block/ipmem0/ipmem/mapped_extents | xargs')" \
-		"ready $blocks" "ipmem0 is ready with $blocks extents mapped"
+	is "$(g_run "$borrower" 'cat /sys/block/ipmem0/ipmem/state /sys/block/ipmem0/ipmem/mapped_copies | xargs')" \
+		"ready $blocks" "ipmem0 is ready with $blocks extent copies mapped"
 }
 
 # swap_workload GUEST WS_MIB: swapon ipmem0, run memtouch with WS_MIB in
-# half of that, check results and counters, swapoff.  7 points.
+# half of that, check results and counters, swapoff.  8 points.
 swap_workload() {
 	local g=$1 ws=$2 out rc
 
-	g_run "$g" 'swap_on ipmem0'
-	ok $? "mkswap and swapon /dev/ipmem0; it is the only swap"
+	g_run "$g" 'd0=$(ipmem_stat ipmem0 discards) && blkdiscard /dev/ipmem0 &&
+		test $(ipmem_stat ipmem0 discards) -gt $d0'
+	ok $? "blkdiscard of the whole disk completes and is counted"
+	g_run "$g" 'swap_on ipmem0 --discard'
+	ok $? "mkswap and swapon --discard /dev/ipmem0; it is the only swap"
 	g_run "$g" 'for c in pswpout pswpin; do vmstat_get $c > /run/share/$c.0; done
 		for c in reads writes; do ipmem_stat ipmem0 $c > /run/share/$c.0; done'
 	out=$(g_run "$g" -t 1200 "run_limited $((ws / 2)) memtouch -p 4 $ws")

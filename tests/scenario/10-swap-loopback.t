@@ -15,7 +15,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/swap-scenario.sh"
 
-plan 10
+plan 11
 h_init
 g_boot g1 --cpus 2 --mem 1024 || bail "guest g1 did not boot"
 swap_setup g1 g1 256

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/swap-scenario.sh"
 
-plan 12
+plan 13
 h_init
 g_boot g1 --mem 768 || bail "guest g1 did not boot"
 g_boot g2 --mem 768 || bail "guest g2 did not boot"

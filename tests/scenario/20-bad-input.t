@@ -100,7 +100,7 @@ rejects "revoking a grant that does not exist" "no grant with that prefix" \
 	"ipmemctl grant del $P::200/120"
 rejects "destroying a pool with grants" "the pool has grants" 'ipmemctl lend destroy'
 
-rejects "a route with next hop ::" "next hop must be a unicast address" \
+rejects "a route with next hop ::" "next hop must be a global unicast address" \
 	"ipmemctl route add $P::/80 via ::"
 rejects "a route shorter than the network prefix" "prefix length" \
 	'ipmemctl route add $IPMEM_NET::/40 via fd00:77::1'

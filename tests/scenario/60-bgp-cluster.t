@@ -56,7 +56,7 @@ diag "$out"
 ok $rc "ipmemctl borrow 96M (more than either lender has)"
 g_run g3 'ipmemctl map list | grep -q "via fd00:77::1 " &&
 	ipmemctl map list | grep -q "via fd00:77::2 " &&
-	test "$(cat /sys/block/ipmem0/ipmem/mapped_extents)" = 1536'
+	test "$(cat /sys/block/ipmem0/ipmem/mapped_copies)" = 1536'
 ok $? "/dev/ipmem0 maps all 1536 extents, from both lenders"
 bgp_wait_mv $M 512
 ok $? "M and V agree on all three hosts: V = 512"
@@ -162,7 +162,7 @@ for l in g1 g2; do
 		test $(($2 + g)) -eq $1' || { diag "$l: free + granted != total"; rc=1; }
 done
 granted=$(for l in g1 g2; do g_run "$l" "ipmemctl grant list | awk '/borrower $wid/ { n += \$NF } END { print n + 0 }'"; done | awk '{ n += $1 } END { print n }')
-mapped=$(g_run "$win" 'cat /sys/block/ipmem0/ipmem/mapped_extents')
+mapped=$(g_run "$win" 'cat /sys/block/ipmem0/ipmem/mapped_copies')
 [ "$granted" = "$mapped" ] && [ "$rc" -eq 0 ] || diag "granted $granted, mapped $mapped"
 ok $(( rc || granted != mapped )) "no block is granted twice: every lender's free and granted blocks add up, the winner maps exactly what it was granted, the loser holds nothing"
 bgp_wait_mv $M $((M - granted))
