@@ -10,7 +10,7 @@
 #   | g1 (10.77.0.1, host a4d:1)                                 |
 #   |   lender:   pool 256 MiB, granted rw to a4d:1              |
 #   |   borrower: /dev/ipmem0 --RDMA, rxe0 loopback--> the pool  |
-#   |   swapon /dev/ipmem0; memtouch 128 MiB in memory.max 64    |
+#   |   swapon /dev/ipmem0; memtouch 96 MiB in memory.max 48    |
 #   +-----------------------------------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/swap-scenario.sh"
@@ -19,7 +19,7 @@ plan 11
 h_init
 g_boot g1 --cpus 2 --mem 1024 || bail "guest g1 did not boot"
 swap_setup g1 g1 256
-swap_workload g1 128
+swap_workload g1 96
 g_dmesg_clean g1
 ok $? "nothing at warning level or above in dmesg"
 h_done

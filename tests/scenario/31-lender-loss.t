@@ -13,8 +13,8 @@
 #
 #   +------------------------+            +-------------------------+
 #   | g1 lender (a4d:1)      |  RoCEv2    | g2 borrower (a4d:2)     |
-#   |  pool 256 MiB          |<---------->|  swap on /dev/ipmem0    |
-#   |  eth0 down 5 s, up     |            |  memtouch 128 MiB / 64  |
+#   |  pool 128 MiB          |<---------->|  swap on /dev/ipmem0    |
+#   |  eth0 down 5 s, up     |            |  memtouch 64 MiB / 32   |
 #   |  ... then killed       |            |                         |
 #   +------------------------+            +-------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
@@ -24,14 +24,14 @@ plan 15
 h_init
 g_boot g1 --mem 768 || bail "guest g1 did not boot"
 g_boot g2 --mem 768 || bail "guest g2 did not boot"
-swap_setup g1 g2 256
+swap_setup g1 g2 128
 g_run g2 'swap_on ipmem0' || bail "swapon"
 
 # wait until the workload has pushed pages out to the lender
-swapping='wait_until 300 pswpout_above $(( $(vmstat_get pswpout) + 4000 ))'
+swapping='wait_until 300 pswpout_above $(( $(vmstat_get pswpout) + 2000 ))'
 
 # --- a short outage
-g_start g2 'run_limited 64 memtouch -p 6 128'
+g_start g2 'run_limited 32 memtouch -p 6 64'
 job=$JOB
 g_run g2 "$swapping" >/dev/null
 ok $? "the workload swaps to the lender"
@@ -49,7 +49,7 @@ g_run g2 'test $(ipmem_stat ipmem0 errors) -eq 0'
 ok $? "and no request failed"
 
 # --- the lender dies, while the workload verifies pages it swapped out
-g_start g2 'run_limited 64 memtouch -p 20 128; echo "exit $?"'
+g_start g2 'run_limited 32 memtouch -p 20 64; echo "exit $?"'
 job=$JOB
 g_run g2 -t 600 "wait_until 500 grep -q '^pass 1 ' /run/share/out.$job" >/dev/null
 ok $? "the workload is verifying pages it swapped out to the lender"
