@@ -541,13 +541,22 @@ static int peer_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-static int cmd_peer(struct args *a)
+/* A command whose only subcommand is "list" (the default). */
+static int list_only(struct args *a, const char *name, uint8_t cmd,
+		     ipmem_nl_cb cb)
 {
 	const char *sub = next_arg(a);
+	char what[32];
 
 	if (sub && strcmp(sub, "list"))
-		return fail("peer: unknown command '%s'", sub);
-	return dump(IPMEM_CMD_PEER_GET, peer_print, NULL, "peer list");
+		return fail("%s: unknown command '%s'", name, sub);
+	snprintf(what, sizeof(what), "%s list", name);
+	return dump(cmd, cb, NULL, what);
+}
+
+static int cmd_peer(struct args *a)
+{
+	return list_only(a, "peer", IPMEM_CMD_PEER_GET, peer_print);
 }
 
 /* ------------------------------------------------------------- borrower */
@@ -836,11 +845,7 @@ static int lender_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 
 static int cmd_lender(struct args *a)
 {
-	const char *sub = next_arg(a);
-
-	if (sub && strcmp(sub, "list"))
-		return fail("lender: unknown command '%s'", sub);
-	return dump(IPMEM_CMD_LENDER_GET, lender_print, NULL, "lender list");
+	return list_only(a, "lender", IPMEM_CMD_LENDER_GET, lender_print);
 }
 
 /* --------------------------------------------------------------- status */

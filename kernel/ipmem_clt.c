@@ -526,13 +526,11 @@ static void ipmem_clt_conn_destroy(struct ipmem_clt_conn *conn)
 	conn->cq = NULL;
 }
 
-/* Tear down every queue of @l; no I/O may be posted any more. */
-static void ipmem_lender_teardown(struct ipmem_lender *l)
+/* Disconnect, drain and destroy every queue of @l, and its PD. */
+static void ipmem_lender_destroy_queues(struct ipmem_lender *l)
 {
 	int i;
 
-	/* Posters check the state under RCU: after this, none is left. */
-	synchronize_rcu();
 	for (i = 0; i < l->nr_conns; i++)
 		if (l->conns[i].qp)
 			rdma_disconnect(l->conns[i].cm_id);
@@ -549,6 +547,14 @@ static void ipmem_lender_teardown(struct ipmem_lender *l)
 	}
 	l->dev = NULL;
 	mutex_unlock(&l->ctl_lock);
+}
+
+/* Tear down every queue of @l; no I/O may be posted any more. */
+static void ipmem_lender_teardown(struct ipmem_lender *l)
+{
+	/* Posters check the state under RCU: after this, none is left. */
+	synchronize_rcu();
+	ipmem_lender_destroy_queues(l);
 }
 
 static const char *ipmem_rej_name(int reason)
@@ -615,22 +621,8 @@ static int ipmem_lender_connect(struct ipmem_lender *l)
 	return 0;
 
 out_teardown:
-	/* the queues were never LIVE, nothing was posted on them */
-	for (i = 0; i < l->nr_conns; i++)
-		if (l->conns[i].qp)
-			rdma_disconnect(l->conns[i].cm_id);
-	for (i = 0; i < l->nr_conns; i++)
-		if (l->conns[i].qp)
-			ib_drain_qp(l->conns[i].qp);
-	mutex_lock(&l->ctl_lock);
-	for (i = 0; i < l->nr_conns; i++)
-		ipmem_clt_conn_destroy(&l->conns[i]);
-	if (l->pd) {
-		ib_dealloc_pd(l->pd);
-		l->pd = NULL;
-	}
-	l->dev = NULL;
-	mutex_unlock(&l->ctl_lock);
+	/* the queues were never LIVE: no I/O was posted on them */
+	ipmem_lender_destroy_queues(l);
 	return ret;
 }
 

@@ -433,32 +433,45 @@ out_unlock:
 	return ret;
 }
 
-int ipmem_grant_confirm(const u8 *prefix, u8 plen,
-			struct netlink_ext_ack *extack)
+/* The grant of exactly @prefix/@plen, under ipmem_lnd_lock. */
+static struct ipmem_grant *ipmem_grant_get(const u8 *prefix, u8 plen,
+					   struct netlink_ext_ack *extack)
 {
 	struct ipmem_grant *g;
 	u64 first, count;
 	int ret;
 
-	lockdep_assert_held(&ipmem_cfg_lock);
+	lockdep_assert_held(&ipmem_lnd_lock);
 
-	mutex_lock(&ipmem_lnd_lock);
 	ret = ipmem_lnd_prefix(prefix, plen, &first, &count, extack);
 	if (ret)
-		goto out_unlock;
+		return ERR_PTR(ret);
 	g = ipmem_grant_find(first);
 	if (!g || g->first != first || g->count != count) {
 		NL_SET_ERR_MSG(extack, "no grant with that prefix");
-		ret = -ENOENT;
-		goto out_unlock;
+		return ERR_PTR(-ENOENT);
 	}
-	if (g->state != IPMEM_GRANT_RESERVED) {
+	return g;
+}
+
+int ipmem_grant_confirm(const u8 *prefix, u8 plen,
+			struct netlink_ext_ack *extack)
+{
+	struct ipmem_grant *g;
+	int ret = 0;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	mutex_lock(&ipmem_lnd_lock);
+	g = ipmem_grant_get(prefix, plen, extack);
+	if (IS_ERR(g)) {
+		ret = PTR_ERR(g);
+	} else if (g->state != IPMEM_GRANT_RESERVED) {
 		NL_SET_ERR_MSG(extack, "grant is already confirmed");
 		ret = -EALREADY;
-		goto out_unlock;
+	} else {
+		g->state = IPMEM_GRANT_CONFIRMED;
 	}
-	g->state = IPMEM_GRANT_CONFIRMED;
-out_unlock:
 	mutex_unlock(&ipmem_lnd_lock);
 	return ret;
 }
@@ -466,29 +479,21 @@ out_unlock:
 int ipmem_grant_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
 {
 	struct ipmem_grant *g;
-	u64 first, count;
-	int ret;
 
 	lockdep_assert_held(&ipmem_cfg_lock);
 
 	mutex_lock(&ipmem_lnd_lock);
-	ret = ipmem_lnd_prefix(prefix, plen, &first, &count, extack);
-	if (ret)
-		goto out_unlock;
-	g = ipmem_grant_find(first);
-	if (!g || g->first != first || g->count != count) {
-		NL_SET_ERR_MSG(extack, "no grant with that prefix");
-		ret = -ENOENT;
-		goto out_unlock;
+	g = ipmem_grant_get(prefix, plen, extack);
+	if (IS_ERR(g)) {
+		mutex_unlock(&ipmem_lnd_lock);
+		return PTR_ERR(g);
 	}
 	ipmem_grant_free(ipmem_pool, g);
 	ipmem_nl_notify_grant_del(g);
 	kfree(g);
-out_unlock:
 	mutex_unlock(&ipmem_lnd_lock);
-	if (!ret)
-		ipmem_nl_notify_pool();
-	return ret;
+	ipmem_nl_notify_pool();
+	return 0;
 }
 
 /* Lapse the reservations whose time is up; re-arm for the next one. */

@@ -159,8 +159,14 @@ static int ipmem_nl_reply_send(struct sk_buff *skb, void *hdr,
 	return genlmsg_reply(skb, info);
 }
 
+static bool ipmem_nl_missing(struct genl_info *info, int attr);
+
+/* The request's PREFIX and PREFIX_LEN, both required: NULL if missing. */
 static const u8 *ipmem_nl_prefix(struct genl_info *info, u8 *plen)
 {
+	if (ipmem_nl_missing(info, IPMEM_A_PREFIX) ||
+	    ipmem_nl_missing(info, IPMEM_A_PREFIX_LEN))
+		return NULL;
 	*plen = nla_get_u8(info->attrs[IPMEM_A_PREFIX_LEN]);
 	return nla_data(info->attrs[IPMEM_A_PREFIX]);
 }
@@ -317,12 +323,10 @@ static int ipmem_nl_grant_new(struct sk_buff *skb, struct genl_info *info)
 	const u8 *prefix;
 	u8 plen;
 
-	if (ipmem_nl_missing(info, IPMEM_A_PREFIX) ||
-	    ipmem_nl_missing(info, IPMEM_A_PREFIX_LEN) ||
-	    ipmem_nl_missing(info, IPMEM_A_BORROWER) ||
+	prefix = ipmem_nl_prefix(info, &plen);
+	if (!prefix || ipmem_nl_missing(info, IPMEM_A_BORROWER) ||
 	    ipmem_nl_missing(info, IPMEM_A_RIGHTS))
 		return -EINVAL;
-	prefix = ipmem_nl_prefix(info, &plen);
 	return ipmem_grant_add(prefix, plen,
 			       nla_get_u32(info->attrs[IPMEM_A_BORROWER]),
 			       nla_get_u8(info->attrs[IPMEM_A_RIGHTS]),
@@ -363,10 +367,9 @@ static int ipmem_nl_grant_confirm(struct sk_buff *skb, struct genl_info *info)
 	const u8 *prefix;
 	u8 plen;
 
-	if (ipmem_nl_missing(info, IPMEM_A_PREFIX) ||
-	    ipmem_nl_missing(info, IPMEM_A_PREFIX_LEN))
-		return -EINVAL;
 	prefix = ipmem_nl_prefix(info, &plen);
+	if (!prefix)
+		return -EINVAL;
 	return ipmem_grant_confirm(prefix, plen, info->extack);
 }
 
@@ -375,10 +378,9 @@ static int ipmem_nl_grant_del(struct sk_buff *skb, struct genl_info *info)
 	const u8 *prefix;
 	u8 plen;
 
-	if (ipmem_nl_missing(info, IPMEM_A_PREFIX) ||
-	    ipmem_nl_missing(info, IPMEM_A_PREFIX_LEN))
-		return -EINVAL;
 	prefix = ipmem_nl_prefix(info, &plen);
+	if (!prefix)
+		return -EINVAL;
 	return ipmem_grant_del(prefix, plen, info->extack);
 }
 
@@ -449,13 +451,11 @@ static int ipmem_nl_route_new(struct sk_buff *skb, struct genl_info *info)
 	const u8 *prefix;
 	u8 plen;
 
-	if (ipmem_nl_missing(info, IPMEM_A_PREFIX) ||
-	    ipmem_nl_missing(info, IPMEM_A_PREFIX_LEN) ||
-	    ipmem_nl_missing(info, IPMEM_A_NEXTHOP))
+	prefix = ipmem_nl_prefix(info, &plen);
+	if (!prefix || ipmem_nl_missing(info, IPMEM_A_NEXTHOP))
 		return -EINVAL;
 	if (info->attrs[IPMEM_A_PORT])
 		port = nla_get_u16(info->attrs[IPMEM_A_PORT]);
-	prefix = ipmem_nl_prefix(info, &plen);
 	return ipmem_route_add(prefix, plen,
 			       nla_data(info->attrs[IPMEM_A_NEXTHOP]), port,
 			       info->extack);
@@ -466,10 +466,9 @@ static int ipmem_nl_route_del(struct sk_buff *skb, struct genl_info *info)
 	const u8 *prefix;
 	u8 plen;
 
-	if (ipmem_nl_missing(info, IPMEM_A_PREFIX) ||
-	    ipmem_nl_missing(info, IPMEM_A_PREFIX_LEN))
-		return -EINVAL;
 	prefix = ipmem_nl_prefix(info, &plen);
+	if (!prefix)
+		return -EINVAL;
 	return ipmem_route_del(prefix, plen, info->extack);
 }
 
@@ -578,9 +577,8 @@ static int ipmem_nl_map_new(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	u8 plen;
 
-	if (ipmem_nl_missing(info, IPMEM_A_DISK) ||
-	    ipmem_nl_missing(info, IPMEM_A_PREFIX) ||
-	    ipmem_nl_missing(info, IPMEM_A_PREFIX_LEN))
+	prefix = ipmem_nl_prefix(info, &plen);
+	if (!prefix || ipmem_nl_missing(info, IPMEM_A_DISK))
 		return -EINVAL;
 	d = ipmem_disk_find(nla_get_u32(info->attrs[IPMEM_A_DISK]));
 	if (!d) {
@@ -601,7 +599,6 @@ static int ipmem_nl_map_new(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (info->attrs[IPMEM_A_REPLICA])
 		replica = nla_get_u8(info->attrs[IPMEM_A_REPLICA]);
-	prefix = ipmem_nl_prefix(info, &plen);
 
 	msg = ipmem_nl_reply_new(info, IPMEM_CMD_MAP_NEW, NLMSG_GOODSIZE,
 				 &hdr);
@@ -626,10 +623,9 @@ static int ipmem_nl_map_del(struct sk_buff *skb, struct genl_info *info)
 	const u8 *prefix;
 	u8 plen;
 
-	if (ipmem_nl_missing(info, IPMEM_A_PREFIX) ||
-	    ipmem_nl_missing(info, IPMEM_A_PREFIX_LEN))
-		return -EINVAL;
 	prefix = ipmem_nl_prefix(info, &plen);
+	if (!prefix)
+		return -EINVAL;
 	return ipmem_map_del(prefix, plen, info->extack);
 }
 
