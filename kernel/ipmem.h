@@ -29,6 +29,7 @@
 #include <rdma/rdma_cm.h>
 
 #include <ipmem/addr.h>
+#include <ipmem/latency.h>
 #include <ipmem/netlink.h>
 #include <ipmem/wire.h>
 
@@ -485,11 +486,7 @@ struct ipmem_disk {
 	int refill_status;
 };
 
-/*
- * read latency histogram: bucket i counts reads that took 2^(i-1) to
- * 2^i - 1 us (bucket 0: under 1 us); the last also every slower one
- */
-#define IPMEM_LAT_BUCKETS	24
+/* read latency histogram buckets: <ipmem/latency.h> */
 
 extern struct mutex ipmem_blk_lock;
 extern struct list_head ipmem_disks;

@@ -117,11 +117,7 @@ void ipmem_disk_stats_sum(struct ipmem_disk *d, struct ipmem_disk_stats *s)
 
 static void ipmem_lat_record(struct ipmem_disk *d, ktime_t start)
 {
-	u64 us = ktime_us_delta(ktime_get(), start);
-	unsigned int b = min_t(unsigned int, us ? fls64(us) : 0,
-			       IPMEM_LAT_BUCKETS - 1);
-
-	this_cpu_inc(d->lat[b]);
+	this_cpu_inc(d->lat[ipmem_lat_bucket(ktime_us_delta(ktime_get(), start))]);
 }
 
 /* --------------------------------------------------------------- copies */
@@ -1573,11 +1569,11 @@ void ipmem_blk_show_latency(struct seq_file *m)
 		for_each_possible_cpu(cpu)
 			for (b = 0; b < IPMEM_LAT_BUCKETS; b++)
 				sum[b] += per_cpu_ptr(d->lat, cpu)[b];
-		seq_printf(m, "%s read latency (us): count of reads under each bound\n",
+		seq_printf(m, "%s read latency (us): reads from the previous bound up to each bound\n",
 			   d->gd->disk_name);
 		for (b = 0; b < IPMEM_LAT_BUCKETS; b++)
 			seq_printf(m, "%s <%llu %llu\n", d->gd->disk_name,
-				   1ULL << b, sum[b]);
+				   ipmem_lat_bound(b), sum[b]);
 	}
 	mutex_unlock(&ipmem_blk_lock);
 }
