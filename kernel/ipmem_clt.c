@@ -903,6 +903,7 @@ static void ipmem_lender_revoke_work(struct work_struct *work)
 					      revoke_work);
 	struct ipmem_seg *s;
 	u64 first, count;
+	bool in_use;
 
 	mutex_lock(&ipmem_clt_lock);
 	spin_lock_irq(&l->state_lock);
@@ -911,11 +912,23 @@ static void ipmem_lender_revoke_work(struct work_struct *work)
 		first = l->revoked[l->revoke_count].first;
 		count = l->revoked[l->revoke_count].count;
 		spin_unlock_irq(&l->state_lock);
-		list_for_each_entry(s, &l->segs, node)
-			if (s->first >= first && s->first < first + count)
+		in_use = false;
+		list_for_each_entry(s, &l->segs, node) {
+			if (s->first >= first && s->first < first + count) {
 				ipmem_key_kill(l, s->first, s->count);
-		pr_warn("lender %08x revoked blocks %llu-%llu\n", l->host_id,
-			first, first + count - 1);
+				in_use = true;
+			}
+		}
+		/*
+		 * A revoke of blocks nothing maps any more is the normal end
+		 * of a release; only losing mapped blocks deserves a warning.
+		 */
+		if (in_use)
+			pr_warn("lender %08x revoked blocks %llu-%llu still mapped here\n",
+				l->host_id, first, first + count - 1);
+		else
+			pr_debug("lender %08x revoked released blocks %llu-%llu\n",
+				 l->host_id, first, first + count - 1);
 		spin_lock_irq(&l->state_lock);
 	}
 	spin_unlock_irq(&l->state_lock);
