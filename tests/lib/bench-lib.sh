@@ -28,6 +28,8 @@ bench_csv_headers() {
 #   ok        memtouch exited 0 and every page matched
 #   mismatch  a page read back differed (a verification failure)
 #   lost      memtouch died of SIGBUS: a page could not be swapped in
+#   oom       the cgroup's OOM killer killed memtouch (swap-out could not
+#             keep up with memory.max)
 #   timeout   BENCH_RUN_TIMEOUT passed; memtouch was killed
 #   error     anything else (swapon failed, memtouch could not start)
 # (bench.sh adds "hung": the guest stopped answering.)
@@ -37,9 +39,11 @@ bench_status() {
 		/^pass / && $7 != 0 { bad = 1 }
 		/^total mismatches / { total = 1; if ($3 != 0) bad = 1 }
 		/^rc / { rc = $2 }
+		/^dmesg / && / invoked oom-killer|Memory cgroup out of memory/ { oom = 1 }
 		END {
 			if (bad || rc == 1) print "mismatch"
 			else if (rc == 135) print "lost"
+			else if (oom && rc != 0) print "oom"
 			else if (rc == 124 || rc == 137) print "timeout"
 			else if (err || rc == "" || rc != 0 || !total) print "error"
 			else print "ok"
@@ -115,7 +119,10 @@ bench_record_run() {
 				sz[d "," bytes] += hits
 			next
 		}
-		/^dmesg / && tolower($0) ~ /timeout|timed out|reset|reconnect|error|fail|not free|hung|stall/ { ev++ }
+		/^ipstat_b / { ipr0 = $2; ipw0 = $3; next }
+		/^ipstat_a / { ipr1 = $2; ipw1 = $3; ipst = 1; next }
+		/^dmesg / && tolower($0) ~ /nvme|rxe|rdma|ipmem|i\/o error|blk_/ &&
+			tolower($0) ~ /timeout|timed out|reset|reconnect|error|fail|not free|hung|stall/ { ev++ }
 		END {
 			p50 = p99 = ""; reads = ""
 			if (nb) {
@@ -123,7 +130,7 @@ bench_record_run() {
 				for (i = 1; i <= nb; i++) {
 					cnt[i] = after[bound[i]] - before[bound[i]]
 					hi[i] = bound[i] + 0
-					lo[i] = (hi[i] <= 1) ? 0 : hi[i] / 2
+					lo[i] = (i == 1) ? 0 : hi[i - 1]	# every bucket is printed, in order
 					reads += cnt[i]
 					printf "%s,%s,%s,%d\n", setup, round, bound[i], cnt[i] >> lat
 				}
@@ -131,6 +138,14 @@ bench_record_run() {
 				p99 = pct(nb, lo, hi, cnt, 0.99)
 				if (p50 != "") p50 = sprintf("%.1f", p50)
 				if (p99 != "") p99 = sprintf("%.1f", p99)
+			}
+			# ipmem reads the tracepoint did not see: 4 KiB swap-ins
+			# served by ->rw_page, straight from the fault
+			if (ipst) {
+				seen_r = 0
+				for (k in sz) if (k ~ /^read,/) seen_r += sz[k]
+				if (ipr1 - ipr0 - seen_r > 0)
+					sz["read_direct,4096"] = ipr1 - ipr0 - seen_r
 			}
 			for (k in sz) printf "%s,%s,%s,%s,%d\n", setup, round, be, k, sz[k] >> sizes
 			if (!np)
@@ -273,6 +288,7 @@ bench_report() {
 			next
 		}
 		file == 3 {	# sizes.csv
+			if ($4 == "read_direct") { direct[$1] += $6; $4 = "read" }
 			if ($3 == "ipmem") { k = $1 SUBSEP $4 SUBSEP $5; szc[k] += $6; if (!(k in szseen)) { szseen[k] = 1; szl[$1, $4] = szl[$1, $4] " " $5 } }
 			next
 		}
@@ -319,7 +335,7 @@ bench_report() {
 				r50 = median(rlat[cur, "ib_read_lat", 4096])
 				r99 = median(rlat99[cur, "ib_read_lat", 4096])
 				if (l50 != "" || r50 != "") {
-					printf "%s ipmem swap-in (read request) latency: p50 %s, p99 %s (log2 buckets: each within a factor 2); ib_read_lat 4096: p50 %s, p99 %s\n",
+					printf "%s ipmem swap-in (read request) latency: p50 %s, p99 %s (12.5 %% buckets above 8 us); ib_read_lat 4096: p50 %s, p99 %s\n",
 						tag, us(l50), us(l99), us(r50), us(r99)
 					if (l50 != "") { csv("latency_us", "ipmem", "p50", l50, ""); csv("latency_us", "ipmem", "p99", l99, "") }
 					if (r50 != "") { csv("latency_us", "ib_read_lat_4096", "p50", r50, ""); csv("latency_us", "ib_read_lat_4096", "p99", r99, "") }
@@ -366,6 +382,8 @@ bench_report() {
 						if (c / tot >= 0.01) line = line sprintf(" %dK %.0f%%", sz[i] / 1024, 100 * c / tot)
 					}
 					printf "%s ipmem %s requests by size (share of requests >= 1%%):%s\n", tag, d, line
+					if (d == "read" && direct[cur] > 0)
+						printf "%s ipmem reads served directly (->rw_page, 4K, no block request): %.0f%% of reads\n", tag, 100 * direct[cur] / tot
 					if (byt > 0 && fl > 0) { if (di == 1) cr = fl / byt; else cw = fl / byt }
 				}
 				for (pi = 2; pi <= np; pi++) {

@@ -188,14 +188,32 @@ bench_perf() {
 		-n "$_iters" "$@"
 }
 
+# bench_limited max|high MIB CMD...: run_limited, with the limit as
+# memory.max (reclaim, then the OOM killer) or memory.high (reclaim and
+# throttling, no OOM kill)
+bench_limited() {
+	_knob=$1 _lim=$2
+	shift 2
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+	_cg=/sys/fs/cgroup/bench.$$
+	mkdir "$_cg" || return 1
+	echo $((_lim * 1024 * 1024)) >"$_cg/memory.$_knob" || return 1
+	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$_cg" "$@"
+	_rc=$?
+	rmdir "$_cg"
+	return $_rc
+}
+
 # bench_swap_run DEV WS_MIB MAX_MIB PASSES TIMEOUT_S: make /dev/DEV the
-# only swap, drop caches, run memtouch in a cgroup limited to MAX_MIB,
+# only swap, drop caches, run memtouch in a cgroup limited to MAX_MIB
+# (memory.max, or memory.high with BENCH_LIMIT=high),
 # each pass line followed by the counters at its end, and report:
 #   start vm PSWPIN PSWPOUT io RB WB   the counters before the first pass
 #   pass N KIND pages P mismatches M pages/s R vm PSWPIN PSWPOUT io RB WB
 #   total mismatches N / rc RC
 #   latb|lata LINE   ipmem's latency histogram before and after (ipmem)
 #   hist LINE        request sizes issued to DEV (block_rq_issue)
+#   ipstat_b|ipstat_a READS WRITES   ipmem's request counters around it
 #   dmesg LINE       what the kernel logged during the run
 bench_swap_run() {
 	_dev=$1 _ws=$2 _max=$3 _passes=$4 _to=$5
@@ -209,6 +227,9 @@ bench_swap_run() {
 	_hist="hist:keys=rwbs,bytes:vals=hitcount:size=256"
 	_devt=$(awk -F: '{ print $1 * 1048576 + $2 }' "/sys/block/$_dev/dev")
 	echo "$_hist if dev == $_devt" >"$_tr" 2>/dev/null || _tr=
+	# ipmem's own request counts: reads that bypass the block layer
+	# (->rw_page) are not seen by the tracepoint
+	[ -n "$_ip" ] && echo "ipstat_b $(cat /sys/block/$_dev/ipmem/reads) $(cat /sys/block/$_dev/ipmem/writes)"
 	if [ -n "$_ip" ]; then
 		sed 's/^/latb /' /sys/kernel/debug/ipmem/latency
 		_io="$(cat /sys/block/$_dev/ipmem/read_bytes) $(cat /sys/block/$_dev/ipmem/write_bytes)"
@@ -218,7 +239,7 @@ bench_swap_run() {
 	echo "start vm $(awk '$1 == "pswpin" { i = $2 } $1 == "pswpout" { o = $2 }
 		END { print i, o }' /proc/vmstat) io $_io"
 	{
-		run_limited "$_max" timeout -k 15 "$_to" \
+		bench_limited "${BENCH_LIMIT:-max}" "$_max" timeout -k 15 "$_to" \
 			memtouch -p "$_passes" "$_ws" 2>&1
 		echo "rc $?"
 	} | while IFS= read -r _l; do
@@ -238,6 +259,7 @@ bench_swap_run() {
 	done
 	if [ -n "$_ip" ]; then
 		sed 's/^/lata /' /sys/kernel/debug/ipmem/latency
+		echo "ipstat_a $(cat /sys/block/$_dev/ipmem/reads) $(cat /sys/block/$_dev/ipmem/writes)"
 	fi
 	if [ -n "$_tr" ]; then
 		sed -n 's/^{/hist {/p' "${_tr%/trigger}/hist"
