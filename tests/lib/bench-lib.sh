@@ -454,6 +454,19 @@ bench_report() {
 
 # bench_plot DIR: DIR/bench.png: pages/s of every backend and pass, bars
 # for the medians, points for the rounds; one panel per setup
+# bench_plot_points SETUP COND BE_COL PASS_COL VAL_COL CSV: the points of
+# one setup's rows of CSV that match the awk condition COND, as
+# "x backend-index pages/s"; x is pass group (write, seq, rand) *
+# (backends + 1) + backend index
+bench_plot_points() {
+	awk -F, -v s="$1" -v backends="$BENCH_SWAP_BACKENDS" \
+		-v cb="$3" -v cp="$4" -v cv="$5" '
+		BEGIN { nb = split(backends, B, " "); for (i = 1; i <= nb; i++) bi[B[i]] = i - 1
+			pg["write"] = 0; pg["seq"] = 1; pg["rand"] = 2 }
+		NR > 1 && $1 == s && ('"$2"') && ($cp in pg) && ($cb in bi) {
+			print pg[$cp] * (nb + 1) + bi[$cb], bi[$cb], $cv }' "$6"
+}
+
 bench_plot() {
 	local dir=$1 term setups s
 
@@ -465,19 +478,11 @@ bench_plot() {
 	fi
 	setups=$(awk -F, 'NR > 1 && !seen[$1]++ { printf "%s ", $1 }' "$dir/results.csv")
 	[ -n "$setups" ] || return 0
-	# x position: pass group (write, seq, rand) * 5 + backend index
 	for s in $setups; do
-		awk -F, -v s="$s" -v backends="$BENCH_SWAP_BACKENDS" '
-			BEGIN { nb = split(backends, B, " "); for (i = 1; i <= nb; i++) bi[B[i]] = i - 1
-				pg["write"] = 0; pg["seq"] = 1; pg["rand"] = 2 }
-			NR > 1 && $1 == s && $5 == "ok" && ($7 in pg) && ($4 in bi) {
-				print pg[$7] * (nb + 1) + bi[$4], bi[$4], $10 }' \
+		# results.csv: every ok round; summary.csv: the medians
+		bench_plot_points "$s" '$5 == "ok"' 4 7 10 \
 			"$dir/results.csv" >"$dir/plot-$s-rounds.dat"
-		awk -F, -v s="$s" -v backends="$BENCH_SWAP_BACKENDS" '
-			BEGIN { nb = split(backends, B, " "); for (i = 1; i <= nb; i++) bi[B[i]] = i - 1
-				pg["write"] = 0; pg["seq"] = 1; pg["rand"] = 2 }
-			NR > 1 && $1 == s && $2 == "pages_per_s" && ($4 in pg) && ($3 in bi) {
-				print pg[$4] * (nb + 1) + bi[$3], bi[$3], $5 }' \
+		bench_plot_points "$s" '$2 == "pages_per_s"' 3 4 5 \
 			"$dir/summary.csv" >"$dir/plot-$s-median.dat"
 	done
 	{
