@@ -192,7 +192,11 @@ static void ipmem_write_done(struct ib_cq *cq, struct ib_wc *wc);
 static void ipmem_refill_kick(struct ipmem_disk *d, unsigned long delay);
 static void ipmem_disk_drop_empty(struct ipmem_disk *d);
 
-/* Post the read or write of copy @r.  Under rcu_read_lock(). */
+/*
+ * Post the read or write of copy @r.  Under rcu_read_lock().  Once it
+ * returns 0 the operation may have completed already (see
+ * ipmem_clt_post()): a read's request may have ended.
+ */
 static int ipmem_post(struct request *rq, struct ipmem_req *req, int r,
 		      struct ipmem_key *k, bool write)
 {
@@ -298,6 +302,8 @@ static void ipmem_req_retry(struct request *rq, bool write)
 /* Start (or restart after a failure) the read on the next good copy. */
 static void ipmem_read_next(struct request *rq)
 {
+	/* the request may have ended once posted: nothing of it after */
+	struct ipmem_disk *d = to_ipmem_disk(rq);
 	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
 	struct ipmem_ext *e = req->ext;
 	bool passed_over = false;
@@ -320,7 +326,7 @@ static void ipmem_read_next(struct request *rq)
 		if (!ipmem_post(rq, req, r, k, false)) {
 			/* a copy that should have served it could not */
 			if (passed_over)
-				this_cpu_inc(to_ipmem_disk(rq)->stats->v[IPMEM_STAT_FAILOVERS]);
+				this_cpu_inc(d->stats->v[IPMEM_STAT_FAILOVERS]);
 			rcu_read_unlock();
 			return;
 		}

@@ -1253,12 +1253,26 @@ void ipmem_lender_put(struct ipmem_lender *l)
 	kref_put(&l->ref, ipmem_lender_release);
 }
 
+/*
+ * Post a data operation on queue @queue.  Not with interrupts disabled.
+ *
+ * Posted with bottom halves disabled: a provider that does its work in
+ * softirq context (rxe's tasklets, a NIC's NAPI poll) then runs it as
+ * soon as bottom halves are enabled again, here on this CPU, instead of
+ * waking ksoftirqd for it.  In loopback a whole RDMA READ, completion
+ * included, can end before this returns.
+ */
 int ipmem_clt_post(struct ipmem_lender *l, unsigned int queue,
 		   const struct ib_send_wr *wr)
 {
+	int ret;
+
 	if (unlikely(READ_ONCE(l->state) != IPMEM_CONN_LIVE))
 		return -ENOTCONN;
-	return ib_post_send(l->conns[queue % l->nr_conns].qp, wr, NULL);
+	local_bh_disable();
+	ret = ib_post_send(l->conns[queue % l->nr_conns].qp, wr, NULL);
+	local_bh_enable();
+	return ret;
 }
 
 int ipmem_lender_fill(struct sk_buff *skb, struct ipmem_lender *l)
