@@ -452,8 +452,6 @@ bench_report() {
 	return $rc
 }
 
-# bench_plot DIR: DIR/bench.png: pages/s of every backend and pass, bars
-# for the medians, points for the rounds; one panel per setup
 # bench_plot_points SETUP COND BE_COL PASS_COL VAL_COL CSV: the points of
 # one setup's rows of CSV that match the awk condition COND, as
 # "x backend-index pages/s"; x is pass group (write, seq, rand) *
@@ -467,6 +465,8 @@ bench_plot_points() {
 			print pg[$cp] * (nb + 1) + bi[$cb], bi[$cb], $cv }' "$6"
 }
 
+# bench_plot DIR: DIR/bench.png: pages/s of every backend and pass, bars
+# for the medians, points for the rounds; one panel per setup
 bench_plot() {
 	local dir=$1 term setups s
 
