@@ -9,18 +9,45 @@
 
 #include "parse.h"
 
-/* Decimal or 0x-hex, the whole string, fitting 32 bits. */
+/*
+ * Decimal, or hex after "0x", the whole string, fitting 32 bits.  No sign,
+ * no space, and no octal: "010" is ten, as a person who types it means.
+ */
 int ipmem_parse_u32(const char *s, uint32_t *out)
 {
 	unsigned long long v;
+	int base = 10;
 	char *end;
 
-	if (!*s || *s == '-' || isspace((unsigned char)*s))
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!isxdigit((unsigned char)*s) ||
+	    (base == 10 && !isdigit((unsigned char)*s)))
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, base);
 	if (errno || *end || v > UINT32_MAX)
 		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* 1 to 4 hex digits, ending at @end: one group of a host id. */
+static int parse_group(const char *s, const char *end, unsigned int *out)
+{
+	unsigned int v = 0;
+	const char *p;
+
+	if (end - s < 1 || end - s > 4)
+		return -EINVAL;
+	for (p = s; p < end; p++) {
+		if (!isxdigit((unsigned char)*p))
+			return -EINVAL;
+		v = v << 4 | (isdigit((unsigned char)*p) ? *p - '0' :
+			      (tolower((unsigned char)*p) - 'a' + 10));
+	}
 	*out = v;
 	return 0;
 }
@@ -68,17 +95,18 @@ int ipmem_parse_size(const char *s, uint64_t *out)
  */
 int ipmem_parse_host_id(const char *s, uint32_t *out)
 {
+	const char *colon = strchr(s, ':');
 	unsigned int hi, lo;
 	struct in_addr a4;
-	int n = 0;
 
 	if (inet_pton(AF_INET, s, &a4) == 1) {
 		*out = ntohl(a4.s_addr);
 		return 0;
 	}
-	if (sscanf(s, "%4x:%4x%n", &hi, &lo, &n) == 2 && !s[n] &&
-	    isxdigit((unsigned char)s[0]))
-	{
+	if (colon) {
+		if (parse_group(s, colon, &hi) ||
+		    parse_group(colon + 1, colon + 1 + strlen(colon + 1), &lo))
+			return -EINVAL;
 		*out = hi << 16 | lo;
 		return 0;
 	}
@@ -106,7 +134,10 @@ int ipmem_parse_prefix(const char *s, uint8_t addr[16], uint8_t *plen)
 	if (inet_pton(AF_INET6, buf, addr) != 1)
 		return -EINVAL;
 	if (slash) {
-		if (!isdigit((unsigned char)slash[1]) ||
+		/* decimal, as ip(8) writes it: "/0" but not "/010" or "/0x40" */
+		n = strspn(slash + 1, "0123456789");
+		if (!n || n > 3 || slash[1 + n] ||
+		    (slash[1] == '0' && n > 1) ||
 		    ipmem_parse_u32(slash + 1, &len) || len > 128)
 			return -EINVAL;
 	}

@@ -34,6 +34,31 @@ static void test_host_ids(void)
 	ok(ipmem_parse_host_id("c0a8:a010:1", &a), "three groups are refused");
 	ok(ipmem_parse_host_id("0x100000000", &a), "33 bits are refused");
 	ok(ipmem_parse_host_id("borrower", &a), "a word is refused");
+	ok(ipmem_parse_host_id("a4d:-1", &a), "a negative group is refused");
+	ok(ipmem_parse_host_id("0x1:1", &a), "a 0x group is refused");
+	ok(ipmem_parse_host_id("a4d:+1", &a), "a signed group is refused");
+	ok(ipmem_parse_host_id(" a4d:1", &a), "leading space is refused");
+	ok(ipmem_parse_host_id("a4d: 1", &a), "a space in a group is refused");
+	ok(ipmem_parse_host_id("a4d:", &a), "an empty group is refused");
+	ok(ipmem_parse_host_id("12345:1", &a), "a five-digit group is refused");
+	ok(!ipmem_parse_host_id("0:0", &a) && a == 0, "0:0 parses");
+	ok(!ipmem_parse_host_id("FFFF:ffff", &a) && a == 0xffffffff,
+	   "FFFF:ffff parses in either case");
+}
+
+static void test_numbers(void)
+{
+	uint32_t v = 0;
+
+	ok(!ipmem_parse_u32("010", &v) && v == 10, "010 is decimal ten");
+	ok(!ipmem_parse_u32("0x10", &v) && v == 16, "0x10 is hex");
+	ok(!ipmem_parse_u32("4294967295", &v) && v == 0xffffffff, "2^32-1");
+	ok(ipmem_parse_u32("4294967296", &v), "2^32 is refused");
+	ok(ipmem_parse_u32("-1", &v), "-1 is refused");
+	ok(ipmem_parse_u32("+1", &v), "+1 is refused");
+	ok(ipmem_parse_u32("0x", &v), "0x alone is refused");
+	ok(ipmem_parse_u32("0x-1", &v), "0x-1 is refused");
+	ok(ipmem_parse_u32("1 ", &v), "trailing space is refused");
 }
 
 static void test_prefixes(void)
@@ -49,13 +74,21 @@ static void test_prefixes(void)
 	ok(ipmem_parse_prefix("2001:db8::/", a, &plen), "an empty length is refused");
 	ok(ipmem_parse_prefix("10.0.0.0/8", a, &plen), "IPv4 is refused");
 	ok(ipmem_parse_prefix("2001:zz8::/64", a, &plen), "garbage is refused");
+	ok(ipmem_parse_prefix("2001:db8::/010", a, &plen),
+	   "/010 is refused (not octal 8, not 10)");
+	ok(ipmem_parse_prefix("2001:db8::/0x40", a, &plen), "/0x40 is refused");
+	ok(ipmem_parse_prefix("2001:db8::/+64", a, &plen), "/+64 is refused");
+	ok(ipmem_parse_prefix("2001:db8::/64 ", a, &plen),
+	   "trailing space is refused");
+	ok(!ipmem_parse_prefix("::/0", a, &plen) && plen == 0, "/0 parses");
 }
 
 int main(void)
 {
-	plan(25);
+	plan(48);
 	test_sizes();
 	test_host_ids();
+	test_numbers();
 	test_prefixes();
 	return done();
 }
