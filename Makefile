@@ -87,7 +87,7 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/tap.h $(wildcard include/ipmem/*.h) \
 unit: $(UNIT_TESTS)
 	prove -f $(UNIT_TESTS)
 
-# Every tier, counted together: the last line is "N passed, N failed".
+# Every tier, counted together: the last line is "N passed, N failed, N skipped".
 check: setup
 	$(MAKE) all $(UNIT_TESTS)
 	scripts/run-tests $(UNIT_TESTS) tests/scenario/*.t

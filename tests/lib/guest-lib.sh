@@ -42,7 +42,10 @@ run_limited() {
 	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
 	_cg=/sys/fs/cgroup/limited.$$
 	mkdir "$_cg" || return 1
-	echo $((_max * 1024 * 1024)) >"$_cg/memory.max"
+	if ! echo $((_max * 1024 * 1024)) >"$_cg/memory.max"; then
+		rmdir "$_cg"
+		return 1
+	fi
 	sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$_cg" "$@"
 	_rc=$?
 	rmdir "$_cg"
@@ -91,6 +94,22 @@ my_ip6() {
 # pswpout_above N: more than N pages were swapped out since boot
 pswpout_above() {
 	test "$(vmstat_get pswpout)" -gt "$1"
+}
+
+# unlimit: lift the memory limit of every run_limited cgroup (so that a
+# swapoff can bring their pages back without the OOM killer)
+unlimit() {
+	for _c in /sys/fs/cgroup/limited.*; do
+		test -d "$_c" || continue
+		echo max >"$_c/memory.max" || return 1
+	done
+}
+
+# nonzero_mib FILE MIB: how many MiB of the first MIB MiB of FILE are not
+# zero bytes (rounded down)
+nonzero_mib() {
+	dd if="$1" bs=1M count="$2" status=none | tr -d '\0' | wc -c |
+		awk '{ print int($1 / 1048576) }'
 }
 
 # ------------------------------------------------------------ benchmark

@@ -10,16 +10,22 @@
 #       --mem MiB           RAM (default 1024)
 #       --cpus N            vCPUs (default 1)
 #       --mtu M             eth0 MTU (default 1500)
+#                           (kernel debug options: H_GUEST_DEBUG below)
 #   g_run NAME [-t S] CMD   run CMD (sh) in the guest; prints its output,
 #                           returns its exit code (124 on time-out)
 #   g_start NAME CMD        start CMD in the background; sets JOB
 #   g_wait NAME JOB [-t S]  wait for a background command; prints output
 #   g_kill NAME             pull the plug: kill the guest's QEMU
+#                           (a guest that dies otherwise, e.g. a kernel
+#                           panic, fails the command waiting on it at
+#                           once, with the panic from its console)
 #   g_ip6 NAME / g_ip4 NAME the guest's addresses
 #   g_share NAME            host path of the guest's read-write share
 #                           (/run/share inside the guest)
 #   g_dmesg_clean NAME      fail unless the guest's kernel log is free of
-#                           warnings, BUGs and oopses (prints them)
+#                           warnings, BUGs, oopses, hung tasks, RCU
+#                           stalls and memory debugging reports
+#   g_dmesg_sane NAME       the same, but ipmem may warn (a lender lost)
 #   plan N / ok STATUS DESC / is GOT WANT DESC / diag MSG    TAP
 #   h_done                  last line of a test: its exit status
 #
@@ -50,7 +56,15 @@ IPMEM_KO=$H_TOP/ipmem.ko
 IPMEMCTL=$H_BUILD/ipmemctl
 export IPMEM_KO IPMEMCTL
 
-declare -A H_FDIN H_FDOUT H_IP H_JOBS
+# Every guest runs with the memory debugging that Debian's kernel has
+# built in: SLUB red zones, poisoning and sanity checks (a use after free
+# or an overrun in ipmem is reported at the next check, not silently
+# absorbed), poisoned and zeroed free pages, and a panic on any WARN, so
+# that a warning splat cannot go unnoticed.  The benchmark turns them off
+# (H_GUEST_DEBUG=) to measure what users run.
+H_GUEST_DEBUG=${H_GUEST_DEBUG-slub_debug=FZPU page_poison=1 init_on_free=1 panic_on_warn=1}
+
+declare -A H_FDIN H_FDOUT H_IP H_JOBS H_PART H_KILLED
 
 # ------------------------------------------------------------------ TAP
 
@@ -130,12 +144,50 @@ h_init() {
 	trap 'exit 130' INT TERM
 }
 
-# h_readline NAME TIMEOUT: next line from the guest's agent into H_LINE.
-h_readline() {
-	local fd=${H_FDIN[$1]}
+# h_alive NAME: the guest's QEMU still runs
+h_alive() {
+	local pid
 
-	IFS= read -r -t "$2" -u "$fd" H_LINE || return 1
-	H_LINE=${H_LINE%$'\r'}
+	pid=$(cat "$H_STATE/$1/qemu.pid" 2>/dev/null) || return 1
+	kill -0 "$pid" 2>/dev/null
+}
+
+# h_died NAME: say why a guest that nobody killed is gone
+h_died() {
+	local log=$H_STATE/$1/console.log panic
+
+	diag "guest $1 died (its QEMU exited)"
+	panic=$(grep -n -E -m1 "Kernel panic|BUG:|Oops|WARNING:|KASAN|general protection" "$log" 2>/dev/null | cut -d: -f1)
+	if [ -n "$panic" ]; then
+		diag "---- console of $1 from the first report ----"
+		tail -n +"$((panic > 5 ? panic - 5 : 1))" "$log" | head -n 80 | diag "$(cat)"
+	fi
+}
+
+# h_readline NAME TIMEOUT: next line from the guest's agent into H_LINE.
+# Waits in slices, so that a guest that dies (a panic: guests boot with
+# panic=-1 and -no-reboot) is noticed at once instead of after TIMEOUT.
+h_readline() {
+	local fd=${H_FDIN[$1]} deadline=$((SECONDS + $2)) slice line
+
+	while :; do
+		slice=$((deadline - SECONDS))
+		[ "$slice" -gt 5 ] && slice=5
+		[ "$slice" -lt 1 ] && slice=1
+		if IFS= read -r -t "$slice" -u "$fd" line; then
+			H_LINE=${H_PART[$1]:-}$line
+			H_PART[$1]=
+			H_LINE=${H_LINE%$'\r'}
+			return 0
+		fi
+		# a time-out may leave part of a line read: keep it
+		H_PART[$1]=${H_PART[$1]:-}$line
+		if ! h_alive "$1"; then
+			[ -n "${H_KILLED[$1]:-}" ] || h_died "$1"
+			return 2
+		fi
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+	done
 }
 
 g_boot() {
@@ -162,7 +214,7 @@ g_boot() {
 		-name "$name" -nodefaults -no-user-config -display none \
 		-accel tcg,thread=multi -cpu max -smp "$cpus" -m "$mem" \
 		-kernel "$H_KERNEL" -initrd "$H_INITRD" \
-		-append "console=ttyS0 panic=-1 ipmem.init=$H_TOP/tests/lib/guest-init ipmem.name=$name ipmem.ip=$ip ipmem.mtu=$mtu" \
+		-append "console=ttyS0 panic=-1 $H_GUEST_DEBUG ipmem.init=$H_TOP/tests/lib/guest-init ipmem.name=$name ipmem.ip=$ip ipmem.mtu=$mtu" \
 		-serial "file:$dir/console.log" \
 		-chardev "pipe,id=ctl,path=$dir/ctl" -serial chardev:ctl \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
@@ -226,11 +278,20 @@ h_collect() {
 	deadline=$((SECONDS + timeout))
 	while [ -z "${H_JOBS[$name.$id]:-}" ]; do
 		left=$((deadline - SECONDS))
-		if [ "$left" -le 0 ] || ! h_readline "$name" "$left"; then
+		[ "$left" -gt 0 ] && h_readline "$name" "$left"
+		case $? in
+		0) ;;
+		2)
+			h_out "$share/out.$id"
+			diag "$name: command $id ended with its guest"
+			return 125
+			;;
+		*)
 			h_out "$share/out.$id"
 			diag "$name: command $id timed out after $timeout s"
 			return 124
-		fi
+			;;
+		esac
 		case "$H_LINE" in
 		DONE\ *)
 			set -- $H_LINE
@@ -276,6 +337,7 @@ g_wait() {
 g_kill() {
 	local pid
 
+	H_KILLED[$1]=1
 	pid=$(cat "$H_STATE/$1/qemu.pid")
 	kill -9 "$pid"
 	while kill -0 "$pid" 2>/dev/null; do
@@ -284,13 +346,30 @@ g_kill() {
 }
 
 # The kernel log lines a clean run must not have: anything at warning
-# level or above from ipmem, and any kernel BUG, oops or warning splat.
-# Loading any unsigned out-of-tree module taints the kernel with two
-# such lines; they are the loader's, not ipmem's.
+# level or above from ipmem; any kernel BUG, oops or warning splat; a
+# task hung for the hung-task detector's time-out, an RCU stall or a soft
+# lockup; and whatever the memory debuggers report (SLUB's checks, KASAN,
+# kmemleak, lockdep, list debugging), at any level.  Loading any unsigned
+# out-of-tree module taints the kernel with two such lines; they are the
+# loader's, not ipmem's.
+H_DMESG_BAD='BUG|Oops|WARNING|Call Trace|blocked for more than|rcu.*stall|soft lockup|hard LOCKUP|KASAN|UBSAN|kmemleak|circular locking|possible recursive locking|inconsistent lock state|lock held when returning|list_(add|del) corruption|Redzone|Poison overwritten|Object already free|general protection'
+# g_dmesg_sane NAME: the same, but for ipmem's own warnings, for scenarios
+# in which ipmem rightly warns (a lender lost)
+g_dmesg_sane() {
+	local bad
+
+	bad=$(g_run "$1" "dmesg | grep -E '$H_DMESG_BAD' | sort -u || true")
+	if [ -n "$bad" ]; then
+		diag "$1: kernel log:" "$bad"
+		return 1
+	fi
+	return 0
+}
+
 g_dmesg_clean() {
 	local bad
 
-	bad=$(g_run "$1" 'dmesg --level=emerg,alert,crit,err,warn | grep -E "ipmem|BUG|Oops|WARNING|Call Trace|leak" | grep -vE "loading out-of-tree module taints kernel|module verification failed" || true')
+	bad=$(g_run "$1" "{ dmesg --level=emerg,alert,crit,err,warn | grep -E 'ipmem|leak'; dmesg | grep -E '$H_DMESG_BAD'; } | grep -vE 'loading out-of-tree module taints kernel|module verification failed' | sort -u || true")
 	if [ -n "$bad" ]; then
 		diag "$1: kernel log:" "$bad"
 		return 1

@@ -53,6 +53,33 @@ swap_workload() {
 	g_run "$g" 'grep -q " live," /sys/kernel/debug/ipmem/lenders &&
 		! tail -n +2 /sys/kernel/debug/ipmem/table | grep -vq " ok$"'
 	ok $? "the lender is live and every extent copy is ok"
-	g_run "$g" 'swapoff /dev/ipmem0'
+	g_run "$g" 'swapoff /dev/ipmem0 && ! grep -q ipmem0 /proc/swaps'
 	ok $? "swapoff"
+}
+
+# swap_paused_swapoff GUEST WS_MIB: swapoff while a workload's pages are
+# out and the workload is stopped; it resumes and verifies every page
+# that swapoff brought back.  3 points.
+swap_paused_swapoff() {
+	local g=$1 ws=$2 job out rc
+
+	g_run "$g" 'swap_on ipmem0 && rm -f /run/stop.swapoff' || bail "swapon"
+	g_start "$g" "run_limited $((ws / 2)) memtouch -p 2 -u /run/stop.swapoff $ws"
+	job=$JOB
+	g_run "$g" -t 600 "wait_until 500 grep -q '^pass 1 ' /run/share/out.$job &&
+		pkill -STOP -x memtouch && unlimit &&
+		used=\$(awk '\$1 == \"/dev/ipmem0\" { print \$4 }' /proc/swaps) &&
+		echo \"\$used KiB out\" && test \$used -gt $((ws * 1024 / 4)) &&
+		swapoff /dev/ipmem0 && ! grep -q ipmem0 /proc/swaps"
+	ok $? "swapoff with more than a quarter of the stopped workload's pages out"
+	g_run "$g" -t 600 "pkill -CONT -x memtouch &&
+		n=\$(grep -c '^pass' /run/share/out.$job) &&
+		wait_until 500 sh -c \"test \\\$(grep -c '^pass' /run/share/out.$job) -ge \$((n + 2))\"; rc=\$?;
+		touch /run/stop.swapoff; exit \$rc"
+	ok $? "the workload resumes and runs two more passes over its pages"
+	out=$(g_wait "$g" "$job" -t 600)
+	rc=$?
+	diag "$(echo "$out" | tail -3)"
+	[ $rc -eq 0 ] && echo "$out" | grep -q '^total mismatches 0$'
+	ok $? "every page swapoff brought back verifies"
 }

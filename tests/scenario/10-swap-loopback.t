@@ -4,7 +4,8 @@
 # Swap to remote memory in one guest: the lender and the borrower are the
 # same kernel, over rxe loopback.  A workload confined to half its working
 # set writes a distinct pattern into every page and verifies every page,
-# sequentially and in random order, over several passes.
+# sequentially and in random order, over several passes.  Then swapoff
+# while a stopped workload's pages are out: it resumes and verifies them.
 #
 #   +-----------------------------------------------------------+
 #   | g1 (10.77.0.1, host a4d:1)                                 |
@@ -15,11 +16,12 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/swap-scenario.sh"
 
-plan 11
+plan 14
 h_init
 g_boot g1 --cpus 2 --mem 1024 || bail "guest g1 did not boot"
 swap_setup g1 g1 256
 swap_workload g1 96
+swap_paused_swapoff g1 64
 g_dmesg_clean g1
 ok $? "nothing at warning level or above in dmesg"
 h_done

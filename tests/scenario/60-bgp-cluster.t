@@ -154,7 +154,7 @@ echo "$loser_out" | grep -q "cannot borrow"
 ok $? "the loser ($lose) gets a clear error"
 rc=0
 for l in g1 g2; do
-	g_run "$l" -t 90 "wait_until 60 sh -c '! ipmemctl grant list | grep -qv "borrower $wid"'" >/dev/null ||
+	g_run "$l" -t 90 "wait_until 60 sh -c '! ipmemctl grant list | grep -qv \"borrower $wid\"'" >/dev/null ||
 		{ diag "$l still holds grants of the loser"; rc=1; }
 	g_run "$l" 'm=$(ipmemctl status | sed -n "s/^  M \([0-9]*\) blocks, V \([0-9]*\) free.*/\1 \2/p")
 		set -- $m

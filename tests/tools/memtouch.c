@@ -3,15 +3,19 @@
  * memtouch: the verifying swap workload.
  *
  * Allocates SIZE of anonymous memory and writes a distinct pattern into
- * every page (the pattern names the page and the pass).  Each pass then
+ * every page (the pattern names the run, the page and the pass: a random
+ * nonce per run, printed first, so that data left in swap or in a
+ * lender's memory by an earlier run can never pass for this one's).  Each pass then
  * visits every page, in sequential order or in a random permutation,
  * checks all of its bytes against what the previous pass wrote, and
  * rewrites it with this pass's pattern.  Run it in a cgroup whose
  * memory.max is below SIZE and the pages go through swap.
  *
- * usage: memtouch [-p PASSES] [-s SEED] [-u STOPFILE] SIZE_MIB
- * With -u, passes go on after PASSES until STOPFILE exists.
- * Prints, per pass: "pass N seq|rand pages P mismatches M pages/s R".
+ * usage: memtouch [-p PASSES] [-s SEED] [-n NONCE] [-u STOPFILE] SIZE_MIB
+ * With -u, passes go on after PASSES until STOPFILE exists.  -n fixes the
+ * nonce (otherwise random).
+ * Prints "nonce X" first, then, per pass:
+ * "pass N seq|rand pages P mismatches M pages/s R".
  * Exit status: 0 when every byte matched, 1 on a mismatch, 2 on usage or
  * allocation errors.  A page that cannot be swapped in kills the process
  * with SIGBUS, which the caller sees as such.
@@ -22,10 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 static uint64_t rng_state;
+static uint64_t nonce;
 
 static uint64_t rng(void)
 {
@@ -36,11 +42,13 @@ static uint64_t rng(void)
 	return rng_state * 0x2545f4914f6cdd1dULL;
 }
 
-/* The word at position w of page p in pass n: unique for each. */
+/* The word at position w of page p in pass n of this run: unique. */
 static inline uint64_t pattern(uint64_t p, uint64_t n, uint64_t w)
 {
 	uint64_t x = (p << 20) ^ (n << 52) ^ w ^ 0x9e3779b97f4a7c15ULL;
 
+	x ^= nonce;
+	x *= 0x94d049bb133111ebULL;
 	x ^= x >> 31;
 	x *= 0xbf58476d1ce4e5b9ULL;
 	return x ^ (x >> 29);
@@ -81,16 +89,20 @@ int main(int argc, char **argv)
 	const char *stopfile = NULL;
 	unsigned long mib;
 	char *mem, *end;
+	int opt, have_nonce = 0;
 	double t;
-	int opt;
 
-	while ((opt = getopt(argc, argv, "p:s:u:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:s:n:u:")) != -1) {
 		switch (opt) {
 		case 'p':
 			passes = strtoull(optarg, NULL, 0);
 			break;
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			nonce = strtoull(optarg, NULL, 0);
+			have_nonce = 1;
 			break;
 		case 'u':
 			stopfile = optarg;
@@ -105,6 +117,11 @@ int main(int argc, char **argv)
 	if (*end || !mib || !passes)
 		goto usage;
 	rng_state = seed | 1;
+	if (!have_nonce && getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce)) {
+		perror("memtouch: getrandom");
+		return 2;
+	}
+	printf("nonce %#" PRIx64 "\n", nonce);
 
 	npages = (uint64_t)mib * 1024 * 1024 / psz;
 	mem = mmap(NULL, npages * psz, PROT_READ | PROT_WRITE,
@@ -160,6 +177,6 @@ int main(int argc, char **argv)
 	return bad_pages ? 1 : 0;
 
 usage:
-	fprintf(stderr, "usage: memtouch [-p PASSES] [-s SEED] [-u STOPFILE] SIZE_MIB\n");
+	fprintf(stderr, "usage: memtouch [-p PASSES] [-s SEED] [-n NONCE] [-u STOPFILE] SIZE_MIB\n");
 	return 2;
 }
