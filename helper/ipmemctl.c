@@ -634,6 +634,7 @@ static const char *const stat_names[IPMEM_STAT_MAX + 1] = {
 	[IPMEM_STAT_FAILOVERS] = "failovers",
 	[IPMEM_STAT_INFLIGHT] = "inflight",
 	[IPMEM_STAT_REFILLS] = "refills",
+	[IPMEM_STAT_LOST_PAGES] = "lost-pages",
 };
 
 static int disk_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)

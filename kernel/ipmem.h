@@ -311,7 +311,11 @@ struct ipmem_clt_conn {
  * @ctl_rep: the reply
  * @ctl_status: 0 or why the exchange failed
  * @ctl_tag: tag of the request outstanding (@state_lock)
- * @tx: control send buffer
+ * @tx: control send buffer (@ctl_lock)
+ * @tx_done: completed when the SEND of @tx ended
+ * @tx_status: its work completion status
+ * @tx_broken: a SEND of @tx did not complete in time: @tx is not used
+ *	again until the queues are rebuilt (@ctl_lock)
  * @recover_work: reconnects after a loss
  * @fail_work: runs when I/O waiting for it must fail
  * @revoke_work: forgets the keys of revoked grants
@@ -349,6 +353,9 @@ struct ipmem_lender {
 	int ctl_status;
 	u32 ctl_tag;
 	struct ipmem_iu *tx;
+	struct completion tx_done;
+	int tx_status;
+	bool tx_broken;
 	struct delayed_work recover_work;
 	struct delayed_work fail_work;
 	struct work_struct revoke_work;
@@ -414,26 +421,34 @@ struct ipmem_rep {
  * struct ipmem_ext - an extent of a disk and its copies
  * @rep: the copies
  * @stale: bit r set: copy r missed a write and holds old data
- * @flags: IPMEM_EXT_WRITTEN once anything was written
+ * @flags: IPMEM_EXT_WRITTEN once anything was written; IPMEM_EXT_LOCK, a
+ *	bit spinlock: a write counts itself in @wstart and reads @stale under
+ *	it, a refill clears a stale bit under it
+ * @lost: bit p set: page p of the extent held data whose every copy was
+ *	unmapped; reads of it fail until it is written again or discarded
  * @wstart: writes started (incremented before a write looks at @stale)
- * @wdone: writes ended (successfully or not)
+ * @wdone: writes ended (successfully or not), incremented after the
+ *	stale bits of the copies the write missed are set
  *
  * @rep changes only with the disk's queue frozen and its refill lock
- * held; @stale and @flags are changed by the I/O path with atomic bit
- * operations.  A refill may clear a stale bit only if no write was in
- * flight when it started copying and none started since (@wstart and
- * @wdone).
+ * held; @stale, @flags and @lost are changed by the I/O path with atomic
+ * bit operations.  A refill may clear a stale bit only if no write was
+ * in flight when it started copying and none started since (@wstart and
+ * @wdone), and only under IPMEM_EXT_LOCK.  An extent that holds data is
+ * kept while it has no copy, so that its lost pages are remembered.
  */
 struct ipmem_ext {
 	struct ipmem_rep rep[IPMEM_MAX_REPLICAS];
 	unsigned long stale;
 	unsigned long flags;
+	unsigned long lost;
 	atomic_t wstart;
 	atomic_t wdone;
 	struct rcu_head rcu;
 };
 
 #define IPMEM_EXT_WRITTEN	0
+#define IPMEM_EXT_LOCK		1
 
 /* per-CPU counters of a disk, indexed by enum ipmem_stat */
 struct ipmem_disk_stats {
@@ -454,6 +469,7 @@ struct ipmem_disk_stats {
  * @nr_mapped: extent copies mapped (up to @replicas per extent)
  * @removing: being removed; opens fail (under the disk's open_mutex)
  * @inflight: requests in flight
+ * @lost_pages: pages whose data is lost (set bits of every @lost)
  * @stats: per-CPU counters
  * @lat: read latency histogram, per CPU
  * @refill_lock: held by the refill and by every change of the table
@@ -462,6 +478,7 @@ struct ipmem_disk_stats {
  * @refill_cqe: completion of the refill's RDMA operation
  * @refill_done: completed with it
  * @refill_status: its status
+ * @state_lock: one walk of the table for the state file at a time
  */
 struct ipmem_disk {
 	struct list_head node;
@@ -476,6 +493,7 @@ struct ipmem_disk {
 	u64 nr_mapped;
 	bool removing;
 	atomic_t inflight;
+	atomic64_t lost_pages;
 	struct ipmem_disk_stats __percpu *stats;
 	u64 __percpu *lat;
 	struct mutex refill_lock;	/* refill vs. changes of the table */
@@ -484,6 +502,7 @@ struct ipmem_disk {
 	struct ib_cqe refill_cqe;
 	struct completion refill_done;
 	int refill_status;
+	struct mutex state_lock;	/* ipmem_disk_state() */
 };
 
 /* read latency histogram buckets: <ipmem/latency.h> */
@@ -502,6 +521,7 @@ int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
 int ipmem_map_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack);
 int ipmem_map_dump(struct sk_buff *skb, struct netlink_callback *cb);
 void ipmem_disk_stats_sum(struct ipmem_disk *d, struct ipmem_disk_stats *s);
+const char *ipmem_disk_state(struct ipmem_disk *d);
 void ipmem_blk_lender_changed(struct ipmem_lender *l);
 void ipmem_blk_show_table(struct seq_file *m);
 void ipmem_blk_show_latency(struct seq_file *m);

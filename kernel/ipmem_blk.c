@@ -16,7 +16,10 @@
  * again until it is refilled or the extent is discarded.  When no copy
  * can serve a request it waits, up to io_fail_tmo, for a lender being
  * reconnected, and then fails with BLK_STS_IOERR: never with data from a
- * copy that may be out of date.
+ * copy that may be out of date.  When the last current copy of an extent
+ * that holds data is unmapped, its pages are marked lost: reads of them
+ * fail until each is written again or discarded, whatever copy is mapped
+ * there later (a new grant reads as zeros, which is not the data).
  *
  * The I/O path takes no lock: the table (an xarray) and the keys are read
  * under RCU.  The table changes only with the queue frozen, so a request
@@ -24,6 +27,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bit_spinlock.h>
 #include <linux/blkdev.h>
 #include <linux/idr.h>
 #include <linux/module.h>
@@ -113,6 +117,7 @@ void ipmem_disk_stats_sum(struct ipmem_disk *d, struct ipmem_disk_stats *s)
 		for (i = 0; i < __IPMEM_STAT_MAX; i++)
 			s->v[i] += per_cpu_ptr(d->stats, cpu)->v[i];
 	s->v[IPMEM_STAT_INFLIGHT] = atomic_read(&d->inflight);
+	s->v[IPMEM_STAT_LOST_PAGES] = atomic64_read(&d->lost_pages);
 }
 
 static void ipmem_lat_record(struct ipmem_disk *d, ktime_t start)
@@ -136,6 +141,63 @@ static struct ipmem_key *ipmem_rep_key(struct ipmem_ext *e, int r, bool write)
 	if (write && k->rights != IPMEM_RIGHTS_RW)
 		return NULL;
 	return k;
+}
+
+/* The pages of an extent that bytes @off..@off+@len-1 of it cover. */
+static unsigned long ipmem_page_mask(u32 off, u32 len)
+{
+	return GENMASK((off + len - 1) >> PAGE_SHIFT, off >> PAGE_SHIFT);
+}
+
+/*
+ * The extent's lock: a bit spinlock in @flags, held for a few
+ * instructions.  Bottom halves off, so that the I/O path may take it
+ * wherever blk-mq calls it.
+ */
+static void ipmem_ext_lock(struct ipmem_ext *e)
+{
+	local_bh_disable();
+	bit_spin_lock(IPMEM_EXT_LOCK, &e->flags);
+}
+
+static void ipmem_ext_unlock(struct ipmem_ext *e)
+{
+	bit_spin_unlock(IPMEM_EXT_LOCK, &e->flags);
+	local_bh_enable();
+}
+
+/* Is some copy of @e mapped and current (not stale)? */
+static bool ipmem_ext_has_current(struct ipmem_ext *e)
+{
+	int r;
+
+	for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
+		if (e->rep[r].lender && !test_bit(r, &e->stale))
+			return true;
+	return false;
+}
+
+/* Pages @mask of @e have no copy left: their reads fail from now on. */
+static void ipmem_ext_lose(struct ipmem_disk *d, struct ipmem_ext *e,
+			   unsigned long mask)
+{
+	int p;
+
+	for_each_set_bit(p, &mask, BITS_PER_LONG)
+		if (!test_and_set_bit(p, &e->lost))
+			atomic64_inc(&d->lost_pages);
+}
+
+/* Pages @mask of @e were written again or discarded: not lost any more. */
+static void ipmem_ext_found(struct ipmem_disk *d, struct ipmem_ext *e,
+			    unsigned long mask)
+{
+	int p;
+
+	mask &= READ_ONCE(e->lost);
+	for_each_set_bit(p, &mask, BITS_PER_LONG)
+		if (test_and_clear_bit(p, &e->lost))
+			atomic64_dec(&d->lost_pages);
 }
 
 static void ipmem_req_unmap(struct ipmem_req *req)
@@ -363,23 +425,35 @@ static void ipmem_read_done(struct ib_cq *cq, struct ib_wc *wc)
 /* Every operation of a write has ended. */
 static void ipmem_write_finish(struct request *rq)
 {
+	struct ipmem_disk *d = to_ipmem_disk(rq);
 	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
+	struct ipmem_ext *e = req->ext;
 	unsigned long missed;
 	int r;
 
-	atomic_inc(&req->ext->wdone);
 	if (!req->ok) {
 		/* no copy took it: nothing diverged; try again or fail */
+		atomic_inc(&e->wdone);
 		ipmem_req_retry(rq, true);
 		return;
 	}
-	/* Copies that missed a write another copy took now hold old data. */
+	/*
+	 * Copies that missed a write another copy took now hold old data.
+	 * Marked before the write counts as done: a refill that sees it
+	 * done must see them stale (ipmem_refill_one()).
+	 */
 	missed = (req->posted & ~req->ok) | req->skipped;
 	for_each_set_bit(r, &missed, IPMEM_MAX_REPLICAS)
-		set_bit(r, &req->ext->stale);
+		set_bit(r, &e->stale);
+	smp_mb__before_atomic();	/* pairs with ipmem_refill_one() */
+	atomic_inc(&e->wdone);
+	/* the pages hold this data now, whatever was lost before */
+	if (unlikely(READ_ONCE(e->lost)))
+		ipmem_ext_found(d, e, ipmem_page_mask(req->off,
+						      blk_rq_bytes(rq)));
 	ipmem_req_end(rq, BLK_STS_OK);
 	if (missed)
-		ipmem_refill_kick(to_ipmem_disk(rq), 0);
+		ipmem_refill_kick(d, 0);
 }
 
 static void ipmem_write_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -409,20 +483,22 @@ static void ipmem_write_start(struct request *rq)
 	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
 	struct ipmem_ext *e = req->ext;
 	struct ipmem_key *k[IPMEM_MAX_REPLICAS] = {};
-	unsigned long live = 0;
+	unsigned long live = 0, stale;
 	int r;
 
 	/*
-	 * Count the write before looking at @stale, ordered by the barrier:
-	 * pairs with the one in ipmem_refill_one() (see there).
+	 * Count the write and take the stale bits in one step: a refill
+	 * makes a copy current only if no write started meanwhile
+	 * (ipmem_refill_one()).
 	 */
+	ipmem_ext_lock(e);
 	atomic_inc(&e->wstart);
-	/* before the reads of @stale below */
-	smp_mb__after_atomic();
+	stale = READ_ONCE(e->stale);
+	ipmem_ext_unlock(e);
 
 	rcu_read_lock();
 	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
-		if (!e->rep[r].lender || test_bit(r, &e->stale))
+		if (!e->rep[r].lender || test_bit(r, &stale))
 			continue;
 		/*
 		 * A copy that does not take this write (its lender is away,
@@ -480,6 +556,7 @@ static blk_status_t ipmem_discard(struct ipmem_disk *d, struct request *rq)
 			continue;
 		clear_bit(IPMEM_EXT_WRITTEN, &e->flags);
 		xchg(&e->stale, 0);
+		ipmem_ext_found(d, e, ~0UL);
 	}
 	rcu_read_unlock();
 	this_cpu_inc(d->stats->v[IPMEM_STAT_DISCARDS]);
@@ -520,6 +597,14 @@ static blk_status_t ipmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_IOERR;
 	}
 	req->off = pos & (d->block_size - 1);
+	if (unlikely(READ_ONCE(req->ext->lost)) && req_op(rq) == REQ_OP_READ &&
+	    (READ_ONCE(req->ext->lost) &
+	     ipmem_page_mask(req->off, blk_rq_bytes(rq)))) {
+		pr_err_ratelimited("%s: extent %llu lost its data with its last copy: I/O error\n",
+				   d->gd->disk_name, ext);
+		this_cpu_inc(d->stats->v[IPMEM_STAT_ERRORS]);
+		return BLK_STS_IOERR;
+	}
 	req->posted = 0;
 	req->ok = 0;
 	req->skipped = 0;
@@ -653,6 +738,19 @@ static int ipmem_refill_one(struct ipmem_disk *d, struct ipmem_ext *e, int r)
 {
 	int s, start, ret;
 
+	/*
+	 * No write may be in flight while we copy ...  A write sets the
+	 * stale bits of the copies it missed before it counts as done
+	 * (ipmem_write_finish()), so once none is in flight the stale bits
+	 * read below are those of every write so far: the source is
+	 * chosen only now.
+	 */
+	start = atomic_read(&e->wstart);
+	smp_rmb();	/* wstart before wdone: a write bumps them in that order */
+	if (start != atomic_read(&e->wdone))
+		return -EAGAIN;
+	smp_rmb();	/* wdone before the stale bits; pairs with write_finish */
+
 	rcu_read_lock();
 	s = ipmem_refill_source(e, r);
 	if (s < 0 || !ipmem_rep_key(e, r, true) ||
@@ -662,12 +760,6 @@ static int ipmem_refill_one(struct ipmem_disk *d, struct ipmem_ext *e, int r)
 	}
 	rcu_read_unlock();
 
-	/* No write may be in flight while we copy ... */
-	start = atomic_read(&e->wstart);
-	smp_rmb();	/* wstart before wdone: a write bumps them in that order */
-	if (start != atomic_read(&e->wdone))
-		return -EAGAIN;
-
 	ret = ipmem_refill_rdma(d, e, s, false);
 	if (!ret)
 		ret = ipmem_refill_rdma(d, e, r, true);
@@ -675,18 +767,23 @@ static int ipmem_refill_one(struct ipmem_disk *d, struct ipmem_ext *e, int r)
 		return ret == -EIO ? -EAGAIN : 0;
 
 	/*
-	 * ... nor start before the copy is current again.  A write bumps
-	 * wstart before it looks at the stale bit; we clear the bit before
-	 * we look at wstart.  So either the write saw the bit clear and
-	 * wrote this copy too, or we see its bump and mark the copy stale
-	 * again.
+	 * ... nor start before the copy is current again.  A write counts
+	 * itself in wstart and reads the stale bits in one step under the
+	 * extent's lock, and we clear the bit under it only if no write
+	 * started since we began: so a write either started before (we see
+	 * it and give up) or sees the copy current and writes it too.  No
+	 * reader can find the copy current while it is not.  Nothing but a
+	 * write (which we would see) makes the source stale, but check it
+	 * anyway: a copy from a source that is not current must never make
+	 * its target current.
 	 */
-	clear_bit(r, &e->stale);
-	smp_mb__after_atomic();	/* pairs with ipmem_write_start() */
-	if (atomic_read(&e->wstart) != start) {
-		set_bit(r, &e->stale);
+	ipmem_ext_lock(e);
+	ret = atomic_read(&e->wstart) == start && !test_bit(s, &e->stale);
+	if (ret)
+		clear_bit(r, &e->stale);
+	ipmem_ext_unlock(e);
+	if (!ret)
 		return -EAGAIN;
-	}
 	this_cpu_inc(d->stats->v[IPMEM_STAT_REFILLS]);
 	return 0;
 }
@@ -776,6 +873,10 @@ static int ipmem_rw_page(struct block_device *bdev, sector_t sector,
 	start = ktime_get();
 	rcu_read_lock();
 	e = xa_load(&d->extents, pos >> d->block_shift);
+	/* a lost page: the request path fails it */
+	if (e && unlikely(READ_ONCE(e->lost) &
+			  ipmem_page_mask(pos & (d->block_size - 1), PAGE_SIZE)))
+		e = NULL;
 	for (r = 0; e && r < IPMEM_MAX_REPLICAS; r++) {
 		if (!e->rep[r].lender || test_bit(r, &e->stale))
 			continue;
@@ -910,6 +1011,7 @@ int ipmem_disk_create(u64 size, u32 block_size, u8 replicas, int id,
 	d->nr_extents = size >> shift;
 	xa_init(&d->extents);
 	mutex_init(&d->refill_lock);
+	mutex_init(&d->state_lock);
 	INIT_DELAYED_WORK(&d->refill_work, ipmem_refill_work);
 	init_completion(&d->refill_done);
 	d->stats = alloc_percpu(struct ipmem_disk_stats);
@@ -1072,6 +1174,78 @@ int ipmem_disk_fill(struct sk_buff *skb, struct ipmem_disk *d)
 			return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
+}
+
+/* ---------------------------------------------------------------- state */
+
+/* Can copy @r of @e serve a read now?  Under rcu_read_lock(). */
+static bool ipmem_rep_usable(struct ipmem_ext *e, int r)
+{
+	/* read once: MAP_DEL may clear it under us (no freeze for readers) */
+	struct ipmem_lender *l = READ_ONCE(e->rep[r].lender);
+	struct ipmem_key *k;
+
+	if (!l || test_bit(r, &e->stale))
+		return false;
+	k = ipmem_lender_key(l, e->rep[r].block);
+	return k && !k->dead && k->gen == e->rep[r].gen &&
+	       READ_ONCE(l->state) == IPMEM_CONN_LIVE;
+}
+
+/*
+ * The disk's state (Documentation/ABI/testing/sysfs-block-ipmem):
+ *
+ * ready       every extent has all its copies, current and reachable
+ * degraded    every extent has a usable copy, some fewer than configured
+ * failed      some mapped extent has no usable copy, or lost pages: some
+ *             of its reads fail
+ * incomplete  some extent is not mapped at all
+ *
+ * Anyone may read it, so the walk yields every few thousand extents and
+ * only one runs per disk at a time.
+ */
+const char *ipmem_disk_state(struct ipmem_disk *d)
+{
+	bool degraded = false, failed = false, incomplete = false;
+	struct ipmem_ext *e;
+	int r, good, mapped;
+	u64 i;
+
+	mutex_lock(&d->state_lock);
+	rcu_read_lock();
+	for (i = 0; i < d->nr_extents; i++) {
+		if (!(i & 4095) && i) {
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
+		e = xa_load(&d->extents, i);
+		if (!e) {
+			incomplete = true;
+			continue;
+		}
+		good = 0;
+		mapped = 0;
+		for (r = 0; r < d->replicas; r++) {
+			if (!READ_ONCE(e->rep[r].lender))
+				continue;
+			mapped++;
+			good += ipmem_rep_usable(e, r);
+		}
+		if (!mapped)
+			incomplete = true;
+		else if (!good || READ_ONCE(e->lost))
+			failed = true;
+		else if (good < d->replicas)
+			degraded = true;
+	}
+	rcu_read_unlock();
+	mutex_unlock(&d->state_lock);
+	if (incomplete)
+		return "incomplete";
+	if (failed)
+		return "failed";
+	return degraded ? "degraded" : "ready";
 }
 
 /* ------------------------------------------------------------- mappings */
@@ -1275,13 +1449,19 @@ int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
 	for (i = 0; i < count; i++) {
 		e = xa_load(&d->extents, extent + i);
 		k = ipmem_lender_key(l, first + i);
+		/*
+		 * A new copy of an extent that holds data has to be filled
+		 * from a current copy.  With none left, the data is gone:
+		 * its pages are lost (ipmem_map_del()) and read as errors,
+		 * and the new copy takes what is written from now on.
+		 */
+		if (test_bit(IPMEM_EXT_WRITTEN, &e->flags) &&
+		    ipmem_ext_has_current(e))
+			set_bit(replica, &e->stale);
 		e->rep[replica].block = first + i;
 		/* a key lost meanwhile: the copy starts lost, never wrong */
 		e->rep[replica].gen = k && !k->dead ? k->gen : 0;
-		e->rep[replica].lender = l;
-		/* a new copy of an extent that holds data has to be filled */
-		if (test_bit(IPMEM_EXT_WRITTEN, &e->flags))
-			set_bit(replica, &e->stale);
+		WRITE_ONCE(e->rep[replica].lender, l);
 	}
 	rcu_read_unlock();
 	d->nr_mapped += count;
@@ -1302,7 +1482,10 @@ out_unlock:
 	return ret;
 }
 
-/* Remove extents without copies; no request may be in flight on them. */
+/*
+ * Remove extents without copies that hold no data (one that does keeps
+ * its lost pages); no request may be in flight on them.
+ */
 static void ipmem_disk_drop_empty(struct ipmem_disk *d)
 {
 	struct ipmem_ext *e;
@@ -1310,6 +1493,8 @@ static void ipmem_disk_drop_empty(struct ipmem_disk *d)
 	int r;
 
 	xa_for_each(&d->extents, i, e) {
+		if (test_bit(IPMEM_EXT_WRITTEN, &e->flags))
+			continue;
 		for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
 			if (e->rep[r].lender)
 				break;
@@ -1387,14 +1572,28 @@ int ipmem_map_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
 		blk_mq_freeze_queue(d->gd->queue);
 		j = 0;
 		xa_for_each(&d->extents, i, e) {
+			bool hit = false;
+
 			for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
 				if (!ipmem_rep_in(&e->rep[r], host, first, count))
 					continue;
 				gone[k - 1][j].lender = e->rep[r].lender;
 				gone[k - 1][j].block = e->rep[r].block;
 				j++;
-				e->rep[r].lender = NULL;
+				WRITE_ONCE(e->rep[r].lender, NULL);
 				clear_bit(r, &e->stale);
+				hit = true;
+			}
+			/*
+			 * The last current copy of data went: that data is
+			 * lost.  Its pages fail reads until they are written
+			 * again; the stale copies left (if any) take those
+			 * writes like any current copy.
+			 */
+			if (hit && test_bit(IPMEM_EXT_WRITTEN, &e->flags) &&
+			    !ipmem_ext_has_current(e)) {
+				ipmem_ext_lose(d, e, ipmem_page_mask(0, d->block_size));
+				e->stale = 0;
 			}
 		}
 		ipmem_disk_drop_empty(d);

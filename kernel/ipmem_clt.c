@@ -278,17 +278,17 @@ bool ipmem_lender_waitable(struct ipmem_lender *l)
 			   ipmem_io_fail_tmo * HZ);
 }
 
+/* The control SEND ended: its buffer may be used again. */
 static void ipmem_clt_ctl_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct ipmem_clt_conn *conn = cq->cq_context;
 	struct ipmem_lender *l = conn->lender;
 
-	if (unlikely(wc->status != IB_WC_SUCCESS)) {
-		if (wc->status != IB_WC_WR_FLUSH_ERR)
-			ipmem_lender_conn_error(l);
-		l->ctl_status = -EIO;
-		complete(&l->ctl_done);
-	}
+	if (unlikely(wc->status != IB_WC_SUCCESS) &&
+	    wc->status != IB_WC_WR_FLUSH_ERR)
+		ipmem_lender_conn_error(l);
+	l->tx_status = wc->status;
+	complete(&l->tx_done);
 }
 
 static void ipmem_clt_recv_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -519,6 +519,7 @@ static void ipmem_clt_conn_destroy(struct ipmem_clt_conn *conn)
 	if (!conn->idx && l->tx) {
 		ipmem_iu_free(conn->cm_id->device, l->tx);
 		l->tx = NULL;
+		l->tx_broken = false;
 	}
 	rdma_destroy_id(conn->cm_id);
 	conn->cm_id = NULL;
@@ -629,18 +630,24 @@ out_teardown:
 /* -------------------------------------------------------------- control */
 
 /*
- * One request/reply exchange on queue 0.  Replies are matched by tag, so
- * a late reply to an abandoned request is ignored.
+ * One message on queue 0, and its reply if @want_reply.  Replies are
+ * matched by tag, so a late reply to an abandoned request is ignored.
+ * The send buffer is reused only once the NIC is done with it: every
+ * message waits for its SEND to complete, a reply or not.  A SEND or a
+ * reply that does not come in time means the queues are broken: the
+ * lender is lost (its recovery drains the queues before the buffer is
+ * touched again).
  */
 static int ipmem_lender_ctl(struct ipmem_lender *l, struct ipmem_msg *msg,
 			    bool want_reply)
 {
-	unsigned long flags;
+	unsigned long tmo = ipmem_connect_tmo * HZ, flags;
 	int ret;
 
 	lockdep_assert_held(&l->ctl_lock);
 
-	if (READ_ONCE(l->state) == IPMEM_CONN_DELETING || !l->tx)
+	if (READ_ONCE(l->state) == IPMEM_CONN_DELETING || !l->tx ||
+	    l->tx_broken)
 		return -ENOTCONN;
 	spin_lock_irqsave(&l->state_lock, flags);
 	l->ctl_tag++;
@@ -651,13 +658,26 @@ static int ipmem_lender_ctl(struct ipmem_lender *l, struct ipmem_msg *msg,
 
 	l->tx->msg = *msg;
 	l->tx->cqe.done = ipmem_clt_ctl_done;
+	reinit_completion(&l->tx_done);
 	ret = ipmem_iu_post_send(l->conns[0].qp, l->tx);
-	if (ret)
+	if (ret) {
+		ipmem_lender_conn_error(l);
 		return ret;
+	}
+	if (!wait_for_completion_timeout(&l->tx_done, tmo)) {
+		/* still posted: nobody may touch the buffer before a drain */
+		l->tx_broken = true;
+		ipmem_lender_conn_error(l);
+		return -ETIMEDOUT;
+	}
+	if (l->tx_status != IB_WC_SUCCESS)
+		return -EIO;
 	if (!want_reply)
 		return 0;
-	if (!wait_for_completion_timeout(&l->ctl_done, ipmem_connect_tmo * HZ))
+	if (!wait_for_completion_timeout(&l->ctl_done, tmo)) {
+		ipmem_lender_conn_error(l);
 		return -ETIMEDOUT;
+	}
 	*msg = l->ctl_rep;
 	return l->ctl_status;
 }
@@ -1095,6 +1115,7 @@ static struct ipmem_lender *ipmem_lender_alloc(const struct sockaddr_in6 *addr,
 	INIT_LIST_HEAD(&l->segs);
 	mutex_init(&l->ctl_lock);
 	init_completion(&l->ctl_done);
+	init_completion(&l->tx_done);
 	spin_lock_init(&l->state_lock);
 	INIT_DELAYED_WORK(&l->recover_work, ipmem_lender_recover_work);
 	INIT_DELAYED_WORK(&l->fail_work, ipmem_lender_fail_work);
@@ -1111,13 +1132,19 @@ static void ipmem_lender_destroy(struct ipmem_lender *l)
 	struct ipmem_key *k;
 	unsigned long idx;
 
+	/*
+	 * DELETING: no work queues itself or another any more, and nothing
+	 * new is posted.  The works that use the queues go first, then the
+	 * queues (after the drain no completion, so no REVOKE, can queue
+	 * anything), then the works that completions queue.
+	 */
 	ipmem_lender_change_state(l, IPMEM_CONN_DELETING);
 	cancel_delayed_work_sync(&l->recover_work);
-	cancel_delayed_work_sync(&l->fail_work);
 	cancel_delayed_work_sync(&l->ping_work);
+	ipmem_lender_teardown(l);
+	cancel_delayed_work_sync(&l->fail_work);
 	cancel_work_sync(&l->revoke_work);
 	cancel_work_sync(&l->lost_work);
-	ipmem_lender_teardown(l);
 
 	list_for_each_entry_safe(s, tmp, &l->segs, node) {
 		list_del(&s->node);

@@ -17,6 +17,11 @@
  * Locking: ipmem_lnd_lock protects sessions, their queue lists and their
  * registrations.  rdma_destroy_id() is never called with it held: the cm
  * handler takes it, and rdma_destroy_id() waits for running handlers.
+ * Nothing waits for the network with it held: a queue's messages go out
+ * from that queue's own work (@req_work), after the lock is dropped, and
+ * every wait for a completion has a time-out after which the queue is
+ * torn down.  A queue is on its session's list only once everything it
+ * owns exists, and is torn down once (IPMEM_LND_CONN_RELEASING).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -30,6 +35,13 @@
 #define IPMEM_LND_RX		8	/* receive buffers per queue */
 #define IPMEM_LND_SQ		16	/* replies, registrations, drain */
 #define IPMEM_LND_MAX_SEG	512	/* blocks per registration, at most */
+#define IPMEM_LND_REVOKES	8	/* REVOKE notices waiting to be sent */
+/*
+ * How long a SEND or a registration may take before the queue is deemed
+ * broken (a borrower that posts no receive, a stuck device): the RC
+ * transport's own retries give up within a few seconds.
+ */
+#define IPMEM_LND_WR_TMO	(10 * HZ)
 
 /**
  * struct ipmem_lnd_mr - a segment registered for a borrower
@@ -66,11 +78,14 @@ struct ipmem_lnd_mr {
  * @reg_cqe: completion of a memory registration
  * @reg_done: the registration completed
  * @wr_status: status of the last send or registration
- * @req_lock: protects @reqs, @req_head and @req_tail
+ * @req_lock: protects @reqs, @req_head, @req_tail, @revokes and
+ *	@nr_revokes
  * @reqs: received requests waiting for @req_work, a ring
  * @req_head: next free slot of @reqs (free-running)
  * @req_tail: next request to handle (free-running)
- * @req_work: handles requests (registration sleeps)
+ * @revokes: REVOKE notices waiting for @req_work to send them
+ * @nr_revokes: entries in @revokes
+ * @req_work: handles requests and sends notices; the only user of @tx
  * @release_work: tears the queue down
  * @flags: IPMEM_LND_CONN_*
  */
@@ -87,10 +102,15 @@ struct ipmem_lnd_conn {
 	struct ib_cqe reg_cqe;
 	struct completion reg_done;
 	int wr_status;
-	spinlock_t req_lock;	/* @reqs, @req_head, @req_tail */
+	spinlock_t req_lock;	/* @reqs, @req_head, @req_tail, @revokes */
 	struct ipmem_msg reqs[IPMEM_LND_RX];
 	unsigned int req_head;
 	unsigned int req_tail;
+	struct {
+		u64 first;
+		u64 count;
+	} revokes[IPMEM_LND_REVOKES];
+	unsigned int nr_revokes;
 	struct work_struct req_work;
 	struct work_struct release_work;
 	unsigned long flags;
@@ -125,6 +145,25 @@ static void ipmem_lnd_reg_done(struct ib_cq *cq, struct ib_wc *wc)
 
 	conn->wr_status = wc->status;
 	complete(&conn->reg_done);
+}
+
+static void ipmem_lnd_queue_release(struct ipmem_lnd_conn *conn);
+
+/*
+ * Wait for the work request @done completes, for IPMEM_LND_WR_TMO at
+ * most.  A time-out means the queue is broken: it is torn down (which
+ * flushes the request, so its buffers are free once the teardown has
+ * drained the queue), and nothing more is posted on it.
+ */
+static int ipmem_lnd_wait(struct ipmem_lnd_conn *conn, struct completion *done)
+{
+	if (!wait_for_completion_timeout(done, IPMEM_LND_WR_TMO)) {
+		pr_warn_ratelimited("queue %u of host %08x stalled: disconnecting it\n",
+				    conn->queue, conn->sess->borrower);
+		ipmem_lnd_queue_release(conn);
+		return -ETIMEDOUT;
+	}
+	return conn->wr_status == IB_WC_SUCCESS ? 0 : -EIO;
 }
 
 /*
@@ -199,12 +238,9 @@ static struct ipmem_lnd_mr *ipmem_lnd_mr_reg(struct ipmem_lnd_conn *conn,
 	ret = ib_post_send(conn->qp, &wr.wr, NULL);
 	if (ret)
 		goto out_dereg;
-	/* Completes, successfully or flushed, before the queue is gone. */
-	wait_for_completion(&conn->reg_done);
-	if (conn->wr_status != IB_WC_SUCCESS) {
-		ret = -EIO;
+	ret = ipmem_lnd_wait(conn, &conn->reg_done);
+	if (ret)
 		goto out_dereg;
-	}
 
 	list_add_tail(&m->node, &sess->mrs);
 	sess->nr_registered += count;
@@ -242,21 +278,23 @@ static void ipmem_lnd_send_done(struct ib_cq *cq, struct ib_wc *wc)
 	complete(&conn->tx_done);
 }
 
+/* Send @conn->tx; from @req_work only, without ipmem_lnd_lock. */
 static int ipmem_lnd_send(struct ipmem_lnd_conn *conn)
 {
 	int ret;
 
-	lockdep_assert_held(&ipmem_lnd_lock);
-
+	if (test_bit(IPMEM_LND_CONN_RELEASING, &conn->flags))
+		return -ENOTCONN;
 	reinit_completion(&conn->tx_done);
 	ret = ipmem_iu_post_send(conn->qp, conn->tx);
-	if (ret)
+	if (ret) {
+		ipmem_lnd_queue_release(conn);
 		return ret;
-	wait_for_completion(&conn->tx_done);
-	return conn->wr_status == IB_WC_SUCCESS ? 0 : -EIO;
+	}
+	return ipmem_lnd_wait(conn, &conn->tx_done);
 }
 
-/* KEY_REQ: find the borrower's grant, register its segment, answer. */
+/* KEY_REQ: find the borrower's grant, register its segment; the answer. */
 static void ipmem_lnd_key_req(struct ipmem_lnd_conn *conn,
 			      const struct ipmem_msg *req)
 {
@@ -313,8 +351,6 @@ reply:
 		rep->rkey = cpu_to_le32(m->mr->rkey);
 		rep->rights = m->rights;
 	}
-	if (ipmem_lnd_send(conn))
-		pr_debug("reply to host %08x not sent\n", sess->borrower);
 }
 
 static void ipmem_lnd_unmap(struct ipmem_lnd_conn *conn,
@@ -327,47 +363,82 @@ static void ipmem_lnd_unmap(struct ipmem_lnd_conn *conn,
 		ipmem_lnd_mr_free(conn->sess, m);
 }
 
+/*
+ * The next thing for @req_work to do: a REVOKE notice to send (first, so
+ * that no key is handed out of a grant the borrower should already know
+ * is gone), or a request.  False when there is none.
+ */
+static bool ipmem_lnd_next(struct ipmem_lnd_conn *conn, struct ipmem_msg *req,
+			   struct ipmem_msg *notice)
+{
+	bool any = true;
+
+	spin_lock_bh(&conn->req_lock);
+	if (conn->nr_revokes) {
+		conn->nr_revokes--;
+		memset(notice, 0, sizeof(*notice));
+		notice->type = cpu_to_le16(IPMEM_MSG_REVOKE);
+		notice->block = cpu_to_le64(conn->revokes[conn->nr_revokes].first);
+		notice->count = cpu_to_le64(conn->revokes[conn->nr_revokes].count);
+		req->type = 0;
+	} else if (conn->req_head != conn->req_tail) {
+		*req = conn->reqs[conn->req_tail++ % IPMEM_LND_RX];
+		notice->type = 0;
+	} else {
+		any = false;
+	}
+	spin_unlock_bh(&conn->req_lock);
+	return any;
+}
+
+/*
+ * A queue's requests and notices, one at a time: the answer (or notice)
+ * is made under ipmem_lnd_lock and sent after it is dropped.
+ */
 static void ipmem_lnd_req_work(struct work_struct *work)
 {
 	struct ipmem_lnd_conn *conn = container_of(work, struct ipmem_lnd_conn,
 						   req_work);
-	struct ipmem_msg req;
+	struct ipmem_msg *out = &conn->tx->msg;
+	struct ipmem_msg req, notice;
+	bool reply;
 
-	for (;;) {
-		spin_lock_bh(&conn->req_lock);
-		if (conn->req_head == conn->req_tail) {
-			spin_unlock_bh(&conn->req_lock);
-			return;
-		}
-		req = conn->reqs[conn->req_tail++ % IPMEM_LND_RX];
-		spin_unlock_bh(&conn->req_lock);
-
-		if (test_bit(IPMEM_LND_CONN_RELEASING, &conn->flags))
-			continue;
+	while (ipmem_lnd_next(conn, &req, &notice)) {
 		mutex_lock(&ipmem_lnd_lock);
-		switch (le16_to_cpu(req.type)) {
+		/* checked under the lock: see ipmem_lnd_conn_teardown() */
+		if (test_bit(IPMEM_LND_CONN_RELEASING, &conn->flags)) {
+			mutex_unlock(&ipmem_lnd_lock);
+			continue;
+		}
+		reply = true;
+		switch (notice.type ? IPMEM_MSG_REVOKE : le16_to_cpu(req.type)) {
+		case IPMEM_MSG_REVOKE:
+			*out = notice;
+			break;
 		case IPMEM_MSG_KEY_REQ:
 			ipmem_lnd_key_req(conn, &req);
 			break;
 		case IPMEM_MSG_UNMAP:
 			ipmem_lnd_unmap(conn, &req);
+			reply = false;
 			break;
 		case IPMEM_MSG_PING:
-			memset(&conn->tx->msg, 0, sizeof(conn->tx->msg));
-			conn->tx->msg.type = cpu_to_le16(IPMEM_MSG_PONG);
-			conn->tx->msg.tag = req.tag;
-			ipmem_lnd_send(conn);
+			memset(out, 0, sizeof(*out));
+			out->type = cpu_to_le16(IPMEM_MSG_PONG);
+			out->tag = req.tag;
 			break;
 		default:
 			pr_warn_ratelimited("host %08x sent message type %u\n",
 					    conn->sess->borrower,
 					    le16_to_cpu(req.type));
+			reply = false;
 		}
 		mutex_unlock(&ipmem_lnd_lock);
+		if (reply && ipmem_lnd_send(conn))
+			pr_debug("message to host %08x not sent\n",
+				 conn->sess->borrower);
 	}
 }
-
-static void ipmem_lnd_queue_release(struct ipmem_lnd_conn *conn);
 
 static void ipmem_lnd_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 {
@@ -481,10 +552,18 @@ static void ipmem_lnd_conn_teardown(struct ipmem_lnd_conn *conn)
 	struct ipmem_lnd_sess *sess = conn->sess;
 	bool last;
 
-	/* Move the QP to error: what is outstanding flushes. */
+	/*
+	 * RELEASING is set.  Whoever posts on the queue (@req_work, under
+	 * ipmem_lnd_lock) checks it under the lock: once we have had the
+	 * lock, nothing new is posted.  Then move the QP to error and drain
+	 * it: what is outstanding flushes, and no completion (none can queue
+	 * @req_work again) comes after the drain.  Only then stop the work.
+	 */
+	mutex_lock(&ipmem_lnd_lock);
+	mutex_unlock(&ipmem_lnd_lock);
 	rdma_disconnect(conn->cm_id);
-	cancel_work_sync(&conn->req_work);
 	ib_drain_qp(conn->qp);
+	cancel_work_sync(&conn->req_work);
 
 	mutex_lock(&ipmem_lnd_lock);
 	list_del(&conn->node);
@@ -618,6 +697,12 @@ static int ipmem_lnd_connect(struct rdma_cm_id *cm_id,
 	INIT_WORK(&conn->req_work, ipmem_lnd_req_work);
 	INIT_WORK(&conn->release_work, ipmem_lnd_release_work);
 
+	/*
+	 * Everything the queue owns is made before it goes on the session's
+	 * list, under the lock (so that the session cannot go meanwhile):
+	 * whoever finds it there (a revocation, a device removal, a queue
+	 * replacing it) finds it whole.
+	 */
 	mutex_lock(&ipmem_lnd_lock);
 	pool = ipmem_pool;
 	if (!pool) {
@@ -631,26 +716,14 @@ static int ipmem_lnd_connect(struct rdma_cm_id *cm_id,
 		kfree(conn);
 		return ipmem_lnd_reject(cm_id, IPMEM_REJ_NO_RESOURCES);
 	}
-	/*
-	 * A borrower has one queue pair per queue index: one that connects
-	 * a queue again lost the old one (an outage, a reboot) without our
-	 * hearing of it.  The old one goes; the session and what is
-	 * registered in it stay.
-	 */
-	list_for_each_entry(old, &sess->conns, node)
-		if (old->queue == conn->queue)
-			ipmem_lnd_queue_release(old);
 	conn->sess = sess;
-	list_add_tail(&conn->node, &sess->conns);
+	ret = ipmem_lnd_conn_create_ib(conn);
+	if (ret)
+		goto out_free_ib;
+
 	rep.seg_shift = sess->seg_shift;
 	rep.epoch = cpu_to_le64(pool->epoch);
 	rep.block_size = cpu_to_le32(pool->block_size);
-	mutex_unlock(&ipmem_lnd_lock);
-
-	ret = ipmem_lnd_conn_create_ib(conn);
-	if (ret)
-		goto out_teardown;
-
 	rep.magic = cpu_to_le32(IPMEM_WIRE_MAGIC);
 	rep.version = cpu_to_le16(IPMEM_WIRE_VERSION);
 	rep.host_id = cpu_to_le32(ipmem_host.host_id);
@@ -667,23 +740,32 @@ static int ipmem_lnd_connect(struct rdma_cm_id *cm_id,
 	param.rnr_retry_count = 7;
 	cm_id->context = conn;
 	ret = rdma_accept(cm_id, &param);
-	if (ret)
-		goto out_teardown;
+	if (ret) {
+		cm_id->context = NULL;
+		goto out_free_ib;
+	}
+
+	/*
+	 * A borrower has one queue pair per queue index: one that connects
+	 * a queue again lost the old one (an outage, a reboot) without our
+	 * hearing of it.  The old one goes; the session and what is
+	 * registered in it stay.
+	 */
+	list_for_each_entry(old, &sess->conns, node)
+		if (old->queue == conn->queue)
+			ipmem_lnd_queue_release(old);
+	list_add_tail(&conn->node, &sess->conns);
+	mutex_unlock(&ipmem_lnd_lock);
 	return 0;
 
-out_teardown:
-	set_bit(IPMEM_LND_CONN_RELEASING, &conn->flags);
-	cm_id->context = NULL;
-	mutex_lock(&ipmem_lnd_lock);
-	list_del(&conn->node);
-	if (list_empty(&sess->conns))
-		list_del(&sess->node);
-	else
-		sess = NULL;
-	mutex_unlock(&ipmem_lnd_lock);
+out_free_ib:
+	/* nobody has seen the queue: it goes here, once */
 	ipmem_lnd_conn_free_ib(conn);
-	if (sess)
+	if (list_empty(&sess->conns)) {
+		list_del(&sess->node);
 		ipmem_lnd_sess_free(sess);
+	}
+	mutex_unlock(&ipmem_lnd_lock);
 	kfree(conn);
 	return ipmem_lnd_reject(cm_id, IPMEM_REJ_NO_RESOURCES);
 }
@@ -797,8 +879,7 @@ void ipmem_lnd_revoke(struct ipmem_pool *pool, struct ipmem_grant *g)
 	struct ipmem_lnd_sess *sess;
 	struct ipmem_lnd_conn *conn;
 	struct ipmem_lnd_mr *m, *tmp;
-	struct ipmem_msg *msg;
-	bool had;
+	bool had, full;
 
 	lockdep_assert_held(&ipmem_lnd_lock);
 
@@ -819,12 +900,24 @@ void ipmem_lnd_revoke(struct ipmem_pool *pool, struct ipmem_grant *g)
 			if (conn->queue ||
 			    test_bit(IPMEM_LND_CONN_RELEASING, &conn->flags))
 				continue;
-			msg = &conn->tx->msg;
-			memset(msg, 0, sizeof(*msg));
-			msg->type = cpu_to_le16(IPMEM_MSG_REVOKE);
-			msg->block = cpu_to_le64(g->first);
-			msg->count = cpu_to_le64(g->count);
-			ipmem_lnd_send(conn);
+			/* sent by the queue's work, never under our lock */
+			spin_lock_bh(&conn->req_lock);
+			full = conn->nr_revokes == IPMEM_LND_REVOKES;
+			if (!full) {
+				conn->revokes[conn->nr_revokes].first = g->first;
+				conn->revokes[conn->nr_revokes].count = g->count;
+				conn->nr_revokes++;
+			}
+			spin_unlock_bh(&conn->req_lock);
+			/*
+			 * No room: drop the queue instead.  The borrower then
+			 * reconnects and refetches every key, and learns of
+			 * this revocation that way.
+			 */
+			if (full)
+				ipmem_lnd_queue_release(conn);
+			else
+				queue_work(ipmem_wq, &conn->req_work);
 		}
 	}
 }

@@ -19,54 +19,6 @@ static struct ipmem_disk *dev_to_ipmem(struct device *dev)
 	return dev_to_disk(dev)->private_data;
 }
 
-/*
- * ready       every extent has all its copies, current and reachable
- * degraded    every extent has a usable copy, some fewer than configured
- * failed      some mapped extent has no usable copy: its reads fail
- * incomplete  some extent is not mapped at all
- */
-static const char *ipmem_disk_state(struct ipmem_disk *d)
-{
-	bool degraded = false, failed = false, incomplete = false;
-	struct ipmem_ext *e;
-	struct ipmem_key *k;
-	int r, good, mapped;
-	u64 i;
-
-	rcu_read_lock();
-	for (i = 0; i < d->nr_extents; i++) {
-		e = xa_load(&d->extents, i);
-		if (!e) {
-			incomplete = true;
-			continue;
-		}
-		good = 0;
-		mapped = 0;
-		for (r = 0; r < d->replicas; r++) {
-			if (!e->rep[r].lender)
-				continue;
-			mapped++;
-			k = ipmem_lender_key(e->rep[r].lender, e->rep[r].block);
-			if (k && !k->dead && k->gen == e->rep[r].gen &&
-			    !test_bit(r, &e->stale) &&
-			    READ_ONCE(e->rep[r].lender->state) == IPMEM_CONN_LIVE)
-				good++;
-		}
-		if (!mapped)
-			incomplete = true;
-		else if (!good)
-			failed = true;
-		else if (good < d->replicas)
-			degraded = true;
-	}
-	rcu_read_unlock();
-	if (incomplete)
-		return "incomplete";
-	if (failed)
-		return "failed";
-	return degraded ? "degraded" : "ready";
-}
-
 static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
@@ -110,6 +62,7 @@ IPMEM_STAT_ATTR(errors, IPMEM_STAT_ERRORS);
 IPMEM_STAT_ATTR(failovers, IPMEM_STAT_FAILOVERS);
 IPMEM_STAT_ATTR(refills, IPMEM_STAT_REFILLS);
 IPMEM_STAT_ATTR(inflight, IPMEM_STAT_INFLIGHT);
+IPMEM_STAT_ATTR(lost_pages, IPMEM_STAT_LOST_PAGES);
 
 static struct attribute *ipmem_disk_attrs[] = {
 	&dev_attr_state.attr,
@@ -127,6 +80,7 @@ static struct attribute *ipmem_disk_attrs[] = {
 	&dev_attr_failovers.attr,
 	&dev_attr_refills.attr,
 	&dev_attr_inflight.attr,
+	&dev_attr_lost_pages.attr,
 	NULL,
 };
 

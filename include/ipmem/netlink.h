@@ -225,6 +225,10 @@ enum ipmem_stat {
 	IPMEM_STAT_FAILOVERS,
 	IPMEM_STAT_INFLIGHT,	/* requests in flight now */
 	IPMEM_STAT_REFILLS,	/* stale extent copies refilled from another */
+	/* pages whose data went with the last copy of their extent: reads
+	 * of them fail until they are written again or discarded (a gauge)
+	 */
+	IPMEM_STAT_LOST_PAGES,
 
 	__IPMEM_STAT_MAX,
 	IPMEM_STAT_MAX = __IPMEM_STAT_MAX - 1
