@@ -53,8 +53,9 @@ static int parse_group(const char *s, const char *end, unsigned int *out)
 }
 
 /*
- * "4096", "64K", "512M", "2G", "1T" (powers of 1024, optional "iB"/"B").
- * No negative numbers, no overflow.
+ * "4096", "4096B", "64K", "512M", "2G", "1T" (powers of 1024, optional
+ * "iB"/"B"): everything ipmem_format_size() prints.  No negative
+ * numbers, no overflow.
  */
 int ipmem_parse_size(const char *s, uint64_t *out)
 {
@@ -70,6 +71,11 @@ int ipmem_parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	switch (toupper((unsigned char)*end)) {
 	case 0:
+		break;
+	case 'B':
+		if (end[1])
+			return -EINVAL;
+		end++;
 		break;
 	case 'K': shift = 10; end++; break;
 	case 'M': shift = 20; end++; break;

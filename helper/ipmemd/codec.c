@@ -69,11 +69,13 @@ bool ibgp_prefix_overlap(const uint8_t a[16], uint8_t alen,
 static bool usable_nexthop(const uint8_t a[16])
 {
 	static const uint8_t zero[16];
-	const struct in6_addr *in = (const void *)a;
+	struct in6_addr in;
 
-	return memcmp(a, zero, 16) && !IN6_IS_ADDR_LOOPBACK(in) &&
-	       !IN6_IS_ADDR_MULTICAST(in) && !IN6_IS_ADDR_LINKLOCAL(in) &&
-	       !IN6_IS_ADDR_V4MAPPED(in);
+	/* a copy: @a is a byte array, in6_addr wants 4-byte alignment */
+	memcpy(&in, a, sizeof(in));
+	return memcmp(a, zero, 16) && !IN6_IS_ADDR_LOOPBACK(&in) &&
+	       !IN6_IS_ADDR_MULTICAST(&in) && !IN6_IS_ADDR_LINKLOCAL(&in) &&
+	       !IN6_IS_ADDR_V4MAPPED(&in);
 }
 
 /* ------------------------------------------------------------ encode */

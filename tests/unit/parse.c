@@ -12,6 +12,9 @@ static void test_sizes(void)
 	ok(!ipmem_parse_size("512M", &v) && v == 512ULL << 20, "512M");
 	ok(!ipmem_parse_size("2GiB", &v) && v == 2ULL << 30, "2GiB");
 	ok(!ipmem_parse_size("1t", &v) && v == 1ULL << 40, "1t");
+	ok(!ipmem_parse_size("4097B", &v) && v == 4097,
+	   "4097B, as sizes print that are no multiple of 1 KiB");
+	ok(ipmem_parse_size("4097BB", &v), "4097BB is refused");
 	ok(ipmem_parse_size("-1", &v), "-1 is refused");
 	ok(ipmem_parse_size("12Q", &v), "12Q is refused");
 	ok(ipmem_parse_size("", &v), "empty is refused");
@@ -85,7 +88,7 @@ static void test_prefixes(void)
 
 int main(void)
 {
-	plan(48);
+	plan(50);
 	test_sizes();
 	test_host_ids();
 	test_numbers();
