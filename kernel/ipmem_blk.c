@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ipmem borrower: /dev/ipmemN, the swap device, and its mem-to-ip table.
+ * ipmem borrower: /dev/ipmemN, the swap device, and its I/O path.  The
+ * mem-to-ip table's changes and views are in ipmem_map.c; the RDMA
+ * transport is used through ipmem_clt.h.
  *
  * A disk is divided into extents of one block each (64 KiB by default).
  * Each extent has up to IPMEM_MAX_REPLICAS copies, each a block of some
@@ -32,11 +34,12 @@
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
+#include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
 
-#include "ipmem.h"
+#include "ipmem_blk.h"
 
 /* how often a request waiting for a lost lender looks again, at most */
 #define IPMEM_WAIT_RECHECK	(HZ / 2)
@@ -50,12 +53,12 @@ static DEFINE_IDA(ipmem_ida);
 static int ipmem_major;
 
 /**
- * struct ipmem_req_cqe - completion of the operation on one copy
- * @cqe: for ib_core
+ * struct ipmem_req_op - the operation on one copy
+ * @op: the transport's operation
  * @idx: which copy
  */
-struct ipmem_req_cqe {
-	struct ib_cqe cqe;
+struct ipmem_req_op {
+	struct ipmem_clt_op op;
 	u8 idx;
 };
 
@@ -73,23 +76,25 @@ struct ipmem_req_map {
 
 /**
  * struct ipmem_req - per-request driver data (preallocated by blk-mq)
- * @cqe: one completion per copy
+ * @op: one operation per copy
  * @map: mappings of the pages, one per distinct device
- * @map_of: which @map copy r uses
  * @nsg: entries of the request (in @map[0].sg before mapping)
  * @ext: the extent
  * @off: byte offset in the extent
  * @pending: operations outstanding (writes)
  * @posted: bit r: an operation was posted to copy r
  * @ok: bit r: copy r took the write
- * @skipped: bit r: copy r was current but its lender not live
+ * @skipped: bit r: copy r was current but could not take the write
  * @tried: bit r: a read of copy r failed
  * @start: when the request was started, for the latency histogram
+ * @deadline: when it must have been served, or fail (io_fail_tmo after
+ *	it first arrived: however often it is requeued, it never waits
+ *	longer)
+ * @requeued: it waits in the requeue list; @deadline stays
  */
 struct ipmem_req {
-	struct ipmem_req_cqe cqe[IPMEM_MAX_REPLICAS];
+	struct ipmem_req_op op[IPMEM_MAX_REPLICAS];
 	struct ipmem_req_map map[IPMEM_MAX_REPLICAS];
-	u8 map_of[IPMEM_MAX_REPLICAS];
 	int nsg;
 	struct ipmem_ext *ext;
 	u32 off;
@@ -99,6 +104,8 @@ struct ipmem_req {
 	unsigned long skipped;
 	unsigned long tried;
 	ktime_t start;
+	unsigned long deadline;
+	bool requeued;
 };
 
 static struct ipmem_disk *to_ipmem_disk(struct request *rq)
@@ -127,24 +134,20 @@ static void ipmem_lat_record(struct ipmem_disk *d, ktime_t start)
 
 /* --------------------------------------------------------------- copies */
 
-/* The key of copy @r if it may serve the request; NULL if it is lost. */
-static struct ipmem_key *ipmem_rep_key(struct ipmem_ext *e, int r, bool write)
+/* Can copy @r of @e serve a read (or a write) now?  Under RCU. */
+static enum ipmem_copy_state ipmem_rep_state(struct ipmem_ext *e, int r,
+					     bool write)
 {
-	struct ipmem_rep *rep = &e->rep[r];
-	struct ipmem_key *k;
+	/* once: MAP_DEL may clear it under readers that do not freeze */
+	struct ipmem_lender *l = READ_ONCE(e->rep[r].lender);
 
-	if (!rep->lender)
-		return NULL;
-	k = ipmem_lender_key(rep->lender, rep->block);
-	if (!k || k->dead || k->gen != rep->gen)
-		return NULL;
-	if (write && k->rights != IPMEM_RIGHTS_RW)
-		return NULL;
-	return k;
+	if (!l)
+		return IPMEM_COPY_LOST;
+	return ipmem_clt_copy_state(l, e->rep[r].block, e->rep[r].gen, write);
 }
 
 /* The pages of an extent that bytes @off..@off+@len-1 of it cover. */
-static unsigned long ipmem_page_mask(u32 off, u32 len)
+unsigned long ipmem_page_mask(u32 off, u32 len)
 {
 	return GENMASK((off + len - 1) >> PAGE_SHIFT, off >> PAGE_SHIFT);
 }
@@ -167,7 +170,7 @@ static void ipmem_ext_unlock(struct ipmem_ext *e)
 }
 
 /* Is some copy of @e mapped and current (not stale)? */
-static bool ipmem_ext_has_current(struct ipmem_ext *e)
+bool ipmem_ext_has_current(struct ipmem_ext *e)
 {
 	int r;
 
@@ -178,8 +181,8 @@ static bool ipmem_ext_has_current(struct ipmem_ext *e)
 }
 
 /* Pages @mask of @e have no copy left: their reads fail from now on. */
-static void ipmem_ext_lose(struct ipmem_disk *d, struct ipmem_ext *e,
-			   unsigned long mask)
+void ipmem_ext_lose(struct ipmem_disk *d, struct ipmem_ext *e,
+		    unsigned long mask)
 {
 	int p;
 
@@ -249,64 +252,52 @@ static struct ipmem_req_map *ipmem_req_map(struct ipmem_req *req,
 	return NULL;
 }
 
-static void ipmem_read_done(struct ib_cq *cq, struct ib_wc *wc);
-static void ipmem_write_done(struct ib_cq *cq, struct ib_wc *wc);
-static void ipmem_refill_kick(struct ipmem_disk *d, unsigned long delay);
-static void ipmem_disk_drop_empty(struct ipmem_disk *d);
+static void ipmem_read_done(struct ipmem_clt_op *op, int status);
+static void ipmem_write_done(struct ipmem_clt_op *op, int status);
 
 /*
- * Post the read or write of copy @r.  Under rcu_read_lock().  Once it
- * returns 0 the operation may have completed already (see
- * ipmem_clt_post()): a read's request may have ended.
+ * Post the read or write of copy @r through the transport.  Under
+ * rcu_read_lock().  Once it returns 0 the operation may have completed
+ * already (the transport may run it to the end inside the post): a
+ * read's request may have ended.
  */
 static int ipmem_post(struct request *rq, struct ipmem_req *req, int r,
-		      struct ipmem_key *k, bool write)
+		      bool write)
 {
-	struct ipmem_disk *d = to_ipmem_disk(rq);
 	struct ipmem_rep *rep = &req->ext->rep[r];
-	struct ipmem_lender *l = rep->lender;
-	struct ib_sge sge[IPMEM_MAX_SEGS];
-	struct ib_rdma_wr wr = {};
 	struct ipmem_req_map *m;
-	struct scatterlist *sg;
-	int i;
+	struct ib_device *dev;
 
-	if (READ_ONCE(l->state) != IPMEM_CONN_LIVE)
+	dev = ipmem_clt_dma_device(rep->lender);
+	if (!dev)
 		return -ENOTCONN;
-	m = ipmem_req_map(req, l->dev);
+	m = ipmem_req_map(req, dev);
 	if (!m)
 		return -EIO;
-	for_each_sg(m->sg, sg, m->nents, i) {
-		sge[i].addr = sg_dma_address(sg);
-		sge[i].length = sg_dma_len(sg);
-		sge[i].lkey = l->pd->local_dma_lkey;
-	}
-	req->map_of[r] = m - req->map;
-	req->cqe[r].cqe.done = write ? ipmem_write_done : ipmem_read_done;
-	wr.wr.wr_cqe = &req->cqe[r].cqe;
-	wr.wr.opcode = write ? IB_WR_RDMA_WRITE : IB_WR_RDMA_READ;
-	wr.wr.send_flags = IB_SEND_SIGNALED;
-	wr.wr.sg_list = sge;
-	wr.wr.num_sge = m->nents;
-	wr.remote_addr = k->iova +
-			 ((rep->block - k->first) << d->block_shift) + req->off;
-	wr.rkey = k->rkey;
+	req->op[r].op.done = write ? ipmem_write_done : ipmem_read_done;
 	set_bit(r, &req->posted);
-	return ipmem_clt_post(l, rq->mq_hctx->queue_num, &wr.wr);
+	return ipmem_clt_rw(rep->lender, rq->mq_hctx->queue_num, rep->block,
+			    rep->gen, req->off, m->sg, m->nents, write,
+			    &req->op[r].op);
 }
 
 /*
  * Can the request wait for a copy?  One that is current, whose key is
- * valid and whose lender is being reconnected within io_fail_tmo.
+ * valid and whose lender is live or being reconnected within io_fail_tmo
+ * of its loss, while the request is within io_fail_tmo of its arrival.
  */
-static bool ipmem_may_wait(struct ipmem_ext *e, bool write)
+static bool ipmem_may_wait(struct ipmem_req *req, bool write)
 {
+	struct ipmem_ext *e = req->ext;
 	int r;
 
+	if (time_after_eq(jiffies, req->deadline))
+		return false;
 	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
-		if (test_bit(r, &e->stale) || !ipmem_rep_key(e, r, write))
+		if (test_bit(r, &e->stale) ||
+		    ipmem_rep_state(e, r, write) == IPMEM_COPY_LOST)
 			continue;
-		if (ipmem_lender_waitable(e->rep[r].lender))
+		if (ipmem_clt_waitable(e->rep[r].lender))
 			return true;
 	}
 	return false;
@@ -319,6 +310,7 @@ static void ipmem_req_end(struct request *rq, blk_status_t status)
 	struct ipmem_disk_stats *s;
 
 	ipmem_req_unmap(req);
+	req->requeued = false;
 	s = get_cpu_ptr(d->stats);
 	if (status) {
 		s->v[IPMEM_STAT_ERRORS]++;
@@ -336,7 +328,11 @@ static void ipmem_req_end(struct request *rq, blk_status_t status)
 	blk_mq_end_request(rq, status);
 }
 
-/* No copy can serve @rq now: wait for a lender, or fail. */
+/*
+ * No copy can serve @rq now: wait for a lender, or fail.  Whatever keeps
+ * it from being served (a lender that reconnects again and again, a post
+ * or a DMA mapping that keeps failing), it waits io_fail_tmo at most.
+ */
 static void ipmem_req_retry(struct request *rq, bool write)
 {
 	struct ipmem_disk *d = to_ipmem_disk(rq);
@@ -344,7 +340,7 @@ static void ipmem_req_retry(struct request *rq, bool write)
 	bool wait;
 
 	rcu_read_lock();
-	wait = ipmem_may_wait(req->ext, write);
+	wait = ipmem_may_wait(req, write);
 	rcu_read_unlock();
 	if (!wait) {
 		pr_err_ratelimited("%s: no copy of extent %llu can serve the %s: I/O error\n",
@@ -356,6 +352,7 @@ static void ipmem_req_retry(struct request *rq, bool write)
 	}
 	ipmem_req_unmap(req);
 	atomic_dec(&d->inflight);
+	req->requeued = true;
 	/* kicked when a lender comes back or gives up; and now and then */
 	blk_mq_requeue_request(rq, false);
 	blk_mq_delay_kick_requeue_list(rq->q, IPMEM_WAIT_RECHECK);
@@ -369,23 +366,18 @@ static void ipmem_read_next(struct request *rq)
 	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
 	struct ipmem_ext *e = req->ext;
 	bool passed_over = false;
-	struct ipmem_key *k;
 	int r;
 
 	rcu_read_lock();
 	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
 		if (!e->rep[r].lender || test_bit(r, &e->stale))
 			continue;
-		if (test_bit(r, &req->tried)) {
+		if (test_bit(r, &req->tried) ||
+		    ipmem_rep_state(e, r, false) != IPMEM_COPY_OK) {
 			passed_over = true;
 			continue;
 		}
-		k = ipmem_rep_key(e, r, false);
-		if (!k || READ_ONCE(e->rep[r].lender->state) != IPMEM_CONN_LIVE) {
-			passed_over = true;
-			continue;
-		}
-		if (!ipmem_post(rq, req, r, k, false)) {
+		if (!ipmem_post(rq, req, r, false)) {
 			/* a copy that should have served it could not */
 			if (passed_over)
 				this_cpu_inc(d->stats->v[IPMEM_STAT_FAILOVERS]);
@@ -399,26 +391,18 @@ static void ipmem_read_next(struct request *rq)
 	ipmem_req_retry(rq, false);
 }
 
-static void ipmem_read_done(struct ib_cq *cq, struct ib_wc *wc)
+static void ipmem_read_done(struct ipmem_clt_op *op, int status)
 {
-	struct ipmem_req_cqe *c = container_of(wc->wr_cqe, struct ipmem_req_cqe,
-					       cqe);
-	struct ipmem_req *req = container_of(c - c->idx, struct ipmem_req,
-					     cqe[0]);
+	struct ipmem_req_op *o = container_of(op, struct ipmem_req_op, op);
+	struct ipmem_req *req = container_of(o - o->idx, struct ipmem_req,
+					     op[0]);
 	struct request *rq = blk_mq_rq_from_pdu(req);
 
-	if (likely(wc->status == IB_WC_SUCCESS)) {
+	if (likely(status == IB_WC_SUCCESS)) {
 		ipmem_req_end(rq, BLK_STS_OK);
 		return;
 	}
-	if (wc->status != IB_WC_WR_FLUSH_ERR) {
-		pr_warn_ratelimited("%s: read from lender %08x failed: %s\n",
-				    to_ipmem_disk(rq)->gd->disk_name,
-				    req->ext->rep[c->idx].lender->host_id,
-				    ib_wc_status_msg(wc->status));
-		ipmem_lender_conn_error(req->ext->rep[c->idx].lender);
-	}
-	set_bit(c->idx, &req->tried);
+	set_bit(o->idx, &req->tried);
 	ipmem_read_next(rq);
 }
 
@@ -456,33 +440,22 @@ static void ipmem_write_finish(struct request *rq)
 		ipmem_refill_kick(d, 0);
 }
 
-static void ipmem_write_done(struct ib_cq *cq, struct ib_wc *wc)
+static void ipmem_write_done(struct ipmem_clt_op *op, int status)
 {
-	struct ipmem_req_cqe *c = container_of(wc->wr_cqe, struct ipmem_req_cqe,
-					       cqe);
-	struct ipmem_req *req = container_of(c - c->idx, struct ipmem_req,
-					     cqe[0]);
-	struct request *rq = blk_mq_rq_from_pdu(req);
-	struct ipmem_ext *e = req->ext;
+	struct ipmem_req_op *o = container_of(op, struct ipmem_req_op, op);
+	struct ipmem_req *req = container_of(o - o->idx, struct ipmem_req,
+					     op[0]);
 
-	if (likely(wc->status == IB_WC_SUCCESS)) {
-		set_bit(c->idx, &req->ok);
-	} else if (wc->status != IB_WC_WR_FLUSH_ERR) {
-		pr_warn_ratelimited("%s: write to lender %08x failed: %s\n",
-				    to_ipmem_disk(rq)->gd->disk_name,
-				    e->rep[c->idx].lender->host_id,
-				    ib_wc_status_msg(wc->status));
-		ipmem_lender_conn_error(e->rep[c->idx].lender);
-	}
+	if (likely(status == IB_WC_SUCCESS))
+		set_bit(o->idx, &req->ok);
 	if (atomic_dec_and_test(&req->pending))
-		ipmem_write_finish(rq);
+		ipmem_write_finish(blk_mq_rq_from_pdu(req));
 }
 
 static void ipmem_write_start(struct request *rq)
 {
 	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
 	struct ipmem_ext *e = req->ext;
-	struct ipmem_key *k[IPMEM_MAX_REPLICAS] = {};
 	unsigned long live = 0, stale;
 	int r;
 
@@ -505,8 +478,7 @@ static void ipmem_write_start(struct request *rq)
 		 * its key is lost or not writable) is stale once another
 		 * copy takes it: it must never be read again before a refill.
 		 */
-		k[r] = ipmem_rep_key(e, r, true);
-		if (k[r] && READ_ONCE(e->rep[r].lender->state) == IPMEM_CONN_LIVE)
+		if (ipmem_rep_state(e, r, true) == IPMEM_COPY_OK)
 			__set_bit(r, &live);
 		else
 			__set_bit(r, &req->skipped);
@@ -523,7 +495,7 @@ static void ipmem_write_start(struct request *rq)
 	atomic_set(&req->pending, 1);
 	for_each_set_bit(r, &live, IPMEM_MAX_REPLICAS) {
 		atomic_inc(&req->pending);
-		if (ipmem_post(rq, req, r, k[r], true)) {
+		if (ipmem_post(rq, req, r, true)) {
 			clear_bit(r, &req->posted);
 			__set_bit(r, &req->skipped);
 			atomic_dec(&req->pending);
@@ -610,6 +582,9 @@ static blk_status_t ipmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	req->skipped = 0;
 	req->tried = 0;
 	req->start = ktime_get();
+	if (!req->requeued)
+		req->deadline = jiffies + ipmem_io_fail_tmo * HZ;
+	req->requeued = false;
 	req->nsg = blk_rq_map_sg(rq->q, rq, req->map[0].sg);
 	atomic_inc(&d->inflight);
 
@@ -634,7 +609,7 @@ static enum blk_eh_timer_return ipmem_timeout(struct request *rq)
 	pr_warn_ratelimited("%s: request at sector %llu timed out\n",
 			    to_ipmem_disk(rq)->gd->disk_name, blk_rq_pos(rq));
 	for_each_set_bit(r, &pending, IPMEM_MAX_REPLICAS)
-		ipmem_lender_conn_error(req->ext->rep[r].lender);
+		ipmem_clt_error(req->ext->rep[r].lender);
 	return BLK_EH_RESET_TIMER;
 }
 
@@ -645,9 +620,10 @@ static int ipmem_init_request(struct blk_mq_tag_set *set, struct request *rq,
 	int i;
 
 	for (i = 0; i < IPMEM_MAX_REPLICAS; i++) {
-		req->cqe[i].idx = i;
+		req->op[i].idx = i;
 		sg_init_table(req->map[i].sg, IPMEM_MAX_SEGS);
 	}
+	req->requeued = false;
 	return 0;
 }
 
@@ -659,12 +635,11 @@ static const struct blk_mq_ops ipmem_mq_ops = {
 
 /* --------------------------------------------------------------- refill */
 
-static void ipmem_refill_done(struct ib_cq *cq, struct ib_wc *wc)
+static void ipmem_refill_done(struct ipmem_clt_op *op, int status)
 {
-	struct ipmem_disk *d = container_of(wc->wr_cqe, struct ipmem_disk,
-					    refill_cqe);
+	struct ipmem_disk *d = container_of(op, struct ipmem_disk, refill_op);
 
-	d->refill_status = wc->status;
+	d->refill_status = status;
 	complete(&d->refill_done);
 }
 
@@ -674,37 +649,25 @@ static int ipmem_refill_rdma(struct ipmem_disk *d, struct ipmem_ext *e, int r,
 {
 	enum dma_data_direction dir = write ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
 	struct ipmem_rep *rep = &e->rep[r];
-	struct ipmem_lender *l = rep->lender;
-	struct ib_rdma_wr wr = {};
+	struct scatterlist sg;
 	struct ib_device *dev;
-	struct ipmem_key *k;
-	struct ib_sge sge;
 	int ret;
 
+	sg_init_one(&sg, d->refill_buf, d->block_size);
 	rcu_read_lock();
-	k = ipmem_rep_key(e, r, write);
-	if (!k || READ_ONCE(l->state) != IPMEM_CONN_LIVE) {
+	dev = ipmem_clt_dma_device(rep->lender);
+	if (!dev || ipmem_rep_state(e, r, write) != IPMEM_COPY_OK) {
 		rcu_read_unlock();
 		return -ENOTCONN;
 	}
-	dev = l->dev;
-	sge.addr = ib_dma_map_single(dev, d->refill_buf, d->block_size, dir);
-	if (ib_dma_mapping_error(dev, sge.addr)) {
+	if (!ib_dma_map_sg(dev, &sg, 1, dir)) {
 		rcu_read_unlock();
 		return -ENOMEM;
 	}
-	sge.length = d->block_size;
-	sge.lkey = l->pd->local_dma_lkey;
-	d->refill_cqe.done = ipmem_refill_done;
-	wr.wr.wr_cqe = &d->refill_cqe;
-	wr.wr.opcode = write ? IB_WR_RDMA_WRITE : IB_WR_RDMA_READ;
-	wr.wr.send_flags = IB_SEND_SIGNALED;
-	wr.wr.sg_list = &sge;
-	wr.wr.num_sge = 1;
-	wr.remote_addr = k->iova + ((rep->block - k->first) << d->block_shift);
-	wr.rkey = k->rkey;
+	d->refill_op.done = ipmem_refill_done;
 	reinit_completion(&d->refill_done);
-	ret = ipmem_clt_post(l, 0, &wr.wr);
+	ret = ipmem_clt_rw(rep->lender, 0, rep->block, rep->gen, 0, &sg, 1,
+			   write, &d->refill_op);
 	rcu_read_unlock();
 	/* Posted, it completes: successfully, in error, or flushed. */
 	if (!ret) {
@@ -712,7 +675,7 @@ static int ipmem_refill_rdma(struct ipmem_disk *d, struct ipmem_ext *e, int r,
 		if (d->refill_status != IB_WC_SUCCESS)
 			ret = -EIO;
 	}
-	ib_dma_unmap_single(dev, sge.addr, d->block_size, dir);
+	ib_dma_unmap_sg(dev, &sg, 1, dir);
 	return ret;
 }
 
@@ -722,9 +685,8 @@ static int ipmem_refill_source(struct ipmem_ext *e, int r)
 	int s;
 
 	for (s = 0; s < IPMEM_MAX_REPLICAS; s++)
-		if (s != r && !test_bit(s, &e->stale) &&
-		    ipmem_rep_key(e, s, false) &&
-		    READ_ONCE(e->rep[s].lender->state) == IPMEM_CONN_LIVE)
+		if (s != r && e->rep[s].lender && !test_bit(s, &e->stale) &&
+		    ipmem_rep_state(e, s, false) == IPMEM_COPY_OK)
 			return s;
 	return -1;
 }
@@ -753,8 +715,7 @@ static int ipmem_refill_one(struct ipmem_disk *d, struct ipmem_ext *e, int r)
 
 	rcu_read_lock();
 	s = ipmem_refill_source(e, r);
-	if (s < 0 || !ipmem_rep_key(e, r, true) ||
-	    READ_ONCE(e->rep[r].lender->state) != IPMEM_CONN_LIVE) {
+	if (s < 0 || ipmem_rep_state(e, r, true) != IPMEM_COPY_OK) {
 		rcu_read_unlock();
 		return 0;
 	}
@@ -792,11 +753,14 @@ static void ipmem_refill_work(struct work_struct *work)
 {
 	struct ipmem_disk *d = container_of(to_delayed_work(work),
 					    struct ipmem_disk, refill_work);
+	unsigned long i, stale;
 	bool again = false;
 	struct ipmem_ext *e;
-	unsigned long i, stale;
+	unsigned int noio;
 	int r;
 
+	/* no reclaim into the disk whose copies this makes whole again */
+	noio = memalloc_noio_save();
 	mutex_lock(&d->refill_lock);
 	if (!d->refill_buf)
 		d->refill_buf = kmalloc(d->block_size, GFP_KERNEL);
@@ -815,12 +779,13 @@ static void ipmem_refill_work(struct work_struct *work)
 	}
 out_unlock:
 	mutex_unlock(&d->refill_lock);
+	memalloc_noio_restore(noio);
 	if (again && !READ_ONCE(d->removing))
 		ipmem_refill_kick(d, HZ);
 }
 
 /* Look for stale copies to refill, after @delay. */
-static void ipmem_refill_kick(struct ipmem_disk *d, unsigned long delay)
+void ipmem_refill_kick(struct ipmem_disk *d, unsigned long delay)
 {
 	queue_delayed_work(ipmem_wq, &d->refill_work, delay);
 }
@@ -838,17 +803,17 @@ static void ipmem_refill_kick(struct ipmem_disk *d, unsigned long delay)
  * the page, and the caller submits a bio instead.
  */
 struct ipmem_sync_read {
-	struct ib_cqe cqe;
+	struct ipmem_clt_op op;
 	struct completion done;
 	int status;
 };
 
-static void ipmem_sync_read_done(struct ib_cq *cq, struct ib_wc *wc)
+static void ipmem_sync_read_done(struct ipmem_clt_op *op, int status)
 {
-	struct ipmem_sync_read *sr = container_of(wc->wr_cqe,
-						  struct ipmem_sync_read, cqe);
+	struct ipmem_sync_read *sr = container_of(op, struct ipmem_sync_read,
+						  op);
 
-	sr->status = wc->status;
+	sr->status = status;
 	complete(&sr->done);
 }
 
@@ -858,13 +823,10 @@ static int ipmem_rw_page(struct block_device *bdev, sector_t sector,
 	struct ipmem_disk *d = bdev->bd_disk->private_data;
 	u64 pos = (u64)sector << SECTOR_SHIFT;
 	struct ipmem_sync_read sr;
-	struct ib_rdma_wr wr = {};
-	struct ipmem_lender *l;
+	struct scatterlist sg;
 	struct ib_device *dev;
 	struct ipmem_ext *e;
-	struct ipmem_key *k;
 	ktime_t start;
-	struct ib_sge sge;
 	int r, ret;
 
 	if (op != REQ_OP_READ || PageTransHuge(page))
@@ -880,8 +842,7 @@ static int ipmem_rw_page(struct block_device *bdev, sector_t sector,
 	for (r = 0; e && r < IPMEM_MAX_REPLICAS; r++) {
 		if (!e->rep[r].lender || test_bit(r, &e->stale))
 			continue;
-		k = ipmem_rep_key(e, r, false);
-		if (k && READ_ONCE(e->rep[r].lender->state) == IPMEM_CONN_LIVE)
+		if (ipmem_rep_state(e, r, false) == IPMEM_COPY_OK)
 			break;
 		/* the preferred copy cannot serve: the request path decides */
 		r = IPMEM_MAX_REPLICAS;
@@ -890,41 +851,29 @@ static int ipmem_rw_page(struct block_device *bdev, sector_t sector,
 		rcu_read_unlock();
 		return -EAGAIN;
 	}
-	l = e->rep[r].lender;
-	dev = l->dev;
-	sge.addr = ib_dma_map_page(dev, page, 0, PAGE_SIZE, DMA_FROM_DEVICE);
-	if (ib_dma_mapping_error(dev, sge.addr)) {
+	dev = ipmem_clt_dma_device(e->rep[r].lender);
+	sg_init_table(&sg, 1);
+	sg_set_page(&sg, page, PAGE_SIZE, 0);
+	if (!dev || !ib_dma_map_sg(dev, &sg, 1, DMA_FROM_DEVICE)) {
 		rcu_read_unlock();
 		return -ENOMEM;
 	}
-	sge.length = PAGE_SIZE;
-	sge.lkey = l->pd->local_dma_lkey;
-	sr.cqe.done = ipmem_sync_read_done;
+	sr.op.done = ipmem_sync_read_done;
 	init_completion(&sr.done);
-	wr.wr.wr_cqe = &sr.cqe;
-	wr.wr.opcode = IB_WR_RDMA_READ;
-	wr.wr.send_flags = IB_SEND_SIGNALED;
-	wr.wr.sg_list = &sge;
-	wr.wr.num_sge = 1;
-	wr.remote_addr = k->iova +
-			 ((e->rep[r].block - k->first) << d->block_shift) +
-			 (pos & (d->block_size - 1));
-	wr.rkey = k->rkey;
 	atomic_inc(&d->inflight);
-	ret = ipmem_clt_post(l, raw_smp_processor_id(), &wr.wr);
+	ret = ipmem_clt_rw(e->rep[r].lender, raw_smp_processor_id(),
+			   e->rep[r].block, e->rep[r].gen,
+			   pos & (d->block_size - 1), &sg, 1, false, &sr.op);
 	rcu_read_unlock();
 	/* Posted, it completes: successfully, in error, or flushed. */
 	if (!ret)
 		wait_for_completion(&sr.done);
-	ib_dma_unmap_page(dev, sge.addr, PAGE_SIZE, DMA_FROM_DEVICE);
+	ib_dma_unmap_sg(dev, &sg, 1, DMA_FROM_DEVICE);
 	atomic_dec(&d->inflight);
 	if (ret)
 		return ret;
-	if (sr.status != IB_WC_SUCCESS) {
-		if (sr.status != IB_WC_WR_FLUSH_ERR)
-			ipmem_lender_conn_error(l);
-		return -EIO;
-	}
+	if (sr.status != IB_WC_SUCCESS)
+		return -EIO;	/* the transport made the lender lost, if need be */
 
 	this_cpu_inc(d->stats->v[IPMEM_STAT_READS]);
 	this_cpu_add(d->stats->v[IPMEM_STAT_READ_BYTES], PAGE_SIZE);
@@ -1086,30 +1035,6 @@ out_free:
 	return ret;
 }
 
-/* Unmap every copy of @d (its queue is gone or frozen). */
-static void ipmem_disk_unmap_all(struct ipmem_disk *d)
-{
-	struct ipmem_ext *e;
-	unsigned long idx;
-	int r;
-
-	mutex_lock(&ipmem_clt_lock);
-	xa_for_each(&d->extents, idx, e) {
-		for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
-			if (!e->rep[r].lender)
-				continue;
-			ipmem_lender_unmap(e->rep[r].lender, e->rep[r].block, 1);
-			e->rep[r].lender->nr_mapped--;
-			ipmem_lender_put(e->rep[r].lender);
-			e->rep[r].lender = NULL;
-		}
-		xa_erase(&d->extents, idx);
-		kfree_rcu(e, rcu);
-	}
-	mutex_unlock(&ipmem_clt_lock);
-	d->nr_mapped = 0;
-}
-
 static void ipmem_disk_destroy(struct ipmem_disk *d)
 {
 	pr_info("%s: removed\n", d->gd->disk_name);
@@ -1176,591 +1101,6 @@ int ipmem_disk_fill(struct sk_buff *skb, struct ipmem_disk *d)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- state */
-
-/* Can copy @r of @e serve a read now?  Under rcu_read_lock(). */
-static bool ipmem_rep_usable(struct ipmem_ext *e, int r)
-{
-	/* read once: MAP_DEL may clear it under us (no freeze for readers) */
-	struct ipmem_lender *l = READ_ONCE(e->rep[r].lender);
-	struct ipmem_key *k;
-
-	if (!l || test_bit(r, &e->stale))
-		return false;
-	k = ipmem_lender_key(l, e->rep[r].block);
-	return k && !k->dead && k->gen == e->rep[r].gen &&
-	       READ_ONCE(l->state) == IPMEM_CONN_LIVE;
-}
-
-/*
- * The disk's state (Documentation/ABI/testing/sysfs-block-ipmem):
- *
- * ready       every extent has all its copies, current and reachable
- * degraded    every extent has a usable copy, some fewer than configured
- * failed      some mapped extent has no usable copy, or lost pages: some
- *             of its reads fail
- * incomplete  some extent is not mapped at all
- *
- * Anyone may read it, so the walk yields every few thousand extents and
- * only one runs per disk at a time.
- */
-const char *ipmem_disk_state(struct ipmem_disk *d)
-{
-	bool degraded = false, failed = false, incomplete = false;
-	struct ipmem_ext *e;
-	int r, good, mapped;
-	u64 i;
-
-	mutex_lock(&d->state_lock);
-	rcu_read_lock();
-	for (i = 0; i < d->nr_extents; i++) {
-		if (!(i & 4095) && i) {
-			rcu_read_unlock();
-			cond_resched();
-			rcu_read_lock();
-		}
-		e = xa_load(&d->extents, i);
-		if (!e) {
-			incomplete = true;
-			continue;
-		}
-		good = 0;
-		mapped = 0;
-		for (r = 0; r < d->replicas; r++) {
-			if (!READ_ONCE(e->rep[r].lender))
-				continue;
-			mapped++;
-			good += ipmem_rep_usable(e, r);
-		}
-		if (!mapped)
-			incomplete = true;
-		else if (!good || READ_ONCE(e->lost))
-			failed = true;
-		else if (good < d->replicas)
-			degraded = true;
-	}
-	rcu_read_unlock();
-	mutex_unlock(&d->state_lock);
-	if (incomplete)
-		return "incomplete";
-	if (failed)
-		return "failed";
-	return degraded ? "degraded" : "ready";
-}
-
-/* ------------------------------------------------------------- mappings */
-
-/* First extent of a run of @count with copy @r free, or -1. */
-static s64 ipmem_find_free_run(struct ipmem_disk *d, int r, u64 count)
-{
-	struct ipmem_ext *e;
-	u64 start = 0, i;
-
-	for (i = 0; i < d->nr_extents; i++) {
-		e = xa_load(&d->extents, i);
-		if (e && e->rep[r].lender) {
-			start = i + 1;
-			continue;
-		}
-		if (i + 1 - start == count)
-			return start;
-	}
-	return -1;
-}
-
-/* Is any of blocks @first..@first+@count-1 of @l mapped anywhere? */
-static bool ipmem_blocks_mapped(struct ipmem_lender *l, u64 first, u64 count)
-{
-	struct ipmem_disk *d;
-	struct ipmem_ext *e;
-	unsigned long i;
-	int r;
-
-	lockdep_assert_held(&ipmem_cfg_lock);
-
-	list_for_each_entry(d, &ipmem_disks, node)
-		xa_for_each(&d->extents, i, e)
-			for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
-				if (e->rep[r].lender == l &&
-				    e->rep[r].block >= first &&
-				    e->rep[r].block < first + count)
-					return true;
-	return false;
-}
-
-/* Give back what ipmem_map_take() took for blocks @first.. of @l. */
-static void ipmem_map_untake(struct ipmem_lender *l, u64 first, u64 count)
-{
-	u64 i;
-
-	lockdep_assert_held(&ipmem_clt_lock);
-
-	ipmem_lender_unmap(l, first, count);
-	l->nr_mapped -= count;
-	for (i = 0; i < count; i++)
-		ipmem_lender_put(l);
-}
-
-/*
- * The lender of @prefix, connected, with the keys of its blocks, which
- * must be writable; a reference to it per block.
- */
-static struct ipmem_lender *ipmem_map_take(struct ipmem_disk *d,
-					   const u8 *prefix, u64 first,
-					   u64 count,
-					   struct netlink_ext_ack *extack)
-{
-	struct ipmem_lender *l;
-	struct ipmem_key *k;
-	u64 b;
-	int ret;
-
-	mutex_lock(&ipmem_clt_lock);
-	l = ipmem_lender_get_for(prefix, extack);
-	if (IS_ERR(l))
-		goto out_unlock;
-	ret = -EINVAL;
-	if (l->block_size != d->block_size) {
-		pr_info("lender %08x has %u-byte blocks, %s %u-byte extents\n",
-			l->host_id, l->block_size, d->gd->disk_name,
-			d->block_size);
-		NL_SET_ERR_MSG(extack,
-			       "the lender's block size differs from the disk's");
-		goto out_put;
-	}
-	if (ipmem_blocks_mapped(l, first, count)) {
-		/* two extents on one block would overwrite each other */
-		NL_SET_ERR_MSG(extack, "some of those blocks are already mapped");
-		ret = -EEXIST;
-		goto out_put;
-	}
-	ret = ipmem_lender_fetch_keys(l, first, count, extack);
-	if (ret)
-		goto out_put;
-	for (b = first; b < first + count; b = k->first + k->count) {
-		k = ipmem_lender_key(l, b);
-		if (k->rights != IPMEM_RIGHTS_RW) {
-			ipmem_lender_unmap(l, first, count);
-			NL_SET_ERR_MSG(extack,
-				       "the lender granted these blocks read-only; a swap disk needs read-write");
-			ret = -EACCES;
-			goto out_put;
-		}
-	}
-	l->nr_mapped += count;
-	for (b = 0; b < count; b++)
-		kref_get(&l->ref);
-	ipmem_lender_put(l);	/* the one of ipmem_lender_get_for() */
-	mutex_unlock(&ipmem_clt_lock);
-	return l;
-
-out_put:
-	ipmem_lender_put(l);
-	l = ERR_PTR(ret);
-out_unlock:
-	mutex_unlock(&ipmem_clt_lock);
-	return l;
-}
-
-int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
-		  s64 extent, int replica, u64 *ext_out, int *rep_out,
-		  struct netlink_ext_ack *extack)
-{
-	struct ipmem_lender *l;
-	struct ipmem_ext *e;
-	struct ipmem_key *k;
-	u64 first, count, i;
-	u32 host;
-	int r, ret;
-
-	lockdep_assert_held(&ipmem_cfg_lock);
-
-	ret = ipmem_prefix_check(prefix, plen, &host, &first, &count, extack);
-	if (ret)
-		return ret;
-	if (replica >= d->replicas) {
-		NL_SET_ERR_MSG(extack, "the disk has fewer copies");
-		return -EINVAL;
-	}
-	if (count > d->nr_extents) {
-		NL_SET_ERR_MSG(extack, "more blocks than the disk has extents");
-		return -ERANGE;
-	}
-	if (extent >= 0 && (extent >= d->nr_extents ||
-			    count > d->nr_extents - extent)) {
-		NL_SET_ERR_MSG(extack, "the blocks reach past the end of the disk");
-		return -ERANGE;
-	}
-
-	/* Where: the given slots, or the first free run, copy 0 first. */
-	if (extent < 0) {
-		for (r = replica < 0 ? 0 : replica; r < d->replicas; r++) {
-			extent = ipmem_find_free_run(d, r, count);
-			if (extent >= 0 || replica >= 0)
-				break;
-		}
-		if (extent < 0) {
-			NL_SET_ERR_MSG(extack,
-				       "no run of free extents that long on the disk");
-			return -ENOSPC;
-		}
-		replica = r;
-	} else if (replica < 0) {
-		replica = 0;
-	}
-	for (i = 0; i < count; i++) {
-		e = xa_load(&d->extents, extent + i);
-		if (e && e->rep[replica].lender) {
-			NL_SET_ERR_MSG(extack, "an extent copy is already mapped");
-			return -EEXIST;
-		}
-	}
-
-	/*
-	 * Locks: refill_lock, then ipmem_clt_lock for the lender and its
-	 * keys, released before the queue is frozen: requests that wait
-	 * for a lender to come back need its recovery, which takes it.
-	 */
-	mutex_lock(&d->refill_lock);
-	l = ipmem_map_take(d, prefix, first, count, extack);
-	if (IS_ERR(l)) {
-		ret = PTR_ERR(l);
-		goto out_unlock;
-	}
-
-	/* All or nothing: the extents are there before anything changes. */
-	for (i = 0; i < count; i++) {
-		if (xa_load(&d->extents, extent + i))
-			continue;
-		e = kzalloc(sizeof(*e), GFP_KERNEL);
-		/* an extent without copies reads as unmapped: harmless */
-		if (!e || xa_err(xa_store(&d->extents, extent + i, e,
-					  GFP_KERNEL))) {
-			kfree(e);
-			NL_SET_ERR_MSG(extack, "out of memory for the mapping table");
-			ret = -ENOMEM;
-			goto out_untake;
-		}
-	}
-
-	/* No request may see an extent half changed. */
-	blk_mq_freeze_queue(d->gd->queue);
-	rcu_read_lock();
-	for (i = 0; i < count; i++) {
-		e = xa_load(&d->extents, extent + i);
-		k = ipmem_lender_key(l, first + i);
-		/*
-		 * A new copy of an extent that holds data has to be filled
-		 * from a current copy.  With none left, the data is gone:
-		 * its pages are lost (ipmem_map_del()) and read as errors,
-		 * and the new copy takes what is written from now on.
-		 */
-		if (test_bit(IPMEM_EXT_WRITTEN, &e->flags) &&
-		    ipmem_ext_has_current(e))
-			set_bit(replica, &e->stale);
-		e->rep[replica].block = first + i;
-		/* a key lost meanwhile: the copy starts lost, never wrong */
-		e->rep[replica].gen = k && !k->dead ? k->gen : 0;
-		WRITE_ONCE(e->rep[replica].lender, l);
-	}
-	rcu_read_unlock();
-	d->nr_mapped += count;
-	blk_mq_unfreeze_queue(d->gd->queue);
-	mutex_unlock(&d->refill_lock);
-	ipmem_refill_kick(d, 0);
-	*ext_out = extent;
-	*rep_out = replica;
-	return 0;
-
-out_untake:
-	ipmem_disk_drop_empty(d);
-	mutex_lock(&ipmem_clt_lock);
-	ipmem_map_untake(l, first, count);
-	mutex_unlock(&ipmem_clt_lock);
-out_unlock:
-	mutex_unlock(&d->refill_lock);
-	return ret;
-}
-
-/*
- * Remove extents without copies that hold no data (one that does keeps
- * its lost pages); no request may be in flight on them.
- */
-static void ipmem_disk_drop_empty(struct ipmem_disk *d)
-{
-	struct ipmem_ext *e;
-	unsigned long i;
-	int r;
-
-	xa_for_each(&d->extents, i, e) {
-		if (test_bit(IPMEM_EXT_WRITTEN, &e->flags))
-			continue;
-		for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
-			if (e->rep[r].lender)
-				break;
-		if (r == IPMEM_MAX_REPLICAS) {
-			xa_erase(&d->extents, i);
-			kfree_rcu(e, rcu);
-		}
-	}
-}
-
-struct ipmem_unmapped {
-	struct ipmem_lender *lender;
-	u64 block;
-};
-
-static bool ipmem_rep_in(struct ipmem_rep *rep, u32 host, u64 first,
-			 u64 count)
-{
-	return rep->lender && rep->lender->host_id == host &&
-	       rep->block >= first && rep->block < first + count;
-}
-
-int ipmem_map_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
-{
-	struct ipmem_unmapped **gone;
-	u64 first, count, *n, j;
-	struct ipmem_disk *d;
-	struct ipmem_ext *e;
-	int r, k, nd = 0, ret;
-	bool found = false;
-	unsigned long i;
-	u32 host;
-
-	lockdep_assert_held(&ipmem_cfg_lock);
-
-	ret = ipmem_prefix_check(prefix, plen, &host, &first, &count, extack);
-	if (ret)
-		return ret;
-
-	/* All or nothing: the memory for every disk before any change. */
-	list_for_each_entry(d, &ipmem_disks, node)
-		nd++;
-	n = kcalloc(nd, sizeof(*n), GFP_KERNEL);
-	gone = kcalloc(nd, sizeof(*gone), GFP_KERNEL);
-	ret = -ENOMEM;
-	if (!n || !gone)
-		goto out_free;
-	k = 0;
-	list_for_each_entry(d, &ipmem_disks, node) {
-		xa_for_each(&d->extents, i, e)
-			for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
-				n[k] += ipmem_rep_in(&e->rep[r], host, first,
-						     count);
-		if (n[k]) {
-			found = true;
-			gone[k] = kvmalloc_array(n[k], sizeof(**gone),
-						 GFP_KERNEL);
-			if (!gone[k])
-				goto out_free;
-		}
-		k++;
-	}
-	if (!found) {
-		NL_SET_ERR_MSG(extack, "none of those blocks is mapped");
-		ret = -ENOENT;
-		goto out_free;
-	}
-
-	k = 0;
-	list_for_each_entry(d, &ipmem_disks, node) {
-		if (!n[k++])
-			continue;
-		/* drains in-flight I/O: nothing uses the copies after this */
-		mutex_lock(&d->refill_lock);
-		blk_mq_freeze_queue(d->gd->queue);
-		j = 0;
-		xa_for_each(&d->extents, i, e) {
-			bool hit = false;
-
-			for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
-				if (!ipmem_rep_in(&e->rep[r], host, first, count))
-					continue;
-				gone[k - 1][j].lender = e->rep[r].lender;
-				gone[k - 1][j].block = e->rep[r].block;
-				j++;
-				WRITE_ONCE(e->rep[r].lender, NULL);
-				clear_bit(r, &e->stale);
-				hit = true;
-			}
-			/*
-			 * The last current copy of data went: that data is
-			 * lost.  Its pages fail reads until they are written
-			 * again; the stale copies left (if any) take those
-			 * writes like any current copy.
-			 */
-			if (hit && test_bit(IPMEM_EXT_WRITTEN, &e->flags) &&
-			    !ipmem_ext_has_current(e)) {
-				ipmem_ext_lose(d, e, ipmem_page_mask(0, d->block_size));
-				e->stale = 0;
-			}
-		}
-		ipmem_disk_drop_empty(d);
-		d->nr_mapped -= n[k - 1];
-		blk_mq_unfreeze_queue(d->gd->queue);
-
-		mutex_lock(&ipmem_clt_lock);
-		for (j = 0; j < n[k - 1]; j++) {
-			struct ipmem_lender *l = gone[k - 1][j].lender;
-
-			ipmem_lender_unmap(l, gone[k - 1][j].block, 1);
-			l->nr_mapped--;
-			ipmem_lender_put(l);
-		}
-		mutex_unlock(&ipmem_clt_lock);
-		mutex_unlock(&d->refill_lock);
-	}
-	ret = 0;
-out_free:
-	for (k = 0; gone && k < nd; k++)
-		kvfree(gone[k]);
-	kfree(gone);
-	kfree(n);
-	return ret;
-}
-
-/* State of copy @r as the dump reports it; under rcu_read_lock(). */
-static u8 ipmem_rep_state(struct ipmem_ext *e, int r)
-{
-	if (!ipmem_rep_key(e, r, false))
-		return IPMEM_MAP_LOST;
-	return test_bit(r, &e->stale) ? IPMEM_MAP_STALE : IPMEM_MAP_OK;
-}
-
-static bool ipmem_rep_follows(struct ipmem_ext *prev, struct ipmem_ext *e,
-			      int r)
-{
-	return e && e->rep[r].lender == prev->rep[r].lender &&
-	       e->rep[r].block == prev->rep[r].block + 1 &&
-	       ipmem_rep_state(e, r) == ipmem_rep_state(prev, r);
-}
-
-static int ipmem_map_put_run(struct sk_buff *skb, struct netlink_callback *cb,
-			     struct ipmem_disk *d, u64 first, u64 n,
-			     struct ipmem_ext *e, int r)
-{
-	struct ipmem_lender *l = e->rep[r].lender;
-	struct ipmem_key *k = ipmem_rep_key(e, r, false);
-	void *hdr;
-
-	hdr = ipmem_nl_dump_hdr(skb, cb, IPMEM_CMD_MAP_GET);
-	if (!hdr)
-		return -EMSGSIZE;
-	if (nla_put_u32(skb, IPMEM_A_DISK, d->id) ||
-	    nla_put_u64_64bit(skb, IPMEM_A_EXTENT, first, IPMEM_A_PAD) ||
-	    nla_put_u64_64bit(skb, IPMEM_A_EXTENT_COUNT, n, IPMEM_A_PAD) ||
-	    nla_put_u8(skb, IPMEM_A_REPLICA, r) ||
-	    ipmem_nl_put_block(skb, l->host_id, e->rep[r].block, 128) ||
-	    ipmem_nl_put_addr(skb, IPMEM_A_NEXTHOP, &l->addr.sin6_addr) ||
-	    nla_put_u8(skb, IPMEM_A_RIGHTS, k ? k->rights : 0) ||
-	    nla_put_u8(skb, IPMEM_A_STATE, ipmem_rep_state(e, r))) {
-		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(skb, hdr);
-	return 0;
-}
-
-/*
- * Dump the table as runs.  Cursor: args[0] disk id + 1 to resume at,
- * args[1] copy, args[2] extent; args[3] the disk filter + 1 (0 = all).
- */
-int ipmem_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
-{
-	struct ipmem_ext *e, *prev, *next;
-	struct ipmem_disk *d;
-	u64 i, start;
-	int r, ret = 0;
-
-	mutex_lock(&ipmem_cfg_lock);
-	rcu_read_lock();
-	list_for_each_entry(d, &ipmem_disks, node) {
-		if (cb->args[3] && d->id != cb->args[3] - 1)
-			continue;
-		if (d->id + 1 < cb->args[0])
-			continue;
-		if (d->id + 1 > cb->args[0]) {
-			cb->args[0] = d->id + 1;
-			cb->args[1] = 0;
-			cb->args[2] = 0;
-		}
-		for (r = cb->args[1]; r < d->replicas; r++) {
-			for (i = cb->args[2]; i < d->nr_extents; i++) {
-				e = xa_load(&d->extents, i);
-				if (!e || !e->rep[r].lender)
-					continue;
-				start = i;
-				prev = e;
-				for (;;) {
-					next = xa_load(&d->extents, i + 1);
-					if (i + 1 >= d->nr_extents ||
-					    !ipmem_rep_follows(prev, next, r))
-						break;
-					prev = next;
-					i++;
-				}
-				ret = ipmem_map_put_run(skb, cb, d, start,
-							i - start + 1, e, r);
-				if (ret) {
-					cb->args[1] = r;
-					cb->args[2] = start;
-					goto out;
-				}
-			}
-			cb->args[2] = 0;
-		}
-		cb->args[1] = 0;
-		cb->args[0] = d->id + 2;
-	}
-out:
-	rcu_read_unlock();
-	mutex_unlock(&ipmem_cfg_lock);
-	if (ret && !skb->len)
-		return ret;
-	return skb->len;
-}
-
-static const char * const ipmem_map_state_names[] = {
-	[IPMEM_MAP_OK] = "ok",
-	[IPMEM_MAP_STALE] = "stale",
-	[IPMEM_MAP_LOST] = "lost",
-};
-
-/* The mem-to-ip table, one line per extent copy.  Under cfg_lock. */
-void ipmem_blk_show_table(struct seq_file *m)
-{
-	struct ipmem_disk *d;
-	struct ipmem_ext *e;
-	struct ipmem_key *k;
-	unsigned long i;
-	u8 a[16];
-	int r;
-
-	seq_puts(m, "disk extent copy block-address next-hop rights state\n");
-	rcu_read_lock();
-	list_for_each_entry(d, &ipmem_disks, node) {
-		xa_for_each(&d->extents, i, e) {
-			for (r = 0; r < d->replicas; r++) {
-				struct ipmem_lender *l = e->rep[r].lender;
-
-				if (!l)
-					continue;
-				k = ipmem_rep_key(e, r, false);
-				ipmem_addr_make(a, ipmem_host.net, l->host_id,
-						e->rep[r].block);
-				seq_printf(m, "%s %lu %d %pI6c %pI6c %s %s\n",
-					   d->gd->disk_name, i, r, a,
-					   &l->addr.sin6_addr,
-					   !k ? "-" : k->rights == IPMEM_RIGHTS_RW ?
-					   "rw" : "ro",
-					   ipmem_map_state_names[ipmem_rep_state(e, r)]);
-			}
-		}
-	}
-	rcu_read_unlock();
-}
-
 /* Read latency histograms: "disk <us count" per bucket. */
 void ipmem_blk_show_latency(struct seq_file *m)
 {
@@ -1783,8 +1123,12 @@ void ipmem_blk_show_latency(struct seq_file *m)
 	mutex_unlock(&ipmem_blk_lock);
 }
 
-/* A lender came back or gave up: requests waiting for it look again. */
-void ipmem_blk_lender_changed(struct ipmem_lender *l)
+/*
+ * The transport's events: a lender came back, gave up, or lost keys.
+ * Requests waiting for it look again, and so does the refill.
+ */
+static void ipmem_blk_lender_event(struct ipmem_lender *l,
+				   enum ipmem_clt_event ev)
 {
 	struct ipmem_disk *d;
 
@@ -1800,7 +1144,7 @@ int ipmem_blk_init(void)
 {
 	int ret;
 
-	ipmem_clt_init();
+	ipmem_clt_init(ipmem_blk_lender_event);
 	ipmem_major = register_blkdev(0, "ipmem");
 	if (ipmem_major < 0)
 		return ipmem_major;

@@ -23,17 +23,190 @@
  * Posting to a queue pair happens under rcu_read_lock() after checking
  * that the lender is LIVE; teardown sets the state and waits for an RCU
  * grace period before touching the queue pairs.
+ *
+ * The block layer sees none of this: it uses the API of ipmem_clt.h.
+ * Data moves through ipmem_clt_rw(), which checks the copy's key and the
+ * device's SGE limits in one place; what the block layer must know of a
+ * lender's changes it learns from one event handler.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/inet.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
 
 #include "ipmem.h"
+#include "ipmem_clt.h"
 
 #define IPMEM_RECONNECT_DELAY	(2 * HZ)
 #define IPMEM_PING_INTERVAL	(5 * HZ)
+/* the largest segment a lender may hand out, log2 in blocks */
+#define IPMEM_MAX_SEG_SHIFT	20
+
+/**
+ * struct ipmem_route - a block prefix and the lender that holds it
+ * @node: in the route list (RCU)
+ * @prefix: the prefix
+ * @plen: its length
+ * @nexthop: the lender's data-plane address and port
+ * @rcu: frees it after readers are gone
+ */
+struct ipmem_route {
+	struct list_head node;
+	u8 prefix[16];
+	u8 plen;
+	struct sockaddr_in6 nexthop;
+	struct rcu_head rcu;
+};
+
+/**
+ * struct ipmem_key - how to reach a segment of a lender's blocks
+ * @first: first block
+ * @count: blocks
+ * @iova: address of @first under @rkey
+ * @rkey: remote key
+ * @rights: enum ipmem_rights
+ * @gen: generation of the grant the segment belongs to
+ * @dead: the lender revoked it or lost it; never use
+ * @rcu: frees it after readers are gone
+ *
+ * Published in ipmem_lender.keys under RCU and never modified: a new key
+ * replaces an old one.  Keys are the transport's: the block layer asks
+ * about a copy with ipmem_clt_copy_state().
+ */
+struct ipmem_key {
+	u64 first;
+	u64 count;
+	u64 iova;
+	u32 rkey;
+	u8 rights;
+	bool dead;
+	u64 gen;
+	struct rcu_head rcu;
+};
+
+#define IPMEM_CLT_RX	4	/* control receive buffers on queue 0 */
+
+/**
+ * struct ipmem_clt_conn - one queue (RC QP) to a lender
+ * @lender: owner
+ * @idx: queue index
+ * @cm_id: rdma_cm id
+ * @qp: the queue pair
+ * @cq: its completion queue (both directions)
+ * @cm_done: completed by the cm handler when set-up ends
+ * @cm_error: 0 or why set-up failed
+ * @rej_reason: the lender's reason when it rejected us
+ * @rep: the lender's connection reply
+ * @rx: control receive buffers (queue 0 only)
+ */
+struct ipmem_clt_conn {
+	struct ipmem_lender *lender;
+	int idx;
+	struct rdma_cm_id *cm_id;
+	struct ib_qp *qp;
+	struct ib_cq *cq;
+	struct completion cm_done;
+	int cm_error;
+	int rej_reason;
+	struct ipmem_conn_rep rep;
+	struct ipmem_iu *rx[IPMEM_CLT_RX];
+};
+
+/**
+ * struct ipmem_lender - a lender this host borrows from
+ * @node: in the lender list (ipmem_clt_lock)
+ * @ref: one per mapped extent copy, one per user in flight
+ * @addr: its data-plane address and port
+ * @expect_host: the host id its prefixes name
+ * @host_id: the host id it says it is
+ * @epoch: its pool epoch when we mapped from it
+ * @cur_epoch: its pool epoch on the current connection
+ * @block_size: its block size
+ * @block_shift: log2(@block_size)
+ * @seg_shift: log2 of its largest segment
+ * @state: enum ipmem_conn_state; see ipmem_lender_change_state()
+ * @lost_at: jiffies when it was lost (valid while RECONNECTING)
+ * @nr_conns: number of queues
+ * @conns: the queues
+ * @dev: the local RDMA device the queues are on
+ * @pd: our protection domain on @dev
+ * @max_sge_rd: SGEs an RDMA READ of ours may have on @dev
+ * @max_sge_wr: SGEs an RDMA WRITE of ours may have on @dev
+ * @lock: protects @keys (writers), @segs and @nr_mapped; held across
+ *	key requests, never while the global ipmem_clt_lock is taken
+ * @keys: struct ipmem_key by block number (multi-index entries; RCU
+ *	readers, writers under @lock)
+ * @segs: segments with mapped blocks (@lock)
+ * @nr_mapped: extent copies mapped to it (@lock)
+ * @ctl_lock: one control exchange at a time; held to destroy the queues
+ * @ctl_done: completed when the reply arrives or the request failed
+ * @ctl_rep: the reply
+ * @ctl_status: 0 or why the exchange failed
+ * @ctl_tag: tag of the request outstanding (@state_lock)
+ * @tx: control send buffer (@ctl_lock)
+ * @tx_done: completed when the SEND of @tx ended
+ * @tx_status: its work completion status
+ * @tx_broken: a SEND of @tx did not complete in time: @tx is not used
+ *	again until the queues are rebuilt (@ctl_lock)
+ * @recover_work: reconnects after a loss
+ * @fail_work: runs when I/O waiting for it must fail
+ * @revoke_work: forgets the keys of revoked grants
+ * @ping_work: checks every few seconds that an idle lender answers
+ * @lost_work: tells userspace that the lender was lost
+ * @revoked: grants revoked, waiting for @revoke_work (@state_lock)
+ * @revoke_count: entries in @revoked
+ * @state_lock: protects @state, @lost_at, @ctl_tag and @revoked
+ * @nr_errors: times it was lost
+ * @nr_reconnects: times it came back
+ */
+struct ipmem_lender {
+	struct list_head node;
+	struct kref ref;
+	struct sockaddr_in6 addr;
+	u32 expect_host;
+	u32 host_id;
+	u64 epoch;
+	u64 cur_epoch;
+	u32 block_size;
+	u8 block_shift;
+	u8 seg_shift;
+	int state;
+	unsigned long lost_at;
+	int nr_conns;
+	struct ipmem_clt_conn *conns;
+	struct ib_device *dev;
+	struct ib_pd *pd;
+	int max_sge_rd;
+	int max_sge_wr;
+	struct mutex lock;	/* @keys writers, @segs, @nr_mapped */
+	struct xarray keys;
+	struct list_head segs;
+	u64 nr_mapped;
+	struct mutex ctl_lock;	/* one control exchange; queue teardown */
+	struct completion ctl_done;
+	struct ipmem_msg ctl_rep;
+	int ctl_status;
+	u32 ctl_tag;
+	struct ipmem_iu *tx;
+	struct completion tx_done;
+	int tx_status;
+	bool tx_broken;
+	struct delayed_work recover_work;
+	struct delayed_work fail_work;
+	struct work_struct revoke_work;
+	struct delayed_work ping_work;
+	struct work_struct lost_work;
+	struct {
+		u64 first;
+		u64 count;
+	} revoked[8];
+	unsigned int revoke_count;
+	spinlock_t state_lock;	/* @state, @lost_at, @ctl_tag, @revoked */
+	atomic64_t nr_errors;
+	atomic64_t nr_reconnects;
+};
 
 /**
  * struct ipmem_seg - a segment of a lender with mapped blocks in it
@@ -49,11 +222,22 @@ struct ipmem_seg {
 	u64 users;
 };
 
-/* see ipmem.h: routes (writers), lenders, their keys and segments */
-DEFINE_MUTEX(ipmem_clt_lock);
+/*
+ * ipmem_clt_lock protects the route list (writers; readers use RCU), the
+ * lender list and the list of dead lenders: it is taken for list walks
+ * and changes only, never across a network round trip.  Each lender has
+ * its own lock for its keys and segments (ipmem_lender.lock), taken
+ * inside ipmem_clt_lock when both are; a lender's reference is never
+ * dropped with either held (the last one takes ipmem_clt_lock).
+ */
+static DEFINE_MUTEX(ipmem_clt_lock);
 static LIST_HEAD(ipmem_routes);		/* RCU; written under clt_lock */
 static LIST_HEAD(ipmem_lenders);	/* clt_lock */
 unsigned int ipmem_nr_queues;
+
+/* the block layer's event handler (ipmem_clt_init()) */
+static void (*ipmem_clt_event)(struct ipmem_lender *l,
+			       enum ipmem_clt_event ev);
 
 /*
  * Lenders whose last reference went.  They are destroyed by a work item,
@@ -243,7 +427,7 @@ static bool ipmem_lender_change_state(struct ipmem_lender *l, int new)
  * Something broke on a queue of @l (any context): stop new I/O to it and
  * let the recovery work rebuild the queues.
  */
-void ipmem_lender_conn_error(struct ipmem_lender *l)
+void ipmem_clt_error(struct ipmem_lender *l)
 {
 	bool lost = ipmem_lender_change_state(l, IPMEM_CONN_RECONNECTING);
 
@@ -263,11 +447,11 @@ static void ipmem_lender_fail_work(struct work_struct *work)
 	struct ipmem_lender *l = container_of(to_delayed_work(work),
 					      struct ipmem_lender, fail_work);
 
-	ipmem_blk_lender_changed(l);
+	ipmem_clt_event(l, IPMEM_CLT_EV_FAILED);
 }
 
 /* Is I/O to @l worth waiting for?  Called under rcu_read_lock(). */
-bool ipmem_lender_waitable(struct ipmem_lender *l)
+bool ipmem_clt_waitable(struct ipmem_lender *l)
 {
 	int state = READ_ONCE(l->state);
 
@@ -286,7 +470,7 @@ static void ipmem_clt_ctl_done(struct ib_cq *cq, struct ib_wc *wc)
 
 	if (unlikely(wc->status != IB_WC_SUCCESS) &&
 	    wc->status != IB_WC_WR_FLUSH_ERR)
-		ipmem_lender_conn_error(l);
+		ipmem_clt_error(l);
 	l->tx_status = wc->status;
 	complete(&l->tx_done);
 }
@@ -300,7 +484,7 @@ static void ipmem_clt_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 
 	if (unlikely(wc->status != IB_WC_SUCCESS)) {
 		if (wc->status != IB_WC_WR_FLUSH_ERR)
-			ipmem_lender_conn_error(l);
+			ipmem_clt_error(l);
 		return;
 	}
 	msg = ipmem_iu_recvd(cq, iu);
@@ -332,12 +516,12 @@ static void ipmem_clt_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		}
 		spin_unlock(&l->state_lock);
 		if (full)	/* reconnecting refetches every key: none is missed */
-			ipmem_lender_conn_error(l);
+			ipmem_clt_error(l);
 		else
 			queue_work(ipmem_wq, &l->revoke_work);
 	}
 	if (ipmem_iu_post_recv(conn->qp, iu))
-		ipmem_lender_conn_error(l);
+		ipmem_clt_error(l);
 }
 
 static int ipmem_clt_create_ib(struct ipmem_clt_conn *conn)
@@ -345,8 +529,20 @@ static int ipmem_clt_create_ib(struct ipmem_clt_conn *conn)
 	struct ipmem_lender *l = conn->lender;
 	struct ib_device *dev = conn->cm_id->device;
 	struct ib_qp_init_attr attr = {};
-	int nr_send = ipmem_queue_depth * IPMEM_MAX_REPLICAS + 8;
-	int i, ret;
+	int sge, sge_rd, nr_send, i, ret;
+
+	/*
+	 * What one work request may carry on this device: a data operation
+	 * with more pages is split (ipmem_clt_rw()), so the send queue must
+	 * hold that many work requests per operation: one operation per copy
+	 * of every request of a full hardware queue.
+	 */
+	sge = min3(IPMEM_MAX_SEGS, dev->attrs.max_send_sge, (int)ipmem_max_sge);
+	sge = max(sge, 1);
+	sge_rd = clamp(dev->attrs.max_sge_rd, 1, sge);
+	nr_send = ipmem_queue_depth * IPMEM_MAX_REPLICAS *
+		  DIV_ROUND_UP(IPMEM_MAX_SEGS, sge_rd) + 8;
+	nr_send = min(nr_send, dev->attrs.max_qp_wr);
 
 	if (l->dev && l->dev != dev)
 		return -EXDEV;	/* all queues of a lender on one device */
@@ -375,13 +571,14 @@ static int ipmem_clt_create_ib(struct ipmem_clt_conn *conn)
 	attr.sq_sig_type = IB_SIGNAL_REQ_WR;
 	attr.cap.max_send_wr = nr_send;
 	attr.cap.max_recv_wr = IPMEM_CLT_RX + 1;
-	attr.cap.max_send_sge = min_t(u32, IPMEM_MAX_SEGS,
-				      dev->attrs.max_send_sge);
+	attr.cap.max_send_sge = sge;
 	attr.cap.max_recv_sge = 1;
 	ret = rdma_create_qp(conn->cm_id, l->pd, &attr);
 	if (ret)
 		return ret;
 	conn->qp = conn->cm_id->qp;
+	l->max_sge_wr = sge;
+	l->max_sge_rd = sge_rd;
 
 	if (conn->idx)
 		return 0;
@@ -491,7 +688,7 @@ static int ipmem_clt_cm_handler(struct rdma_cm_id *cm_id,
 	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
 	case RDMA_CM_EVENT_DEVICE_REMOVAL:
 		/* queues are rebuilt by the recovery work (or ib_client) */
-		ipmem_lender_conn_error(conn->lender);
+		ipmem_clt_error(conn->lender);
 		return 0;
 	default:
 		return 0;
@@ -607,16 +804,37 @@ static int ipmem_clt_conn_connect(struct ipmem_clt_conn *conn)
 static int ipmem_lender_connect(struct ipmem_lender *l)
 {
 	struct ipmem_conn_rep *rep;
-	int i, ret;
+	int i, shift, ret;
+	u32 block_size;
 
 	for (i = 0; i < l->nr_conns; i++) {
 		ret = ipmem_clt_conn_connect(&l->conns[i]);
 		if (ret)
 			goto out_teardown;
 	}
+	/*
+	 * Geometry the data path computes with: only what a lender of ours
+	 * could send, and on a reconnect what it sent before (a lender whose
+	 * blocks changed size is not the one our copies are on).
+	 */
 	rep = &l->conns[0].rep;
+	block_size = le32_to_cpu(rep->block_size);
+	shift = ipmem_block_shift(block_size);
+	if (shift < 0 || rep->seg_shift > IPMEM_MAX_SEG_SHIFT) {
+		pr_warn_ratelimited("lender %pISpc replied with block size %u, segment shift %u: refused\n",
+				    &l->addr, block_size, rep->seg_shift);
+		ret = -EPROTO;
+		goto out_teardown;
+	}
+	if (l->block_size && l->block_size != block_size) {
+		pr_err("lender %pISpc has %u-byte blocks now, not %u\n",
+		       &l->addr, block_size, l->block_size);
+		ret = -EPROTO;
+		goto out_teardown;
+	}
 	l->host_id = le32_to_cpu(rep->host_id);
-	l->block_size = le32_to_cpu(rep->block_size);
+	l->block_size = block_size;
+	l->block_shift = shift;
 	l->seg_shift = rep->seg_shift;
 	l->cur_epoch = le64_to_cpu(rep->epoch);
 	return 0;
@@ -661,13 +879,13 @@ static int ipmem_lender_ctl(struct ipmem_lender *l, struct ipmem_msg *msg,
 	reinit_completion(&l->tx_done);
 	ret = ipmem_iu_post_send(l->conns[0].qp, l->tx);
 	if (ret) {
-		ipmem_lender_conn_error(l);
+		ipmem_clt_error(l);
 		return ret;
 	}
 	if (!wait_for_completion_timeout(&l->tx_done, tmo)) {
 		/* still posted: nobody may touch the buffer before a drain */
 		l->tx_broken = true;
-		ipmem_lender_conn_error(l);
+		ipmem_clt_error(l);
 		return -ETIMEDOUT;
 	}
 	if (l->tx_status != IB_WC_SUCCESS)
@@ -675,24 +893,33 @@ static int ipmem_lender_ctl(struct ipmem_lender *l, struct ipmem_msg *msg,
 	if (!want_reply)
 		return 0;
 	if (!wait_for_completion_timeout(&l->ctl_done, tmo)) {
-		ipmem_lender_conn_error(l);
+		ipmem_clt_error(l);
 		return -ETIMEDOUT;
 	}
 	*msg = l->ctl_rep;
 	return l->ctl_status;
 }
 
-static void ipmem_key_store(struct ipmem_lender *l, struct ipmem_key *k)
+/*
+ * Publish @k over its range.  Ranges are aligned powers of two, so the
+ * store is one multi-index entry: it either happens whole or, when the
+ * xarray cannot get memory for it, not at all (and the old key stays).
+ */
+static int ipmem_key_store(struct ipmem_lender *l, struct ipmem_key *k)
 {
 	struct ipmem_key *old;
+	int ret;
 
-	lockdep_assert_held(&ipmem_clt_lock);
+	lockdep_assert_held(&l->lock);
 
 	old = xa_load(&l->keys, k->first);
-	xa_store_range(&l->keys, k->first, k->first + k->count - 1, k,
-		       GFP_KERNEL);
+	ret = xa_err(xa_store_range(&l->keys, k->first,
+				    k->first + k->count - 1, k, GFP_KERNEL));
+	if (ret)
+		return ret;
 	if (old && old != k)
 		kfree_rcu(old, rcu);
+	return 0;
 }
 
 /* Fetch the key of the segment holding @block; store it. */
@@ -707,7 +934,7 @@ static int ipmem_lender_fetch_one(struct ipmem_lender *l, u64 block,
 	u64 first, count;
 	int ret;
 
-	lockdep_assert_held(&ipmem_clt_lock);
+	lockdep_assert_held(&l->lock);
 
 	mutex_lock(&l->ctl_lock);
 	ret = ipmem_lender_ctl(l, &msg, true);
@@ -727,10 +954,15 @@ static int ipmem_lender_fetch_one(struct ipmem_lender *l, u64 block,
 	}
 	first = le64_to_cpu(msg.block);
 	count = le64_to_cpu(msg.count);
-	/* A lender that answers with another range is broken: don't trust it. */
+	/*
+	 * A lender that answers with another range, rights we do not know,
+	 * or an address range that wraps, is broken: don't trust it.
+	 */
 	if (!count || !is_power_of_2(count) || first & (count - 1) ||
 	    block < first || block - first >= count ||
-	    count > 1ULL << l->seg_shift) {
+	    count > 1ULL << l->seg_shift ||
+	    (msg.rights != IPMEM_RIGHTS_RO && msg.rights != IPMEM_RIGHTS_RW) ||
+	    le64_to_cpu(msg.iova) > U64_MAX - (count << l->block_shift)) {
 		pr_warn_ratelimited("lender %08x answered with a bad segment\n",
 				    l->host_id);
 		return -EPROTO;
@@ -745,7 +977,11 @@ static int ipmem_lender_fetch_one(struct ipmem_lender *l, u64 block,
 	k->rkey = le32_to_cpu(msg.rkey);
 	k->rights = msg.rights;
 	k->gen = le64_to_cpu(msg.gen);
-	ipmem_key_store(l, k);
+	ret = ipmem_key_store(l, k);
+	if (ret) {
+		kfree(k);
+		return ret;
+	}
 	if (out)
 		*out = k;
 	return 0;
@@ -756,22 +992,23 @@ static void ipmem_key_kill(struct ipmem_lender *l, u64 first, u64 count)
 {
 	struct ipmem_key *k, *old;
 
-	lockdep_assert_held(&ipmem_clt_lock);
+	lockdep_assert_held(&l->lock);
 
 	old = xa_load(&l->keys, first);
 	if (!old || old->dead)
 		return;
 	k = kzalloc(sizeof(*k), GFP_KERNEL);
-	if (!k) {
-		/* No memory for a marker: erasing also stops its use. */
-		xa_store_range(&l->keys, first, first + count - 1, NULL,
-			       GFP_KERNEL);
-		kfree_rcu(old, rcu);
-		return;
+	if (k) {
+		*k = *old;
+		k->dead = true;
+		if (!ipmem_key_store(l, k))
+			return;
+		kfree(k);
 	}
-	*k = *old;
-	k->dead = true;
-	ipmem_key_store(l, k);
+	/* No memory for a marker: erasing (which needs none) also stops its use. */
+	xa_store_range(&l->keys, old->first, old->first + old->count - 1, NULL,
+		       GFP_KERNEL);
+	kfree_rcu(old, rcu);
 }
 
 static struct ipmem_seg *ipmem_seg_find(struct ipmem_lender *l, u64 block)
@@ -791,7 +1028,7 @@ static void ipmem_key_forget(struct ipmem_lender *l, struct ipmem_key *k)
 		.block = cpu_to_le64(k->first),
 	};
 
-	lockdep_assert_held(&ipmem_clt_lock);
+	lockdep_assert_held(&l->lock);
 
 	xa_store_range(&l->keys, k->first, k->first + k->count - 1, NULL,
 		       GFP_KERNEL);
@@ -819,26 +1056,22 @@ static void ipmem_lender_drop_unused(struct ipmem_lender *l, u64 first,
 	}
 }
 
-/**
- * ipmem_lender_fetch_keys() - make sure the keys of blocks are known
- * @l: the lender
- * @first: first block
- * @count: number of blocks
- * @extack: where to say what is wrong
- *
- * Fetches the key of every segment of @first..@first+@count-1 not yet
- * known (or known dead), and counts the blocks as users of their
- * segments.  On failure nothing is counted.
+static void ipmem_lender_unuse(struct ipmem_lender *l, u64 first, u64 count);
+
+/*
+ * Fetch the key of every segment of @first..@first+@count-1 not yet known
+ * (or known dead), and count the blocks as users of their segments.  On
+ * failure nothing is counted.
  */
-int ipmem_lender_fetch_keys(struct ipmem_lender *l, u64 first, u64 count,
-			    struct netlink_ext_ack *extack)
+static int ipmem_lender_fetch_keys(struct ipmem_lender *l, u64 first,
+				   u64 count, struct netlink_ext_ack *extack)
 {
 	struct ipmem_key *k;
 	struct ipmem_seg *s;
 	u64 b, n;
 	int ret;
 
-	lockdep_assert_held(&ipmem_clt_lock);
+	lockdep_assert_held(&l->lock);
 
 	if (READ_ONCE(l->state) != IPMEM_CONN_LIVE) {
 		NL_SET_ERR_MSG(extack, "the lender is not connected");
@@ -869,7 +1102,7 @@ int ipmem_lender_fetch_keys(struct ipmem_lender *l, u64 first, u64 count,
 		if (!s) {
 			s = kzalloc(sizeof(*s), GFP_KERNEL);
 			if (!s) {
-				ipmem_lender_unmap(l, first, b - first);
+				ipmem_lender_unuse(l, first, b - first);
 				ipmem_lender_drop_unused(l, b, first + count - b);
 				NL_SET_ERR_MSG(extack, "out of memory for the keys");
 				return -ENOMEM;
@@ -887,13 +1120,13 @@ int ipmem_lender_fetch_keys(struct ipmem_lender *l, u64 first, u64 count,
  * Blocks @first..@first+@count-1 are no longer mapped; a segment left
  * without users is given back to the lender (UNMAP) and forgotten.
  */
-void ipmem_lender_unmap(struct ipmem_lender *l, u64 first, u64 count)
+static void ipmem_lender_unuse(struct ipmem_lender *l, u64 first, u64 count)
 {
 	struct ipmem_seg *s;
 	struct ipmem_key *k;
 	u64 b, n;
 
-	lockdep_assert_held(&ipmem_clt_lock);
+	lockdep_assert_held(&l->lock);
 
 	for (b = first; b < first + count; b += n) {
 		s = ipmem_seg_find(l, b);
@@ -911,10 +1144,81 @@ void ipmem_lender_unmap(struct ipmem_lender *l, u64 first, u64 count)
 	}
 }
 
-/* The key for @block, under rcu_read_lock(); NULL if none. */
-struct ipmem_key *ipmem_lender_key(struct ipmem_lender *l, u64 block)
+/**
+ * ipmem_clt_map() - map blocks of a lender: their keys, for read-write
+ * @l: the lender (ipmem_clt_get())
+ * @first: first block
+ * @count: number of blocks
+ * @extack: where to say what is wrong
+ *
+ * Fetches the keys of the blocks not yet known, which must be writable (a
+ * swap disk writes).  The lender stays while any of its blocks is mapped.
+ *
+ * Return: 0, or an error with nothing mapped.
+ */
+int ipmem_clt_map(struct ipmem_lender *l, u64 first, u64 count,
+		  struct netlink_ext_ack *extack)
 {
-	return xa_load(&l->keys, block);
+	struct ipmem_key *k;
+	u64 b;
+	int ret;
+
+	mutex_lock(&l->lock);
+	ret = ipmem_lender_fetch_keys(l, first, count, extack);
+	if (ret)
+		goto out_unlock;
+	for (b = first; b < first + count; b = k->first + k->count) {
+		k = xa_load(&l->keys, b);
+		if (k->rights != IPMEM_RIGHTS_RW) {
+			ipmem_lender_unuse(l, first, count);
+			NL_SET_ERR_MSG(extack,
+				       "the lender granted these blocks read-only; a swap disk needs read-write");
+			ret = -EACCES;
+			goto out_unlock;
+		}
+	}
+	if (!l->nr_mapped)
+		kref_get(&l->ref);	/* the mappings' */
+	WRITE_ONCE(l->nr_mapped, l->nr_mapped + count);
+out_unlock:
+	mutex_unlock(&l->lock);
+	return ret;
+}
+
+/**
+ * ipmem_clt_unmap() - blocks of a lender are not mapped any more
+ * @l: the lender
+ * @first: first block
+ * @count: number of blocks
+ *
+ * Segments without mapped blocks are given back to the lender; the
+ * lender is disconnected when nothing of it is mapped any more (and no
+ * one else holds it).
+ */
+void ipmem_clt_unmap(struct ipmem_lender *l, u64 first, u64 count)
+{
+	bool last;
+
+	mutex_lock(&l->lock);
+	ipmem_lender_unuse(l, first, count);
+	WRITE_ONCE(l->nr_mapped, l->nr_mapped - count);
+	last = !l->nr_mapped;
+	mutex_unlock(&l->lock);
+	if (last)
+		ipmem_clt_put(l);
+}
+
+/* The grant generation of @block's key now; 0 if it has none or it died. */
+u64 ipmem_clt_gen(struct ipmem_lender *l, u64 block)
+{
+	struct ipmem_key *k;
+	u64 gen;
+
+	rcu_read_lock();
+	k = xa_load(&l->keys, block);
+	gen = k && !k->dead ? k->gen : 0;
+	rcu_read_unlock();
+	return gen;
 }
 
 static void ipmem_lender_revoke_work(struct work_struct *work)
@@ -925,7 +1229,9 @@ static void ipmem_lender_revoke_work(struct work_struct *work)
 	u64 first, count;
 	bool in_use;
 
-	mutex_lock(&ipmem_clt_lock);
+	unsigned int noio = memalloc_noio_save();
+
+	mutex_lock(&l->lock);
 	spin_lock_irq(&l->state_lock);
 	while (l->revoke_count) {
 		l->revoke_count--;
@@ -952,8 +1258,9 @@ static void ipmem_lender_revoke_work(struct work_struct *work)
 		spin_lock_irq(&l->state_lock);
 	}
 	spin_unlock_irq(&l->state_lock);
-	mutex_unlock(&ipmem_clt_lock);
-	ipmem_blk_lender_changed(l);
+	mutex_unlock(&l->lock);
+	memalloc_noio_restore(noio);
+	ipmem_clt_event(l, IPMEM_CLT_EV_KEYS);
 }
 
 /* ------------------------------------------------------------- recovery */
@@ -971,7 +1278,7 @@ static int ipmem_lender_refetch(struct ipmem_lender *l)
 	struct ipmem_seg *s;
 	int ret;
 
-	lockdep_assert_held(&ipmem_clt_lock);
+	lockdep_assert_held(&l->lock);
 
 	list_for_each_entry(s, &l->segs, node) {
 		old = xa_load(&l->keys, s->first);
@@ -996,16 +1303,53 @@ static int ipmem_lender_refetch(struct ipmem_lender *l)
 	return 0;
 }
 
+/* Is the port our queues to @l are on up (or are there no queues)? */
+static bool ipmem_lender_port_active(struct ipmem_lender *l)
+{
+	struct ib_port_attr attr;
+	struct rdma_cm_id *id;
+	bool up = true;
+
+	mutex_lock(&l->ctl_lock);	/* the queues stay while we look */
+	id = l->conns[0].cm_id;
+	if (l->dev && id && !ib_query_port(l->dev, id->port_num, &attr))
+		up = attr.state == IB_PORT_ACTIVE;
+	mutex_unlock(&l->ctl_lock);
+	return up;
+}
+
+/*
+ * Rebuild the queues of a lost lender and refetch its keys.  Only this
+ * lender's lock is taken: a slow lender delays nobody else's recovery.
+ * No allocation here may recurse into reclaim and swap out to a disk
+ * whose I/O waits for this very recovery.
+ */
 static void ipmem_lender_recover_work(struct work_struct *work)
 {
 	struct ipmem_lender *l = container_of(to_delayed_work(work),
 					      struct ipmem_lender,
 					      recover_work);
+	unsigned int noio;
 	int ret;
 
 	if (READ_ONCE(l->state) != IPMEM_CONN_RECONNECTING)
 		return;
+	/*
+	 * Our own port is down (the link of the RDMA device's netdev): wait
+	 * for it before tearing the queues down.  Nothing can connect before
+	 * anyway, the queues in error flush what is outstanding by
+	 * themselves, and Soft-RoCE (rxe, 6.1) puts its GSI QP in the error
+	 * state for good when rdma_cm's DREQ is sent while the link is down:
+	 * no connection on that device would ever work again.
+	 */
+	if (!ipmem_lender_port_active(l)) {
+		pr_debug("lender %08x: our port is down, waiting\n", l->host_id);
+		mod_delayed_work(ipmem_wq, &l->recover_work,
+				 IPMEM_RECONNECT_DELAY);
+		return;
+	}
 
+	noio = memalloc_noio_save();
 	ipmem_lender_teardown(l);
 	ret = ipmem_lender_connect(l);
 	if (!ret && l->host_id != l->expect_host) {
@@ -1018,14 +1362,14 @@ static void ipmem_lender_recover_work(struct work_struct *work)
 		 * The keys first, while I/O still waits: nothing may go out
 		 * with a key that the lender no longer honours.
 		 */
-		mutex_lock(&ipmem_clt_lock);
+		mutex_lock(&l->lock);
 		if (l->cur_epoch != l->epoch)
 			pr_err("lender %08x restarted: the data it held for us is lost\n",
 			       l->host_id);
 		ret = ipmem_lender_refetch(l);
 		if (!ret)
 			l->epoch = l->cur_epoch;
-		mutex_unlock(&ipmem_clt_lock);
+		mutex_unlock(&l->lock);
 	}
 	if (ret) {
 		pr_debug("reconnecting to %pISpc failed: %d\n", &l->addr, ret);
@@ -1033,17 +1377,19 @@ static void ipmem_lender_recover_work(struct work_struct *work)
 		if (READ_ONCE(l->state) == IPMEM_CONN_RECONNECTING)
 			mod_delayed_work(ipmem_wq, &l->recover_work,
 					 IPMEM_RECONNECT_DELAY);
-		return;
+		goto out;
 	}
 
 	if (!ipmem_lender_change_state(l, IPMEM_CONN_LIVE))
-		return;		/* being deleted */
+		goto out;	/* being deleted */
 	atomic64_inc(&l->nr_reconnects);
 	cancel_delayed_work(&l->fail_work);
 	pr_info("lender %08x at %pISpc is back\n", l->host_id, &l->addr);
-	ipmem_blk_lender_changed(l);
+	ipmem_clt_event(l, IPMEM_CLT_EV_LIVE);
 	ipmem_nl_notify_lender(l);
 	mod_delayed_work(ipmem_wq, &l->ping_work, IPMEM_PING_INTERVAL);
+out:
+	memalloc_noio_restore(noio);
 }
 
 /*
@@ -1055,17 +1401,20 @@ static void ipmem_lender_ping_work(struct work_struct *work)
 	struct ipmem_lender *l = container_of(to_delayed_work(work),
 					      struct ipmem_lender, ping_work);
 	struct ipmem_msg msg = { .type = cpu_to_le16(IPMEM_MSG_PING) };
+	unsigned int noio;
 	int ret;
 
 	if (READ_ONCE(l->state) != IPMEM_CONN_LIVE)
 		return;		/* recovery starts pinging again */
+	noio = memalloc_noio_save();
 	mutex_lock(&l->ctl_lock);
 	ret = ipmem_lender_ctl(l, &msg, true);
 	mutex_unlock(&l->ctl_lock);
+	memalloc_noio_restore(noio);
 	if (ret) {
 		pr_debug("lender %08x did not answer a ping: %d\n", l->host_id,
 			 ret);
-		ipmem_lender_conn_error(l);
+		ipmem_clt_error(l);
 		return;
 	}
 	mod_delayed_work(ipmem_wq, &l->ping_work, IPMEM_PING_INTERVAL);
@@ -1113,6 +1462,7 @@ static struct ipmem_lender *ipmem_lender_alloc(const struct sockaddr_in6 *addr,
 	l->state = IPMEM_CONN_CONNECTING;
 	xa_init(&l->keys);
 	INIT_LIST_HEAD(&l->segs);
+	mutex_init(&l->lock);
 	mutex_init(&l->ctl_lock);
 	init_completion(&l->ctl_done);
 	init_completion(&l->tx_done);
@@ -1162,17 +1512,20 @@ static void ipmem_lender_destroy(struct ipmem_lender *l)
 }
 
 /**
- * ipmem_lender_get_for() - the lender that holds a block, connected
+ * ipmem_clt_get() - the lender that holds a block, connected
  * @block_addr: the block's address
+ * @block_size: the block size the caller needs
  * @extack: where to say what is wrong
  *
  * Looks the block up in the route table, and finds or connects the lender
- * at the next hop.  The lender must say it is the host the address names.
+ * at the next hop.  The lender must say it is the host the address names
+ * and have blocks of @block_size.  Connecting happens without any global
+ * lock (ipmem_cfg_lock, which the caller holds, serialises creation).
  *
- * Return: the lender with a reference, or an ERR_PTR().
+ * Return: the lender with a reference (ipmem_clt_put()), or an ERR_PTR().
  */
-struct ipmem_lender *ipmem_lender_get_for(const u8 *block_addr,
-					  struct netlink_ext_ack *extack)
+struct ipmem_lender *ipmem_clt_get(const u8 *block_addr, u32 block_size,
+				   struct netlink_ext_ack *extack)
 {
 	u32 host = ipmem_addr_host(block_addr);
 	struct sockaddr_in6 nh;
@@ -1180,27 +1533,25 @@ struct ipmem_lender *ipmem_lender_get_for(const u8 *block_addr,
 	struct ipmem_lender *l;
 	int ret;
 
-	lockdep_assert_held(&ipmem_clt_lock);
+	lockdep_assert_held(&ipmem_cfg_lock);
 
+	mutex_lock(&ipmem_clt_lock);
 	r = ipmem_route_lookup(block_addr);
 	if (!r) {
+		mutex_unlock(&ipmem_clt_lock);
 		NL_SET_ERR_MSG(extack, "no route to the lender of these blocks");
 		return ERR_PTR(-EHOSTUNREACH);
 	}
 	nh = r->nexthop;
-
 	list_for_each_entry(l, &ipmem_lenders, node) {
 		if (ipv6_addr_equal(&l->addr.sin6_addr, &nh.sin6_addr) &&
 		    l->addr.sin6_port == nh.sin6_port) {
-			if (l->expect_host != host) {
-				NL_SET_ERR_MSG(extack,
-					       "the lender at the next hop has another host id than the prefix");
-				return ERR_PTR(-EINVAL);
-			}
 			kref_get(&l->ref);
-			return l;
+			mutex_unlock(&ipmem_clt_lock);
+			goto found;
 		}
 	}
+	mutex_unlock(&ipmem_clt_lock);
 
 	l = ipmem_lender_alloc(&nh, host);
 	if (!l)
@@ -1219,6 +1570,10 @@ struct ipmem_lender *ipmem_lender_get_for(const u8 *block_addr,
 			NL_SET_ERR_MSG(extack,
 				       "the lender's queues resolved to different RDMA devices");
 			break;
+		case -EPROTO:
+			NL_SET_ERR_MSG(extack,
+				       "the lender answered with a connection reply ipmem cannot use (see the kernel log)");
+			break;
 		default:
 			NL_SET_ERR_MSG(extack, "cannot reach the lender over RDMA");
 		}
@@ -1235,24 +1590,46 @@ struct ipmem_lender *ipmem_lender_get_for(const u8 *block_addr,
 	}
 	l->epoch = l->cur_epoch;
 	ipmem_lender_change_state(l, IPMEM_CONN_LIVE);
+	mutex_lock(&ipmem_clt_lock);
 	list_add_tail(&l->node, &ipmem_lenders);
+	mutex_unlock(&ipmem_clt_lock);
 	pr_info("connected to lender %08x at %pISpc (%d queues)\n", l->host_id,
 		&l->addr, l->nr_conns);
 	ipmem_nl_notify_lender(l);
 	mod_delayed_work(ipmem_wq, &l->ping_work, IPMEM_PING_INTERVAL);
+
+found:
+	ret = -EINVAL;
+	if (l->expect_host != host) {
+		NL_SET_ERR_MSG(extack,
+			       "the lender at the next hop has another host id than the prefix");
+		goto out_put;
+	}
+	if (l->block_size != block_size) {
+		pr_info("lender %08x has %u-byte blocks, the disk %u-byte extents\n",
+			l->host_id, l->block_size, block_size);
+		NL_SET_ERR_MSG(extack,
+			       "the lender's block size differs from the disk's");
+		goto out_put;
+	}
 	return l;
+
+out_put:
+	ipmem_clt_put(l);
+	return ERR_PTR(ret);
 }
 
+/* The last reference went; called with ipmem_clt_lock held, drops it. */
 static void ipmem_lender_release(struct kref *ref)
+	__releases(&ipmem_clt_lock)
 {
 	struct ipmem_lender *l = container_of(ref, struct ipmem_lender, ref);
-
-	lockdep_assert_held(&ipmem_clt_lock);
 
 	/* No I/O from now on; the queues go in the reaper. */
 	ipmem_lender_change_state(l, IPMEM_CONN_DELETING);
 	list_move_tail(&l->node, &ipmem_dead_lenders);
 	queue_work(ipmem_wq, &ipmem_reap_work);
+	mutex_unlock(&ipmem_clt_lock);
 }
 
 static void ipmem_lender_reap(struct work_struct *work)
@@ -1273,11 +1650,13 @@ static void ipmem_lender_reap(struct work_struct *work)
 	}
 }
 
-/* Drop a reference; the last one disconnects.  Under ipmem_clt_lock. */
-void ipmem_lender_put(struct ipmem_lender *l)
+/*
+ * Drop a reference; the last one disconnects.  Not with ipmem_clt_lock or
+ * the lender's lock held: the last one takes ipmem_clt_lock.
+ */
+void ipmem_clt_put(struct ipmem_lender *l)
 {
-	lockdep_assert_held(&ipmem_clt_lock);
-	kref_put(&l->ref, ipmem_lender_release);
+	kref_put_mutex(&l->ref, ipmem_lender_release, &ipmem_clt_lock);
 }
 
 /*
@@ -1289,17 +1668,194 @@ void ipmem_lender_put(struct ipmem_lender *l)
  * waking ksoftirqd for it.  In loopback a whole RDMA READ, completion
  * included, can end before this returns.
  */
-int ipmem_clt_post(struct ipmem_lender *l, unsigned int queue,
-		   const struct ib_send_wr *wr)
+static int ipmem_clt_post(struct ipmem_lender *l, unsigned int queue,
+			  const struct ib_send_wr *wr,
+			  const struct ib_send_wr **bad_wr)
 {
 	int ret;
 
-	if (unlikely(READ_ONCE(l->state) != IPMEM_CONN_LIVE))
-		return -ENOTCONN;
 	local_bh_disable();
-	ret = ib_post_send(l->conns[queue % l->nr_conns].qp, wr, NULL);
+	ret = ib_post_send(l->conns[queue % l->nr_conns].qp, wr, bad_wr);
 	local_bh_enable();
 	return ret;
+}
+
+/* ------------------------------------------------------------ data path */
+
+/* The key of a copy if it may serve the operation; under RCU. */
+static struct ipmem_key *ipmem_clt_copy_key(struct ipmem_lender *l, u64 block,
+					    u64 gen, bool write)
+{
+	struct ipmem_key *k = xa_load(&l->keys, block);
+
+	if (!k || k->dead || k->gen != gen ||
+	    (write && k->rights != IPMEM_RIGHTS_RW))
+		return NULL;
+	return k;
+}
+
+/**
+ * ipmem_clt_copy_state() - can a copy serve I/O now
+ * @l: its lender
+ * @block: its block
+ * @gen: the grant generation it was mapped with
+ * @write: for a write (a read-only key cannot take one)
+ *
+ * Under rcu_read_lock().
+ */
+enum ipmem_copy_state ipmem_clt_copy_state(struct ipmem_lender *l, u64 block,
+					   u64 gen, bool write)
+{
+	if (!ipmem_clt_copy_key(l, block, gen, write))
+		return IPMEM_COPY_LOST;
+	return READ_ONCE(l->state) == IPMEM_CONN_LIVE ? IPMEM_COPY_OK :
+							 IPMEM_COPY_AWAY;
+}
+
+/*
+ * The device to DMA-map an operation's pages for: valid while the lender
+ * is live, which the caller checks in the same RCU read-side section.
+ */
+struct ib_device *ipmem_clt_dma_device(struct ipmem_lender *l)
+{
+	return READ_ONCE(l->dev);
+}
+
+static void ipmem_clt_op_put(struct ipmem_clt_op *op)
+{
+	if (atomic_dec_and_test(&op->parts))
+		op->done(op, op->status);
+}
+
+/*
+ * A work request of an operation ended.  Failures other than flushes are
+ * the transport's to handle (the lender is lost); the operation reports
+ * the first failure of any kind.
+ */
+static void ipmem_clt_op_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct ipmem_clt_op *op = container_of(wc->wr_cqe, struct ipmem_clt_op,
+					       cqe);
+
+	if (unlikely(wc->status != IB_WC_SUCCESS)) {
+		if (wc->status != IB_WC_WR_FLUSH_ERR) {
+			pr_warn_ratelimited("lender %08x: RDMA %s failed: %s\n",
+					    op->lender->host_id,
+					    wc->opcode == IB_WC_RDMA_WRITE ?
+					    "WRITE" : "READ",
+					    ib_wc_status_msg(wc->status));
+			ipmem_clt_error(op->lender);
+		}
+		cmpxchg(&op->status, IB_WC_SUCCESS, wc->status);
+	}
+	ipmem_clt_op_put(op);
+}
+
+/**
+ * ipmem_clt_rw() - read or write a copy with one-sided RDMA
+ * @l: the copy's lender
+ * @queue: the caller's queue (a hardware context, a CPU)
+ * @block: the copy's block
+ * @gen: the grant generation it was mapped with
+ * @off: byte offset in the block
+ * @sgl: the local pages, DMA-mapped for ipmem_clt_dma_device()
+ * @nents: mapped entries, at most IPMEM_MAX_SEGS
+ * @write: RDMA WRITE (else READ)
+ * @op: completion; @op->done set by the caller
+ *
+ * Under rcu_read_lock().  The SGE limits of the lender's device (and the
+ * max_sge module parameter) are checked here, in one place: more entries
+ * than one work request may carry go out as a chain of work requests,
+ * behind one doorbell, and @op->done runs once they have all ended.
+ *
+ * Return: 0 when posted (@op->done will run, maybe before this returns);
+ * -ENOTCONN when the lender is not live, -ENOKEY when the copy's key is
+ * not valid for this, or the provider's error when nothing could be
+ * posted (@op->done will not run).
+ */
+int ipmem_clt_rw(struct ipmem_lender *l, unsigned int queue, u64 block,
+		 u64 gen, u32 off, struct scatterlist *sgl, int nents,
+		 bool write, struct ipmem_clt_op *op)
+{
+	int max = write ? l->max_sge_wr : l->max_sge_rd;
+	struct ib_rdma_wr wr[IPMEM_MAX_SEGS];
+	struct ib_sge sge[IPMEM_MAX_SEGS];
+	const struct ib_send_wr *bad;
+	struct scatterlist *sg;
+	struct ipmem_key *k;
+	int i, n = 0, posted, ret;
+	u64 raddr;
+
+	if (unlikely(READ_ONCE(l->state) != IPMEM_CONN_LIVE))
+		return -ENOTCONN;
+	k = ipmem_clt_copy_key(l, block, gen, write);
+	if (unlikely(!k))
+		return -ENOKEY;
+	if (WARN_ON_ONCE(nents < 1 || nents > IPMEM_MAX_SEGS))
+		return -EINVAL;
+
+	raddr = k->iova + ((block - k->first) << l->block_shift) + off;
+	for_each_sg(sgl, sg, nents, i) {
+		sge[i].addr = sg_dma_address(sg);
+		sge[i].length = sg_dma_len(sg);
+		sge[i].lkey = l->pd->local_dma_lkey;
+		if (i % max == 0) {
+			memset(&wr[n], 0, sizeof(wr[n]));
+			wr[n].wr.wr_cqe = &op->cqe;
+			wr[n].wr.opcode = write ? IB_WR_RDMA_WRITE :
+						  IB_WR_RDMA_READ;
+			wr[n].wr.send_flags = IB_SEND_SIGNALED;
+			wr[n].wr.sg_list = &sge[i];
+			wr[n].remote_addr = raddr;
+			wr[n].rkey = k->rkey;
+			if (n)
+				wr[n - 1].wr.next = &wr[n].wr;
+			n++;
+		}
+		wr[n - 1].wr.num_sge++;
+		raddr += sg_dma_len(sg);
+	}
+
+	op->cqe.done = ipmem_clt_op_done;
+	op->status = IB_WC_SUCCESS;
+	op->lender = l;
+	/* one count per work request, and ours until all are posted */
+	atomic_set(&op->parts, n + 1);
+	/* a provider that fails without saying where posted nothing */
+	bad = &wr[0].wr;
+	ret = ipmem_clt_post(l, queue, &wr[0].wr, &bad);
+	if (unlikely(ret)) {
+		for (posted = 0; posted < n && bad != &wr[posted].wr; posted++)
+			;
+		if (!posted)
+			return ret;
+		/* part of it is out: it fails once that part has ended */
+		pr_warn_ratelimited("lender %08x: posting failed: %d\n",
+				    l->host_id, ret);
+		op->status = IB_WC_LOC_QP_OP_ERR;
+		atomic_sub(n - posted, &op->parts);
+		ipmem_clt_error(l);
+	}
+	ipmem_clt_op_put(op);
+	return 0;
+}
+
+u32 ipmem_clt_host_id(const struct ipmem_lender *l)
+{
+	return l->host_id;
+}
+
+const struct in6_addr *ipmem_clt_nexthop(const struct ipmem_lender *l)
+{
+	return &l->addr.sin6_addr;
+}
+
+/* The rights of @block's key now (0 if it has none); under RCU. */
+u8 ipmem_clt_rights(struct ipmem_lender *l, u64 block)
+{
+	struct ipmem_key *k = xa_load(&l->keys, block);
+
+	return k ? k->rights : 0;
 }
 
 int ipmem_lender_fill(struct sk_buff *skb, struct ipmem_lender *l)
@@ -1340,26 +1896,56 @@ int ipmem_lender_dump(struct sk_buff *skb, struct netlink_callback *cb)
 }
 
 /*
+ * The lenders (on @dev, or all if NULL), each with a reference, in an
+ * array the caller frees after putting them; so that each can be worked
+ * on without the global lock.  *@n is how many; NULL when there is no
+ * memory (or none).
+ */
+static struct ipmem_lender **ipmem_lenders_get(struct ib_device *dev,
+					       unsigned int *n)
+{
+	struct ipmem_lender **all = NULL, *l;
+	unsigned int max = 0;
+
+	*n = 0;
+	mutex_lock(&ipmem_clt_lock);
+	list_for_each_entry(l, &ipmem_lenders, node)
+		max++;
+	if (max)
+		all = kmalloc_array(max, sizeof(*all), GFP_KERNEL);
+	list_for_each_entry(l, &ipmem_lenders, node) {
+		if (!all || (dev && l->dev != dev))
+			continue;
+		kref_get(&l->ref);
+		all[(*n)++] = l;
+	}
+	mutex_unlock(&ipmem_clt_lock);
+	return all;
+}
+
+static void ipmem_lenders_put(struct ipmem_lender **all, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		ipmem_clt_put(all[i]);
+	kfree(all);
+}
+
+/*
  * An RDMA device is going away: the queues of lenders on it go now (the
  * device waits for them); recovery reconnects later, on whatever device
  * then routes to the lender.
  */
 void ipmem_clt_dev_remove(struct ib_device *dev)
 {
-	struct ipmem_lender *l, *tmp;
-	LIST_HEAD(hit);
+	struct ipmem_lender **hit, *l;
+	unsigned int i, n;
 
-	mutex_lock(&ipmem_clt_lock);
-	list_for_each_entry(l, &ipmem_lenders, node) {
-		if (l->dev != dev)
-			continue;
-		kref_get(&l->ref);
-		list_add_tail(&l->rm_node, &hit);
-	}
-	mutex_unlock(&ipmem_clt_lock);
-
-	list_for_each_entry(l, &hit, rm_node) {
-		ipmem_lender_conn_error(l);
+	hit = ipmem_lenders_get(dev, &n);
+	for (i = 0; i < n; i++) {
+		l = hit[i];
+		ipmem_clt_error(l);
 		/* the recovery work must not race with us on the queues */
 		cancel_delayed_work_sync(&l->recover_work);
 		ipmem_lender_teardown(l);
@@ -1367,13 +1953,7 @@ void ipmem_clt_dev_remove(struct ib_device *dev)
 			mod_delayed_work(ipmem_wq, &l->recover_work,
 					 IPMEM_RECONNECT_DELAY);
 	}
-
-	mutex_lock(&ipmem_clt_lock);
-	list_for_each_entry_safe(l, tmp, &hit, rm_node) {
-		list_del(&l->rm_node);
-		ipmem_lender_put(l);
-	}
-	mutex_unlock(&ipmem_clt_lock);
+	ipmem_lenders_put(hit, n);
 }
 
 static const char *ipmem_rights_name(u8 rights)
@@ -1381,14 +1961,22 @@ static const char *ipmem_rights_name(u8 rights)
 	return rights == IPMEM_RIGHTS_RW ? "rw" : "ro";
 }
 
+/*
+ * For debugfs.  Each lender's segments are read under its own lock, which
+ * a key request may hold for a network round trip: not with the global
+ * lock held, but with a reference taken under it.
+ */
 void ipmem_clt_show_lenders(struct seq_file *m)
 {
-	struct ipmem_lender *l;
+	struct ipmem_lender **all, *l;
 	struct ipmem_seg *s;
 	struct ipmem_key *k;
+	unsigned int i, n;
 
-	mutex_lock(&ipmem_clt_lock);
-	list_for_each_entry(l, &ipmem_lenders, node) {
+	all = ipmem_lenders_get(NULL, &n);
+	for (i = 0; i < n; i++) {
+		l = all[i];
+		mutex_lock(&l->lock);
 		seq_printf(m, "lender %08x at %pISpc: %s, %d queues, epoch %016llx, %llu copies mapped, lost %lld times, back %lld times\n",
 			   l->host_id, &l->addr,
 			   ipmem_state_name(READ_ONCE(l->state)), l->nr_conns,
@@ -1406,12 +1994,16 @@ void ipmem_clt_show_lenders(struct seq_file *m)
 					   k->dead ? " DEAD" : "");
 			seq_putc(m, '\n');
 		}
+		mutex_unlock(&l->lock);
 	}
-	mutex_unlock(&ipmem_clt_lock);
+	ipmem_lenders_put(all, n);
 }
 
-void ipmem_clt_init(void)
+/* @event: the block layer's handler of what changes here */
+void ipmem_clt_init(void (*event)(struct ipmem_lender *l,
+				  enum ipmem_clt_event ev))
 {
+	ipmem_clt_event = event;
 	ipmem_nr_queues = min(num_online_cpus(), ipmem_max_queues);
 }
 

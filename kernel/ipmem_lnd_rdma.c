@@ -25,7 +25,9 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/scatterlist.h>
+#include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <rdma/ib_cm.h>
@@ -80,13 +82,17 @@ struct ipmem_lnd_mr {
  * @wr_status: status of the last send or registration
  * @req_lock: protects @reqs, @req_head, @req_tail, @revokes and
  *	@nr_revokes
- * @reqs: received requests waiting for @req_work, a ring
+ * @reqs: receive buffers holding requests that wait for @req_work, a
+ *	ring; a buffer is posted again only once its request was taken, so
+ *	a borrower that sends faster than we handle meets RNR flow control
+ *	instead of a dropped message
  * @req_head: next free slot of @reqs (free-running)
  * @req_tail: next request to handle (free-running)
  * @revokes: REVOKE notices waiting for @req_work to send them
  * @nr_revokes: entries in @revokes
  * @req_work: handles requests and sends notices; the only user of @tx
- * @release_work: tears the queue down
+ * @release_work: tears the queue down (first waits while our port is
+ *	down, unless IPMEM_LND_CONN_FORCE)
  * @flags: IPMEM_LND_CONN_*
  */
 struct ipmem_lnd_conn {
@@ -103,7 +109,7 @@ struct ipmem_lnd_conn {
 	struct completion reg_done;
 	int wr_status;
 	spinlock_t req_lock;	/* @reqs, @req_head, @req_tail, @revokes */
-	struct ipmem_msg reqs[IPMEM_LND_RX];
+	struct ipmem_iu *reqs[IPMEM_LND_RX];
 	unsigned int req_head;
 	unsigned int req_tail;
 	struct {
@@ -118,6 +124,8 @@ struct ipmem_lnd_conn {
 
 /* set once the queue is being torn down; whoever sets it tears it down */
 #define IPMEM_LND_CONN_RELEASING	0
+/* tear it down now, even while our port is down (the pool or device goes) */
+#define IPMEM_LND_CONN_FORCE		1
 
 static struct ipmem_lnd_conn *to_lnd_conn(struct ib_cq *cq)
 {
@@ -369,10 +377,11 @@ static void ipmem_lnd_unmap(struct ipmem_lnd_conn *conn,
  * is gone), or a request.  False when there is none.
  */
 static bool ipmem_lnd_next(struct ipmem_lnd_conn *conn, struct ipmem_msg *req,
-			   struct ipmem_msg *notice)
+			   struct ipmem_msg *notice, struct ipmem_iu **iu)
 {
 	bool any = true;
 
+	*iu = NULL;
 	spin_lock_bh(&conn->req_lock);
 	if (conn->nr_revokes) {
 		conn->nr_revokes--;
@@ -382,7 +391,8 @@ static bool ipmem_lnd_next(struct ipmem_lnd_conn *conn, struct ipmem_msg *req,
 		notice->count = cpu_to_le64(conn->revokes[conn->nr_revokes].count);
 		req->type = 0;
 	} else if (conn->req_head != conn->req_tail) {
-		*req = conn->reqs[conn->req_tail++ % IPMEM_LND_RX];
+		*iu = conn->reqs[conn->req_tail++ % IPMEM_LND_RX];
+		*req = (*iu)->msg;
 		notice->type = 0;
 	} else {
 		any = false;
@@ -401,15 +411,26 @@ static void ipmem_lnd_req_work(struct work_struct *work)
 						   req_work);
 	struct ipmem_msg *out = &conn->tx->msg;
 	struct ipmem_msg req, notice;
+	struct ipmem_iu *iu;
+	unsigned int noio;
 	bool reply;
 
-	while (ipmem_lnd_next(conn, &req, &notice)) {
+	/*
+	 * A host may lend and swap at once (even to itself, in loopback):
+	 * reclaim from an allocation here must not swap out to a disk whose
+	 * I/O waits for this answer.
+	 */
+	noio = memalloc_noio_save();
+	while (ipmem_lnd_next(conn, &req, &notice, &iu)) {
 		mutex_lock(&ipmem_lnd_lock);
 		/* checked under the lock: see ipmem_lnd_conn_teardown() */
 		if (test_bit(IPMEM_LND_CONN_RELEASING, &conn->flags)) {
 			mutex_unlock(&ipmem_lnd_lock);
 			continue;
 		}
+		/* the request is copied out: its buffer may take the next */
+		if (iu && ipmem_iu_post_recv(conn->qp, iu))
+			ipmem_lnd_queue_release(conn);
 		reply = true;
 		switch (notice.type ? IPMEM_MSG_REVOKE : le16_to_cpu(req.type)) {
 		case IPMEM_MSG_REVOKE:
@@ -438,6 +459,7 @@ static void ipmem_lnd_req_work(struct work_struct *work)
 			pr_debug("message to host %08x not sent\n",
 				 conn->sess->borrower);
 	}
+	memalloc_noio_restore(noio);
 }
 
 static void ipmem_lnd_recv_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -453,18 +475,23 @@ static void ipmem_lnd_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		return;
 	}
 	msg = ipmem_iu_recvd(cq, iu);
+	/*
+	 * The ring has a slot for every receive buffer, so it cannot be
+	 * full; the buffer is posted again when @req_work takes it.
+	 */
 	spin_lock_bh(&conn->req_lock);
 	if (wc->byte_len >= sizeof(*msg) &&
-	    conn->req_head - conn->req_tail < IPMEM_LND_RX) {
-		conn->reqs[conn->req_head++ % IPMEM_LND_RX] = *msg;
+	    !WARN_ON_ONCE(conn->req_head - conn->req_tail >= IPMEM_LND_RX)) {
+		conn->reqs[conn->req_head++ % IPMEM_LND_RX] = iu;
 		queued = true;
 	}
 	spin_unlock_bh(&conn->req_lock);
-	if (queued)
+	if (queued) {
 		queue_work(ipmem_wq, &conn->req_work);
-	else
-		pr_warn_ratelimited("dropped a short or excess message from host %08x\n",
-				    conn->sess->borrower);
+		return;
+	}
+	pr_warn_ratelimited("dropped a short message from host %08x\n",
+			    conn->sess->borrower);
 	if (ipmem_iu_post_recv(conn->qp, iu))
 		ipmem_lnd_queue_release(conn);
 }
@@ -565,6 +592,14 @@ static void ipmem_lnd_conn_teardown(struct ipmem_lnd_conn *conn)
 	ib_drain_qp(conn->qp);
 	cancel_work_sync(&conn->req_work);
 
+	/*
+	 * The QP (in the session's PD) goes while the queue is still on the
+	 * session's list: the session, and its PD, go with the last queue
+	 * to leave the list, so no queue torn down at the same time on
+	 * another CPU may still be destroying its QP then.  (Whoever walks
+	 * the list skips a queue that is RELEASING.)
+	 */
+	ipmem_lnd_conn_free_ib(conn);
 	mutex_lock(&ipmem_lnd_lock);
 	list_del(&conn->node);
 	last = list_empty(&sess->conns);
@@ -572,11 +607,20 @@ static void ipmem_lnd_conn_teardown(struct ipmem_lnd_conn *conn)
 		list_del(&sess->node);
 	mutex_unlock(&ipmem_lnd_lock);
 
-	ipmem_lnd_conn_free_ib(conn);
 	if (last) {
 		pr_info("host %08x disconnected\n", sess->borrower);
 		ipmem_lnd_sess_free(sess);
 	}
+}
+
+/* Is the port of @conn's device up? */
+static bool ipmem_lnd_port_active(struct ipmem_lnd_conn *conn)
+{
+	struct ib_port_attr attr;
+
+	if (ib_query_port(conn->cm_id->device, conn->cm_id->port_num, &attr))
+		return true;
+	return attr.state == IB_PORT_ACTIVE;
 }
 
 static void ipmem_lnd_release_work(struct work_struct *work)
@@ -584,6 +628,17 @@ static void ipmem_lnd_release_work(struct work_struct *work)
 	struct ipmem_lnd_conn *conn = container_of(work, struct ipmem_lnd_conn,
 						   release_work);
 
+	/*
+	 * Not while our own port is down: teardown sends rdma_cm's DREQ,
+	 * and Soft-RoCE (rxe, 6.1) puts its GSI QP in the error state for
+	 * good when a MAD is sent while the link is down, after which it
+	 * accepts no connection any more.  The queue is dead meanwhile (its
+	 * work checks RELEASING); it goes when the port is back, or at once
+	 * when the pool or the device goes (FORCE).
+	 */
+	while (!test_bit(IPMEM_LND_CONN_FORCE, &conn->flags) &&
+	       !ipmem_lnd_port_active(conn))
+		msleep(1000);
 	ipmem_lnd_conn_teardown(conn);
 	rdma_destroy_id(conn->cm_id);
 	kfree(conn);
@@ -594,6 +649,13 @@ static void ipmem_lnd_queue_release(struct ipmem_lnd_conn *conn)
 {
 	if (!test_and_set_bit(IPMEM_LND_CONN_RELEASING, &conn->flags))
 		queue_work(ipmem_wq, &conn->release_work);
+}
+
+/* The same, and without waiting for our port (the pool or device goes). */
+static void ipmem_lnd_force_release(struct ipmem_lnd_conn *conn)
+{
+	set_bit(IPMEM_LND_CONN_FORCE, &conn->flags);
+	ipmem_lnd_queue_release(conn);
 }
 
 static int ipmem_lnd_conn_create_ib(struct ipmem_lnd_conn *conn)
@@ -864,7 +926,7 @@ void ipmem_lnd_stop(struct ipmem_pool *pool)
 	mutex_lock(&ipmem_lnd_lock);
 	list_for_each_entry(sess, &pool->sessions, node)
 		list_for_each_entry(conn, &sess->conns, node)
-			ipmem_lnd_queue_release(conn);
+			ipmem_lnd_force_release(conn);
 	mutex_unlock(&ipmem_lnd_lock);
 	flush_workqueue(ipmem_wq);
 	WARN_ON(!list_empty(&pool->sessions));
@@ -945,7 +1007,7 @@ void ipmem_lnd_dev_remove(struct ib_device *dev)
 	list_for_each_entry(sess, &ipmem_pool->sessions, node)
 		if (sess->dev == dev)
 			list_for_each_entry(conn, &sess->conns, node)
-				ipmem_lnd_queue_release(conn);
+				ipmem_lnd_force_release(conn);
 	mutex_unlock(&ipmem_lnd_lock);
 	if (id) {
 		pr_warn("RDMA device %s removed: not listening any more\n",

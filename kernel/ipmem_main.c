@@ -20,6 +20,7 @@ unsigned int ipmem_max_queues = 4;
 unsigned int ipmem_io_fail_tmo = 15;
 unsigned int ipmem_connect_tmo = 10;
 bool ipmem_direct_read = true;
+unsigned int ipmem_max_sge = 16;
 
 static int ipmem_param_set_range(const char *val, const struct kernel_param *kp,
 				 unsigned int min, unsigned int max)
@@ -46,6 +47,11 @@ static int ipmem_queues_set(const char *val, const struct kernel_param *kp)
 	return ipmem_param_set_range(val, kp, 1, 64);
 }
 
+static int ipmem_sge_set(const char *val, const struct kernel_param *kp)
+{
+	return ipmem_param_set_range(val, kp, 1, 16);
+}
+
 static int ipmem_tmo_set(const char *val, const struct kernel_param *kp)
 {
 	return ipmem_param_set_range(val, kp, 1, 3600);
@@ -58,6 +64,11 @@ static const struct kernel_param_ops ipmem_qd_ops = {
 
 static const struct kernel_param_ops ipmem_queues_ops = {
 	.set = ipmem_queues_set,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops ipmem_sge_ops = {
+	.set = ipmem_sge_set,
 	.get = param_get_uint,
 };
 
@@ -78,6 +89,9 @@ MODULE_PARM_DESC(io_fail_tmo,
 module_param_cb(connect_tmo, &ipmem_tmo_ops, &ipmem_connect_tmo, 0644);
 MODULE_PARM_DESC(connect_tmo,
 		 "seconds a connection attempt to a lender may take (1-3600, default 10)");
+module_param_cb(max_sge, &ipmem_sge_ops, &ipmem_max_sge, 0444);
+MODULE_PARM_DESC(max_sge,
+		 "pages one RDMA work request of a borrower carries at most; more go out as a chain of work requests (1-16, default 16, lowered further to what the device supports)");
 module_param_named(direct_read, ipmem_direct_read, bool, 0644);
 MODULE_PARM_DESC(direct_read,
 		 "disks created from now on read a faulting task's swap-in straight into its page: no swap cache, block layer or readahead (default Y)");

@@ -14,7 +14,7 @@
 #include <linux/module.h>
 #include <net/genetlink.h>
 
-#include "ipmem.h"
+#include "ipmem_blk.h"
 
 static struct genl_family ipmem_family;
 

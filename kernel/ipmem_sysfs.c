@@ -12,7 +12,7 @@
 #include <linux/blkdev.h>
 #include <linux/module.h>
 
-#include "ipmem.h"
+#include "ipmem_blk.h"
 
 static struct ipmem_disk *dev_to_ipmem(struct device *dev)
 {

@@ -1,0 +1,639 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipmem borrower: the mem-to-ip table of a disk.  Each extent of a disk
+ * has up to IPMEM_MAX_REPLICAS copies, each a block of some lender: the
+ * table maps (disk, extent, copy) to (lender, block, grant generation).
+ * Here it changes (IPMEM_CMD_MAP_NEW/DEL, a disk going away) and is shown
+ * (the MAP_GET dump, the disk's state, debugfs).  It changes only with
+ * the disk's queue frozen and its refill lock held, under ipmem_cfg_lock;
+ * the I/O path (ipmem_blk.c) reads it under RCU.  Lenders are reached
+ * through the transport's API (ipmem_clt.h).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+
+#include "ipmem_blk.h"
+
+static void ipmem_disk_drop_empty(struct ipmem_disk *d);
+
+/*
+ * Blocks given back to the transport, gathered into runs of consecutive
+ * blocks of one lender: one call per run rather than per block.
+ */
+struct ipmem_unmap_run {
+	struct ipmem_lender *lender;
+	u64 first;
+	u64 count;
+};
+
+static void ipmem_unmap_flush(struct ipmem_unmap_run *run)
+{
+	if (run->count)
+		ipmem_clt_unmap(run->lender, run->first, run->count);
+	run->count = 0;
+}
+
+static void ipmem_unmap_add(struct ipmem_unmap_run *run,
+			    struct ipmem_lender *l, u64 block)
+{
+	if (run->count && run->lender == l &&
+	    block == run->first + run->count) {
+		run->count++;
+		return;
+	}
+	ipmem_unmap_flush(run);
+	run->lender = l;
+	run->first = block;
+	run->count = 1;
+}
+
+/* Unmap every copy of @d (its queue is gone or frozen). */
+void ipmem_disk_unmap_all(struct ipmem_disk *d)
+{
+	struct ipmem_unmap_run run[IPMEM_MAX_REPLICAS] = {};
+	struct ipmem_lender *l;
+	struct ipmem_ext *e;
+	unsigned long idx;
+	int r;
+
+	xa_for_each(&d->extents, idx, e) {
+		for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+			l = e->rep[r].lender;
+			if (!l)
+				continue;
+			e->rep[r].lender = NULL;
+			ipmem_unmap_add(&run[r], l, e->rep[r].block);
+		}
+		xa_erase(&d->extents, idx);
+		kfree_rcu(e, rcu);
+	}
+	for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
+		ipmem_unmap_flush(&run[r]);
+	d->nr_mapped = 0;
+}
+
+/* ---------------------------------------------------------------- state */
+
+/* Can copy @r of @e serve a read now?  Under rcu_read_lock(). */
+static bool ipmem_rep_usable(struct ipmem_ext *e, int r)
+{
+	/* read once: MAP_DEL may clear it under us (no freeze for readers) */
+	struct ipmem_lender *l = READ_ONCE(e->rep[r].lender);
+
+	return l && !test_bit(r, &e->stale) &&
+	       ipmem_clt_copy_state(l, e->rep[r].block, e->rep[r].gen,
+				    false) == IPMEM_COPY_OK;
+}
+
+/*
+ * The disk's state (Documentation/ABI/testing/sysfs-block-ipmem):
+ *
+ * ready       every extent has all its copies, current and reachable
+ * degraded    every extent has a usable copy, some fewer than configured
+ * failed      some mapped extent has no usable copy, or lost pages: some
+ *             of its reads fail
+ * incomplete  some extent is not mapped at all
+ *
+ * Anyone may read it, so the walk yields every few thousand extents and
+ * only one runs per disk at a time.
+ */
+const char *ipmem_disk_state(struct ipmem_disk *d)
+{
+	bool degraded = false, failed = false, incomplete = false;
+	struct ipmem_ext *e;
+	int r, good, mapped;
+	u64 i;
+
+	mutex_lock(&d->state_lock);
+	rcu_read_lock();
+	for (i = 0; i < d->nr_extents; i++) {
+		if (!(i & 4095) && i) {
+			rcu_read_unlock();
+			cond_resched();
+			rcu_read_lock();
+		}
+		e = xa_load(&d->extents, i);
+		if (!e) {
+			incomplete = true;
+			continue;
+		}
+		good = 0;
+		mapped = 0;
+		for (r = 0; r < d->replicas; r++) {
+			if (!READ_ONCE(e->rep[r].lender))
+				continue;
+			mapped++;
+			good += ipmem_rep_usable(e, r);
+		}
+		if (!mapped)
+			incomplete = true;
+		else if (!good || READ_ONCE(e->lost))
+			failed = true;
+		else if (good < d->replicas)
+			degraded = true;
+	}
+	rcu_read_unlock();
+	mutex_unlock(&d->state_lock);
+	if (incomplete)
+		return "incomplete";
+	if (failed)
+		return "failed";
+	return degraded ? "degraded" : "ready";
+}
+
+/* ------------------------------------------------------------- mappings */
+
+/* First extent of a run of @count with copy @r free, or -1. */
+static s64 ipmem_find_free_run(struct ipmem_disk *d, int r, u64 count)
+{
+	struct ipmem_ext *e;
+	u64 start = 0, i;
+
+	for (i = 0; i < d->nr_extents; i++) {
+		e = xa_load(&d->extents, i);
+		if (e && e->rep[r].lender) {
+			start = i + 1;
+			continue;
+		}
+		if (i + 1 - start == count)
+			return start;
+	}
+	return -1;
+}
+
+/* Is any of blocks @first..@first+@count-1 of @l mapped anywhere? */
+static bool ipmem_blocks_mapped(struct ipmem_lender *l, u64 first, u64 count)
+{
+	struct ipmem_disk *d;
+	struct ipmem_ext *e;
+	unsigned long i;
+	int r;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	list_for_each_entry(d, &ipmem_disks, node)
+		xa_for_each(&d->extents, i, e)
+			for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
+				if (e->rep[r].lender == l &&
+				    e->rep[r].block >= first &&
+				    e->rep[r].block < first + count)
+					return true;
+	return false;
+}
+
+/*
+ * The lender of @prefix, connected, with the keys of its blocks, which
+ * must be writable and mapped nowhere yet; the blocks count as mapped.
+ * Only the transport's locks are taken, never across the others'.
+ */
+static struct ipmem_lender *ipmem_map_take(struct ipmem_disk *d,
+					   const u8 *prefix, u64 first,
+					   u64 count,
+					   struct netlink_ext_ack *extack)
+{
+	struct ipmem_lender *l;
+	int ret;
+
+	l = ipmem_clt_get(prefix, d->block_size, extack);
+	if (IS_ERR(l))
+		return l;
+	ret = -EEXIST;
+	if (ipmem_blocks_mapped(l, first, count)) {
+		/* two extents on one block would overwrite each other */
+		NL_SET_ERR_MSG(extack, "some of those blocks are already mapped");
+		goto out_put;
+	}
+	ret = ipmem_clt_map(l, first, count, extack);
+out_put:
+	/* the mapping holds the lender now, if it was made */
+	ipmem_clt_put(l);
+	return ret ? ERR_PTR(ret) : l;
+}
+
+int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
+		  s64 extent, int replica, u64 *ext_out, int *rep_out,
+		  struct netlink_ext_ack *extack)
+{
+	struct ipmem_lender *l;
+	struct ipmem_ext *e;
+	u64 first, count, i;
+	u32 host;
+	int r, ret;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	ret = ipmem_prefix_check(prefix, plen, &host, &first, &count, extack);
+	if (ret)
+		return ret;
+	if (replica >= d->replicas) {
+		NL_SET_ERR_MSG(extack, "the disk has fewer copies");
+		return -EINVAL;
+	}
+	if (count > d->nr_extents) {
+		NL_SET_ERR_MSG(extack, "more blocks than the disk has extents");
+		return -ERANGE;
+	}
+	if (extent >= 0 && (extent >= d->nr_extents ||
+			    count > d->nr_extents - extent)) {
+		NL_SET_ERR_MSG(extack, "the blocks reach past the end of the disk");
+		return -ERANGE;
+	}
+
+	/* Where: the given slots, or the first free run, copy 0 first. */
+	if (extent < 0) {
+		for (r = replica < 0 ? 0 : replica; r < d->replicas; r++) {
+			extent = ipmem_find_free_run(d, r, count);
+			if (extent >= 0 || replica >= 0)
+				break;
+		}
+		if (extent < 0) {
+			NL_SET_ERR_MSG(extack,
+				       "no run of free extents that long on the disk");
+			return -ENOSPC;
+		}
+		replica = r;
+	} else if (replica < 0) {
+		replica = 0;
+	}
+	for (i = 0; i < count; i++) {
+		e = xa_load(&d->extents, extent + i);
+		if (e && e->rep[replica].lender) {
+			NL_SET_ERR_MSG(extack, "an extent copy is already mapped");
+			return -EEXIST;
+		}
+	}
+
+	/*
+	 * Locks: refill_lock, then the transport's for the lender and its
+	 * keys, released before the queue is frozen: requests that wait
+	 * for a lender to come back need its recovery, which takes them.
+	 */
+	mutex_lock(&d->refill_lock);
+	l = ipmem_map_take(d, prefix, first, count, extack);
+	if (IS_ERR(l)) {
+		ret = PTR_ERR(l);
+		goto out_unlock;
+	}
+
+	/* All or nothing: the extents are there before anything changes. */
+	for (i = 0; i < count; i++) {
+		if (xa_load(&d->extents, extent + i))
+			continue;
+		e = kzalloc(sizeof(*e), GFP_KERNEL);
+		/* an extent without copies reads as unmapped: harmless */
+		if (!e || xa_err(xa_store(&d->extents, extent + i, e,
+					  GFP_KERNEL))) {
+			kfree(e);
+			NL_SET_ERR_MSG(extack, "out of memory for the mapping table");
+			ret = -ENOMEM;
+			goto out_untake;
+		}
+	}
+
+	/* No request may see an extent half changed. */
+	blk_mq_freeze_queue(d->gd->queue);
+	rcu_read_lock();
+	for (i = 0; i < count; i++) {
+		e = xa_load(&d->extents, extent + i);
+		/*
+		 * A new copy of an extent that holds data has to be filled
+		 * from a current copy.  With none left, the data is gone:
+		 * its pages are lost (ipmem_map_del()) and read as errors,
+		 * and the new copy takes what is written from now on.
+		 */
+		if (test_bit(IPMEM_EXT_WRITTEN, &e->flags) &&
+		    ipmem_ext_has_current(e))
+			set_bit(replica, &e->stale);
+		e->rep[replica].block = first + i;
+		/* a key lost meanwhile: the copy starts lost, never wrong */
+		e->rep[replica].gen = ipmem_clt_gen(l, first + i);
+		WRITE_ONCE(e->rep[replica].lender, l);
+	}
+	rcu_read_unlock();
+	d->nr_mapped += count;
+	blk_mq_unfreeze_queue(d->gd->queue);
+	mutex_unlock(&d->refill_lock);
+	ipmem_refill_kick(d, 0);
+	*ext_out = extent;
+	*rep_out = replica;
+	return 0;
+
+out_untake:
+	ipmem_disk_drop_empty(d);
+	ipmem_clt_unmap(l, first, count);
+out_unlock:
+	mutex_unlock(&d->refill_lock);
+	return ret;
+}
+
+/*
+ * Remove extents without copies that hold no data (one that does keeps
+ * its lost pages); no request may be in flight on them.
+ */
+static void ipmem_disk_drop_empty(struct ipmem_disk *d)
+{
+	struct ipmem_ext *e;
+	unsigned long i;
+	int r;
+
+	xa_for_each(&d->extents, i, e) {
+		if (test_bit(IPMEM_EXT_WRITTEN, &e->flags))
+			continue;
+		for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
+			if (e->rep[r].lender)
+				break;
+		if (r == IPMEM_MAX_REPLICAS) {
+			xa_erase(&d->extents, i);
+			kfree_rcu(e, rcu);
+		}
+	}
+}
+
+struct ipmem_unmapped {
+	struct ipmem_lender *lender;
+	u64 block;
+};
+
+static bool ipmem_rep_in(struct ipmem_rep *rep, u32 host, u64 first,
+			 u64 count)
+{
+	return rep->lender && ipmem_clt_host_id(rep->lender) == host &&
+	       rep->block >= first && rep->block < first + count;
+}
+
+int ipmem_map_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
+{
+	struct ipmem_unmap_run run = {};
+	struct ipmem_unmapped **gone;
+	u64 first, count, *n, j;
+	struct ipmem_disk *d;
+	struct ipmem_ext *e;
+	int r, k, nd = 0, ret;
+	bool found = false;
+	unsigned long i;
+	u32 host;
+
+	lockdep_assert_held(&ipmem_cfg_lock);
+
+	ret = ipmem_prefix_check(prefix, plen, &host, &first, &count, extack);
+	if (ret)
+		return ret;
+
+	/* All or nothing: the memory for every disk before any change. */
+	list_for_each_entry(d, &ipmem_disks, node)
+		nd++;
+	n = kcalloc(nd, sizeof(*n), GFP_KERNEL);
+	gone = kcalloc(nd, sizeof(*gone), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!n || !gone)
+		goto out_free;
+	k = 0;
+	list_for_each_entry(d, &ipmem_disks, node) {
+		xa_for_each(&d->extents, i, e)
+			for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
+				n[k] += ipmem_rep_in(&e->rep[r], host, first,
+						     count);
+		if (n[k]) {
+			found = true;
+			gone[k] = kvmalloc_array(n[k], sizeof(**gone),
+						 GFP_KERNEL);
+			if (!gone[k])
+				goto out_free;
+		}
+		k++;
+	}
+	if (!found) {
+		NL_SET_ERR_MSG(extack, "none of those blocks is mapped");
+		ret = -ENOENT;
+		goto out_free;
+	}
+
+	k = 0;
+	list_for_each_entry(d, &ipmem_disks, node) {
+		if (!n[k++])
+			continue;
+		/* drains in-flight I/O: nothing uses the copies after this */
+		mutex_lock(&d->refill_lock);
+		blk_mq_freeze_queue(d->gd->queue);
+		j = 0;
+		xa_for_each(&d->extents, i, e) {
+			bool hit = false;
+
+			for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+				if (!ipmem_rep_in(&e->rep[r], host, first, count))
+					continue;
+				gone[k - 1][j].lender = e->rep[r].lender;
+				gone[k - 1][j].block = e->rep[r].block;
+				j++;
+				WRITE_ONCE(e->rep[r].lender, NULL);
+				clear_bit(r, &e->stale);
+				hit = true;
+			}
+			/*
+			 * The last current copy of data went: that data is
+			 * lost.  Its pages fail reads until they are written
+			 * again; the stale copies left (if any) take those
+			 * writes like any current copy.
+			 */
+			if (hit && test_bit(IPMEM_EXT_WRITTEN, &e->flags) &&
+			    !ipmem_ext_has_current(e)) {
+				ipmem_ext_lose(d, e, ipmem_page_mask(0, d->block_size));
+				e->stale = 0;
+			}
+		}
+		ipmem_disk_drop_empty(d);
+		d->nr_mapped -= n[k - 1];
+		blk_mq_unfreeze_queue(d->gd->queue);
+
+		for (j = 0; j < n[k - 1]; j++)
+			ipmem_unmap_add(&run, gone[k - 1][j].lender,
+					gone[k - 1][j].block);
+		ipmem_unmap_flush(&run);
+		mutex_unlock(&d->refill_lock);
+	}
+	ret = 0;
+out_free:
+	for (k = 0; gone && k < nd; k++)
+		kvfree(gone[k]);
+	kfree(gone);
+	kfree(n);
+	return ret;
+}
+
+/* State of copy @r as the dump reports it; under rcu_read_lock(). */
+static u8 ipmem_rep_state(struct ipmem_ext *e, int r)
+{
+	if (ipmem_clt_copy_state(e->rep[r].lender, e->rep[r].block,
+				 e->rep[r].gen, false) == IPMEM_COPY_LOST)
+		return IPMEM_MAP_LOST;
+	return test_bit(r, &e->stale) ? IPMEM_MAP_STALE : IPMEM_MAP_OK;
+}
+
+static bool ipmem_rep_follows(struct ipmem_ext *prev, struct ipmem_ext *e,
+			      int r)
+{
+	return e && e->rep[r].lender == prev->rep[r].lender &&
+	       e->rep[r].block == prev->rep[r].block + 1 &&
+	       ipmem_rep_state(e, r) == ipmem_rep_state(prev, r);
+}
+
+static int ipmem_map_put_run(struct sk_buff *skb, struct netlink_callback *cb,
+			     struct ipmem_disk *d, u64 first, u64 n,
+			     struct ipmem_ext *e, int r)
+{
+	struct ipmem_lender *l = e->rep[r].lender;
+	u8 state = ipmem_rep_state(e, r);
+	void *hdr;
+
+	hdr = ipmem_nl_dump_hdr(skb, cb, IPMEM_CMD_MAP_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, IPMEM_A_DISK, d->id) ||
+	    nla_put_u64_64bit(skb, IPMEM_A_EXTENT, first, IPMEM_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPMEM_A_EXTENT_COUNT, n, IPMEM_A_PAD) ||
+	    nla_put_u8(skb, IPMEM_A_REPLICA, r) ||
+	    ipmem_nl_put_block(skb, ipmem_clt_host_id(l), e->rep[r].block,
+			       128) ||
+	    ipmem_nl_put_addr(skb, IPMEM_A_NEXTHOP, ipmem_clt_nexthop(l)) ||
+	    nla_put_u8(skb, IPMEM_A_RIGHTS, state == IPMEM_MAP_LOST ? 0 :
+		       ipmem_clt_rights(l, e->rep[r].block)) ||
+	    nla_put_u8(skb, IPMEM_A_STATE, state)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/*
+ * Anyone may dump the table, so the work of one dump call is bounded: it
+ * yields the CPU every IPMEM_DUMP_YIELD extents it looks at, returns what
+ * it has once it looked at IPMEM_DUMP_BUDGET, and a run in one message
+ * covers at most IPMEM_DUMP_RUN extents (a longer one continues in the
+ * next message).
+ */
+#define IPMEM_DUMP_YIELD	4096
+#define IPMEM_DUMP_BUDGET	65536
+#define IPMEM_DUMP_RUN		65536
+
+/*
+ * Dump the table as runs.  Cursor: args[0] disk id + 1 to resume at,
+ * args[1] copy, args[2] extent; args[3] the disk filter + 1 (0 = all).
+ */
+int ipmem_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	unsigned long i, start, steps = 0, yield = IPMEM_DUMP_YIELD;
+	struct ipmem_ext *e, *prev, *next;
+	struct ipmem_disk *d;
+	int r, ret = 0;
+
+	mutex_lock(&ipmem_cfg_lock);
+	rcu_read_lock();
+	list_for_each_entry(d, &ipmem_disks, node) {
+		if (cb->args[3] && d->id != cb->args[3] - 1)
+			continue;
+		if (d->id + 1 < cb->args[0])
+			continue;
+		if (d->id + 1 > cb->args[0]) {
+			cb->args[0] = d->id + 1;
+			cb->args[1] = 0;
+			cb->args[2] = 0;
+		}
+		for (r = cb->args[1]; r < d->replicas; r++) {
+			i = cb->args[2];
+			/* holes (extents never mapped) cost nothing */
+			while ((e = xa_find(&d->extents, &i, d->nr_extents - 1,
+					    XA_PRESENT))) {
+				if (++steps >= yield) {
+					yield = steps + IPMEM_DUMP_YIELD;
+					cb->args[1] = r;
+					cb->args[2] = i;
+					if (skb->len && steps >= IPMEM_DUMP_BUDGET)
+						goto out;
+					/* @e goes with the read-side section */
+					rcu_read_unlock();
+					cond_resched();
+					rcu_read_lock();
+					continue;
+				}
+				if (!e->rep[r].lender) {
+					i++;
+					continue;
+				}
+				start = i;
+				prev = e;
+				while (i + 1 < d->nr_extents &&
+				       i + 1 - start < IPMEM_DUMP_RUN) {
+					next = xa_load(&d->extents, i + 1);
+					if (!ipmem_rep_follows(prev, next, r))
+						break;
+					prev = next;
+					i++;
+				}
+				steps += i - start;
+				ret = ipmem_map_put_run(skb, cb, d, start,
+							i - start + 1, e, r);
+				if (ret) {
+					cb->args[1] = r;
+					cb->args[2] = start;
+					goto out;
+				}
+				i++;
+			}
+			cb->args[2] = 0;
+		}
+		cb->args[1] = 0;
+		cb->args[0] = d->id + 2;
+	}
+out:
+	rcu_read_unlock();
+	mutex_unlock(&ipmem_cfg_lock);
+	if (ret && !skb->len)
+		return ret;
+	return skb->len;
+}
+
+static const char * const ipmem_map_state_names[] = {
+	[IPMEM_MAP_OK] = "ok",
+	[IPMEM_MAP_STALE] = "stale",
+	[IPMEM_MAP_LOST] = "lost",
+};
+
+/* The mem-to-ip table, one line per extent copy.  Under cfg_lock. */
+void ipmem_blk_show_table(struct seq_file *m)
+{
+	struct ipmem_lender *l;
+	struct ipmem_disk *d;
+	struct ipmem_ext *e;
+	unsigned long i;
+	u8 a[16], state;
+	int r;
+
+	seq_puts(m, "disk extent copy block-address next-hop rights state\n");
+	rcu_read_lock();
+	list_for_each_entry(d, &ipmem_disks, node) {
+		xa_for_each(&d->extents, i, e) {
+			for (r = 0; r < d->replicas; r++) {
+				l = e->rep[r].lender;
+				if (!l)
+					continue;
+				state = ipmem_rep_state(e, r);
+				ipmem_addr_make(a, ipmem_host.net,
+						ipmem_clt_host_id(l),
+						e->rep[r].block);
+				seq_printf(m, "%s %lu %d %pI6c %pI6c %s %s\n",
+					   d->gd->disk_name, i, r, a,
+					   ipmem_clt_nexthop(l),
+					   state == IPMEM_MAP_LOST ? "-" :
+					   ipmem_clt_rights(l, e->rep[r].block) ==
+					   IPMEM_RIGHTS_RW ? "rw" : "ro",
+					   ipmem_map_state_names[state]);
+			}
+		}
+	}
+	rcu_read_unlock();
+}
