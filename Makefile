@@ -8,6 +8,10 @@
 #   make check      install what is missing, build, run every test tier
 #   make lint       checkpatch over kernel/ and include/
 #   make bench      the swap benchmark (see Documentation/benchmark.rst)
+#   make debug-kernel  build (once) a guest kernel with KASAN, lockdep,
+#                   DEBUG_OBJECTS and kmemleak from linux-source-6.1
+#   make check-debug   the guest scenarios under that kernel
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (default 20)
 #
 # The module is built against Debian's 6.1 headers (the newest installed
 # linux-headers-*-amd64); set KDIR to build against another tree.
@@ -28,7 +32,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
 .PHONY: all module helpers check unit scenarios demo demo-static lint \
-	bench clean setup setup-check
+	bench clean setup setup-check debug-kernel check-debug fuzz fuzz-seeds
 
 all: module helpers
 
@@ -49,7 +53,8 @@ CTL_SRCS = helper/ipmemctl.c $(COMMON_SRCS) $(CTL_EXTRA_SRCS)
 include helper/gobgp/gobgp.mk
 include helper/ipmemd/ipmemd.mk
 
-TEST_TOOLS := $(BUILD)/memtouch $(BUILD)/nlraw $(BUILD)/ipmem-probe
+TEST_TOOLS := $(BUILD)/memtouch $(BUILD)/nlraw $(BUILD)/nlfuzz \
+	$(BUILD)/ipmem-probe
 
 helpers: $(BUILD)/ipmemctl $(TEST_TOOLS) $(IPMEMD_PROGS)
 
@@ -73,6 +78,34 @@ $(BUILD)/nlraw: tests/tools/nlraw.c helper/nl.c helper/nl.h include/ipmem/netlin
 	@mkdir -p $(@D)
 	$(CC) $(USR_CFLAGS) $(NL_CFLAGS) -o $@ $< helper/nl.c $(NL_LIBS)
 
+$(BUILD)/nlfuzz: tests/tools/nlfuzz.c helper/nl.c helper/nl.h helper/parse.c \
+		include/ipmem/netlink.h
+	@mkdir -p $(@D)
+	$(CC) $(USR_CFLAGS) $(NL_CFLAGS) -o $@ $< helper/nl.c helper/parse.c \
+		$(NL_LIBS)
+
+# libFuzzer targets (tests/fuzz/): clang with ASan and UBSan
+FUZZ_TARGETS := route conf parse
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/fuzz-%,$(FUZZ_TARGETS))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -Wall -Wextra -Wno-unused-parameter \
+	-std=gnu11 -D_GNU_SOURCE -Iinclude -Ihelper
+FUZZ_SRCS := $(IPMEMD_PURE) helper/parse.c
+
+$(BUILD)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_SRCS) \
+		$(wildcard helper/*.h helper/ipmemd/*.h include/ipmem/*.h)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS)
+
+# the seed corpus of fuzz-route, regenerated from the encoder
+fuzz-seeds: tests/fuzz/mkseeds.c $(FUZZ_SRCS)
+	@mkdir -p $(BUILD)/fuzz tests/fuzz/corpus/route
+	$(CC) $(USR_CFLAGS) -o $(BUILD)/fuzz/mkseeds $< $(FUZZ_SRCS)
+	$(BUILD)/fuzz/mkseeds tests/fuzz/corpus/route
+
+fuzz: $(FUZZ_BINS)
+	scripts/run-tests tests/fuzz/fuzz.t
+
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,\
 	$(filter-out tests/unit/tap.c,$(wildcard tests/unit/*.c)))
 
@@ -89,8 +122,8 @@ unit: $(UNIT_TESTS)
 
 # Every tier, counted together: the last line is "N passed, N failed, N skipped".
 check: setup
-	$(MAKE) all $(UNIT_TESTS)
-	scripts/run-tests $(UNIT_TESTS) tests/scenario/*.t
+	$(MAKE) all $(UNIT_TESTS) $(FUZZ_BINS)
+	scripts/run-tests $(UNIT_TESTS) tests/fuzz/fuzz.t tests/scenario/*.t
 
 scenarios: all
 	scripts/run-tests tests/scenario/*.t
@@ -106,6 +139,29 @@ demo-static: setup
 
 bench: setup-check all
 	tests/bench.sh
+
+# ------------------------------------------------------ the debug kernel
+
+DEBUG_DIR := $(BUILD)/debug-kernel
+# the scenarios of the module, swap, lifecycle, faults and isolation
+DEBUG_SCENARIOS := $(wildcard tests/scenario/0*.t tests/scenario/1[01]-*.t \
+	tests/scenario/3*.t tests/scenario/40-*.t)
+
+debug-kernel:
+	@scripts/setup debug
+	scripts/debug-kernel $(BUILD)
+
+# ipmem.ko for the debug kernel, built in a copy of the sources (the
+# tree's own ipmem.ko is the Debian kernel's)
+check-debug: debug-kernel helpers
+	rm -rf $(DEBUG_DIR)/ipmem
+	mkdir -p $(DEBUG_DIR)/ipmem
+	cp -r Kbuild kernel include $(DEBUG_DIR)/ipmem/
+	$(MAKE) -C $(DEBUG_DIR)/src M=$(DEBUG_DIR)/ipmem W=1 modules
+	KVER=$$(cat $(DEBUG_DIR)/kver) H_KERNEL=$(DEBUG_DIR)/bzImage \
+	H_MODROOT=$(DEBUG_DIR)/root IPMEM_KO=$(DEBUG_DIR)/ipmem/ipmem.ko \
+	TEST_TIMEOUT=$${TEST_TIMEOUT:-5400} \
+		scripts/run-tests $(DEBUG_SCENARIOS)
 
 # ------------------------------------------------------------------ lint
 

@@ -40,8 +40,8 @@ run_limited() {
 	_max=$1
 	shift
 	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
-	_cg=/sys/fs/cgroup/limited.$$
-	mkdir "$_cg" || return 1
+	# a cgroup of its own even when several run at once
+	_cg=$(mktemp -d /sys/fs/cgroup/limited.XXXXXX) || return 1
 	if ! echo $((_max * 1024 * 1024)) >"$_cg/memory.max"; then
 		rmdir "$_cg"
 		return 1
@@ -55,6 +55,11 @@ run_limited() {
 # ipmem_stat DISK FILE: a counter of /sys/block/DISK/ipmem/
 ipmem_stat() {
 	cat "/sys/block/$1/ipmem/$2"
+}
+
+# disk_state_is DISK STATE: the disk's state is STATE (for wait_until)
+disk_state_is() {
+	test "$(cat "/sys/block/$1/ipmem/state")" = "$2"
 }
 
 # The network prefix ipmemctl uses by default.

@@ -15,7 +15,8 @@
 #                           returns its exit code (124 on time-out)
 #   g_start NAME CMD        start CMD in the background; sets JOB
 #   g_wait NAME JOB [-t S]  wait for a background command; prints output
-#   g_kill NAME             pull the plug: kill the guest's QEMU
+#   g_kill NAME             pull the plug: kill the guest's QEMU (g_boot
+#                           boots it again, same name and address)
 #                           (a guest that dies otherwise, e.g. a kernel
 #                           panic, fails the command waiting on it at
 #                           once, with the panic from its console)
@@ -43,7 +44,10 @@ set -u
 H_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 H_BUILD=${BUILD:-$H_TOP/build}
 H_KVER=${KVER:-$(basename "$(ls -d /usr/src/linux-headers-*-amd64 | sort -V | tail -n 1)" | sed 's/^linux-headers-//')}
-H_KERNEL=/boot/vmlinuz-$H_KVER
+# the guest kernel: Debian's of KVER, or another one (make check-debug:
+# H_KERNEL, with H_MODROOT/lib/modules/KVER its module files)
+H_KERNEL=${H_KERNEL:-/boot/vmlinuz-$H_KVER}
+H_MODROOT=${H_MODROOT:-}
 H_INITRD=$H_BUILD/guest/initramfs-$H_KVER.gz
 H_NAME=$(basename "$0" .t)
 H_STATE=$H_TOP/tests/.state/$H_NAME
@@ -52,7 +56,7 @@ H_TESTS=0
 H_FAILED=0
 H_GUESTS=()
 H_NEXT_IP=1
-IPMEM_KO=$H_TOP/ipmem.ko
+IPMEM_KO=${IPMEM_KO:-$H_TOP/ipmem.ko}
 IPMEMCTL=$H_BUILD/ipmemctl
 export IPMEM_KO IPMEMCTL
 
@@ -63,6 +67,13 @@ export IPMEM_KO IPMEMCTL
 # that a warning splat cannot go unnoticed.  The benchmark turns them off
 # (H_GUEST_DEBUG=) to measure what users run.
 H_GUEST_DEBUG=${H_GUEST_DEBUG-slub_debug=FZPU page_poison=1 init_on_free=1 panic_on_warn=1}
+# virtio_net.napi_tx=0: virtio-net lets go of a packet when it queues it,
+# not when QEMU reports it sent.  rxe holds a reference on the queue pair
+# of every packet not let go of, and rdma_destroy_qp() waits up to 50 s
+# for them, then warns.  Under TCG on a loaded host those reports can be
+# late, and a lender's queue teardown was once seen waiting out the 50 s
+# (and panicking on the warning); this rules that out.
+H_GUEST_NET=virtio_net.napi_tx=0
 
 declare -A H_FDIN H_FDOUT H_IP H_JOBS H_PART H_KILLED
 
@@ -133,7 +144,7 @@ h_init() {
 	mkdir -p "$H_STATE"
 	if [ ! -s "$H_INITRD" ]; then
 		mkdir -p "$(dirname "$H_INITRD")"
-		"$H_TOP/tests/lib/mkinitramfs" "$H_KVER" "$H_INITRD" ||
+		"$H_TOP/tests/lib/mkinitramfs" "$H_KVER" "$H_INITRD" ${H_MODROOT:+"$H_MODROOT"} ||
 			bail "cannot build the initramfs"
 	fi
 	# what stdout is now is the TAP stream; see h_out
@@ -191,7 +202,9 @@ h_readline() {
 }
 
 g_boot() {
-	local name=$1 mem=1024 cpus=1 mtu=1500 ip=$H_NEXT_IP dir qemu_log
+	local name=$1 mem=1024 cpus=1 mtu=1500 ip dir qemu_log
+
+	ip=${H_IP[$1]:-$H_NEXT_IP}
 	shift
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -202,11 +215,20 @@ g_boot() {
 		*) bail "g_boot: unknown option $1" ;;
 		esac
 	done
-	H_NEXT_IP=$((ip + 1))
+	[ -n "${H_IP[$name]:-}" ] || H_NEXT_IP=$((ip + 1))
 	dir=$H_STATE/$name
+	# booting a guest again (after g_kill): a fresh console and agent
+	if [ -n "${H_IP[$name]:-}" ]; then
+		exec {H_FDIN[$name]}<&- {H_FDOUT[$name]}>&-
+		rm -f "$dir/ctl.in" "$dir/ctl.out"
+		mv "$dir/console.log" "$dir/console.log.$SECONDS" 2>/dev/null
+		H_KILLED[$name]=
+		H_PART[$name]=
+	else
+		H_GUESTS+=("$name")
+	fi
 	mkdir -p "$dir/share"
 	mkfifo "$dir/ctl.in" "$dir/ctl.out"
-	H_GUESTS+=("$name")
 	H_IP[$name]=$ip
 	qemu_log=$dir/qemu.log
 
@@ -214,7 +236,7 @@ g_boot() {
 		-name "$name" -nodefaults -no-user-config -display none \
 		-accel tcg,thread=multi -cpu max -smp "$cpus" -m "$mem" \
 		-kernel "$H_KERNEL" -initrd "$H_INITRD" \
-		-append "console=ttyS0 panic=-1 $H_GUEST_DEBUG ipmem.init=$H_TOP/tests/lib/guest-init ipmem.name=$name ipmem.ip=$ip ipmem.mtu=$mtu" \
+		-append "console=ttyS0 panic=-1 $H_GUEST_DEBUG $H_GUEST_NET ipmem.init=$H_TOP/tests/lib/guest-init ipmem.name=$name ipmem.ip=$ip ipmem.mtu=$mtu${H_MODROOT:+ ipmem.modroot=$H_MODROOT}" \
 		-serial "file:$dir/console.log" \
 		-chardev "pipe,id=ctl,path=$dir/ctl" -serial chardev:ctl \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
@@ -352,13 +374,17 @@ g_kill() {
 # kmemleak, lockdep, list debugging), at any level.  Loading any unsigned
 # out-of-tree module taints the kernel with two such lines; they are the
 # loader's, not ipmem's.
-H_DMESG_BAD='BUG|Oops|WARNING|Call Trace|blocked for more than|rcu.*stall|soft lockup|hard LOCKUP|KASAN|UBSAN|kmemleak|circular locking|possible recursive locking|inconsistent lock state|lock held when returning|list_(add|del) corruption|Redzone|Poison overwritten|Object already free|general protection'
+H_DMESG_BAD='BUG|Oops|WARNING|Call Trace|ODEBUG|blocked for more than|rcu.*stall|soft lockup|hard LOCKUP|KASAN|UBSAN|kmemleak|circular locking|possible recursive locking|inconsistent lock state|lock held when returning|list_(add|del) corruption|Redzone|Poison overwritten|Object already free|general protection'
+# Where the kernel has kmemleak (the debug kernel), a scan reports what
+# ipmem leaked: the records whose allocation backtrace passes through it.
+H_KMEMLEAK='f=/sys/kernel/debug/kmemleak; if [ -e $f ]; then echo scan > $f; awk "/^unreferenced object/ { r = \$0; next } r != \"\" { r = r \"\n\" \$0 } /ipmem/ && r != \"\" { print r; r = \"\" }" $f; fi'
+
 # g_dmesg_sane NAME: the same, but for ipmem's own warnings, for scenarios
 # in which ipmem rightly warns (a lender lost)
 g_dmesg_sane() {
 	local bad
 
-	bad=$(g_run "$1" "dmesg | grep -E '$H_DMESG_BAD' | sort -u || true")
+	bad=$(g_run "$1" "{ dmesg | grep -E '$H_DMESG_BAD' | sort -u; $H_KMEMLEAK; } || true")
 	if [ -n "$bad" ]; then
 		diag "$1: kernel log:" "$bad"
 		return 1
@@ -369,7 +395,7 @@ g_dmesg_sane() {
 g_dmesg_clean() {
 	local bad
 
-	bad=$(g_run "$1" "{ dmesg --level=emerg,alert,crit,err,warn | grep -E 'ipmem|leak'; dmesg | grep -E '$H_DMESG_BAD'; } | grep -vE 'loading out-of-tree module taints kernel|module verification failed' | sort -u || true")
+	bad=$(g_run "$1" "{ { dmesg --level=emerg,alert,crit,err,warn | grep -E 'ipmem|leak'; dmesg | grep -E '$H_DMESG_BAD'; } | grep -vE 'loading out-of-tree module taints kernel|module verification failed' | sort -u; $H_KMEMLEAK; } || true")
 	if [ -n "$bad" ]; then
 		diag "$1: kernel log:" "$bad"
 		return 1
