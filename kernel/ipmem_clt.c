@@ -701,25 +701,35 @@ static int ipmem_clt_cm_handler(struct rdma_cm_id *cm_id,
 static void ipmem_clt_conn_destroy(struct ipmem_clt_conn *conn)
 {
 	struct ipmem_lender *l = conn->lender;
+	struct ib_device *dev;
 	int i;
 
 	if (!conn->cm_id)
 		return;
+	/*
+	 * The id first, as nvme-rdma does: destroying it waits for a handler
+	 * still running and stops new ones.  A connect that timed out may
+	 * still see its ROUTE_RESOLVED handler create the CQ and QP; freed
+	 * only after, they cannot outlive this (and the QP its PD, which
+	 * rxe would wait 50 s for, then warn).  So the QP goes without the
+	 * rdma_cm API.
+	 */
+	dev = conn->cm_id->device;
+	rdma_destroy_id(conn->cm_id);
+	conn->cm_id = NULL;
 	if (conn->qp)
-		rdma_destroy_qp(conn->cm_id);
+		ib_destroy_qp(conn->qp);
 	if (conn->cq)
 		ib_free_cq(conn->cq);
 	for (i = 0; i < IPMEM_CLT_RX; i++) {
-		ipmem_iu_free(conn->cm_id->device, conn->rx[i]);
+		ipmem_iu_free(dev, conn->rx[i]);
 		conn->rx[i] = NULL;
 	}
 	if (!conn->idx && l->tx) {
-		ipmem_iu_free(conn->cm_id->device, l->tx);
+		ipmem_iu_free(dev, l->tx);
 		l->tx = NULL;
 		l->tx_broken = false;
 	}
-	rdma_destroy_id(conn->cm_id);
-	conn->cm_id = NULL;
 	conn->qp = NULL;
 	conn->cq = NULL;
 }
