@@ -39,6 +39,11 @@
 #include "ipmem.h"
 #include "ipmem_clt.h"
 
+/* the keys are multi-index xarray entries (xa_store_range()) */
+#if !IS_ENABLED(CONFIG_XARRAY_MULTI)
+#error "ipmem needs a kernel with CONFIG_XARRAY_MULTI (CONFIG_TRANSPARENT_HUGEPAGE selects it)"
+#endif
+
 #define IPMEM_RECONNECT_DELAY	(2 * HZ)
 #define IPMEM_PING_INTERVAL	(5 * HZ)
 /* the largest segment a lender may hand out, log2 in blocks */
