@@ -374,7 +374,7 @@ g_kill() {
 # kmemleak, lockdep, list debugging), at any level.  Loading any unsigned
 # out-of-tree module taints the kernel with two such lines; they are the
 # loader's, not ipmem's.
-H_DMESG_BAD='BUG|Oops|WARNING|Call Trace|ODEBUG|blocked for more than|rcu.*stall|soft lockup|hard LOCKUP|KASAN|UBSAN|kmemleak|circular locking|possible recursive locking|inconsistent lock state|lock held when returning|list_(add|del) corruption|Redzone|Poison overwritten|Object already free|general protection'
+H_DMESG_BAD='BUG|Oops|WARNING|Call Trace|ODEBUG|blocked for more than|rcu.*stall|soft lockup|hard LOCKUP|KASAN|UBSAN|suspected memory leak|circular locking|possible recursive locking|inconsistent lock state|lock held when returning|list_(add|del) corruption|Redzone|Poison overwritten|Object already free|general protection'
 # Where the kernel has kmemleak (the debug kernel), a scan reports what
 # ipmem leaked: the records whose allocation backtrace passes through it.
 H_KMEMLEAK='f=/sys/kernel/debug/kmemleak; if [ -e $f ]; then echo scan > $f; awk "/^unreferenced object/ { r = \$0; next } r != \"\" { r = r \"\n\" \$0 } /ipmem/ && r != \"\" { print r; r = \"\" }" $f; fi'
