@@ -212,8 +212,14 @@ static struct ipmem_lnd_mr *ipmem_lnd_mr_reg(struct ipmem_lnd_conn *conn,
 		goto out_free_table;
 	}
 
+	/*
+	 * One page more than is registered: rxe in 6.1 (rxe_mr_copy()) reads
+	 * the pointer to the next 256-page map after an access that ends a
+	 * full map, past its array when that map is the last (KASAN reports
+	 * it).  The spare page is allocated, never mapped or accessible.
+	 */
 	m->mr = ib_alloc_mr(sess->pd, IB_MR_TYPE_MEM_REG,
-			    count * (pool->block_size / sess->page_size));
+			    count * (pool->block_size / sess->page_size) + 1);
 	if (IS_ERR(m->mr)) {
 		ret = PTR_ERR(m->mr);
 		goto out_unmap;
@@ -514,7 +520,7 @@ static struct ipmem_lnd_sess *ipmem_lnd_sess_get(struct ipmem_pool *pool,
 {
 	struct ib_device *dev = cm_id->device;
 	struct ipmem_lnd_sess *sess;
-	unsigned int per_block, seg;
+	unsigned int per_block, seg, fr;
 
 	lockdep_assert_held(&ipmem_lnd_lock);
 
@@ -535,8 +541,10 @@ static struct ipmem_lnd_sess *ipmem_lnd_sess_get(struct ipmem_pool *pool,
 	sess->page_size = dev->attrs.page_size_cap & pool->block_size ?
 			  pool->block_size : PAGE_SIZE;
 	per_block = pool->block_size / sess->page_size;
-	seg = min_t(u32, dev->attrs.max_fast_reg_page_list_len / per_block,
-		    IPMEM_LND_MAX_SEG);
+	/* less the spare page of ipmem_lnd_mr_reg() */
+	fr = dev->attrs.max_fast_reg_page_list_len;
+	seg = fr > per_block ? min_t(u32, (fr - 1) / per_block,
+				     IPMEM_LND_MAX_SEG) : 0;
 	if (!seg) {
 		kfree(sess);
 		return ERR_PTR(-EOPNOTSUPP);
