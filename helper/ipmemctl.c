@@ -49,6 +49,7 @@ static void usage(FILE *f)
 "  route del PREFIX\n"
 "  route list\n"
 "  disk create SIZE [replicas N] [block-size BYTES] [disk ipmemN]\n"
+"              [encrypt on|off]\n"
 "              [prefix NET/48] [host-id HOSTID] [dev IFACE]\n"
 "  disk del ipmemN\n"
 "  disk list\n"
@@ -635,6 +636,7 @@ static const char *const stat_names[IPMEM_STAT_MAX + 1] = {
 	[IPMEM_STAT_INFLIGHT] = "inflight",
 	[IPMEM_STAT_REFILLS] = "refills",
 	[IPMEM_STAT_LOST_PAGES] = "lost-pages",
+	[IPMEM_STAT_INTEGRITY_ERRORS] = "integrity-errors",
 };
 
 static int disk_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
@@ -646,11 +648,14 @@ static int disk_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	ipmem_format_size(get_u64(tb, IPMEM_A_SIZE), sz, sizeof(sz));
 	ipmem_format_size(nla_get_u32(tb[IPMEM_A_BLOCK_SIZE]), bs, sizeof(bs));
 	printf("%s%s size %s block-size %s replicas %u extents %" PRIu64
-	       " copies-mapped %" PRIu64 "\n", arg ? (const char *)arg : "",
+	       " copies-mapped %" PRIu64 " encrypt %s\n",
+	       arg ? (const char *)arg : "",
 	       nla_get_string(tb[IPMEM_A_NAME]), sz, bs,
 	       nla_get_u8(tb[IPMEM_A_REPLICAS]),
 	       get_u64(tb, IPMEM_A_EXTENT_COUNT),
-	       get_u64(tb, IPMEM_A_COPIES_MAPPED));
+	       get_u64(tb, IPMEM_A_COPIES_MAPPED),
+	       tb[IPMEM_A_ENCRYPT] && nla_get_u8(tb[IPMEM_A_ENCRYPT]) ?
+	       "on" : "off");
 	if (tb[IPMEM_A_STATS] &&
 	    !nla_parse_nested(st, IPMEM_STAT_MAX, tb[IPMEM_A_STATS], NULL)) {
 		printf("%s ", arg ? (const char *)arg : "");
@@ -719,6 +724,10 @@ static int cmd_disk(struct args *a)
 			if (parse_disk(v, &id))
 				return 1;
 			nla_put_u32(msg, IPMEM_A_DISK, id);
+		} else if (!strcmp(kw, "encrypt")) {
+			if (strcmp(v, "on") && strcmp(v, "off"))
+				return fail("disk create: encrypt is 'on' or 'off', not '%s'", v);
+			nla_put_u8(msg, IPMEM_A_ENCRYPT, !strcmp(v, "on"));
 		} else {
 			return fail("disk create: unknown argument '%s'", kw);
 		}

@@ -49,6 +49,7 @@ static const char *const ipmem_attr_names[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_LENDER] = "lender",
 	[IPMEM_A_CONN_STATE] = "connection state",
 	[IPMEM_A_STATS] = "statistics",
+	[IPMEM_A_ENCRYPT] = "encrypt",
 };
 
 const char *ipmem_attr_name(int type)

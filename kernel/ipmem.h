@@ -18,6 +18,7 @@
 #define _IPMEM_H
 
 #include <linux/blk-mq.h>
+#include <linux/crypto.h>
 #include <linux/in6.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
@@ -71,6 +72,7 @@ extern unsigned int ipmem_max_queues;
 extern unsigned int ipmem_io_fail_tmo;
 extern unsigned int ipmem_connect_tmo;
 extern bool ipmem_direct_read;
+extern char ipmem_cipher[CRYPTO_MAX_ALG_NAME];
 extern unsigned int ipmem_max_sge;
 
 /* ----------------------------------------------------------- ipmem_rdma.c */
@@ -175,7 +177,8 @@ int ipmem_grant_confirm(const u8 *prefix, u8 plen,
 int ipmem_grant_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack);
 struct ipmem_grant *ipmem_grant_find(u64 block);
 int ipmem_grant_fill(struct sk_buff *skb, const struct ipmem_grant *g);
-ssize_t ipmem_lnd_pool_read(char __user *buf, size_t len, loff_t *ppos);
+ssize_t ipmem_lnd_pool_rw(char __user *buf, size_t len, loff_t *ppos,
+			  bool write);
 void ipmem_lnd_exit(void);
 
 /* ------------------------------------------------------- ipmem_lnd_rdma.c */
@@ -245,7 +248,8 @@ extern struct mutex ipmem_blk_lock;
 extern struct list_head ipmem_disks;
 
 int ipmem_disk_create(u64 size, u32 block_size, u8 replicas, int id,
-		      struct ipmem_disk **out, struct netlink_ext_ack *extack);
+		      bool encrypt, struct ipmem_disk **out,
+		      struct netlink_ext_ack *extack);
 int ipmem_disk_remove(int id, struct netlink_ext_ack *extack);
 struct ipmem_disk *ipmem_disk_find(int id);
 int ipmem_disk_fill(struct sk_buff *skb, struct ipmem_disk *d);

@@ -31,6 +31,7 @@
 
 #include <linux/bit_spinlock.h>
 #include <linux/blkdev.h>
+#include <linux/crypto.h>
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
@@ -44,6 +45,8 @@
 /* how often a request waiting for a lost lender looks again, at most */
 #define IPMEM_WAIT_RECHECK	(HZ / 2)
 #define IPMEM_RQ_TIMEOUT	(30 * HZ)
+/* pages kept per encrypted disk for the ciphertext of writes, at least */
+#define IPMEM_BOUNCE_PAGES	256
 
 /* protects the disk list; taken briefly, never around I/O */
 DEFINE_MUTEX(ipmem_blk_lock);
@@ -86,6 +89,9 @@ struct ipmem_req_map {
  * @ok: bit r: copy r took the write
  * @skipped: bit r: copy r was current but could not take the write
  * @tried: bit r: a read of copy r failed
+ * @bad: bit r: copy r sent back pages that fail verification
+ * @bounce: the ciphertext of a write to an encrypted disk
+ * @nbounce: pages in @bounce
  * @start: when the request was started, for the latency histogram
  * @deadline: when it must have been served, or fail (io_fail_tmo after
  *	it first arrived: however often it is requeued, it never waits
@@ -103,6 +109,9 @@ struct ipmem_req {
 	unsigned long ok;
 	unsigned long skipped;
 	unsigned long tried;
+	unsigned long bad;
+	struct page *bounce[IPMEM_MAX_SEGS];
+	u8 nbounce;
 	ktime_t start;
 	unsigned long deadline;
 	bool requeued;
@@ -294,13 +303,111 @@ static bool ipmem_may_wait(struct ipmem_req *req, bool write)
 	if (time_after_eq(jiffies, req->deadline))
 		return false;
 	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
-		if (test_bit(r, &e->stale) ||
+		/* a copy that sent back other data will not send this one */
+		if (test_bit(r, &e->stale) || test_bit(r, &req->bad) ||
 		    ipmem_rep_state(e, r, write) == IPMEM_COPY_LOST)
 			continue;
 		if (ipmem_clt_waitable(e->rep[r].lender))
 			return true;
 	}
 	return false;
+}
+
+/* --------------------------------------------------------- encryption */
+
+static void ipmem_req_free_bounce(struct ipmem_disk *d, struct ipmem_req *req)
+{
+	while (req->nbounce)
+		mempool_free(req->bounce[--req->nbounce], d->bounce);
+}
+
+/* Encrypted disks take whole, page-aligned pages only (dma_alignment). */
+static bool ipmem_req_whole_pages(struct request *rq)
+{
+	struct req_iterator iter;
+	struct bio_vec bv;
+
+	rq_for_each_segment(bv, rq, iter)
+		if (bv.bv_offset || bv.bv_len != PAGE_SIZE)
+			return false;
+	return true;
+}
+
+/*
+ * Seal the pages of a write into bounce pages, which are what is sent.
+ * BLK_STS_RESOURCE if no bounce page can be had now: blk-mq tries again
+ * once a request ends, and the disk's reserve is refilled by then.
+ */
+static blk_status_t ipmem_req_seal(struct ipmem_disk *d, struct request *rq,
+				   struct ipmem_req *req)
+{
+	u64 pageno = blk_rq_pos(rq) >> (PAGE_SHIFT - SECTOR_SHIFT);
+	struct ipmem_page_auth *auth = &req->ext->auth[req->off >> PAGE_SHIFT];
+	unsigned int n = blk_rq_bytes(rq) >> PAGE_SHIFT, i = 0;
+	struct scatterlist *sg = req->map[0].sg;
+	struct req_iterator iter;
+	struct bio_vec bv;
+	struct page *page;
+
+	/* every page first: sealing changes the tags */
+	while (req->nbounce < n) {
+		page = mempool_alloc(d->bounce, GFP_NOWAIT | __GFP_NOWARN);
+		if (!page) {
+			ipmem_req_free_bounce(d, req);
+			return BLK_STS_RESOURCE;
+		}
+		req->bounce[req->nbounce++] = page;
+	}
+	sg_init_table(sg, n);
+	rq_for_each_segment(bv, rq, iter) {
+		if (ipmem_crypt_seal(d->crypt, pageno + i, bv.bv_page,
+				     req->bounce[i], &auth[i])) {
+			pr_err_ratelimited("%s: cannot encrypt a page: I/O error\n",
+					   d->gd->disk_name);
+			ipmem_req_free_bounce(d, req);
+			return BLK_STS_IOERR;
+		}
+		sg_set_page(&sg[i], req->bounce[i], PAGE_SIZE, 0);
+		i++;
+	}
+	req->nsg = n;
+	return BLK_STS_OK;
+}
+
+/*
+ * Decrypt and verify the pages a read brought, in place.  Returns how
+ * many are not what was written there last (those are zeroed).
+ */
+static int ipmem_req_open(struct ipmem_disk *d, struct request *rq,
+			  struct ipmem_req *req)
+{
+	u64 pageno = blk_rq_pos(rq) >> (PAGE_SHIFT - SECTOR_SHIFT);
+	struct ipmem_page_auth *auth = &req->ext->auth[req->off >> PAGE_SHIFT];
+	struct req_iterator iter;
+	struct bio_vec bv;
+	int i = 0, bad = 0;
+
+	rq_for_each_segment(bv, rq, iter) {
+		if (ipmem_crypt_open(d->crypt, pageno + i, &auth[i],
+				     bv.bv_page))
+			bad++;
+		i++;
+	}
+	return bad;
+}
+
+/*
+ * @bad pages that copy @r sent for the read at byte @pos failed
+ * verification: count them and say so.
+ */
+static void ipmem_integrity_error(struct ipmem_disk *d, struct ipmem_ext *e,
+				  int r, u64 pos, int bad)
+{
+	this_cpu_add(d->stats->v[IPMEM_STAT_INTEGRITY_ERRORS], bad);
+	pr_err_ratelimited("%s: data at byte %llu from copy %d (lender %08x, block %llu) fails verification in %d page(s): altered, stale or zeroed at the lender; not used\n",
+			   d->gd->disk_name, pos, r,
+			   ipmem_clt_host_id(e->rep[r].lender), e->rep[r].block,
+			   bad);
 }
 
 static void ipmem_req_end(struct request *rq, blk_status_t status)
@@ -310,6 +417,7 @@ static void ipmem_req_end(struct request *rq, blk_status_t status)
 	struct ipmem_disk_stats *s;
 
 	ipmem_req_unmap(req);
+	ipmem_req_free_bounce(d, req);
 	req->requeued = false;
 	s = get_cpu_ptr(d->stats);
 	if (status) {
@@ -351,6 +459,7 @@ static void ipmem_req_retry(struct request *rq, bool write)
 		return;
 	}
 	ipmem_req_unmap(req);
+	ipmem_req_free_bounce(d, req);
 	atomic_dec(&d->inflight);
 	req->requeued = true;
 	/* kicked when a lender comes back or gives up; and now and then */
@@ -397,10 +506,24 @@ static void ipmem_read_done(struct ipmem_clt_op *op, int status)
 	struct ipmem_req *req = container_of(o - o->idx, struct ipmem_req,
 					     op[0]);
 	struct request *rq = blk_mq_rq_from_pdu(req);
+	struct ipmem_disk *d = to_ipmem_disk(rq);
+	int bad;
 
 	if (likely(status == IB_WC_SUCCESS)) {
-		ipmem_req_end(rq, BLK_STS_OK);
-		return;
+		if (!d->crypt) {
+			ipmem_req_end(rq, BLK_STS_OK);
+			return;
+		}
+		/* the CPU reads the pages now */
+		ipmem_req_unmap(req);
+		bad = ipmem_req_open(d, rq, req);
+		if (!bad) {
+			ipmem_req_end(rq, BLK_STS_OK);
+			return;
+		}
+		ipmem_integrity_error(d, req->ext, o->idx,
+				      blk_rq_pos(rq) << SECTOR_SHIFT, bad);
+		set_bit(o->idx, &req->bad);
 	}
 	set_bit(o->idx, &req->tried);
 	ipmem_read_next(rq);
@@ -519,6 +642,7 @@ static blk_status_t ipmem_discard(struct ipmem_disk *d, struct request *rq)
 	u64 first = DIV_ROUND_UP_ULL(start, d->block_size);
 	u64 last = end >> d->block_shift;	/* exclusive */
 	struct ipmem_ext *e;
+	u32 p;
 	u64 i;
 
 	rcu_read_lock();
@@ -528,6 +652,9 @@ static blk_status_t ipmem_discard(struct ipmem_disk *d, struct request *rq)
 			continue;
 		clear_bit(IPMEM_EXT_WRITTEN, &e->flags);
 		xchg(&e->stale, 0);
+		if (d->crypt)
+			for (p = 0; p < d->block_size >> PAGE_SHIFT; p++)
+				WRITE_ONCE(e->auth[p].gen, 0);
 		ipmem_ext_found(d, e, ~0UL);
 	}
 	rcu_read_unlock();
@@ -577,15 +704,32 @@ static blk_status_t ipmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 		this_cpu_inc(d->stats->v[IPMEM_STAT_ERRORS]);
 		return BLK_STS_IOERR;
 	}
+	if (d->crypt && unlikely(!ipmem_req_whole_pages(rq))) {
+		pr_err_ratelimited("%s: an encrypted disk reads and writes whole, page-aligned pages only\n",
+				   d->gd->disk_name);
+		this_cpu_inc(d->stats->v[IPMEM_STAT_ERRORS]);
+		return BLK_STS_IOERR;
+	}
+	if (d->crypt && rq_data_dir(rq) == WRITE) {
+		blk_status_t st = ipmem_req_seal(d, rq, req);
+
+		if (st) {
+			if (st != BLK_STS_RESOURCE)
+				this_cpu_inc(d->stats->v[IPMEM_STAT_ERRORS]);
+			return st;
+		}
+	} else {
+		req->nsg = blk_rq_map_sg(rq->q, rq, req->map[0].sg);
+	}
 	req->posted = 0;
 	req->ok = 0;
 	req->skipped = 0;
 	req->tried = 0;
+	req->bad = 0;
 	req->start = ktime_get();
 	if (!req->requeued)
 		req->deadline = jiffies + ipmem_io_fail_tmo * HZ;
 	req->requeued = false;
-	req->nsg = blk_rq_map_sg(rq->q, rq, req->map[0].sg);
 	atomic_inc(&d->inflight);
 
 	if (rq_data_dir(rq) == WRITE)
@@ -624,6 +768,7 @@ static int ipmem_init_request(struct blk_mq_tag_set *set, struct request *rq,
 		sg_init_table(req->map[i].sg, IPMEM_MAX_SEGS);
 	}
 	req->requeued = false;
+	req->nbounce = 0;
 	return 0;
 }
 
@@ -822,6 +967,7 @@ static int ipmem_rw_page(struct block_device *bdev, sector_t sector,
 {
 	struct ipmem_disk *d = bdev->bd_disk->private_data;
 	u64 pos = (u64)sector << SECTOR_SHIFT;
+	struct ipmem_page_auth auth = {};
 	struct ipmem_sync_read sr;
 	struct scatterlist sg;
 	struct ib_device *dev;
@@ -851,6 +997,8 @@ static int ipmem_rw_page(struct block_device *bdev, sector_t sector,
 		rcu_read_unlock();
 		return -EAGAIN;
 	}
+	if (d->crypt)	/* the extent may go once we leave RCU */
+		auth = e->auth[(pos & (d->block_size - 1)) >> PAGE_SHIFT];
 	dev = ipmem_clt_dma_device(e->rep[r].lender);
 	sg_init_table(&sg, 1);
 	sg_set_page(&sg, page, PAGE_SIZE, 0);
@@ -874,6 +1022,14 @@ static int ipmem_rw_page(struct block_device *bdev, sector_t sector,
 		return ret;
 	if (sr.status != IB_WC_SUCCESS)
 		return -EIO;	/* the transport made the lender lost, if need be */
+	if (d->crypt &&
+	    ipmem_crypt_open(d->crypt, pos >> PAGE_SHIFT, &auth, page)) {
+		/* counted here; the request path tries the other copies */
+		this_cpu_inc(d->stats->v[IPMEM_STAT_INTEGRITY_ERRORS]);
+		pr_err_ratelimited("%s: data at byte %llu from copy %d fails verification in 1 page(s): altered, stale or zeroed at the lender; not used\n",
+				   d->gd->disk_name, pos, r);
+		return -EIO;
+	}
 
 	this_cpu_inc(d->stats->v[IPMEM_STAT_READS]);
 	this_cpu_add(d->stats->v[IPMEM_STAT_READ_BYTES], PAGE_SIZE);
@@ -918,6 +1074,8 @@ struct ipmem_disk *ipmem_disk_find(int id)
 
 static void ipmem_disk_free(struct ipmem_disk *d)
 {
+	mempool_destroy(d->bounce);
+	ipmem_crypt_free(d->crypt);
 	kfree(d->refill_buf);
 	free_percpu(d->lat);
 	free_percpu(d->stats);
@@ -926,8 +1084,10 @@ static void ipmem_disk_free(struct ipmem_disk *d)
 }
 
 int ipmem_disk_create(u64 size, u32 block_size, u8 replicas, int id,
-		      struct ipmem_disk **out, struct netlink_ext_ack *extack)
+		      bool encrypt, struct ipmem_disk **out,
+		      struct netlink_ext_ack *extack)
 {
+	char cipher[CRYPTO_MAX_ALG_NAME];
 	struct ipmem_disk *d, *pos;
 	struct gendisk *gd;
 	int shift, ret;
@@ -969,6 +1129,23 @@ int ipmem_disk_create(u64 size, u32 block_size, u8 replicas, int id,
 		ret = -ENOMEM;
 		goto out_free;
 	}
+	if (encrypt) {
+		kernel_param_lock(THIS_MODULE);
+		strscpy(cipher, ipmem_cipher, sizeof(cipher));
+		kernel_param_unlock(THIS_MODULE);
+		/* as written to the parameter, with echo's newline */
+		d->crypt = ipmem_crypt_alloc(strim(cipher), extack);
+		if (IS_ERR(d->crypt)) {
+			ret = PTR_ERR(d->crypt);
+			d->crypt = NULL;
+			goto out_free;
+		}
+		d->bounce = mempool_create_page_pool(IPMEM_BOUNCE_PAGES, 0);
+		if (!d->bounce) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+	}
 
 	if (id >= 0)
 		ret = ida_alloc_range(&ipmem_ida, id, id, GFP_KERNEL);
@@ -1009,6 +1186,9 @@ int ipmem_disk_create(u64 size, u32 block_size, u8 replicas, int id,
 	blk_queue_rq_timeout(gd->queue, IPMEM_RQ_TIMEOUT);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, gd->queue);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, gd->queue);
+	/* pages are sealed one by one: direct I/O must bring whole pages */
+	if (d->crypt)
+		blk_queue_dma_alignment(gd->queue, PAGE_SIZE - 1);
 
 	ret = device_add_disk(NULL, gd, ipmem_disk_groups);
 	if (ret)
@@ -1021,8 +1201,10 @@ int ipmem_disk_create(u64 size, u32 block_size, u8 replicas, int id,
 			break;
 	list_add_tail(&d->node, &pos->node);
 	mutex_unlock(&ipmem_blk_lock);
-	pr_info("%s: %llu bytes, %llu extents of %u bytes, %u copies\n",
-		gd->disk_name, size, d->nr_extents, block_size, replicas);
+	pr_info("%s: %llu bytes, %llu extents of %u bytes, %u copies, %s%s\n",
+		gd->disk_name, size, d->nr_extents, block_size, replicas,
+		d->crypt ? "encrypted with " : "not encrypted",
+		d->crypt ? ipmem_crypt_driver(d->crypt) : "");
 	*out = d;
 	return 0;
 
@@ -1089,7 +1271,8 @@ int ipmem_disk_fill(struct sk_buff *skb, struct ipmem_disk *d)
 	    nla_put_u64_64bit(skb, IPMEM_A_EXTENT_COUNT, d->nr_extents,
 			      IPMEM_A_PAD) ||
 	    nla_put_u64_64bit(skb, IPMEM_A_COPIES_MAPPED, d->nr_mapped,
-			      IPMEM_A_PAD))
+			      IPMEM_A_PAD) ||
+	    nla_put_u8(skb, IPMEM_A_ENCRYPT, !!d->crypt))
 		return -EMSGSIZE;
 	nest = nla_nest_start(skb, IPMEM_A_STATS);
 	if (!nest)

@@ -8,6 +8,8 @@
 #ifndef _IPMEM_BLK_H
 #define _IPMEM_BLK_H
 
+#include <linux/mempool.h>
+
 #include "ipmem.h"
 #include "ipmem_clt.h"
 
@@ -23,6 +25,18 @@ struct ipmem_rep {
 	u64 gen;
 };
 
+#define IPMEM_TAG_SIZE	16
+
+/**
+ * struct ipmem_page_auth - what the borrower keeps of a page it encrypted
+ * @gen: its write generation (the nonce); 0: never written, reads as zeros
+ * @tag: its authentication tag
+ */
+struct ipmem_page_auth {
+	u64 gen;
+	u8 tag[IPMEM_TAG_SIZE];
+};
+
 /**
  * struct ipmem_ext - an extent of a disk and its copies
  * @rep: the copies
@@ -35,6 +49,8 @@ struct ipmem_rep {
  * @wstart: writes started (incremented before a write looks at @stale)
  * @wdone: writes ended (successfully or not), incremented after the
  *	stale bits of the copies the write missed are set
+ * @auth: per page, on an encrypted disk: its generation and tag (written
+ *	by the write that seals the page, read by the reads that open it)
  *
  * @rep changes only with the disk's queue frozen and its refill lock
  * held; @stale, @flags and @lost are changed by the I/O path with atomic
@@ -51,6 +67,7 @@ struct ipmem_ext {
 	atomic_t wstart;
 	atomic_t wdone;
 	struct rcu_head rcu;
+	struct ipmem_page_auth auth[];
 };
 
 #define IPMEM_EXT_WRITTEN	0
@@ -85,6 +102,8 @@ struct ipmem_disk_stats {
  * @refill_done: completed with it
  * @refill_status: its status
  * @state_lock: one walk of the table for the state file at a time
+ * @crypt: the AEAD that seals its pages; NULL if not encrypted
+ * @bounce: pages that hold the ciphertext of writes in flight
  */
 struct ipmem_disk {
 	struct list_head node;
@@ -109,7 +128,18 @@ struct ipmem_disk {
 	struct completion refill_done;
 	int refill_status;
 	struct mutex state_lock;	/* ipmem_disk_state() */
+	struct ipmem_crypt *crypt;
+	mempool_t *bounce;
 };
+
+/* Bytes of an extent of @d in memory (with its pages' tags if encrypted). */
+static inline size_t ipmem_ext_size(struct ipmem_disk *d)
+{
+	if (!d->crypt)
+		return sizeof(struct ipmem_ext);
+	return sizeof(struct ipmem_ext) + (d->block_size >> PAGE_SHIFT) *
+	       sizeof(struct ipmem_page_auth);
+}
 
 /* ipmem_blk.c, for ipmem_map.c */
 void ipmem_disk_stats_sum(struct ipmem_disk *d, struct ipmem_disk_stats *s);
@@ -118,6 +148,18 @@ unsigned long ipmem_page_mask(u32 off, u32 len);
 bool ipmem_ext_has_current(struct ipmem_ext *e);
 void ipmem_ext_lose(struct ipmem_disk *d, struct ipmem_ext *e,
 		    unsigned long mask);
+
+/* ipmem_crypt.c */
+struct ipmem_crypt;
+struct ipmem_crypt *ipmem_crypt_alloc(const char *name,
+				      struct netlink_ext_ack *extack);
+void ipmem_crypt_free(struct ipmem_crypt *c);
+const char *ipmem_crypt_name(struct ipmem_crypt *c);
+const char *ipmem_crypt_driver(struct ipmem_crypt *c);
+int ipmem_crypt_seal(struct ipmem_crypt *c, u64 pageno, struct page *src,
+		     struct page *dst, struct ipmem_page_auth *auth);
+int ipmem_crypt_open(struct ipmem_crypt *c, u64 pageno,
+		     const struct ipmem_page_auth *auth, struct page *page);
 
 /* ipmem_map.c, for ipmem_blk.c */
 void ipmem_disk_unmap_all(struct ipmem_disk *d);

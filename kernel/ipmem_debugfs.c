@@ -10,7 +10,8 @@
  *   grants     this lender's grants
  *   borrowers  the borrowers connected to this lender, and what is
  *              registered for each
- *   pool       the lender's memory, block after block (read-only)
+ *   pool       the lender's memory, block after block (root may write
+ *              it: to see what a borrower does with altered data)
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -61,13 +62,21 @@ DEFINE_SHOW_ATTRIBUTE(ipmem_debugfs_borrowers);
 static ssize_t ipmem_debugfs_pool_read(struct file *file, char __user *buf,
 				       size_t len, loff_t *ppos)
 {
-	return ipmem_lnd_pool_read(buf, len, ppos);
+	return ipmem_lnd_pool_rw(buf, len, ppos, false);
+}
+
+static ssize_t ipmem_debugfs_pool_write(struct file *file,
+					const char __user *buf, size_t len,
+					loff_t *ppos)
+{
+	return ipmem_lnd_pool_rw((char __user *)buf, len, ppos, true);
 }
 
 static const struct file_operations ipmem_debugfs_pool_fops = {
 	.owner = THIS_MODULE,
 	.open = simple_open,
 	.read = ipmem_debugfs_pool_read,
+	.write = ipmem_debugfs_pool_write,
 	.llseek = default_llseek,
 };
 
@@ -85,7 +94,7 @@ void ipmem_debugfs_init(void)
 			    &ipmem_debugfs_grants_fops);
 	debugfs_create_file("borrowers", 0400, ipmem_debugfs_root, NULL,
 			    &ipmem_debugfs_borrowers_fops);
-	debugfs_create_file("pool", 0400, ipmem_debugfs_root, NULL,
+	debugfs_create_file("pool", 0600, ipmem_debugfs_root, NULL,
 			    &ipmem_debugfs_pool_fops);
 }
 

@@ -528,15 +528,19 @@ static void ipmem_pool_expire(struct work_struct *work)
 }
 
 /**
- * ipmem_lnd_pool_read() - read the pool's memory (debugfs "pool")
+ * ipmem_lnd_pool_rw() - read or change the pool's memory (debugfs "pool")
  * @buf: user buffer
- * @len: bytes wanted
+ * @len: bytes
  * @ppos: offset in the pool: block * block_size + offset in the block
+ * @write: copy @buf into the pool
  *
- * For debugging: what a borrower wrote is what the lender holds.  Only
- * root reads it, and root can read all memory anyway.
+ * For debugging and testing: what a lender holds of a borrower's pages
+ * (ciphertext, unless the borrower turned encryption off), and what a
+ * borrower does when a lender alters it.  Only root opens it, and root
+ * can read and change all memory anyway.
  */
-ssize_t ipmem_lnd_pool_read(char __user *buf, size_t len, loff_t *ppos)
+ssize_t ipmem_lnd_pool_rw(char __user *buf, size_t len, loff_t *ppos,
+			  bool write)
 {
 	struct ipmem_pool *pool;
 	ssize_t done = 0;
@@ -558,7 +562,10 @@ ssize_t ipmem_lnd_pool_read(char __user *buf, size_t len, loff_t *ppos)
 		off &= ~PAGE_MASK;
 		n = min_t(size_t, len - done, PAGE_SIZE - off);
 		kaddr = kmap_local_page(page);
-		n -= copy_to_user(buf + done, kaddr + off, n);
+		if (write)
+			n -= copy_from_user(kaddr + off, buf + done, n);
+		else
+			n -= copy_to_user(buf + done, kaddr + off, n);
 		kunmap_local(kaddr);
 		if (!n) {
 			if (!done)

@@ -92,6 +92,9 @@ MODULE_PARM_DESC(connect_tmo,
 module_param_cb(max_sge, &ipmem_sge_ops, &ipmem_max_sge, 0444);
 MODULE_PARM_DESC(max_sge,
 		 "pages one RDMA work request of a borrower carries at most; more go out as a chain of work requests (1-16, default 16, lowered further to what the device supports)");
+module_param_string(cipher, ipmem_cipher, CRYPTO_MAX_ALG_NAME, 0644);
+MODULE_PARM_DESC(cipher,
+		 "the AEAD that encrypted disks created from now on seal their pages with: a synchronous one with a 12-byte nonce and a 256-bit key (default rfc7539(chacha20,poly1305); or gcm(aes))");
 module_param_named(direct_read, ipmem_direct_read, bool, 0644);
 MODULE_PARM_DESC(direct_read,
 		 "disks created from now on read a faulting task's swap-in straight into its page: no swap cache, block layer or readahead (default Y)");

@@ -283,7 +283,7 @@ int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
 	for (i = 0; i < count; i++) {
 		if (xa_load(&d->extents, extent + i))
 			continue;
-		e = kzalloc(sizeof(*e), GFP_KERNEL);
+		e = kzalloc(ipmem_ext_size(d), GFP_KERNEL);
 		/* an extent without copies reads as unmapped: harmless */
 		if (!e || xa_err(xa_store(&d->extents, extent + i, e,
 					  GFP_KERNEL))) {

@@ -95,6 +95,7 @@ static const struct nla_policy ipmem_pol_disk_new[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_SIZE] = NLA_POLICY_MIN(NLA_U64, 1),
 	[IPMEM_A_BLOCK_SIZE] = { .type = NLA_U32 },
 	[IPMEM_A_REPLICAS] = NLA_POLICY_RANGE(NLA_U8, 1, IPMEM_MAX_REPLICAS),
+	[IPMEM_A_ENCRYPT] = NLA_POLICY_MAX(NLA_U8, 1),
 	[IPMEM_A_DISK] = IPMEM_POL_DISK,
 };
 
@@ -476,7 +477,7 @@ static int ipmem_nl_disk_new(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ipmem_disk *d;
 	struct sk_buff *msg;
-	u8 replicas = 1;
+	u8 replicas = 1, encrypt = 1;
 	int id = -1, err;
 	void *hdr;
 	u32 bs;
@@ -490,13 +491,15 @@ static int ipmem_nl_disk_new(struct sk_buff *skb, struct genl_info *info)
 		replicas = nla_get_u8(info->attrs[IPMEM_A_REPLICAS]);
 	if (info->attrs[IPMEM_A_DISK])
 		id = nla_get_u32(info->attrs[IPMEM_A_DISK]);
+	if (info->attrs[IPMEM_A_ENCRYPT])
+		encrypt = nla_get_u8(info->attrs[IPMEM_A_ENCRYPT]);
 
 	msg = ipmem_nl_reply_new(info, IPMEM_CMD_DISK_NEW, NLMSG_GOODSIZE,
 				 &hdr);
 	if (!msg)
 		return -ENOMEM;
 	err = ipmem_disk_create(nla_get_u64(info->attrs[IPMEM_A_SIZE]), bs,
-				replicas, id, &d, info->extack);
+				replicas, id, encrypt, &d, info->extack);
 	if (err) {
 		nlmsg_free(msg);
 		return err;

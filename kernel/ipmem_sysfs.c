@@ -41,6 +41,8 @@ IPMEM_DISK_ATTR(block_size, "%u", d->block_size);
 IPMEM_DISK_ATTR(replicas, "%u", d->replicas);
 IPMEM_DISK_ATTR(extents, "%llu", d->nr_extents);
 IPMEM_DISK_ATTR(mapped_copies, "%llu", READ_ONCE(d->nr_mapped));
+IPMEM_DISK_ATTR(encryption, "%s",
+		d->crypt ? ipmem_crypt_driver(d->crypt) : "off");
 
 #define IPMEM_STAT_ATTR(_name, _idx)					\
 static ssize_t _name##_show(struct device *dev,				\
@@ -63,6 +65,7 @@ IPMEM_STAT_ATTR(failovers, IPMEM_STAT_FAILOVERS);
 IPMEM_STAT_ATTR(refills, IPMEM_STAT_REFILLS);
 IPMEM_STAT_ATTR(inflight, IPMEM_STAT_INFLIGHT);
 IPMEM_STAT_ATTR(lost_pages, IPMEM_STAT_LOST_PAGES);
+IPMEM_STAT_ATTR(integrity_errors, IPMEM_STAT_INTEGRITY_ERRORS);
 
 static struct attribute *ipmem_disk_attrs[] = {
 	&dev_attr_state.attr,
@@ -71,6 +74,7 @@ static struct attribute *ipmem_disk_attrs[] = {
 	&dev_attr_replicas.attr,
 	&dev_attr_extents.attr,
 	&dev_attr_mapped_copies.attr,
+	&dev_attr_encryption.attr,
 	&dev_attr_reads.attr,
 	&dev_attr_writes.attr,
 	&dev_attr_read_bytes.attr,
@@ -81,6 +85,7 @@ static struct attribute *ipmem_disk_attrs[] = {
 	&dev_attr_refills.attr,
 	&dev_attr_inflight.attr,
 	&dev_attr_lost_pages.attr,
+	&dev_attr_integrity_errors.attr,
 	NULL,
 };
 

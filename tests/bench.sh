@@ -8,7 +8,10 @@
 # (memtouch, working set twice the cgroup's memory.max) on every backend
 # in turn, in the same guests, plus perftest on the same rxe link:
 #
-#   ipmem      /dev/ipmem0 mapped to memory lent over RDMA
+#   ipmem      /dev/ipmem0 mapped to memory lent over RDMA (encrypted,
+#              the default)
+#   ipmem-clear /dev/ipmem1, the same with encryption off: what
+#              encryption costs
 #   nvme-rdma  NVMe-oF/RDMA to an nvmet target backed by brd (/dev/ram0)
 #   nvme-tcp   the same target over NVMe/TCP
 #   brd        a local RAM disk (/dev/ram1), no network
@@ -23,7 +26,7 @@
 #
 # Environment (defaults in brackets):
 #   BENCH_ROUNDS [3]   BENCH_SETUPS ["loopback two-guest"]
-#   BENCH_BACKENDS ["ipmem nvme-rdma nvme-tcp brd raw"]
+#   BENCH_BACKENDS ["ipmem ipmem-clear nvme-rdma nvme-tcp brd raw"]
 #   BENCH_WS_MIB [64]  working set; memory.max is half of it
 #   BENCH_PASSES [2]   memtouch verify passes (odd: seq, even: rand)
 #   BENCH_RDMA_SIZES ["4096 32768 65536"]  perftest bw message sizes
@@ -60,7 +63,7 @@ bail() {
 
 ROUNDS=${BENCH_ROUNDS:-3}
 SETUPS=${BENCH_SETUPS:-loopback two-guest}
-BACKENDS=${BENCH_BACKENDS:-ipmem nvme-rdma nvme-tcp brd raw}
+BACKENDS=${BENCH_BACKENDS:-ipmem ipmem-clear nvme-rdma nvme-tcp brd raw}
 WS=${BENCH_WS_MIB:-64}
 PASSES=${BENCH_PASSES:-2}
 RDMA_SIZES=${BENCH_RDMA_SIZES:-4096 32768 65536}
@@ -85,8 +88,8 @@ esac
 [ "$WS" -ge 8 ] || bail "BENCH_WS_MIB must be at least 8"
 case "$LIMIT" in max | high) ;; *) bail "BENCH_LIMIT is max or high" ;; esac
 for b in $BACKENDS; do
-	case "$b" in ipmem | nvme-rdma | nvme-tcp | brd | raw) ;;
-	*) bail "unknown backend $b (ipmem nvme-rdma nvme-tcp brd raw)" ;;
+	case "$b" in ipmem | ipmem-clear | nvme-rdma | nvme-tcp | brd | raw) ;;
+	*) bail "unknown backend $b (ipmem ipmem-clear nvme-rdma nvme-tcp brd raw)" ;;
 	esac
 done
 for s in $SETUPS; do
@@ -178,12 +181,12 @@ up() {
 	case "$setup" in
 	loopback)
 		L=lb$GEN B=lb$GEN
-		g_boot "$L" --ip 1 --cpus 2 --mtu "$MTU" --mem $((640 + 3 * SWAP)) ||
+		g_boot "$L" --ip 1 --cpus 2 --mtu "$MTU" --mem $((640 + 4 * SWAP)) ||
 			bail "guest $L did not boot"
 		;;
 	two-guest)
 		L=g1_$GEN B=g2_$GEN
-		g_boot "$L" --ip 1 --mtu "$MTU" --mem $((512 + 2 * SWAP)) ||
+		g_boot "$L" --ip 1 --mtu "$MTU" --mem $((512 + 3 * SWAP)) ||
 			bail "guest $L did not boot"
 		g_boot "$B" --ip 2 --mtu "$MTU" --mem $((512 + SWAP + WS)) ||
 			bail "guest $B did not boot"
@@ -203,14 +206,26 @@ up() {
 	fi
 	lid=$(g_run "$L" host_id)
 	bid=$(g_run "$B" host_id)
-	g_run "$L" "ipmemctl lend ${SWAP}M dev eth0 &&
-		ipmemctl grant add \$(block_prefix $lid $blocks) borrower $bid rights rw" \
+	# blocks BLOCKS..2*BLOCKS-1 of the lender (BLOCKS a power of two)
+	second_half() {
+		local k=0
+
+		while [ $((1 << k)) -lt "$blocks" ]; do k=$((k + 1)); done
+		printf '%s:%s::%x/%d' fd69:706d:656d "$lid" "$blocks" $((128 - k))
+	}
+	# the pool: the first half for ipmem0, the second for ipmem1
+	g_run "$L" "ipmemctl lend $((2 * SWAP))M dev eth0 &&
+		ipmemctl grant add \$(block_prefix $lid $blocks) borrower $bid rights rw &&
+		ipmemctl grant add $(second_half) borrower $bid rights rw" \
 		>>"$OUT/logs/setup.log" 2>&1 || bail "$L: cannot lend"
 	g_run "$B" "ipmemctl host set dev eth0 &&
 		ipmemctl route add \$IPMEM_NET:$lid::/80 via $(g_ip6 "$L") &&
 		ipmemctl disk create ${SWAP}M &&
 		ipmemctl map add \$(block_prefix $lid $blocks) disk ipmem0 &&
-		wait_until 60 grep -qx ready /sys/block/ipmem0/ipmem/state" \
+		ipmemctl disk create ${SWAP}M encrypt off &&
+		ipmemctl map add $(second_half) disk ipmem1 &&
+		wait_until 60 grep -qx ready /sys/block/ipmem0/ipmem/state &&
+		wait_until 60 grep -qx ready /sys/block/ipmem1/ipmem/state" \
 		>>"$OUT/logs/setup.log" 2>&1 || bail "$B: cannot map /dev/ipmem0"
 
 	# RAM disks: ram0 backs the NVMe-oF target (on L), ram1 is the local
@@ -246,6 +261,7 @@ run_swap() {
 
 	case "$be" in
 	ipmem) dev=ipmem0 ;;
+	ipmem-clear) dev=ipmem1 ;;
 	brd) dev=ram1 ;;
 	nvme-*)
 		tr=${be#nvme-}
@@ -292,7 +308,7 @@ run_swap() {
 	case "$status" in
 	mismatch | lost) VERIFY_FAILED=1 ;;
 	esac
-	[ "$be" = ipmem ] && [ "$status" != ok ] && IPMEM_FAILED=1
+	case "$be" in ipmem*) [ "$status" != ok ] && IPMEM_FAILED=1 ;; esac
 	[ $wedged -eq 1 ] && return 124
 	return 0
 }

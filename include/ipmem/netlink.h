@@ -63,13 +63,17 @@
  * IPMEM_CMD_DISK_NEW      create /dev/ipmemN of SIZE bytes (a multiple of
  *                         BLOCK_SIZE, default 64 KiB) with REPLICAS copies
  *                         of every extent (1..IPMEM_MAX_REPLICAS, default
- *                         1).  Optional DISK asks for a given N.  The reply
- *                         carries DISK and NAME.
+ *                         1).  Optional DISK asks for a given N.  ENCRYPT
+ *                         (default 1) seals every page with an AEAD under
+ *                         a random key that never leaves this host, and
+ *                         verifies it when it comes back: 0 turns that
+ *                         off (for comparison only).  The reply carries
+ *                         DISK and NAME.
  * IPMEM_CMD_DISK_DEL      remove /dev/ipmemDISK; -EBUSY while it is open
  *                         (e.g. swapped on).  Its mappings go with it.
  * IPMEM_CMD_DISK_GET      DISK given: that disk; dump: every disk.  DISK,
  *                         NAME, SIZE, BLOCK_SIZE, REPLICAS, EXTENT_COUNT,
- *                         COPIES_MAPPED, STATS.
+ *                         COPIES_MAPPED, ENCRYPT, STATS.
  * IPMEM_CMD_MAP_NEW       map the blocks of PREFIX/PREFIX_LEN into DISK:
  *                         block i of the prefix backs extent EXTENT + i as
  *                         copy REPLICA.  Without EXTENT and REPLICA the
@@ -181,6 +185,7 @@ enum ipmem_attr {
 	IPMEM_A_LENDER,		/* u32, host id */
 	IPMEM_A_CONN_STATE,	/* u8, enum ipmem_conn_state */
 	IPMEM_A_STATS,		/* nested: enum ipmem_stat, each u64 */
+	IPMEM_A_ENCRYPT,	/* u8, 0 or 1 */
 
 	__IPMEM_A_MAX,
 	IPMEM_A_MAX = __IPMEM_A_MAX - 1
@@ -229,6 +234,11 @@ enum ipmem_stat {
 	 * of them fail until they are written again or discarded (a gauge)
 	 */
 	IPMEM_STAT_LOST_PAGES,
+	/* pages read back from a copy that failed verification (altered,
+	 * stale or zeroed at the lender): never returned as data; a read is
+	 * served by another copy, if one is current, or fails
+	 */
+	IPMEM_STAT_INTEGRITY_ERRORS,
 
 	__IPMEM_STAT_MAX,
 	IPMEM_STAT_MAX = __IPMEM_STAT_MAX - 1

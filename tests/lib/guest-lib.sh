@@ -57,6 +57,15 @@ ipmem_stat() {
 	cat "/sys/block/$1/ipmem/$2"
 }
 
+# pool_flip BYTE: flip the lowest bit of byte BYTE of this lender's pool,
+# as its root could (through debugfs)
+pool_flip() {
+	_f=/sys/kernel/debug/ipmem/pool
+	_b=$(dd if=$_f bs=1 skip="$1" count=1 status=none | od -An -tu1) &&
+	printf "\\$(printf %03o $((_b ^ 1)))" |
+		dd of=$_f bs=1 seek="$1" conv=notrunc status=none
+}
+
 # disk_state_is DISK STATE: the disk's state is STATE (for wait_until)
 disk_state_is() {
 	test "$(cat "/sys/block/$1/ipmem/state")" = "$2"

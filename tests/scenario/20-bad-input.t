@@ -13,7 +13,7 @@
 #   +--------------------------------------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 
-plan 48
+plan 51
 h_init
 g_boot g1 --cpus 2 || bail "guest g1 did not boot"
 g_run g1 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko"
@@ -114,6 +114,13 @@ rejects "deleting a route that does not exist" "no such route" \
 rejects "a disk size that is not a multiple of the block size" "multiple of the block size" \
 	'ipmemctl disk create 100K'
 rejects "4 replicas" "replicas" 'nlraw DISK_NEW SIZE=u64:1048576 REPLICAS=u8:4'
+rejects "encrypt 2" "encrypt" 'nlraw DISK_NEW SIZE=u64:1048576 ENCRYPT=u8:2'
+rejects "a cipher the kernel does not have" "no synchronous AEAD of that name" \
+	'p=/sys/module/ipmem/parameters/cipher; c=$(cat $p); echo "nope(x)" > $p
+	ipmemctl disk create 1M; rc=$?; echo "$c" > $p; exit $rc'
+rejects "a cipher that is not an AEAD of 12-byte nonces" "12-byte nonce" \
+	'p=/sys/module/ipmem/parameters/cipher; c=$(cat $p); echo "ccm(aes)" > $p
+	ipmemctl disk create 1M; rc=$?; echo "$c" > $p; exit $rc'
 rejects "the number of a disk that exists" "disk number is in use" \
 	'ipmemctl disk create 1M disk ipmem0'
 rejects "removing a disk that does not exist" "no such disk" 'ipmemctl disk del ipmem9'

@@ -34,7 +34,7 @@ static const struct { const char *name; int v; } attrs[] = {
 	N(NET_PREFIX), N(HOST_ID), N(BLOCK_SIZE), N(SIZE), N(ADDR), N(PORT),
 	N(PREFIX), N(PREFIX_LEN), N(BORROWER), N(RIGHTS), N(STATE),
 	N(TIMEOUT_MS), N(BLOCK_COUNT), N(NEXTHOP), N(DISK), N(NAME),
-	N(REPLICAS), N(REPLICA), N(EXTENT), N(GRANT),
+	N(REPLICAS), N(REPLICA), N(EXTENT), N(GRANT), N(ENCRYPT),
 };
 #undef N
 
