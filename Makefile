@@ -46,7 +46,7 @@ module: setup-check
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 
-COMMON_SRCS := helper/nl.c helper/parse.c
+COMMON_SRCS := helper/nl.c helper/parse.c helper/secret.c
 # ipmemd.mk adds CTL_EXTRA_SRCS: the ipmemd client (borrow, release)
 CTL_SRCS = helper/ipmemctl.c $(COMMON_SRCS) $(CTL_EXTRA_SRCS)
 
@@ -145,7 +145,7 @@ bench: setup-check all
 DEBUG_DIR := $(BUILD)/debug-kernel
 # the scenarios of the module, swap, lifecycle, faults and isolation
 DEBUG_SCENARIOS := $(wildcard tests/scenario/0*.t tests/scenario/1[01]-*.t \
-	tests/scenario/3*.t tests/scenario/4[01]-*.t)
+	tests/scenario/3*.t tests/scenario/4[0-2]-*.t)
 
 debug-kernel:
 	@scripts/setup debug

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
 #include <net/if.h>
@@ -14,12 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include <ipmem/addr.h>
 
 #include "ipmemctl_daemon.h"
 #include "nl.h"
 #include "parse.h"
+#include "secret.h"
 
 static const char *prog = "ipmemctl";
 static struct ipmem_nl nl;
@@ -59,6 +63,15 @@ static void usage(FILE *f)
 "  lender list\n"
 "  borrow SIZE [rights ro|rw] [replicas N]   through ipmemd, over BGP\n"
 "  release [all|ipmemN|PREFIX]               through ipmemd\n"
+"\n"
+"Authentication (Documentation/security.rst)\n"
+"  key generate FILE          a new private key for this host, into FILE\n"
+"  key set FILE [slot 0|1]    give it to the module; prints the public key\n"
+"  key del [slot 0|1]\n"
+"  key show                   this host's public keys\n"
+"  host-key add HOSTID KEY    the public key of another host\n"
+"  host-key del HOSTID [KEY]\n"
+"  host-key list\n"
 "\n"
 "Both\n"
 "  status\n"
@@ -939,6 +952,167 @@ static int cmd_release(struct args *a)
 	return ipmemctl_release(a->argc, a->argv);
 }
 
+/* ------------------------------------------------------- authentication */
+
+#define KEY_LEN IPMEM_KEY_LEN
+
+/* A private key file (64 hex digits), of ours and only we may read. */
+static int key_read(const char *path, uint8_t *k, const char *what)
+{
+	char buf[2 * KEY_LEN + 2], err[300];
+	int ret;
+
+	if (ipmem_read_secret(path, buf, sizeof(buf), err, sizeof(err)))
+		return fail("%s: %s", what, err);
+	ret = ipmem_parse_key(buf, k);
+	memset(buf, 0, sizeof(buf));
+	if (ret)
+		return fail("%s: %s does not hold a key (64 hex digits)", what,
+			    path);
+	return 0;
+}
+
+static int key_generate(const char *path)
+{
+	uint8_t k[KEY_LEN];
+	char hex[2 * KEY_LEN + 1];
+	FILE *f;
+	int fd;
+
+	if (getrandom(k, sizeof(k), 0) != sizeof(k))
+		return fail("key generate: no random bytes: %s", strerror(errno));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail("key generate: %s: %s", path, strerror(errno));
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return fail("key generate: %s: %s", path, strerror(errno));
+	}
+	ipmem_format_key(k, hex);
+	fprintf(f, "%s\n", hex);
+	memset(k, 0, sizeof(k));
+	memset(hex, 0, sizeof(hex));
+	if (fclose(f))
+		return fail("key generate: %s: %s", path, strerror(errno));
+	return 0;
+}
+
+static int key_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	char hex[2 * KEY_LEN + 1], idb[16];
+
+	if (!tb[IPMEM_A_PUBLIC_KEY] ||
+	    nla_len(tb[IPMEM_A_PUBLIC_KEY]) != KEY_LEN)
+		return 0;
+	ipmem_format_key(nla_data(tb[IPMEM_A_PUBLIC_KEY]), hex);
+	if (tb[IPMEM_A_HOST_ID]) {
+		ipmem_format_host_id(nla_get_u32(tb[IPMEM_A_HOST_ID]), idb,
+				     sizeof(idb));
+		printf("%s %s\n", idb, hex);
+	} else {
+		printf("slot %u %s\n", tb[IPMEM_A_KEY_SLOT] ?
+		       nla_get_u8(tb[IPMEM_A_KEY_SLOT]) : 0, hex);
+	}
+	return 0;
+}
+
+static int key_slot(struct args *a, struct nl_msg *msg, const char *what)
+{
+	const char *kw, *v;
+	uint32_t slot;
+
+	while ((kw = next_arg(a))) {
+		if (strcmp(kw, "slot"))
+			return fail("%s: unknown argument '%s'", what, kw);
+		v = kw_value(a, kw);
+		if (!v)
+			return 1;
+		if (ipmem_parse_u32(v, &slot) || slot > 1)
+			return fail("%s: slot is 0 or 1, not '%s'", what, v);
+		nla_put_u8(msg, IPMEM_A_KEY_SLOT, slot);
+	}
+	return 0;
+}
+
+static int cmd_key(struct args *a)
+{
+	const char *sub = next_arg(a), *p;
+	struct nl_msg *msg;
+	uint8_t k[KEY_LEN];
+	int ret;
+
+	if (!sub || !strcmp(sub, "show"))
+		return dump(IPMEM_CMD_HOST_KEY_GET, key_print, NULL, "key show");
+	if (!strcmp(sub, "generate")) {
+		p = next_arg(a);
+		if (!p || next_arg(a))
+			return fail("key generate: give one FILE");
+		return key_generate(p);
+	}
+	if (!strcmp(sub, "del")) {
+		msg = ipmem_nl_msg(&nl, IPMEM_CMD_HOST_KEY_DEL, false);
+		if (!msg)
+			return 1;
+		if (key_slot(a, msg, "key del"))
+			return 1;
+		return simple(msg, "key del");
+	}
+	if (strcmp(sub, "set"))
+		return fail("key: unknown command '%s'", sub);
+	p = next_arg(a);
+	if (!p)
+		return fail("key set: give the FILE of the private key");
+	if (key_read(p, k, "key set"))
+		return 1;
+	msg = ipmem_nl_msg(&nl, IPMEM_CMD_HOST_KEY_SET, false);
+	if (!msg)
+		return 1;
+	nla_put(msg, IPMEM_A_PRIVATE_KEY, KEY_LEN, k);
+	memset(k, 0, sizeof(k));
+	if (key_slot(a, msg, "key set"))
+		return 1;
+	ret = ipmem_nl_send(&nl, msg, key_print, NULL);
+	return ret ? nl_fail("key set", ret) : 0;
+}
+
+static int cmd_host_key(struct args *a)
+{
+	const char *sub = next_arg(a), *p;
+	struct nl_msg *msg;
+	uint8_t k[KEY_LEN];
+	uint32_t id;
+	bool add;
+
+	if (!sub || !strcmp(sub, "list"))
+		return dump(IPMEM_CMD_PEER_KEY_GET, key_print, NULL,
+			    "host-key list");
+	add = !strcmp(sub, "add");
+	if (!add && strcmp(sub, "del"))
+		return fail("host-key: unknown command '%s'", sub);
+	p = next_arg(a);
+	if (!p || ipmem_parse_host_id(p, &id))
+		return fail("host-key %s: give a HOSTID%s%s%s", sub,
+			    p ? " ('" : "", p ? p : "", p ? "' is not one)" : "");
+	msg = ipmem_nl_msg(&nl, add ? IPMEM_CMD_PEER_KEY_NEW :
+			   IPMEM_CMD_PEER_KEY_DEL, false);
+	if (!msg)
+		return 1;
+	nla_put_u32(msg, IPMEM_A_HOST_ID, id);
+	p = next_arg(a);
+	if (!p && add)
+		return fail("host-key add: give the host's public KEY");
+	if (p) {
+		if (ipmem_parse_key(p, k))
+			return fail("host-key %s: '%s' is not a key (64 hex digits)",
+				    sub, p);
+		nla_put(msg, IPMEM_A_PUBLIC_KEY, KEY_LEN, k);
+	}
+	if (next_arg(a))
+		return fail("host-key %s: too many arguments", sub);
+	return simple(msg, add ? "host-key add" : "host-key del");
+}
+
 /* ----------------------------------------------------------------- main */
 
 static const struct {
@@ -956,6 +1130,8 @@ static const struct {
 	{ "status", cmd_status },
 	{ "borrow", cmd_borrow },
 	{ "release", cmd_release },
+	{ "key", cmd_key },
+	{ "host-key", cmd_host_key },
 };
 
 int main(int argc, char **argv)

@@ -49,11 +49,18 @@ static int connect_daemon(bool quiet)
 	if (fd < 0)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		if (!quiet)
+		int err = errno == EPERM ? EACCES : errno;
+
+		if (!quiet && err == EACCES)
+			fprintf(stderr,
+				"ipmemctl: only root may talk to ipmemd (%s: %s)\n",
+				path, strerror(err));
+		else if (!quiet)
 			fprintf(stderr,
 				"ipmemctl: ipmemd is not running (cannot connect to %s: %s)\n",
-				path, strerror(errno));
+				path, strerror(err));
 		close(fd);
+		errno = err;
 		return -1;
 	}
 	return fd;
@@ -200,7 +207,8 @@ int ipmemctl_bgp_status(void)
 	int fd = connect_daemon(true), ret;
 
 	if (fd < 0) {
-		printf("bgp: ipmemd is not running\n");
+		printf("bgp: %s\n", errno == EACCES ?
+		       "only root may talk to ipmemd" : "ipmemd is not running");
 		return 0;
 	}
 	ret = call(fd, "status", "");

@@ -50,6 +50,9 @@ static const char *const ipmem_attr_names[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_CONN_STATE] = "connection state",
 	[IPMEM_A_STATS] = "statistics",
 	[IPMEM_A_ENCRYPT] = "encrypt",
+	[IPMEM_A_KEY_SLOT] = "key slot",
+	[IPMEM_A_PRIVATE_KEY] = "private key",
+	[IPMEM_A_PUBLIC_KEY] = "public key",
 };
 
 const char *ipmem_attr_name(int type)

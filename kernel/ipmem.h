@@ -98,6 +98,7 @@ void ipmem_iu_free(struct ib_device *dev, struct ipmem_iu *iu);
 int ipmem_iu_post_recv(struct ib_qp *qp, struct ipmem_iu *iu);
 int ipmem_iu_post_send(struct ib_qp *qp, struct ipmem_iu *iu);
 struct ipmem_msg *ipmem_iu_recvd(struct ib_cq *cq, struct ipmem_iu *iu);
+bool ipmem_cm_port_up(struct rdma_cm_id *id);
 
 /* ------------------------------------------------------------ ipmem_lnd.c */
 
@@ -263,6 +264,34 @@ void ipmem_blk_show_table(struct seq_file *m);
 void ipmem_blk_show_latency(struct seq_file *m);
 int ipmem_blk_init(void);
 void ipmem_blk_exit(void);
+
+/* ----------------------------------------------------------- ipmem_auth.c */
+
+#define IPMEM_AUTH_SLOTS	2	/* host keys, and keys per peer */
+#define IPMEM_KEY_SIZE		32	/* Curve25519 */
+
+extern atomic64_t ipmem_auth_refused;
+extern atomic64_t ipmem_auth_lender_failed;
+bool ipmem_auth_active(void);
+int ipmem_auth_key_set(u8 slot, const u8 *priv, u8 *pub,
+		       struct netlink_ext_ack *extack);
+int ipmem_auth_key_del(u8 slot, struct netlink_ext_ack *extack);
+bool ipmem_auth_key_get(u8 slot, u8 *pub);
+int ipmem_auth_peer_add(u32 host, const u8 *pub,
+			struct netlink_ext_ack *extack);
+int ipmem_auth_peer_del(u32 host, const u8 *pub,
+			struct netlink_ext_ack *extack);
+int ipmem_auth_peer_dump(struct sk_buff *skb,
+			 int (*fill)(struct sk_buff *, u32, const u8 *, void *),
+			 void *arg, long *pos);
+int ipmem_auth_challenge(u32 borrower, u16 queue, const u8 *nonce_b,
+			 struct ipmem_conn_rej *rej);
+int ipmem_auth_check(u32 borrower, u16 queue, const u8 *nonce_l,
+		     const u8 *proof);
+int ipmem_auth_answer(u32 lender, u16 queue, const u8 *nonce_b,
+		      const struct ipmem_conn_rej *rej, u8 *proof);
+int ipmem_auth_init(void);
+void ipmem_auth_exit(void);
 
 /* ------------------------------------------------------------- ipmem_nl.c */
 

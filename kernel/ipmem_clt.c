@@ -105,6 +105,10 @@ struct ipmem_key {
  * @rej_reason: the lender's reason when it rejected us
  * @rep: the lender's connection reply
  * @rx: control receive buffers (queue 0 only)
+ * @auth: what this CONNECT is: 0, IPMEM_REQ_HELLO or IPMEM_REQ_PROOF
+ * @nonce_b: our nonce for this queue's authentication
+ * @challenge: the lender's answer to our HELLO (nonce and proofs)
+ * @proof: our answer to it
  */
 struct ipmem_clt_conn {
 	struct ipmem_lender *lender;
@@ -117,6 +121,10 @@ struct ipmem_clt_conn {
 	int rej_reason;
 	struct ipmem_conn_rep rep;
 	struct ipmem_iu *rx[IPMEM_CLT_RX];
+	u16 auth;
+	u8 nonce_b[IPMEM_NONCE_LEN];
+	struct ipmem_conn_rej challenge;
+	u8 proof[IPMEM_PROOF_LEN];
 };
 
 /**
@@ -608,7 +616,8 @@ static int ipmem_clt_route_resolved(struct ipmem_clt_conn *conn)
 		.version = cpu_to_le16(IPMEM_WIRE_VERSION),
 		.queue = cpu_to_le16(conn->idx),
 		.host_id = cpu_to_le32(ipmem_host.host_id),
-		.nr_queues = cpu_to_le32(l->nr_conns),
+		.nr_queues = cpu_to_le16(l->nr_conns),
+		.flags = cpu_to_le16(conn->auth),
 	};
 	struct rdma_conn_param param = {
 		.private_data = &req,
@@ -619,6 +628,12 @@ static int ipmem_clt_route_resolved(struct ipmem_clt_conn *conn)
 	};
 	int ret;
 
+	if (conn->auth == IPMEM_REQ_HELLO) {
+		memcpy(req.nonce, conn->nonce_b, IPMEM_NONCE_LEN);
+	} else if (conn->auth == IPMEM_REQ_PROOF) {
+		memcpy(req.nonce, conn->challenge.nonce, IPMEM_NONCE_LEN);
+		memcpy(req.proof, conn->proof, IPMEM_PROOF_LEN);
+	}
 	ret = ipmem_clt_create_ib(conn);
 	if (ret)
 		return ret;
@@ -636,6 +651,9 @@ static int ipmem_clt_established(struct ipmem_clt_conn *conn,
 	    le32_to_cpu(rep->magic) != IPMEM_WIRE_MAGIC ||
 	    le16_to_cpu(rep->version) != IPMEM_WIRE_VERSION)
 		return -EPROTO;
+	/* accepted before it proved who it is: not a lender we trust */
+	if (conn->auth == IPMEM_REQ_HELLO)
+		return -EKEYREJECTED;
 	conn->rep = *rep;
 	return 0;
 }
@@ -647,11 +665,16 @@ static int ipmem_clt_rejected(struct ipmem_clt_conn *conn,
 	u8 len = 0;
 
 	rej = rdma_consumer_reject_data(conn->cm_id, ev, &len);
-	if (rej && len >= sizeof(*rej) &&
+	if (rej && len >= offsetof(struct ipmem_conn_rej, nonce) &&
 	    le32_to_cpu(rej->magic) == IPMEM_WIRE_MAGIC)
 		conn->rej_reason = le16_to_cpu(rej->reason);
 	else
 		conn->rej_reason = 0;
+	if (conn->rej_reason == IPMEM_REJ_CHALLENGE &&
+	    conn->auth == IPMEM_REQ_HELLO && len >= sizeof(*rej)) {
+		conn->challenge = *rej;
+		return -EAGAIN;
+	}
 	return -ECONNREFUSED;
 }
 
@@ -777,11 +800,15 @@ static const char *ipmem_rej_name(int reason)
 	case IPMEM_REJ_VERSION: return "protocol version";
 	case IPMEM_REJ_NO_POOL: return "it lends no pool";
 	case IPMEM_REJ_NO_RESOURCES: return "no resources";
+	case IPMEM_REJ_CHALLENGE:
+		return "it wants this host to prove its id, and this host has no host key";
+	case IPMEM_REJ_AUTH:
+		return "authentication failed (the lender's log says why)";
 	}
 	return "not an ipmem lender";
 }
 
-static int ipmem_clt_conn_connect(struct ipmem_clt_conn *conn)
+static int ipmem_clt_conn_connect_once(struct ipmem_clt_conn *conn)
 {
 	struct ipmem_lender *l = conn->lender;
 	unsigned long tmo = ipmem_connect_tmo * HZ;
@@ -813,6 +840,48 @@ static int ipmem_clt_conn_connect(struct ipmem_clt_conn *conn)
 				    &l->addr, conn->idx,
 				    ipmem_rej_name(conn->rej_reason));
 	return conn->cm_error;
+}
+
+/*
+ * Connect queue @conn of its lender.  If this host has a host key, the
+ * lender first proves its id, then we prove ours (kernel/ipmem_auth.c):
+ * nothing is sent to a lender that did not.
+ */
+static int ipmem_clt_conn_connect(struct ipmem_clt_conn *conn)
+{
+	struct ipmem_lender *l = conn->lender;
+	int ret;
+
+	conn->auth = 0;
+	if (ipmem_auth_active()) {
+		conn->auth = IPMEM_REQ_HELLO;
+		get_random_bytes(conn->nonce_b, IPMEM_NONCE_LEN);
+	}
+	ret = ipmem_clt_conn_connect_once(conn);
+	if (ret != -EAGAIN)
+		goto out;
+	/* the lender's challenge: it proves its id, then we prove ours */
+	ret = ipmem_auth_answer(l->expect_host, conn->idx, conn->nonce_b,
+				&conn->challenge, conn->proof);
+	if (ret) {
+		atomic64_inc(&ipmem_auth_lender_failed);
+		pr_warn_ratelimited("lender %pISpc did not prove that it is host %08x (%s): refused\n",
+				    &l->addr, l->expect_host,
+				    ret == -ENOKEY ? "no key of that host is known" :
+				    "its proof does not check");
+		return ret;
+	}
+	/* the HELLO's id and queue pair go; the PROOF gets its own */
+	ipmem_clt_conn_destroy(conn);
+	conn->auth = IPMEM_REQ_PROOF;
+	ret = ipmem_clt_conn_connect_once(conn);
+out:
+	if (ret == -EKEYREJECTED) {
+		atomic64_inc(&ipmem_auth_lender_failed);
+		pr_warn_ratelimited("lender %pISpc accepted without proving that it is host %08x: refused\n",
+				    &l->addr, l->expect_host);
+	}
+	return ret;
 }
 
 /* Connect every queue of @l and learn who it is. */
@@ -1321,14 +1390,13 @@ static int ipmem_lender_refetch(struct ipmem_lender *l)
 /* Is the port our queues to @l are on up (or are there no queues)? */
 static bool ipmem_lender_port_active(struct ipmem_lender *l)
 {
-	struct ib_port_attr attr;
 	struct rdma_cm_id *id;
 	bool up = true;
 
 	mutex_lock(&l->ctl_lock);	/* the queues stay while we look */
 	id = l->conns[0].cm_id;
-	if (l->dev && id && !ib_query_port(l->dev, id->port_num, &attr))
-		up = attr.state == IB_PORT_ACTIVE;
+	if (l->dev && id)
+		up = ipmem_cm_port_up(id);
 	mutex_unlock(&l->ctl_lock);
 	return up;
 }
@@ -1588,6 +1656,14 @@ struct ipmem_lender *ipmem_clt_get(const u8 *block_addr, u32 block_size,
 		case -EPROTO:
 			NL_SET_ERR_MSG(extack,
 				       "the lender answered with a connection reply ipmem cannot use (see the kernel log)");
+			break;
+		case -EKEYREJECTED:
+			NL_SET_ERR_MSG(extack,
+				       "the lender did not prove the host id its prefixes name: nothing sent to it (see the kernel log)");
+			break;
+		case -ENOKEY:
+			NL_SET_ERR_MSG(extack,
+				       "no key of the lender's host id is known (ipmemctl host-key add)");
 			break;
 		default:
 			NL_SET_ERR_MSG(extack, "cannot reach the lender over RDMA");

@@ -37,7 +37,7 @@
 #include "ipmem_blk.h"
 
 #define IPMEM_NONCE_SIZE	12
-#define IPMEM_KEY_SIZE		32
+#define IPMEM_DISK_KEY_SIZE		32
 
 /* the AEAD of disks created from now on (module parameter "cipher") */
 char ipmem_cipher[CRYPTO_MAX_ALG_NAME] = "rfc7539(chacha20,poly1305)";
@@ -127,13 +127,13 @@ struct ipmem_crypt *ipmem_crypt_alloc(const char *name,
 		ret = -EINVAL;
 		goto out_free;
 	}
-	key = kmalloc(IPMEM_KEY_SIZE, GFP_KERNEL);
+	key = kmalloc(IPMEM_DISK_KEY_SIZE, GFP_KERNEL);
 	if (!key) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	get_random_bytes(key, IPMEM_KEY_SIZE);
-	ret = crypto_aead_setkey(c->tfm, key, IPMEM_KEY_SIZE);
+	get_random_bytes(key, IPMEM_DISK_KEY_SIZE);
+	ret = crypto_aead_setkey(c->tfm, key, IPMEM_DISK_KEY_SIZE);
 	kfree_sensitive(key);
 	if (ret) {
 		NL_SET_ERR_MSG(extack, "the cipher does not take a 256-bit key");

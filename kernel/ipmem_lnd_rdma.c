@@ -621,14 +621,10 @@ static void ipmem_lnd_conn_teardown(struct ipmem_lnd_conn *conn)
 	}
 }
 
-/* Is the port of @conn's device up? */
+/* Is the port of @conn's device up (and its netdev)? */
 static bool ipmem_lnd_port_active(struct ipmem_lnd_conn *conn)
 {
-	struct ib_port_attr attr;
-
-	if (ib_query_port(conn->cm_id->device, conn->cm_id->port_num, &attr))
-		return true;
-	return attr.state == IB_PORT_ACTIVE;
+	return ipmem_cm_port_up(conn->cm_id);
 }
 
 static void ipmem_lnd_release_work(struct work_struct *work)
@@ -723,6 +719,48 @@ static int ipmem_lnd_reject(struct rdma_cm_id *cm_id, u16 reason)
 	return -ECONNREFUSED;
 }
 
+/*
+ * A lender with a host key serves only borrowers that prove the host id
+ * they claim (kernel/ipmem_auth.c): a HELLO gets a challenge, a PROOF
+ * must answer one of ours.  Nothing is made for the borrower before.
+ * Returns 0 to go on, or the rejection's return.
+ */
+static int ipmem_lnd_authenticate(struct rdma_cm_id *cm_id,
+				  const struct ipmem_conn_req *req)
+{
+	u16 flags = le16_to_cpu(req->flags), queue = le16_to_cpu(req->queue);
+	u32 host = le32_to_cpu(req->host_id);
+	struct ipmem_conn_rej rej = {
+		.magic = cpu_to_le32(IPMEM_WIRE_MAGIC),
+		.version = cpu_to_le16(IPMEM_WIRE_VERSION),
+		.reason = cpu_to_le16(IPMEM_REJ_CHALLENGE),
+	};
+	const char *why;
+
+	if (!ipmem_auth_active()) {
+		if (!flags)
+			return 0;
+		why = "it wants this lender, which has no host key, to prove its id";
+	} else if (flags == IPMEM_REQ_HELLO) {
+		if (!ipmem_auth_challenge(host, queue, req->nonce, &rej)) {
+			rdma_reject(cm_id, &rej, sizeof(rej),
+				    IB_CM_REJ_CONSUMER_DEFINED);
+			return -ECONNREFUSED;
+		}
+		why = "no key is known for that host id";
+	} else if (flags == IPMEM_REQ_PROOF) {
+		if (!ipmem_auth_check(host, queue, req->nonce, req->proof))
+			return 0;
+		why = "its proof does not check (a wrong key, or a stale or replayed answer)";
+	} else {
+		why = "it did not authenticate";
+	}
+	atomic64_inc(&ipmem_auth_refused);
+	pr_warn_ratelimited("refused host %08x from %pISc: %s\n", host,
+			    &cm_id->route.addr.dst_addr, why);
+	return ipmem_lnd_reject(cm_id, IPMEM_REJ_AUTH);
+}
+
 static int ipmem_lnd_connect(struct rdma_cm_id *cm_id,
 			     struct rdma_cm_event *ev)
 {
@@ -740,21 +778,24 @@ static int ipmem_lnd_connect(struct rdma_cm_id *cm_id,
 				    &cm_id->route.addr.dst_addr);
 		return ipmem_lnd_reject(cm_id, IPMEM_REJ_BAD_REQUEST);
 	}
-	if (le32_to_cpu(req->nr_queues) < 1 ||
-	    le32_to_cpu(req->nr_queues) > IPMEM_MAX_QUEUES ||
-	    le16_to_cpu(req->queue) >= le32_to_cpu(req->nr_queues)) {
-		pr_warn_ratelimited("connection request from %pISc with queue %u of %u\n",
-				    &cm_id->route.addr.dst_addr,
-				    le16_to_cpu(req->queue),
-				    le32_to_cpu(req->nr_queues));
-		return ipmem_lnd_reject(cm_id, IPMEM_REJ_BAD_REQUEST);
-	}
 	if (le16_to_cpu(req->version) != IPMEM_WIRE_VERSION) {
 		pr_warn_ratelimited("%pISc speaks protocol version %u\n",
 				    &cm_id->route.addr.dst_addr,
 				    le16_to_cpu(req->version));
 		return ipmem_lnd_reject(cm_id, IPMEM_REJ_VERSION);
 	}
+	if (le16_to_cpu(req->nr_queues) < 1 ||
+	    le16_to_cpu(req->nr_queues) > IPMEM_MAX_QUEUES ||
+	    le16_to_cpu(req->queue) >= le16_to_cpu(req->nr_queues)) {
+		pr_warn_ratelimited("connection request from %pISc with queue %u of %u\n",
+				    &cm_id->route.addr.dst_addr,
+				    le16_to_cpu(req->queue),
+				    le16_to_cpu(req->nr_queues));
+		return ipmem_lnd_reject(cm_id, IPMEM_REJ_BAD_REQUEST);
+	}
+	ret = ipmem_lnd_authenticate(cm_id, req);
+	if (ret)
+		return ret;
 
 	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
 	if (!conn)

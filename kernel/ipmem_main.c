@@ -174,9 +174,13 @@ static int __init ipmem_init(void)
 	if (!ipmem_wq)
 		return -ENOMEM;
 
-	ret = ib_register_client(&ipmem_ib_client);
+	ret = ipmem_auth_init();
 	if (ret)
 		goto out_destroy_wq;
+
+	ret = ib_register_client(&ipmem_ib_client);
+	if (ret)
+		goto out_auth_exit;
 
 	ret = ipmem_blk_init();
 	if (ret)
@@ -202,6 +206,8 @@ out_blk_exit:
 	ipmem_blk_exit();
 out_unregister_client:
 	ib_unregister_client(&ipmem_ib_client);
+out_auth_exit:
+	ipmem_auth_exit();
 out_destroy_wq:
 	destroy_workqueue(ipmem_wq);
 	return ret;
@@ -221,6 +227,7 @@ static void __exit ipmem_exit(void)
 
 	ipmem_sysfs_exit();
 	ib_unregister_client(&ipmem_ib_client);
+	ipmem_auth_exit();
 	destroy_workqueue(ipmem_wq);
 	pr_info("unloaded\n");
 }

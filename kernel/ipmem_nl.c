@@ -99,6 +99,16 @@ static const struct nla_policy ipmem_pol_disk_new[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_DISK] = IPMEM_POL_DISK,
 };
 
+static const struct nla_policy ipmem_pol_host_key[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_KEY_SLOT] = NLA_POLICY_MAX(NLA_U8, IPMEM_AUTH_SLOTS - 1),
+	[IPMEM_A_PRIVATE_KEY] = NLA_POLICY_EXACT_LEN(IPMEM_KEY_SIZE),
+};
+
+static const struct nla_policy ipmem_pol_peer_key[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_HOST_ID] = { .type = NLA_U32 },
+	[IPMEM_A_PUBLIC_KEY] = NLA_POLICY_EXACT_LEN(IPMEM_KEY_SIZE),
+};
+
 static const struct nla_policy ipmem_pol_disk[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_DISK] = IPMEM_POL_DISK,
 };
@@ -243,6 +253,119 @@ static int ipmem_nl_get_host_id(struct sk_buff *skb, struct genl_info *info)
 		return -EMSGSIZE;
 	}
 	return ipmem_nl_reply_send(msg, hdr, info);
+}
+
+/* ---------------------------------------------------------- host keys */
+
+static u8 ipmem_nl_slot(struct genl_info *info)
+{
+	return info->attrs[IPMEM_A_KEY_SLOT] ?
+	       nla_get_u8(info->attrs[IPMEM_A_KEY_SLOT]) : 0;
+}
+
+static int ipmem_nl_host_key_set(struct sk_buff *skb, struct genl_info *info)
+{
+	u8 pub[IPMEM_KEY_SIZE], slot = ipmem_nl_slot(info);
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	if (ipmem_nl_missing(info, IPMEM_A_PRIVATE_KEY))
+		return -EINVAL;
+	msg = ipmem_nl_reply_new(info, IPMEM_CMD_HOST_KEY_SET, NLMSG_GOODSIZE,
+				 &hdr);
+	if (!msg)
+		return -ENOMEM;
+	err = ipmem_auth_key_set(slot, nla_data(info->attrs[IPMEM_A_PRIVATE_KEY]),
+				 pub, info->extack);
+	/* the request's copy of the key goes with its buffer: wipe it */
+	memzero_explicit(nla_data(info->attrs[IPMEM_A_PRIVATE_KEY]),
+			 IPMEM_KEY_SIZE);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	if (nla_put_u8(msg, IPMEM_A_KEY_SLOT, slot) ||
+	    nla_put(msg, IPMEM_A_PUBLIC_KEY, IPMEM_KEY_SIZE, pub)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return ipmem_nl_reply_send(msg, hdr, info);
+}
+
+static int ipmem_nl_host_key_del(struct sk_buff *skb, struct genl_info *info)
+{
+	return ipmem_auth_key_del(ipmem_nl_slot(info), info->extack);
+}
+
+static int ipmem_nl_host_key_dump(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	u8 pub[IPMEM_KEY_SIZE];
+	long slot;
+	void *hdr;
+
+	for (slot = cb->args[0]; slot < IPMEM_AUTH_SLOTS; slot++) {
+		if (!ipmem_auth_key_get(slot, pub))
+			continue;
+		hdr = ipmem_nl_dump_hdr(skb, cb, IPMEM_CMD_HOST_KEY_GET);
+		if (!hdr ||
+		    nla_put_u8(skb, IPMEM_A_KEY_SLOT, slot) ||
+		    nla_put(skb, IPMEM_A_PUBLIC_KEY, IPMEM_KEY_SIZE, pub)) {
+			if (hdr)
+				genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	cb->args[0] = slot;
+	return skb->len;
+}
+
+static int ipmem_nl_peer_key_new(struct sk_buff *skb, struct genl_info *info)
+{
+	if (ipmem_nl_missing(info, IPMEM_A_HOST_ID) ||
+	    ipmem_nl_missing(info, IPMEM_A_PUBLIC_KEY))
+		return -EINVAL;
+	return ipmem_auth_peer_add(nla_get_u32(info->attrs[IPMEM_A_HOST_ID]),
+				   nla_data(info->attrs[IPMEM_A_PUBLIC_KEY]),
+				   info->extack);
+}
+
+static int ipmem_nl_peer_key_del(struct sk_buff *skb, struct genl_info *info)
+{
+	if (ipmem_nl_missing(info, IPMEM_A_HOST_ID))
+		return -EINVAL;
+	return ipmem_auth_peer_del(nla_get_u32(info->attrs[IPMEM_A_HOST_ID]),
+				   info->attrs[IPMEM_A_PUBLIC_KEY] ?
+				   nla_data(info->attrs[IPMEM_A_PUBLIC_KEY]) :
+				   NULL, info->extack);
+}
+
+static int ipmem_nl_peer_key_fill(struct sk_buff *skb, u32 host,
+				  const u8 *pub, void *arg)
+{
+	struct netlink_callback *cb = arg;
+	void *hdr;
+
+	hdr = ipmem_nl_dump_hdr(skb, cb, IPMEM_CMD_PEER_KEY_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, IPMEM_A_HOST_ID, host) ||
+	    nla_put(skb, IPMEM_A_PUBLIC_KEY, IPMEM_KEY_SIZE, pub)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int ipmem_nl_peer_key_dump(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	ipmem_auth_peer_dump(skb, ipmem_nl_peer_key_fill, cb,
+			     (long *)&cb->args[0]);
+	return skb->len;
 }
 
 /* ---------------------------------------------------------------- lender */
@@ -711,6 +834,18 @@ static const struct genl_ops ipmem_ops[] = {
 		.maxattr = IPMEM_A_MAX,
 	},
 	IPMEM_GET(IPMEM_CMD_LENDER_GET, NULL, ipmem_lender_dump,
+		  ipmem_pol_none),
+	IPMEM_OP(IPMEM_CMD_HOST_KEY_SET, ipmem_nl_host_key_set,
+		 ipmem_pol_host_key),
+	IPMEM_OP(IPMEM_CMD_HOST_KEY_DEL, ipmem_nl_host_key_del,
+		 ipmem_pol_host_key),
+	IPMEM_GET(IPMEM_CMD_HOST_KEY_GET, NULL, ipmem_nl_host_key_dump,
+		  ipmem_pol_none),
+	IPMEM_OP(IPMEM_CMD_PEER_KEY_NEW, ipmem_nl_peer_key_new,
+		 ipmem_pol_peer_key),
+	IPMEM_OP(IPMEM_CMD_PEER_KEY_DEL, ipmem_nl_peer_key_del,
+		 ipmem_pol_peer_key),
+	IPMEM_GET(IPMEM_CMD_PEER_KEY_GET, NULL, ipmem_nl_peer_key_dump,
 		  ipmem_pol_none),
 };
 

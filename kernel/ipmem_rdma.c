@@ -90,3 +90,29 @@ struct ipmem_msg *ipmem_iu_recvd(struct ib_cq *cq, struct ipmem_iu *iu)
 				   DMA_FROM_DEVICE);
 	return &iu->msg;
 }
+
+/*
+ * Is the port of @id up: its RDMA port active and, on RoCE, its netdev
+ * running with carrier?  The netdev goes down first: Soft-RoCE marks its
+ * port down only when the netdev's notifier gets to it, and sending a
+ * MAD (rdma_cm's DREQ) in between puts its GSI QP in the error state for
+ * good.  True if it cannot tell.
+ */
+bool ipmem_cm_port_up(struct rdma_cm_id *id)
+{
+	int ifindex = id->route.addr.dev_addr.bound_dev_if;
+	struct ib_port_attr attr;
+	struct net_device *ndev;
+	bool up = true;
+
+	if (id->device && !ib_query_port(id->device, id->port_num, &attr))
+		up = attr.state == IB_PORT_ACTIVE;
+	if (up && ifindex) {
+		ndev = dev_get_by_index(&init_net, ifindex);
+		if (ndev) {
+			up = netif_running(ndev) && netif_carrier_ok(ndev);
+			dev_put(ndev);
+		}
+	}
+	return up;
+}

@@ -4,6 +4,7 @@
  *
  *   /sys/block/ipmemN/ipmem/   one borrower disk
  *   /sys/module/ipmem/pool/    this host's lender pool
+ *   /sys/module/ipmem/auth/    host authentication
  *
  * Configuration goes through netlink, never through these files.
  */
@@ -170,22 +171,84 @@ static const struct attribute_group ipmem_pool_group = {
 	.attrs = ipmem_pool_attrs,
 };
 
+/* ---------------------------------------------------- authentication */
+
+static struct kobject *ipmem_auth_kobj;
+
+static ssize_t auth_host_keys_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	u8 pub[IPMEM_KEY_SIZE];
+	int slot, n = 0;
+
+	for (slot = 0; slot < IPMEM_AUTH_SLOTS; slot++)
+		n += ipmem_auth_key_get(slot, pub);
+	return sysfs_emit(buf, "%d\n", n);
+}
+
+static ssize_t auth_refused_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&ipmem_auth_refused));
+}
+
+static ssize_t auth_lender_failures_show(struct kobject *kobj,
+					 struct kobj_attribute *attr,
+					 char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(&ipmem_auth_lender_failed));
+}
+
+static struct kobj_attribute ipmem_auth_host_keys =
+	__ATTR(host_keys, 0444, auth_host_keys_show, NULL);
+static struct kobj_attribute ipmem_auth_refused_attr =
+	__ATTR(refused, 0444, auth_refused_show, NULL);
+static struct kobj_attribute ipmem_auth_lender_failures =
+	__ATTR(lender_failures, 0444, auth_lender_failures_show, NULL);
+
+static struct attribute *ipmem_auth_attrs[] = {
+	&ipmem_auth_host_keys.attr,
+	&ipmem_auth_refused_attr.attr,
+	&ipmem_auth_lender_failures.attr,
+	NULL,
+};
+
+static const struct attribute_group ipmem_auth_group = {
+	.attrs = ipmem_auth_attrs,
+};
+
+static struct kobject *ipmem_sysfs_dir(const char *name,
+				       const struct attribute_group *grp)
+{
+	struct kobject *kobj;
+
+	kobj = kobject_create_and_add(name, &THIS_MODULE->mkobj.kobj);
+	if (kobj && sysfs_create_group(kobj, grp)) {
+		kobject_put(kobj);
+		kobj = NULL;
+	}
+	return kobj;
+}
+
 int ipmem_sysfs_init(void)
 {
-	int ret;
-
-	ipmem_pool_kobj = kobject_create_and_add("pool",
-						 &THIS_MODULE->mkobj.kobj);
+	ipmem_pool_kobj = ipmem_sysfs_dir("pool", &ipmem_pool_group);
 	if (!ipmem_pool_kobj)
 		return -ENOMEM;
-	ret = sysfs_create_group(ipmem_pool_kobj, &ipmem_pool_group);
-	if (ret)
+	ipmem_auth_kobj = ipmem_sysfs_dir("auth", &ipmem_auth_group);
+	if (!ipmem_auth_kobj) {
+		sysfs_remove_group(ipmem_pool_kobj, &ipmem_pool_group);
 		kobject_put(ipmem_pool_kobj);
-	return ret;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void ipmem_sysfs_exit(void)
 {
+	sysfs_remove_group(ipmem_auth_kobj, &ipmem_auth_group);
+	kobject_put(ipmem_auth_kobj);
 	sysfs_remove_group(ipmem_pool_kobj, &ipmem_pool_group);
 	kobject_put(ipmem_pool_kobj);
 }

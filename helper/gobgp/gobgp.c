@@ -290,6 +290,8 @@ int gbgp_add_peer(struct gbgp *g, const struct gbgp_peer *p)
 
 	conf.neighbor_address = (char *)p->addr;
 	conf.peer_asn = p->asn;
+	if (p->password)
+		conf.auth_password = (char *)p->password;
 	peer.conf = &conf;
 
 	rr.route_reflector_client = p->rr_client;

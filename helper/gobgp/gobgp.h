@@ -82,6 +82,7 @@ struct gbgp_peer {
 	bool rr_client;		/* we reflect routes to it */
 	unsigned int connect_retry; /* s, 0: GBGP_DEFAULT_CONNECT_RETRY */
 	unsigned int hold_time;	/* s, 0: gobgpd default (90) */
+	const char *password;	/* TCP-MD5 (RFC 2385) key, NULL: none */
 };
 
 /* BGP FSM states, as gobgpd numbers them. */

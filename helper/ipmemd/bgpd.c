@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,17 +140,63 @@ int bgpd_init(struct ipmemd *d)
 		return -errno;
 	}
 	gbgp_set_timeout(b->g, BGPD_CALL_MS);
+	if (strncmp(d->conf.gobgpd_api, "unix://", 7))
+		log_warn("gobgpd-api %s is a TCP port: every local user can drive BGP through it; give a socket path",
+			 d->conf.gobgpd_api);
 	return 0;
+}
+
+/* The socket path of a unix:///PATH API; NULL for HOST:PORT. */
+static const char *api_path(const char *target)
+{
+	return strncmp(target, "unix://", 7) ? NULL : target + 7;
+}
+
+/*
+ * The directory of gobgpd's API socket must be ours and closed to
+ * everyone else: then nobody else can connect to gobgpd, or have put a
+ * socket of theirs there first.  Made if missing.
+ */
+static bool api_dir_ok(struct ipmemd *d, const char *path)
+{
+	char dir[sizeof(d->conf.gobgpd_api)];
+	struct stat st;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash++;	/* "/" itself: it will not do */
+	*slash = 0;
+	if (mkdir(dir, 0700) && errno != EEXIST) {
+		log_err("cannot create %s for gobgpd's API socket: %m", dir);
+		return false;
+	}
+	if (lstat(dir, &st)) {
+		log_err("%s: %m", dir);
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077)) {
+		log_err("%s, the directory of gobgpd's API socket, must be a directory of uid %u that nobody else may enter (mode 0700): not using gobgpd",
+			dir, geteuid());
+		return false;
+	}
+	return true;
 }
 
 static void spawn_gobgpd(struct ipmemd *d)
 {
 	struct bgpd *b = &d->bgp;
-	char api[96];
+	const char *path = api_path(d->conf.gobgpd_api);
+	char api[160];
 	char *argv[] = { d->conf.gobgpd, api, "--pprof-disable", "-p",
 			 "-l", "warn", NULL };
 
 	snprintf(api, sizeof(api), "--api-hosts=%s", d->conf.gobgpd_api);
+	/* a socket left by an earlier gobgpd of ours (the directory is ours) */
+	if (path && unlink(path) && errno != ENOENT)
+		log_warn("cannot remove %s: %m", path);
 	b->child = ipmemd_spawn(argv, d->conf.gobgpd_log);
 	if (b->child > 0) {
 		b->spawned_at = d->now;
@@ -192,6 +240,7 @@ static bool configure(struct ipmemd *d, uint32_t asn)
 		peer.remote_port = cp->port;
 		peer.passive = cp->passive;
 		peer.rr_client = cp->rr_client;
+		peer.password = cp->password[0] ? cp->password : NULL;
 		ret = gbgp_add_peer(b->g, &peer);
 		if (ret && !strstr(gbgp_strerror(b->g), "exist"))
 			log_warn("gobgpd: peer %s: %s", cp->addr,
@@ -328,17 +377,49 @@ static void go_up(struct ipmemd *d)
 }
 
 /*
- * Does anything listen on the API address?  A plain TCP connect, so that
+ * Is our gobgpd listening on a socket path?  Its listener must be a
+ * process of our uid (root), and the gobgpd we started if we did.
+ */
+static bool api_unix_listening(struct ipmemd *d, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct bgpd *b = &d->bgp;
+	socklen_t n = sizeof(struct ucred);
+	struct ucred cr;
+	bool ok;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	ok = !connect(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	     !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &n);
+	close(fd);
+	if (ok && (cr.uid != geteuid() || (b->child > 0 && cr.pid != b->child))) {
+		if (!(b->failures % 20))
+			log_err("what listens on %s (pid %d, uid %u) is not our gobgpd: not using it",
+				path, (int)cr.pid, (unsigned int)cr.uid);
+		ok = false;
+	}
+	return ok;
+}
+
+/*
+ * Does anything listen on the API address?  A plain connect, so that
  * the gRPC channel is only used once gobgpd is there: a channel that
  * failed to connect backs off for seconds before it tries again.
  */
-static bool api_listening(const char *target)
+static bool api_listening(struct ipmemd *d)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
-	char host[64], *port;
+	const char *target = d->conf.gobgpd_api;
+	char host[sizeof(d->conf.gobgpd_api)], *port;
 	bool ok = false;
 	int fd;
 
+	if (api_path(target))
+		return api_unix_listening(d, api_path(target));
 	snprintf(host, sizeof(host), "%s", target);
 	port = strrchr(host, ':');
 	if (!port)
@@ -401,7 +482,12 @@ void bgpd_tick(struct ipmemd *d)
 		}
 		b->reopen = false;
 	}
-	if (api_listening(d->conf.gobgpd_api)) {
+	if (api_path(d->conf.gobgpd_api) &&
+	    !api_dir_ok(d, api_path(d->conf.gobgpd_api))) {
+		b->next_try = d->now + 30000;
+		return;
+	}
+	if (api_listening(d)) {
 		gbgp_set_timeout(b->g, BGPD_PROBE_MS);
 		ret = gbgp_get_bgp(b->g, &asn, rid, sizeof(rid));
 		gbgp_set_timeout(b->g, BGPD_CALL_MS);

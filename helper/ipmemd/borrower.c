@@ -163,10 +163,35 @@ struct grant_sum {
 	char why[200];
 };
 
+/*
+ * Is grant route @e one that request @q may map?  Ours, for this disk and
+ * lender, with the rights asked, inside the lender's pool.  If it is ours
+ * but not usable, @why says why.  Counting (sum_grants()) and mapping
+ * (map_grants()) both ask this, so nothing is mapped that was not counted.
+ */
+static bool grant_usable(struct ipmemd *d, const struct borrow *b,
+			 const struct breq *q, const struct rib_entry *e,
+			 char *why, size_t len)
+{
+	const struct ibgp_route *pool = rib_pool(d, q->lender);
+	const struct ibgp_route *g = e->eff;
+
+	why[0] = 0;
+	if (!grant_for(d, g, b, q))
+		return false;
+	if (g->grant.rights != b->rights)
+		snprintf(why, len, "grant %s has other rights than asked",
+			 pfx_str(e->prefix, e->plen));
+	else if (pool && g->grant.first + g->grant.count > pool->pool.total)
+		snprintf(why, len,
+			 "grant %s lies past the end of the lender's pool",
+			 pfx_str(e->prefix, e->plen));
+	return !why[0];
+}
+
 static void sum_grants(struct ipmemd *d, const struct borrow *b,
 		       const struct breq *q, struct grant_sum *s)
 {
-	const struct ibgp_route *pool = rib_pool(d, q->lender);
 	const struct ibgp_route *g;
 	struct rib_entry *e;
 
@@ -174,20 +199,9 @@ static void sum_grants(struct ipmemd *d, const struct borrow *b,
 	s->all_confirmed = true;
 	rib_for_each(&d->rib, IPMEM_BGP_KIND_GRANT, e) {
 		g = e->eff;
-		if (!grant_for(d, g, b, q))
+		if (!grant_usable(d, b, q, e, s->why, sizeof(s->why)) &&
+		    !s->why[0])
 			continue;
-		if (g->grant.rights != b->rights) {
-			snprintf(s->why, sizeof(s->why),
-				 "grant %s has other rights than asked",
-				 pfx_str(e->prefix, e->plen));
-		} else if (pool &&
-			   g->grant.first + g->grant.count > pool->pool.total) {
-			snprintf(s->why, sizeof(s->why),
-				 "grant %s lies past the end of the lender's pool",
-				 pfx_str(e->prefix, e->plen));
-		} else {
-			s->why[0] = 0;
-		}
 		if (s->why[0]) {
 			/* not what we asked for: never mapped, logged once */
 			if (!e->noted)
@@ -391,7 +405,8 @@ static void map_grants(struct ipmemd *d, struct borrow *b, struct breq *q)
 		maps_refresh(d, true);
 	rib_for_each(&d->rib, IPMEM_BGP_KIND_GRANT, e) {
 		g = e->eff;
-		if (!grant_for(d, g, b, q) || g->grant.rights != b->rights)
+		/* what sum_grants() did not count is not mapped either */
+		if (!grant_usable(d, b, q, e, why, sizeof(why)))
 			continue;
 		m = q->adopted ? mapped_in(d, q->lender, g->grant.first,
 					   g->grant.count) : NULL;

@@ -146,6 +146,8 @@ struct conf_peer {
 	bool rr_client;
 	uint16_t port;
 	char local_addr[64];
+	char password_file[256];	/* "" = no TCP-MD5 */
+	char password[81];		/* read from it at start */
 };
 
 /**
@@ -173,11 +175,13 @@ struct ipmemd_conf {
 	char bgp_listen[64];		/* "" = all addresses */
 
 	char gobgpd[256];		/* "" = use a running one (external) */
-	char gobgpd_api[64];
+	char gobgpd_api[128];		/* unix:///PATH or HOST:PORT */
 	char gobgpd_log[256];		/* "" = ours (stderr) */
 
 	char socket[108];
 	char state_dir[200];
+	char host_key[256];		/* this host's private key file */
+	char host_keys[256];		/* the other hosts' public keys */
 
 	uint32_t reserve_timeout;	/* ms */
 	uint32_t request_timeout;

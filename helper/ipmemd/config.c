@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "parse.h"
 #include "codec.h"
@@ -24,7 +25,8 @@ void conf_defaults(struct ipmemd_conf *c)
 	c->block_size = IPMEM_BLOCK_SIZE_DEFAULT;
 	c->bgp_port = 179;
 	snprintf(c->gobgpd, sizeof(c->gobgpd), "/usr/bin/gobgpd");
-	snprintf(c->gobgpd_api, sizeof(c->gobgpd_api), "127.0.0.1:50051");
+	snprintf(c->gobgpd_api, sizeof(c->gobgpd_api),
+		 "unix:///run/ipmemd/gobgpd.sock");
 	snprintf(c->socket, sizeof(c->socket), "/run/ipmemd.sock");
 	snprintf(c->state_dir, sizeof(c->state_dir), "/run/ipmemd");
 	c->reserve_timeout = 10000;
@@ -106,7 +108,10 @@ static bool is_ip(const char *s)
 	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
 }
 
-/* peer ADDR [as N] [passive] [rr-client] [port P] [local-address A] */
+/*
+ * peer ADDR [as N] [passive] [rr-client] [port P] [local-address A]
+ *	[password-file PATH]
+ */
 static int parse_peer(struct ipmemd_conf *c, char **w, int n, char *err,
 		      size_t len)
 {
@@ -140,6 +145,13 @@ static int parse_peer(struct ipmemd_conf *c, char **w, int n, char *err,
 				return cerr(err, len, "peer: bad local address '%s'",
 					    w[i]);
 			strcpy(p->local_addr, w[i]);
+		} else if (i + 1 < n && !strcmp(w[i], "password-file")) {
+			/* read at start (ipmemd_load_secrets()): parsing is pure */
+			if (w[++i][0] != '/')
+				return cerr(err, len, "peer: password-file: give an absolute path");
+			if (copy_str(p->password_file, sizeof(p->password_file),
+				     w[i], "peer: password-file", err, len))
+				return -EINVAL;
 		} else {
 			return cerr(err, len, "peer: unknown option '%s'", w[i]);
 		}
@@ -257,13 +269,34 @@ int conf_parse_line(struct ipmemd_conf *c, const char *line, char *err,
 			return cerr(err, len, "gobgpd: give an absolute path or 'external'");
 		return copy_str(c->gobgpd, sizeof(c->gobgpd), v, k, err, len);
 	} else if (!strcmp(k, "gobgpd-api")) {
+		/* a socket path, as gobgpd and gRPC write it: unix:///PATH */
+		if (!strncmp(v, "unix://", 7))
+			v += 7;
+		if (v[0] == '/') {
+			if (strlen(v) >= sizeof(((struct sockaddr_un *)0)->sun_path) ||
+			    !strcmp(v, "/") || v[strlen(v) - 1] == '/')
+				return cerr(err, len, "gobgpd-api: '%s' is not a socket path", v);
+			if ((size_t)snprintf(c->gobgpd_api, sizeof(c->gobgpd_api),
+					     "unix://%s", v) >= sizeof(c->gobgpd_api))
+				return cerr(err, len, "gobgpd-api: '%s' is too long", v);
+			return 0;
+		}
 		if (!strchr(v, ':'))
-			return cerr(err, len, "gobgpd-api: give HOST:PORT");
+			return cerr(err, len, "gobgpd-api: give a socket path or HOST:PORT");
 		return copy_str(c->gobgpd_api, sizeof(c->gobgpd_api), v, k,
 				err, len);
 	} else if (!strcmp(k, "gobgpd-log")) {
 		return copy_str(c->gobgpd_log, sizeof(c->gobgpd_log), v, k,
 				err, len);
+	} else if (!strcmp(k, "host-key") || !strcmp(k, "host-keys")) {
+		/* read at start (load_secrets()): parsing is pure */
+		if (v[0] != '/')
+			return cerr(err, len, "%s: give an absolute path", k);
+		if (!strcmp(k, "host-key"))
+			return copy_str(c->host_key, sizeof(c->host_key), v, k,
+					err, len);
+		return copy_str(c->host_keys, sizeof(c->host_keys), v, k, err,
+				len);
 	} else if (!strcmp(k, "socket")) {
 		return copy_str(c->socket, sizeof(c->socket), v, k, err, len);
 	} else if (!strcmp(k, "state-dir")) {

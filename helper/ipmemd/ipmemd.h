@@ -346,6 +346,15 @@ struct ipmemd {
 
 	int ctl_fd;
 	struct ctl_client *clients;
+
+	/* host authentication: ours, and the other hosts' public keys */
+	bool have_host_key;
+	uint8_t host_key[32];
+	size_t npeer_keys;
+	struct peer_key {
+		uint32_t host;
+		uint8_t pub[32];
+	} *peer_keys;
 };
 
 /* spawn @argv (no shell), output to @log or ours; returns the pid or -1 */

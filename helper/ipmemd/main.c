@@ -30,6 +30,8 @@
 
 #include "ipmemctl_daemon.h"
 #include "ipmemd.h"
+#include "parse.h"
+#include "secret.h"
 
 #define CONF_DEFAULT	"/etc/ipmem/ipmemd.conf"
 #define TICK_MS		200
@@ -128,6 +130,124 @@ static int resolve_dev(struct ipmemd *d)
 	if (v6)
 		c->have_addr = true;
 	return 0;
+}
+
+/*
+ * host-key: this host's private key (a file only root may read);
+ * host-keys: a "HOSTID KEY" line per public key of another host (public:
+ * any mode).  Documentation/security.rst.
+ */
+static int load_keys(struct ipmemd *d)
+{
+	char buf[2 * IPMEM_KEY_LEN + 2], err[300], line[512], id[64], key[128];
+	struct peer_key *pk;
+	unsigned int no = 0;
+	FILE *f;
+	int ret;
+
+	if (d->conf.host_key[0]) {
+		if (ipmem_read_secret(d->conf.host_key, buf, sizeof(buf), err,
+				      sizeof(err))) {
+			log_err("host-key %s", err);
+			return -1;
+		}
+		ret = ipmem_parse_key(buf, d->host_key);
+		memset(buf, 0, sizeof(buf));
+		if (ret) {
+			log_err("host-key %s does not hold a key (64 hex digits)",
+				d->conf.host_key);
+			return -1;
+		}
+		d->have_host_key = true;
+	}
+	if (!d->conf.host_keys[0])
+		return 0;
+	f = fopen(d->conf.host_keys, "re");
+	if (!f) {
+		log_err("host-keys %s: %m", d->conf.host_keys);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		no++;
+		ret = sscanf(line, "%63s %127s", id, key);
+		if (ret <= 0 || id[0] == '#')
+			continue;
+		pk = realloc(d->peer_keys, (d->npeer_keys + 1) * sizeof(*pk));
+		if (!pk) {
+			fclose(f);
+			log_err("out of memory");
+			return -1;
+		}
+		d->peer_keys = pk;
+		pk += d->npeer_keys;
+		if (ret != 2 || ipmem_parse_host_id(id, &pk->host) ||
+		    ipmem_parse_key(key, pk->pub)) {
+			fclose(f);
+			log_err("host-keys %s line %u: give HOSTID KEY (64 hex digits)",
+				d->conf.host_keys, no);
+			return -1;
+		}
+		d->npeer_keys++;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Give the module our key and the other hosts' public keys. */
+static int push_keys(struct ipmemd *d)
+{
+	size_t i;
+
+	if (d->have_host_key && mod_key_set(d->mod, d->host_key)) {
+		log_err("setting the host key: %s", mod_err(d->mod));
+		return -1;
+	}
+	for (i = 0; i < d->npeer_keys; i++)
+		if (mod_peer_key_add(d->mod, d->peer_keys[i].host,
+				     d->peer_keys[i].pub)) {
+			log_err("the key of host %s: %s",
+				fmt_host(d->peer_keys[i].host, (char[16]){ 0 }),
+				mod_err(d->mod));
+			return -1;
+		}
+	if (d->have_host_key)
+		log_info("host authentication on: our key set, %zu keys of other hosts",
+			 d->npeer_keys);
+	else
+		log_warn("no host-key: connections are not authenticated (any host can claim any host id)");
+	return 0;
+}
+
+/*
+ * The secrets the configuration names, from files only root may read:
+ * the peers' TCP-MD5 passwords, our private key.  Never logged.
+ */
+static int load_secrets(struct ipmemd *d)
+{
+	char buf[sizeof(d->conf.peers[0].password) + 1], err[300];
+	struct conf_peer *p;
+	unsigned int i;
+
+	for (i = 0; i < d->conf.npeers; i++) {
+		p = &d->conf.peers[i];
+		if (!p->password_file[0])
+			continue;
+		if (ipmem_read_secret(p->password_file, buf, sizeof(buf), err,
+				      sizeof(err))) {
+			log_err("peer %s: password-file %s", p->addr, err);
+			return -1;
+		}
+		if (strlen(buf) >= sizeof(p->password)) {
+			log_err("peer %s: password-file %s: the password is longer than %zu bytes",
+				p->addr, p->password_file,
+				sizeof(p->password) - 1);
+			memset(buf, 0, sizeof(buf));
+			return -1;
+		}
+		memcpy(p->password, buf, strlen(buf) + 1);
+		memset(buf, 0, sizeof(buf));
+	}
+	return load_keys(d);
 }
 
 static int setup_identity(struct ipmemd *d)
@@ -416,7 +536,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	free(text);
-	if (setup_identity(d))
+	if (load_secrets(d) || setup_identity(d))
 		return 1;
 
 	if (!fg) {
@@ -459,6 +579,8 @@ int main(int argc, char **argv)
 		log_err("setting the host id: %s", mod_err(d->mod));
 		goto out;
 	}
+	if (push_keys(d))
+		goto out;
 	log_info("host %s, data plane %s, network %s, AS %u%s",
 		 fmt_host(d->host, (char[16]){ 0 }),
 		 fmt_addr(d->addr, (char[46]){ 0 }),
@@ -493,6 +615,8 @@ out:
 	free(d->lenders);
 	mod_close(d->mod);
 	rib_free(&d->rib);
+	free(d->peer_keys);
+	memset(d->host_key, 0, sizeof(d->host_key));
 	if (sfd >= 0)
 		close(sfd);
 	if (tfd >= 0)

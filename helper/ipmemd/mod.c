@@ -576,6 +576,39 @@ int mod_set_host(struct mod *m, const uint8_t net[16], uint32_t host)
 	return send_msg(m, msg, NULL, NULL);
 }
 
+int mod_key_set(struct mod *m, const uint8_t key[32])
+{
+	struct nl_msg *msg;
+
+	if (m->sim)
+		return 0;
+	if (!mod_ok(m))
+		return -ENOENT;
+	msg = msg_new(m, IPMEM_CMD_HOST_KEY_SET, false);
+	if (!msg)
+		return -ENOMEM;
+	nla_put(msg, IPMEM_A_PRIVATE_KEY, 32, key);
+	return send_msg(m, msg, NULL, NULL);
+}
+
+int mod_peer_key_add(struct mod *m, uint32_t host, const uint8_t pub[32])
+{
+	struct nl_msg *msg;
+	int ret;
+
+	if (m->sim)
+		return 0;
+	if (!mod_ok(m))
+		return -ENOENT;
+	msg = msg_new(m, IPMEM_CMD_PEER_KEY_NEW, false);
+	if (!msg)
+		return -ENOMEM;
+	nla_put_u32(msg, IPMEM_A_HOST_ID, host);
+	nla_put(msg, IPMEM_A_PUBLIC_KEY, 32, pub);
+	ret = send_msg(m, msg, NULL, NULL);
+	return ret == -EEXIST ? 0 : ret;
+}
+
 struct host_out {
 	uint8_t *net;
 	uint32_t *host;

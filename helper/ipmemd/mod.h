@@ -96,6 +96,9 @@ void mod_event_read(struct mod *m);
 void mod_tick(struct mod *m, uint64_t now_ms);
 
 int mod_set_host(struct mod *m, const uint8_t net[16], uint32_t host);
+/* host authentication keys (slot 0; a key the module has already is fine) */
+int mod_key_set(struct mod *m, const uint8_t key[32]);
+int mod_peer_key_add(struct mod *m, uint32_t host, const uint8_t pub[32]);
 int mod_get_host(struct mod *m, uint8_t net[16], uint32_t *host);
 
 int mod_pool_new(struct mod *m, uint64_t size, uint32_t block_size,

@@ -148,6 +148,12 @@ enum ipmem_cmd {
 	IPMEM_CMD_LENDER_GET,
 	IPMEM_CMD_SET_HOST_ID,
 	IPMEM_CMD_GET_HOST_ID,
+	IPMEM_CMD_HOST_KEY_SET,
+	IPMEM_CMD_HOST_KEY_DEL,
+	IPMEM_CMD_HOST_KEY_GET,
+	IPMEM_CMD_PEER_KEY_NEW,
+	IPMEM_CMD_PEER_KEY_DEL,
+	IPMEM_CMD_PEER_KEY_GET,
 
 	__IPMEM_CMD_MAX,
 	IPMEM_CMD_MAX = __IPMEM_CMD_MAX - 1
@@ -186,6 +192,9 @@ enum ipmem_attr {
 	IPMEM_A_CONN_STATE,	/* u8, enum ipmem_conn_state */
 	IPMEM_A_STATS,		/* nested: enum ipmem_stat, each u64 */
 	IPMEM_A_ENCRYPT,	/* u8, 0 or 1 */
+	IPMEM_A_KEY_SLOT,	/* u8, 0 or 1 */
+	IPMEM_A_PRIVATE_KEY,	/* binary[32], write-only: never sent back */
+	IPMEM_A_PUBLIC_KEY,	/* binary[32] */
 
 	__IPMEM_A_MAX,
 	IPMEM_A_MAX = __IPMEM_A_MAX - 1

@@ -5,7 +5,11 @@
  *
  * Connection set-up: the borrower's CONNECT carries struct ipmem_conn_req
  * as private data; the lender accepts with struct ipmem_conn_rep or
- * rejects with struct ipmem_conn_rej.
+ * rejects with struct ipmem_conn_rej.  Hosts with a host key authenticate
+ * each other first (kernel/ipmem_auth.c): the borrower's first CONNECT of
+ * a queue is a HELLO with its nonce, which the lender rejects with a
+ * CHALLENGE (its nonce and its proof of its host id); the second CONNECT
+ * is a PROOF of the borrower's host id, which the lender accepts.
  *
  * After set-up, queue 0 also carries control messages, all struct
  * ipmem_msg (SEND/RECV):
@@ -39,8 +43,15 @@
 #include <linux/types.h>
 
 #define IPMEM_WIRE_MAGIC	0x4d4d5049	/* "IPMM" */
-#define IPMEM_WIRE_VERSION	2	/* 2: PING/PONG */
+#define IPMEM_WIRE_VERSION	3	/* 2: PING/PONG; 3: authentication */
 #define IPMEM_MAX_QUEUES	64	/* queues per borrower-lender pair */
+#define IPMEM_NONCE_LEN		16
+#define IPMEM_PROOF_LEN		24	/* HMAC-SHA-256, cut */
+#define IPMEM_AUTH_PROOFS	4	/* pair keys during a rollover, at most */
+
+/* struct ipmem_conn_req flags */
+#define IPMEM_REQ_HELLO		0x1	/* asks for a challenge */
+#define IPMEM_REQ_PROOF		0x2	/* answers one */
 
 /**
  * struct ipmem_conn_req - CONNECT private data (borrower -> lender)
@@ -49,17 +60,24 @@
  * @queue: index of this connection among the borrower's queues, below
  *	@nr_queues; a queue that connects again replaces the old one
  * @host_id: the borrower's host id; the lender serves it the grants made
- *	to this id, and only those
+ *	to this id, and only those (once it proved it, if the lender has a
+ *	host key)
  * @nr_queues: how many queues the borrower opens, 1 to IPMEM_MAX_QUEUES
- * @reserved: zero
+ * @flags: 0 (no authentication), IPMEM_REQ_HELLO or IPMEM_REQ_PROOF
+ * @nonce: HELLO: the borrower's nonce; PROOF: the lender's, answered
+ * @proof: PROOF: the borrower's proof; zero otherwise
+ *
+ * 56 bytes: all that rdma_cm carries in a CONNECT on InfiniBand and RoCE.
  */
 struct ipmem_conn_req {
 	__le32 magic;
 	__le16 version;
 	__le16 queue;
 	__le32 host_id;
-	__le32 nr_queues;
-	__u8 reserved[16];
+	__le16 nr_queues;
+	__le16 flags;
+	__u8 nonce[IPMEM_NONCE_LEN];
+	__u8 proof[IPMEM_PROOF_LEN];
 };
 
 /**
@@ -90,6 +108,11 @@ enum ipmem_rej_reason {
 	IPMEM_REJ_VERSION = 2,		/* unsupported version */
 	IPMEM_REJ_NO_POOL = 3,		/* this host lends nothing */
 	IPMEM_REJ_NO_RESOURCES = 4,	/* out of memory, PDs or QPs */
+	IPMEM_REJ_CHALLENGE = 5,	/* prove your host id (HELLO answered) */
+	IPMEM_REJ_AUTH = 6,		/* not authenticated: unknown host, a
+					 * wrong or missing proof, or a lender
+					 * without a host key
+					 */
 };
 
 /**
@@ -97,11 +120,18 @@ enum ipmem_rej_reason {
  * @magic: IPMEM_WIRE_MAGIC
  * @version: IPMEM_WIRE_VERSION
  * @reason: enum ipmem_rej_reason
+ * @nonce: CHALLENGE: the lender's nonce
+ * @proof: CHALLENGE: the lender's proofs, one per pair key it has with
+ *	the borrower (the rest zero)
+ *
+ * Only CHALLENGE carries more than the first 8 bytes.
  */
 struct ipmem_conn_rej {
 	__le32 magic;
 	__le16 version;
 	__le16 reason;
+	__u8 nonce[IPMEM_NONCE_LEN];
+	__u8 proof[IPMEM_AUTH_PROOFS][IPMEM_PROOF_LEN];
 };
 
 enum ipmem_msg_type {
@@ -149,9 +179,9 @@ struct ipmem_msg {
 	__u8 reserved[19];
 };
 
-#define IPMEM_CONN_REQ_SIZE	32
+#define IPMEM_CONN_REQ_SIZE	56
 #define IPMEM_CONN_REP_SIZE	32
-#define IPMEM_CONN_REJ_SIZE	8
+#define IPMEM_CONN_REJ_SIZE	120
 #define IPMEM_MSG_SIZE		64
 
 #endif /* _IPMEM_WIRE_H */

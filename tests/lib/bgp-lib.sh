@@ -5,6 +5,11 @@
 #
 #   BGP_GUESTS="g1 g2 g3"    the guests that peer with each other (iBGP
 #                            full mesh over eth0's IPv6 addresses)
+#   BGP_PASSWORD=WORD        the sessions' TCP-MD5 password (in a root-only
+#                            /run/bgp.pw, named by every peer line)
+#   BGP_KEYS=1               host authentication: each guest makes its key
+#                            (/run/host.key) and gets every guest's public
+#                            key (/run/host-keys), as an operator would
 #   bgp_start NAME [LINE...] write /run/ipmemd.conf in NAME (dev eth0,
 #                            a peer line per other guest, then LINEs)
 #                            and start ipmemd; waits for its socket
@@ -20,19 +25,51 @@
 # guest's share, so that a failed run leaves it in tests/.state/.
 
 BGP_GUESTS=${BGP_GUESTS:-}
+BGP_PASSWORD=${BGP_PASSWORD:-}
+BGP_KEYS=${BGP_KEYS:-}
+BGP_KEYS_MADE=
+
+# every guest's key pair, and every public key on every guest
+bgp_keys() {
+	local g pub lines=
+
+	for g in $BGP_GUESTS; do
+		pub=$(g_run "$g" 'test -e /run/host.key || ipmemctl key generate /run/host.key
+			ipmemctl key set /run/host.key' | awk '/^slot 0 / { print $3 }')
+		[ -n "$pub" ] || return 1
+		lines="$lines$(g_run "$g" host_id) $pub
+"
+	done
+	for g in $BGP_GUESTS; do
+		g_run "$g" "cat >/run/host-keys <<'EOF'
+$lines
+EOF" || return 1
+	done
+	BGP_KEYS_MADE=1
+}
 
 bgp_log() {
 	echo "$(g_share "$1")/ipmemd.log"
 }
 
 bgp_start() {
-	local g=$1 p conf
+	local g=$1 p conf pw=
 
 	shift
 	conf="dev eth0"
+	if [ -n "$BGP_KEYS" ]; then
+		[ -n "$BGP_KEYS_MADE" ] || bgp_keys || return
+		conf="$conf
+host-key /run/host.key
+host-keys /run/host-keys"
+	fi
+	if [ -n "$BGP_PASSWORD" ]; then
+		pw=" password-file /run/bgp.pw"
+		g_run "$g" "(umask 077; echo '$BGP_PASSWORD' >/run/bgp.pw)" || return
+	fi
 	for p in $BGP_GUESTS; do
 		[ "$p" = "$g" ] || conf="$conf
-peer $(g_ip6 "$p")"
+peer $(g_ip6 "$p")$pw"
 	done
 	for p in "$@"; do
 		conf="$conf

@@ -22,7 +22,9 @@ wait_until() {
 # ipmem_load [PARAMS]: load the module under test (if it is not loaded).
 ipmem_load() {
 	test -d /sys/module/ipmem && return 0
-	modprobe ib_core && modprobe rdma_cm && insmod "$IPMEM_KO" "$@"
+	# and what modprobe would load for it from modules.dep: Curve25519
+	modprobe ib_core && modprobe rdma_cm && modprobe libcurve25519 &&
+		modprobe curve25519-x86_64 && insmod "$IPMEM_KO" "$@"
 }
 
 # The lender's pool memory shows up in MemFree; tests compare it.
@@ -55,6 +57,15 @@ run_limited() {
 # ipmem_stat DISK FILE: a counter of /sys/block/DISK/ipmem/
 ipmem_stat() {
 	cat "/sys/block/$1/ipmem/$2"
+}
+
+# gobgp ARGS: the gobgp CLI on the gobgpd that ipmemd started, whose API
+# is a Unix socket in a directory only root may enter (in an "sh -c" the
+# function is gone: use $GOBGP there)
+GOBGP_API=unix:///run/ipmemd/gobgpd.sock
+GOBGP="gobgp --target $GOBGP_API"
+gobgp() {
+	command gobgp --target "$GOBGP_API" "$@"
 }
 
 # pool_flip BYTE: flip the lowest bit of byte BYTE of this lender's pool,

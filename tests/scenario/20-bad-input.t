@@ -13,7 +13,7 @@
 #   +--------------------------------------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 
-plan 51
+plan 56
 h_init
 g_boot g1 --cpus 2 || bail "guest g1 did not boot"
 g_run g1 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko"
@@ -115,6 +115,17 @@ rejects "a disk size that is not a multiple of the block size" "multiple of the 
 	'ipmemctl disk create 100K'
 rejects "4 replicas" "replicas" 'nlraw DISK_NEW SIZE=u64:1048576 REPLICAS=u8:4'
 rejects "encrypt 2" "encrypt" 'nlraw DISK_NEW SIZE=u64:1048576 ENCRYPT=u8:2'
+rejects "a private key of 31 bytes" "private key" \
+	"nlraw HOST_KEY_SET PRIVATE_KEY=hex:$(printf '11%.0s' $(seq 31))"
+rejects "key slot 2" "key slot" \
+	"nlraw HOST_KEY_SET KEY_SLOT=u8:2 PRIVATE_KEY=hex:$(printf '11%.0s' $(seq 32))"
+rejects "a public key of zeros" "public key of zeros" \
+	"nlraw PEER_KEY_NEW HOST_ID=u32:7 PUBLIC_KEY=hex:$(printf '00%.0s' $(seq 32))"
+rejects "ipmemctl: a public key that is not 64 hex digits" "is not a key" \
+	'ipmemctl host-key add a4d:7 0123'
+rejects "ipmemctl: a private key file others may read" "mode 0600" \
+	'f=$(mktemp) && head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n" >$f && chmod 644 $f &&
+	ipmemctl key set $f; rc=$?; rm -f $f; exit $rc'
 rejects "a cipher the kernel does not have" "no synchronous AEAD of that name" \
 	'p=/sys/module/ipmem/parameters/cipher; c=$(cat $p); echo "nope(x)" > $p
 	ipmemctl disk create 1M; rc=$?; echo "$c" > $p; exit $rc'

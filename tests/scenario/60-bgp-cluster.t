@@ -25,10 +25,14 @@
 . "$(dirname "$0")/../lib/bgp-lib.sh"
 
 BGP_GUESTS="g1 g2 g3"
+# hosts prove their ids to each other (ipmemd sets the keys)
+BGP_KEYS=1
+# every session is signed (TCP-MD5); the password is this run's
+BGP_PASSWORD=pw-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
 # the lenders' pools: 64 MiB of 64 KiB blocks each
 M=2048
 
-plan 30
+plan 34
 h_init
 g_boot g1 --mem 768 || bail "guest g1 did not boot"
 g_boot g2 --mem 768 || bail "guest g2 did not boot"
@@ -42,6 +46,31 @@ ok $? "ipmemd starts on all three (lenders g1 and g2, borrower g3)"
 
 bgp_wait_mv $M $M
 ok $? "every host sees M = V = $M from the two pool routes"
+# only root drives BGP: gobgpd's API is a socket in a root-only directory
+out=$(g_run g1 'nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	echo "tcp $(ss -Hltn | grep -c ":50051 ")"
+	echo "root $(gobgp global | head -n 1)"
+	stat -c "dir %a %U" /run/ipmemd
+	nobody ls /run/ipmemd 2>&1 | tail -n 1
+	timeout 20 setpriv --reuid=65534 --regid=65534 --clear-groups gobgp --target $GOBGP_API global >/dev/null 2>&1
+	echo "nobody gobgp $?"
+	nobody ipmemctl release all 2>&1; echo "nobody ipmemctl release $?"
+	stat -c "socket %a %U" /run/ipmemd.sock' 2>&1)
+diag "$out"
+echo "$out" | grep -qx "tcp 0" && echo "$out" | grep -q "^root AS: *65077" &&
+	echo "$out" | grep -qx "dir 700 root" && echo "$out" | grep -q "Permission denied" &&
+	! echo "$out" | grep -qx "nobody gobgp 0" &&
+	echo "$out" | grep -q "only root may talk to ipmemd" &&
+	echo "$out" | grep -qx "nobody ipmemctl release 1" &&
+	echo "$out" | grep -Eqx "socket [67]00 root"
+ok $? "gobgpd's API: no TCP port, a socket in a root-only directory; root reaches it, nobody cannot, nor ipmemd's socket (0600)"
+# a speaker without the password: g3's address, but no TCP-MD5 signature
+out=$(g_run g3 'timeout 5 bash -c "exec 3<>/dev/tcp/fd00:77::1/179" 2>&1; echo "unsigned $?"
+	timeout 5 bash -c "exec 3<>/dev/tcp/fd00:77::1/7471" 2>&1; echo "control $?"' 2>&1)
+diag "$out"
+echo "$out" | grep -qx "unsigned 124" && echo "$out" | grep -qx "control 1" &&
+	g_run g1 'gobgp neighbor | grep -c Establ' | grep -qx 2
+ok $? "g1 established its two signed sessions; an unsigned connection from g3 to its BGP port gets no answer"
 out=$(g_run g3 'ipmemctl status')
 echo "$out" | grep -q "lender 0a4d:0001 nexthop fd00:77::1 M_i 1024 V_i 1024 latency" &&
 	echo "$out" | grep -q "lender 0a4d:0002 nexthop fd00:77::2 M_i 1024 V_i 1024 latency"
@@ -63,6 +92,13 @@ ok $? "M and V agree on all three hosts: V = 512"
 g_run g1 'ipmemctl grant list | grep -q "borrower 0a4d:0003 rights rw confirmed"' &&
 	g_run g2 'ipmemctl grant list | grep -q "borrower 0a4d:0003 rights rw confirmed"'
 ok $? "both lenders' modules hold confirmed grants for g3"
+rc=0
+for g in $BGP_GUESTS; do
+	grep -q "host authentication on: our key set, 3 keys of other hosts" "$(bgp_log $g)" || rc=1
+	out=$(g_run $g 'cat /sys/module/ipmem/auth/host_keys /sys/module/ipmem/auth/refused /sys/module/ipmem/auth/lender_failures | xargs')
+	[ "$out" = "1 0 0" ] || { rc=1; diag "$g: host keys, refused, lender failures: $out"; }
+done
+ok $rc "ipmemd set every host's key and the others' public keys; the borrow authenticated both ways, nothing refused"
 
 # ------------------------------------- workload across a control-plane restart
 g_run g3 'swap_on ipmem0'
@@ -131,7 +167,7 @@ bgp_wait_mv $M $M
 ok $? "V is back to $M on every host"
 rc=0
 for g in $BGP_GUESTS; do
-	rib=$(g_run "$g" 'wait_until 60 sh -c "test \$(gobgp global rib -a ipv6 | grep -c \"^\*\") = 2"; gobgp global rib -a ipv6 | awk "NR > 1 { print \$2 }" | sort | xargs')
+	rib=$(g_run "$g" 'wait_until 60 sh -c "test \$($GOBGP global rib -a ipv6 | grep -c \"^\*\") = 2"; gobgp global rib -a ipv6 | awk "NR > 1 { print \$2 }" | sort | xargs')
 	[ "$rib" = "fd69:706d:656d:a4d:1::/80 fd69:706d:656d:a4d:2::/80" ] ||
 		{ diag "$g: $rib"; rc=1; }
 done
@@ -183,6 +219,12 @@ g_run g1 'grep -q "reservation fd69:706d:656d:a4d:1:.* lapsed unconfirmed" /run/
 ok $? "g1 logged the lapse and answers the request with a refusal"
 g_run g2 "gobgp global rib del -a ipv6 ${req%% *}" >/dev/null
 
+rc=0
+for g in $BGP_GUESTS; do
+	grep -qF "$BGP_PASSWORD" "$(bgp_log "$g")" && rc=1
+	g_run "$g" "! dmesg | grep -qF '$BGP_PASSWORD'" || rc=1
+done
+ok $rc "the BGP password is in no ipmemd or gobgpd log and no dmesg"
 rc=0
 for g in $BGP_GUESTS; do
 	g_dmesg_clean "$g" || rc=1

@@ -49,7 +49,12 @@
  *
  * Options: -t SECONDS bounds every wait (connection events, completions;
  * default 10); -q QUEUE the queue index claimed in CONNECT (default 0);
- * -v says what happens on stderr.
+ * -v says what happens on stderr.  -a AUTH, as an attacker that has no
+ * key of the host it claims would authenticate: "hello" sends a HELLO
+ * (a lender with a host key answers with a CHALLENGE: printed as
+ * "challenge"); "proof" sends a PROOF of random bytes that answers no
+ * challenge; "forge" sends a HELLO, then answers the lender's challenge
+ * with random bytes.  Without -a the CONNECT does not authenticate.
  *
  * Build: gcc -O2 -g -Wall -Wextra -Iinclude -o build/ipmem-probe \
  *            tests/tools/ipmem-probe.c -lrdmacm -libverbs
@@ -68,6 +73,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,6 +98,10 @@ enum { WR_SEND = 1, WR_RECV = 2, WR_RDMA = 100 };
 static const char *prog = "ipmem-probe";
 static int timeout_ms = 10000;
 static int verbose;
+/* -a: the flags of the next CONNECT, and the challenge it answers */
+static uint16_t auth_flags;
+static int got_challenge;
+static uint8_t challenge[IPMEM_NONCE_LEN];
 static volatile sig_atomic_t stop;
 
 struct probe {
@@ -270,6 +280,8 @@ static const char *rej_reason_str(unsigned int r)
 	case IPMEM_REJ_VERSION: return "VERSION";
 	case IPMEM_REJ_NO_POOL: return "NO_POOL";
 	case IPMEM_REJ_NO_RESOURCES: return "NO_RESOURCES";
+	case IPMEM_REJ_CHALLENGE: return "CHALLENGE";
+	case IPMEM_REJ_AUTH: return "AUTH";
 	default: return "?";
 	}
 }
@@ -339,6 +351,13 @@ static int cm_wait(struct probe *p, enum rdma_cm_event_type want)
 	if (ev->event == RDMA_CM_EVENT_REJECTED) {
 		rej = ev->param.conn.private_data;
 		if (rej && ev->param.conn.private_data_len >= sizeof(*rej) &&
+		    le32toh(rej->magic) == IPMEM_WIRE_MAGIC &&
+		    le16toh(rej->reason) == IPMEM_REJ_CHALLENGE) {
+			memcpy(challenge, rej->nonce, sizeof(challenge));
+			got_challenge = 1;
+			printf("challenge\n");
+			ret = EXIT_SETUP;
+		} else if (rej && ev->param.conn.private_data_len >= 8 &&
 		    le32toh(rej->magic) == IPMEM_WIRE_MAGIC)
 			ret = fail(EXIT_SETUP,
 				   "the lender rejected the connection: %s (%u)",
@@ -529,7 +548,16 @@ static int probe_connect(struct probe *p, const struct sockaddr_storage *dst,
 	req.version = htole16(IPMEM_WIRE_VERSION);
 	req.queue = htole16(queue);
 	req.host_id = htole32(host_id);
-	req.nr_queues = htole32(queue + 1);
+	req.nr_queues = htole16(queue + 1);
+	req.flags = htole16(auth_flags);
+	if (auth_flags) {
+		/* a nonce, or a challenge, and a proof nobody could check */
+		if (getrandom(req.nonce, sizeof(req.nonce), 0) < 0 ||
+		    getrandom(req.proof, sizeof(req.proof), 0) < 0)
+			return fail(EXIT_SETUP, "getrandom: %s", strerror(errno));
+		if (auth_flags == IPMEM_REQ_PROOF && got_challenge)
+			memcpy(req.nonce, challenge, sizeof(req.nonce));
+	}
 	param.private_data = &req;
 	param.private_data_len = sizeof(req);
 	/* RDMA READs in flight towards the lender; it answers with as many */
@@ -798,11 +826,20 @@ int main(int argc, char **argv)
 	uint32_t host_id;
 	uint16_t queue = 0;
 	struct key k;
-	int opt, ret, nargs;
+	int opt, ret, nargs, forge = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "t:q:o:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "t:q:o:a:vh")) != -1) {
 		switch (opt) {
+		case 'a':
+			if (!strcmp(optarg, "hello") || !strcmp(optarg, "forge"))
+				auth_flags = IPMEM_REQ_HELLO;
+			else if (!strcmp(optarg, "proof"))
+				auth_flags = IPMEM_REQ_PROOF;
+			else
+				return fail(EXIT_SETUP, "bad -a '%s'", optarg);
+			forge = !strcmp(optarg, "forge");
+			break;
 		case 't':
 			if (parse_dec(optarg, &v) || !v || v > 3600)
 				return fail(EXIT_SETUP, "bad -t '%s'", optarg);
@@ -884,6 +921,14 @@ int main(int argc, char **argv)
 	p.len = len;
 
 	ret = probe_connect(&p, &dst, host_id, queue);
+	if (ret && forge && got_challenge) {
+		/* answer the challenge, on a connection of its own */
+		probe_close(&p);
+		memset(&p, 0, sizeof(p));
+		p.len = len;
+		auth_flags = IPMEM_REQ_PROOF;
+		ret = probe_connect(&p, &dst, host_id, queue);
+	}
 	if (ret)
 		goto out;
 

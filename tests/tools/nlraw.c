@@ -26,7 +26,9 @@ static const struct { const char *name; int v; } cmds[] = {
 	N(GRANT_RESERVE), N(GRANT_CONFIRM), N(GRANT_DEL), N(GRANT_GET),
 	N(PEER_GET), N(ROUTE_NEW), N(ROUTE_DEL), N(ROUTE_GET), N(DISK_NEW),
 	N(DISK_DEL), N(DISK_GET), N(MAP_NEW), N(MAP_DEL), N(MAP_GET),
-	N(LENDER_GET), N(SET_HOST_ID), N(GET_HOST_ID),
+	N(LENDER_GET), N(SET_HOST_ID), N(GET_HOST_ID), N(HOST_KEY_SET),
+	N(HOST_KEY_DEL), N(HOST_KEY_GET), N(PEER_KEY_NEW), N(PEER_KEY_DEL),
+	N(PEER_KEY_GET),
 };
 #undef N
 #define N(x) { #x, IPMEM_A_##x }
@@ -35,6 +37,7 @@ static const struct { const char *name; int v; } attrs[] = {
 	N(PREFIX), N(PREFIX_LEN), N(BORROWER), N(RIGHTS), N(STATE),
 	N(TIMEOUT_MS), N(BLOCK_COUNT), N(NEXTHOP), N(DISK), N(NAME),
 	N(REPLICAS), N(REPLICA), N(EXTENT), N(GRANT), N(ENCRYPT),
+	N(KEY_SLOT), N(PRIVATE_KEY), N(PUBLIC_KEY),
 };
 #undef N
 
