@@ -17,6 +17,11 @@
 . "$(dirname "$0")/lib/bgp-lib.sh"
 
 BGP_GUESTS="g1 g2 g3"
+# provisioned as an operator would: every host makes its key pair and gets
+# the others' public keys (host-key, host-keys in ipmemd.conf), and every
+# BGP session is signed with a password in a root-only file
+BGP_KEYS=1
+BGP_PASSWORD=demo-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 say() {
 	printf '\n==> %s\n' "$*"
@@ -43,7 +48,7 @@ for g in $BGP_GUESTS; do
 	step g_run "$g" 'ipmem_load' >/dev/null
 done
 
-say "starting ipmemd (and its gobgpd) everywhere; g1 and g2 lend 256 MiB"
+say "starting ipmemd (and its gobgpd) everywhere, with host keys and signed BGP sessions; g1 and g2 lend 256 MiB"
 step bgp_start g1 "lend 256M"
 step bgp_start g2 "lend 256M"
 step bgp_start g3
@@ -65,6 +70,8 @@ show g3 'gobgp global rib -a ipv6'
 say "g3's mem-to-ip table (ipmemctl map list)"
 show g3 'ipmemctl map list'
 
+say "g3 authenticated both lenders, and its pages leave it encrypted"
+show g3 'echo "host keys $(cat /sys/module/ipmem/auth/host_keys), lenders refused $(cat /sys/module/ipmem/auth/lender_failures); ipmem0 encryption $(cat /sys/block/ipmem0/ipmem/encryption)"'
 say "g3 swaps on /dev/ipmem0: memtouch 192 MiB, every page verified, in a 96 MiB cgroup"
 step show g3 -t 1200 'swap_on ipmem0 && run_limited 96 memtouch -p 2 192'
 

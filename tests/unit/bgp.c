@@ -466,6 +466,30 @@ static void test_config(void)
 	   "the network must be a /48");
 	ok(conf_parse(&c, "block-size 3K\n", err, sizeof(err)),
 	   "block sizes are powers of two");
+	conf_defaults(&c);
+	ok(!strcmp(c.gobgpd_api, "unix:///run/ipmemd/gobgpd.sock") &&
+	   !conf_parse(&c, "gobgpd-api /run/x/api.sock\n", err, sizeof(err)) &&
+	   !strcmp(c.gobgpd_api, "unix:///run/x/api.sock") &&
+	   !conf_parse(&c, "gobgpd-api unix:///run/y.sock\n", err, sizeof(err)) &&
+	   !strcmp(c.gobgpd_api, "unix:///run/y.sock") &&
+	   !conf_parse(&c, "gobgpd-api 127.0.0.1:50051\n", err, sizeof(err)) &&
+	   !strcmp(c.gobgpd_api, "127.0.0.1:50051"),
+	   "gobgpd's API: a socket path by default, as a path, a unix URL or HOST:PORT");
+	ok(conf_parse(&c, "gobgpd-api /run/dir/\n", err, sizeof(err)) &&
+	   conf_parse(&c, "gobgpd-api api.sock\n", err, sizeof(err)),
+	   "a directory or a relative name is not a socket");
+	ok(!conf_parse(&c, "peer ::1 password-file /etc/ipmem/bgp.pw\n"
+			   "host-key /etc/ipmem/host.key\nhost-keys /etc/ipmem/hosts\n",
+		       err, sizeof(err)) &&
+	   !strcmp(c.peers[0].password_file, "/etc/ipmem/bgp.pw") &&
+	   !c.peers[0].password[0] && !strcmp(c.host_key, "/etc/ipmem/host.key") &&
+	   !strcmp(c.host_keys, "/etc/ipmem/hosts"),
+	   "secret files are named, not read, by the parser");
+	ok(conf_parse(&c, "peer ::1 password-file bgp.pw\n", err, sizeof(err)) &&
+	   strstr(err, "absolute") &&
+	   conf_parse(&c, "host-key host.key\n", err, sizeof(err)) &&
+	   strstr(err, "absolute"),
+	   "secret files are absolute paths");
 	ok(!conf_parse_duration("90", &ms) && ms == 90000 &&
 	   !conf_parse_duration("250ms", &ms) && ms == 250 &&
 	   conf_parse_duration("5 s", &ms) && conf_parse_duration("-1", &ms),
@@ -474,7 +498,7 @@ static void test_config(void)
 
 int main(void)
 {
-	plan(71);
+	plan(75);
 	ctx.asn = IPMEM_BGP_ASN_DEFAULT;
 	pton("fd69:706d:656d::", ctx.net);
 	test_layout();
