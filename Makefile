@@ -145,7 +145,7 @@ bench: setup-check all
 DEBUG_DIR := $(BUILD)/debug-kernel
 # the scenarios of the module, swap, lifecycle, faults and isolation
 DEBUG_SCENARIOS := $(wildcard tests/scenario/0*.t tests/scenario/1[01]-*.t \
-	tests/scenario/3*.t tests/scenario/4[0-2]-*.t)
+	tests/scenario/3*.t tests/scenario/4[0-3]-*.t)
 
 debug-kernel:
 	@scripts/setup debug

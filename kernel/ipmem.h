@@ -284,10 +284,10 @@ int ipmem_auth_peer_del(u32 host, const u8 *pub,
 int ipmem_auth_peer_dump(struct sk_buff *skb,
 			 int (*fill)(struct sk_buff *, u32, const u8 *, void *),
 			 void *arg, long *pos);
-int ipmem_auth_challenge(u32 borrower, u16 queue, const u8 *nonce_b,
-			 struct ipmem_conn_rej *rej);
-int ipmem_auth_check(u32 borrower, u16 queue, const u8 *nonce_l,
-		     const u8 *proof);
+int ipmem_auth_challenge(u32 borrower, u16 queue, const struct in6_addr *src,
+			 const u8 *nonce_b, struct ipmem_conn_rej *rej);
+int ipmem_auth_check(u32 borrower, u16 queue, const struct in6_addr *src,
+		     const u8 *nonce_l, const u8 *proof);
 int ipmem_auth_answer(u32 lender, u16 queue, const u8 *nonce_b,
 		      const struct ipmem_conn_rej *rej, u8 *proof);
 int ipmem_auth_init(void);

@@ -39,10 +39,20 @@
 #include <linux/mutex.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#include <net/ipv6.h>
 
 #include "ipmem.h"
 
-#define IPMEM_AUTH_CHALLENGES		256
+/*
+ * Outstanding challenges.  A borrower needs one per queue it connects at
+ * once, so one source address may hold IPMEM_MAX_QUEUES; a HELLO for a
+ * (host, queue, address) that has one replaces it.  A source at its
+ * limit is refused, so one host flooding HELLOs cannot make the
+ * challenges of others lapse: only many source addresses at their limit
+ * fill the table, and then the oldest challenge goes.
+ */
+#define IPMEM_AUTH_CHALLENGES		(16 * IPMEM_MAX_QUEUES)
+#define IPMEM_AUTH_PER_SOURCE		IPMEM_MAX_QUEUES
 #define IPMEM_AUTH_CHALLENGE_TMO	(30 * HZ)
 
 /* one host's public keys */
@@ -59,6 +69,7 @@ struct ipmem_auth_challenge {
 	u16 queue;
 	bool used;
 	unsigned long expires;
+	struct in6_addr src;
 	u8 nonce_b[IPMEM_NONCE_LEN];
 	u8 nonce_l[IPMEM_NONCE_LEN];
 };
@@ -69,7 +80,6 @@ static u8 ipmem_auth_priv[IPMEM_AUTH_SLOTS][IPMEM_KEY_SIZE];
 static u8 ipmem_auth_pub[IPMEM_AUTH_SLOTS][IPMEM_KEY_SIZE];
 static LIST_HEAD(ipmem_auth_peers);
 static struct ipmem_auth_challenge *ipmem_auth_ch;
-static unsigned int ipmem_auth_next;
 
 atomic64_t ipmem_auth_refused = ATOMIC64_INIT(0);
 atomic64_t ipmem_auth_lender_failed = ATOMIC64_INIT(0);
@@ -333,17 +343,54 @@ static int ipmem_auth_pair_keys(u32 self, u32 peer,
 	return n;
 }
 
+static bool ipmem_auth_live(const struct ipmem_auth_challenge *ch)
+{
+	return !ch->used && ch->expires && time_before(jiffies, ch->expires);
+}
+
+/*
+ * The entry for a new challenge to @borrower's @queue from @src, or NULL
+ * if @src has all it may.  Under ipmem_auth_lock.
+ */
+static struct ipmem_auth_challenge *
+ipmem_auth_slot(u32 borrower, u16 queue, const struct in6_addr *src)
+{
+	struct ipmem_auth_challenge *ch, *free = NULL, *oldest = NULL;
+	unsigned int i, from_src = 0;
+
+	for (i = 0; i < IPMEM_AUTH_CHALLENGES; i++) {
+		ch = &ipmem_auth_ch[i];
+		if (!ipmem_auth_live(ch)) {
+			free = free ?: ch;
+			continue;
+		}
+		if (!ipv6_addr_equal(&ch->src, src)) {
+			if (!oldest || time_before(ch->expires, oldest->expires))
+				oldest = ch;
+			continue;
+		}
+		if (ch->borrower == borrower && ch->queue == queue)
+			return ch;	/* it asks again: the old one goes */
+		from_src++;
+	}
+	if (from_src >= IPMEM_AUTH_PER_SOURCE)
+		return NULL;
+	return free ?: oldest;
+}
+
 /**
  * ipmem_auth_challenge() - a lender's answer to a borrower's HELLO
  * @borrower: the host id it claims
  * @queue: its queue
+ * @src: the address it comes from (IPv4 as v4-mapped)
  * @nonce_b: its nonce
  * @rej: the REJECT to send: our nonce and our proofs
  *
- * Returns 0, or -ENOKEY if we know no key of @borrower.
+ * Returns 0, -ENOKEY if we know no key of @borrower, or -EBUSY if @src
+ * has as many challenges outstanding as it may.
  */
-int ipmem_auth_challenge(u32 borrower, u16 queue, const u8 *nonce_b,
-			 struct ipmem_conn_rej *rej)
+int ipmem_auth_challenge(u32 borrower, u16 queue, const struct in6_addr *src,
+			 const u8 *nonce_b, struct ipmem_conn_rej *rej)
 {
 	u8 keys[IPMEM_AUTH_SLOTS * IPMEM_AUTH_SLOTS][IPMEM_KEY_SIZE];
 	struct ipmem_auth_challenge *ch;
@@ -356,10 +403,15 @@ int ipmem_auth_challenge(u32 borrower, u16 queue, const u8 *nonce_b,
 		mutex_unlock(&ipmem_auth_lock);
 		return -ENOKEY;
 	}
-	/* a ring: a flood of HELLOs only makes the oldest lapse early */
-	ch = &ipmem_auth_ch[ipmem_auth_next++ % IPMEM_AUTH_CHALLENGES];
+	ch = ipmem_auth_slot(borrower, queue, src);
+	if (!ch) {
+		mutex_unlock(&ipmem_auth_lock);
+		memzero_explicit(keys, sizeof(keys));
+		return -EBUSY;
+	}
 	ch->borrower = borrower;
 	ch->queue = queue;
+	ch->src = *src;
 	ch->used = false;
 	ch->expires = jiffies + IPMEM_AUTH_CHALLENGE_TMO;
 	memcpy(ch->nonce_b, nonce_b, IPMEM_NONCE_LEN);
@@ -377,13 +429,15 @@ int ipmem_auth_challenge(u32 borrower, u16 queue, const u8 *nonce_b,
  * ipmem_auth_check() - does a borrower's PROOF answer a challenge of ours?
  * @borrower: the host id it claims
  * @queue: its queue
+ * @src: the address it comes from
  * @nonce_l: the challenge it answers
  * @proof: its proof
  *
- * A challenge is taken once.  Returns 0 or -EKEYREJECTED.
+ * A challenge is taken once, and only from the address it was sent to.
+ * Returns 0 or -EKEYREJECTED.
  */
-int ipmem_auth_check(u32 borrower, u16 queue, const u8 *nonce_l,
-		     const u8 *proof)
+int ipmem_auth_check(u32 borrower, u16 queue, const struct in6_addr *src,
+		     const u8 *nonce_l, const u8 *proof)
 {
 	u8 keys[IPMEM_AUTH_SLOTS * IPMEM_AUTH_SLOTS][IPMEM_KEY_SIZE];
 	struct ipmem_auth_challenge *ch = NULL;
@@ -394,9 +448,9 @@ int ipmem_auth_check(u32 borrower, u16 queue, const u8 *nonce_l,
 	mutex_lock(&ipmem_auth_lock);
 	for (i = 0; i < IPMEM_AUTH_CHALLENGES; i++) {
 		ch = &ipmem_auth_ch[i];
-		if (!ch->used && ch->expires &&
-		    time_before(jiffies, ch->expires) &&
+		if (ipmem_auth_live(ch) &&
 		    ch->borrower == borrower && ch->queue == queue &&
+		    ipv6_addr_equal(&ch->src, src) &&
 		    !crypto_memneq(ch->nonce_l, nonce_l, IPMEM_NONCE_LEN))
 			break;
 	}

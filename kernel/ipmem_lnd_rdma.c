@@ -30,6 +30,7 @@
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <net/ipv6.h>
 #include <rdma/ib_cm.h>
 
 #include "ipmem.h"
@@ -38,6 +39,15 @@
 #define IPMEM_LND_SQ		16	/* replies, registrations, drain */
 #define IPMEM_LND_MAX_SEG	512	/* blocks per registration, at most */
 #define IPMEM_LND_REVOKES	8	/* REVOKE notices waiting to be sent */
+/*
+ * Bounds on what one borrower holds (its registrations are bounded by
+ * its grants, its requests by IPMEM_LND_RX per queue): queues, counting
+ * those still being torn down after a reconnection, per session; and
+ * sessions (each a PD) per pool, which without host keys is what bounds
+ * borrowers that claim host ids at will.
+ */
+#define IPMEM_LND_MAX_CONNS	(2 * IPMEM_MAX_QUEUES)
+#define IPMEM_LND_MAX_SESSIONS	1024
 /*
  * How long a SEND or a registration may take before the queue is deemed
  * broken (a borrower that posts no receive, a stuck device): the RC
@@ -520,13 +530,20 @@ static struct ipmem_lnd_sess *ipmem_lnd_sess_get(struct ipmem_pool *pool,
 {
 	struct ib_device *dev = cm_id->device;
 	struct ipmem_lnd_sess *sess;
-	unsigned int per_block, seg, fr;
+	unsigned int per_block, seg, fr, n = 0;
 
 	lockdep_assert_held(&ipmem_lnd_lock);
 
-	list_for_each_entry(sess, &pool->sessions, node)
+	list_for_each_entry(sess, &pool->sessions, node) {
 		if (sess->borrower == borrower && sess->dev == dev)
 			return sess;
+		n++;
+	}
+	if (n >= IPMEM_LND_MAX_SESSIONS) {
+		pr_warn_ratelimited("refused host %08x: %u borrowers already connected\n",
+				    borrower, n);
+		return ERR_PTR(-EUSERS);
+	}
 
 	sess = kzalloc(sizeof(*sess), GFP_KERNEL);
 	if (!sess)
@@ -719,11 +736,26 @@ static int ipmem_lnd_reject(struct rdma_cm_id *cm_id, u16 reason)
 	return -ECONNREFUSED;
 }
 
+/* The borrower's address, IPv4 as v4-mapped: what challenges are bound to. */
+static void ipmem_lnd_src(struct rdma_cm_id *cm_id, struct in6_addr *src)
+{
+	struct sockaddr *sa = (struct sockaddr *)&cm_id->route.addr.dst_addr;
+
+	if (sa->sa_family == AF_INET6)
+		*src = ((struct sockaddr_in6 *)sa)->sin6_addr;
+	else if (sa->sa_family == AF_INET)
+		ipv6_addr_set_v4mapped(((struct sockaddr_in *)sa)->sin_addr.s_addr,
+				       src);
+	else
+		*src = in6addr_any;
+}
+
 /*
  * A lender with a host key serves only borrowers that prove the host id
  * they claim (kernel/ipmem_auth.c): a HELLO gets a challenge, a PROOF
- * must answer one of ours.  Nothing is made for the borrower before.
- * Returns 0 to go on, or the rejection's return.
+ * must answer one of ours, from the address we sent it to.  Nothing is
+ * made for the borrower before.  Returns 0 to go on, or the rejection's
+ * return.
  */
 static int ipmem_lnd_authenticate(struct rdma_cm_id *cm_id,
 				  const struct ipmem_conn_req *req)
@@ -735,21 +767,31 @@ static int ipmem_lnd_authenticate(struct rdma_cm_id *cm_id,
 		.version = cpu_to_le16(IPMEM_WIRE_VERSION),
 		.reason = cpu_to_le16(IPMEM_REJ_CHALLENGE),
 	};
+	struct in6_addr src;
 	const char *why;
+	u16 reason = IPMEM_REJ_AUTH;
+	int ret;
 
+	ipmem_lnd_src(cm_id, &src);
 	if (!ipmem_auth_active()) {
 		if (!flags)
 			return 0;
 		why = "it wants this lender, which has no host key, to prove its id";
 	} else if (flags == IPMEM_REQ_HELLO) {
-		if (!ipmem_auth_challenge(host, queue, req->nonce, &rej)) {
+		ret = ipmem_auth_challenge(host, queue, &src, req->nonce, &rej);
+		if (!ret) {
 			rdma_reject(cm_id, &rej, sizeof(rej),
 				    IB_CM_REJ_CONSUMER_DEFINED);
 			return -ECONNREFUSED;
 		}
-		why = "no key is known for that host id";
+		if (ret == -EBUSY) {
+			why = "its address has as many challenges outstanding as it may";
+			reason = IPMEM_REJ_NO_RESOURCES;
+		} else {
+			why = "no key is known for that host id";
+		}
 	} else if (flags == IPMEM_REQ_PROOF) {
-		if (!ipmem_auth_check(host, queue, req->nonce, req->proof))
+		if (!ipmem_auth_check(host, queue, &src, req->nonce, req->proof))
 			return 0;
 		why = "its proof does not check (a wrong key, or a stale or replayed answer)";
 	} else {
@@ -758,7 +800,7 @@ static int ipmem_lnd_authenticate(struct rdma_cm_id *cm_id,
 	atomic64_inc(&ipmem_auth_refused);
 	pr_warn_ratelimited("refused host %08x from %pISc: %s\n", host,
 			    &cm_id->route.addr.dst_addr, why);
-	return ipmem_lnd_reject(cm_id, IPMEM_REJ_AUTH);
+	return ipmem_lnd_reject(cm_id, reason);
 }
 
 static int ipmem_lnd_connect(struct rdma_cm_id *cm_id,
@@ -828,6 +870,14 @@ static int ipmem_lnd_connect(struct rdma_cm_id *cm_id,
 		return ipmem_lnd_reject(cm_id, IPMEM_REJ_NO_RESOURCES);
 	}
 	conn->sess = sess;
+	if (list_count_nodes(&sess->conns) >= IPMEM_LND_MAX_CONNS) {
+		pr_warn_ratelimited("refused queue %u of host %08x: it has %u queues already\n",
+				    conn->queue, sess->borrower,
+				    IPMEM_LND_MAX_CONNS);
+		mutex_unlock(&ipmem_lnd_lock);
+		kfree(conn);
+		return ipmem_lnd_reject(cm_id, IPMEM_REJ_NO_RESOURCES);
+	}
 	ret = ipmem_lnd_conn_create_ib(conn);
 	if (ret)
 		goto out_free_ib;

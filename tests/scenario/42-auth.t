@@ -17,7 +17,7 @@
 
 NET=fd69:706d:656d
 
-plan 19
+plan 22
 h_init
 for g in g1 g2 g3; do
 	g_boot $g || bail "guest $g did not boot"
@@ -111,6 +111,23 @@ g_run g2 "dd if=/dev/ipmem0 of=/tmp/back bs=1M count=1 iflag=direct status=none 
 	test \"\$(grep -o 'lost [0-9]* times' /sys/kernel/debug/ipmem/lenders)\" = '$lost0' &&
 	ipmemctl lender list | grep -q ' live '"
 ok $? "g2's data reads back, its connection to g1 is live and was never lost"
+
+# ------------------------------------------------- a flood of HELLOs
+# g3 asks for challenges for g2's id on every queue, then for its own id,
+# then for g2's again: a source address holds one challenge per queue of
+# a borrower at most, so it cannot crowd out the challenges of others
+out=$(g_run g3 "ipmem-probe $(g_ip6 g1) $I2 hellos 64; ipmem-probe $(g_ip6 g1) $I3 hellos 8
+	ipmem-probe $(g_ip6 g1) $I2 hellos 64" 2>/dev/null)
+is "$(echo "$out" | grep '^hellos' | xargs)" "hellos 64 challenges 64 refused 0 hellos 8 challenges 0 refused 8 NO_RESOURCES 8 hellos 64 challenges 64 refused 0" \
+	"a HELLO flood from g3: 64 challenges outstanding at most, more refused (NO_RESOURCES), the same asked again renewed"
+g_run g1 "dmesg | grep -q 'refused host $(hex8 $I3) from $(g_ip6 g3): its address has as many challenges outstanding as it may'"
+ok $? "g1 logged why it refused g3's HELLOs"
+g_run g2 "ipmemctl disk del ipmem0 && wait_until 60 sh -c 'test -z \"\$(cat /sys/kernel/debug/ipmem/lenders)\"' &&
+	ipmemctl disk create 16M >/dev/null && ipmemctl map add $A disk ipmem0 >/dev/null &&
+	dd if=/tmp/pat of=/dev/ipmem0 bs=1M oflag=direct status=none &&
+	dd if=/dev/ipmem0 of=/tmp/back bs=1M count=1 iflag=direct status=none && cmp /tmp/pat /tmp/back" &&
+	test "$(g_run g1 "dmesg | grep -c 'host $(hex8 $I2) connected from $(g_ip6 g2)'")" = 2
+ok $? "meanwhile g2 connects to g1 again (a new session, authenticated) and its data reads back"
 
 # the private keys appear nowhere they could be read back (bytes 1-29:
 # the module clamps bytes 0 and 31)

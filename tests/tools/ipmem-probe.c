@@ -29,6 +29,15 @@
  *                              keep the connection (and so the lender's
  *                              registration) for SECONDS or until SIGTERM
  *                              or SIGINT
+ *   stall SECONDS              a borrower that stops posting receives: for
+ *                              SECONDS (or until SIGTERM/SIGINT), connect
+ *                              with no receive posted, send KEY_REQs, wait
+ *                              for the lender to give up on the queue, and
+ *                              connect again; prints "stall connected N
+ *                              cut C" (C: connections the lender cut)
+ *   hellos N                   N HELLOs (queues QUEUE..QUEUE+N-1, one
+ *                              connection each); prints "hellos N
+ *                              challenges C refused R" and the reasons
  *
  * RKEY, IOVA and BYTE are hexadecimal, with or without 0x (as the lender's
  * debugfs prints them); BLOCK, LEN and SECONDS are decimal (or 0x hex).
@@ -102,6 +111,8 @@ static int verbose;
 static uint16_t auth_flags;
 static int got_challenge;
 static uint8_t challenge[IPMEM_NONCE_LEN];
+/* the reason of the last ipmem REJECT, or 0 */
+static unsigned int last_rej;
 static volatile sig_atomic_t stop;
 
 struct probe {
@@ -116,6 +127,7 @@ struct probe {
 	uint8_t *data;
 	size_t len;
 	int connected;
+	int no_recv;		/* stall: post no receive */
 	struct ipmem_conn_rep rep;
 	/* a completion polled while waiting for another one */
 	struct ibv_wc pending[NR_RX + 2];
@@ -168,6 +180,8 @@ static void usage(void)
 "  read-block BLOCK LEN\n"
 "  write-block BLOCK LEN BYTE\n"
 "  hold BLOCK SECONDS\n"
+"  stall SECONDS\n"
+"  hellos N\n"
 "RKEY, IOVA, BYTE hexadecimal; BLOCK, LEN, SECONDS decimal.\n", prog);
 }
 
@@ -353,17 +367,19 @@ static int cm_wait(struct probe *p, enum rdma_cm_event_type want)
 		if (rej && ev->param.conn.private_data_len >= sizeof(*rej) &&
 		    le32toh(rej->magic) == IPMEM_WIRE_MAGIC &&
 		    le16toh(rej->reason) == IPMEM_REJ_CHALLENGE) {
+			last_rej = IPMEM_REJ_CHALLENGE;
 			memcpy(challenge, rej->nonce, sizeof(challenge));
 			got_challenge = 1;
 			printf("challenge\n");
 			ret = EXIT_SETUP;
 		} else if (rej && ev->param.conn.private_data_len >= 8 &&
-		    le32toh(rej->magic) == IPMEM_WIRE_MAGIC)
+		    le32toh(rej->magic) == IPMEM_WIRE_MAGIC) {
+			last_rej = le16toh(rej->reason);
 			ret = fail(EXIT_SETUP,
 				   "the lender rejected the connection: %s (%u)",
 				   rej_reason_str(le16toh(rej->reason)),
 				   le16toh(rej->reason));
-		else
+		} else
 			ret = fail(EXIT_SETUP,
 				   "connection rejected without an ipmem reason (cm status %d: %s)",
 				   status, status == 8 ?
@@ -540,7 +556,7 @@ static int probe_connect(struct probe *p, const struct sockaddr_storage *dst,
 		if (!p->data_mr)
 			return fail(EXIT_SETUP, "ibv_reg_mr: %s", strerror(errno));
 	}
-	for (i = 0; i < NR_RX; i++)
+	for (i = 0; i < NR_RX && !p->no_recv; i++)
 		if (post_recv(p, i))
 			return fail(EXIT_SETUP, "ibv_post_recv failed");
 
@@ -608,10 +624,11 @@ static void probe_close(struct probe *p)
 
 /* ------------------------------------------------------------- commands */
 
-static int key_req(struct probe *p, uint64_t block, struct key *k)
+/* post a KEY_REQ for @block; signalled or not */
+static int post_key_req(struct probe *p, uint64_t block, uint32_t tag,
+			int signaled)
 {
 	struct ipmem_msg *m = &p->msgs[NR_RX];
-	uint32_t tag = (uint32_t)getpid() ^ (uint32_t)now_ms();
 	struct ibv_sge sge = {
 		.addr = (uintptr_t)m,
 		.length = sizeof(*m),
@@ -622,11 +639,8 @@ static int key_req(struct probe *p, uint64_t block, struct key *k)
 		.sg_list = &sge,
 		.num_sge = 1,
 		.opcode = IBV_WR_SEND,
-		.send_flags = IBV_SEND_SIGNALED,
+		.send_flags = signaled ? IBV_SEND_SIGNALED : 0,
 	}, *bad;
-	struct ibv_wc wc;
-	const struct ipmem_msg *r;
-	int ret, slot;
 
 	memset(m, 0, sizeof(*m));
 	m->type = htole16(IPMEM_MSG_KEY_REQ);
@@ -634,6 +648,19 @@ static int key_req(struct probe *p, uint64_t block, struct key *k)
 	m->block = htole64(block);
 	if (ibv_post_send(p->id->qp, &wr, &bad))
 		return fail(EXIT_SETUP, "ibv_post_send: %s", strerror(errno));
+	return 0;
+}
+
+static int key_req(struct probe *p, uint64_t block, struct key *k)
+{
+	uint32_t tag = (uint32_t)getpid() ^ (uint32_t)now_ms();
+	struct ibv_wc wc;
+	const struct ipmem_msg *r;
+	int ret, slot;
+
+	ret = post_key_req(p, block, tag, 1);
+	if (ret)
+		return ret;
 	ret = cq_wait(p, ~0ULL, WR_SEND, &wc);
 	if (ret == EXIT_TIMEOUT)
 		return fail(EXIT_SETUP, "KEY_REQ: send not completed in %d s",
@@ -817,6 +844,102 @@ static int hold(struct probe *p, uint64_t seconds)
 	return 0;
 }
 
+/* wait for the lender to disconnect, until @end; 1 if it did */
+static int wait_cut(struct probe *p, int64_t end)
+{
+	struct pollfd pfd = { .fd = p->ch->fd, .events = POLLIN };
+	struct rdma_cm_event *ev;
+	int cut = 0;
+
+	while (!stop && !cut && now_ms() < end) {
+		if (poll(&pfd, 1, 200) <= 0)
+			continue;
+		if (rdma_get_cm_event(p->ch, &ev))
+			continue;
+		say("cm event %s while stalling", rdma_event_str(ev->event));
+		if (ev->event == RDMA_CM_EVENT_DISCONNECTED) {
+			p->connected = 0;
+			cut = 1;
+		}
+		rdma_ack_cm_event(ev);
+	}
+	return cut;
+}
+
+/*
+ * post @n KEY_REQs for block 0 without waiting for anything; the last one
+ * signalled (it completes the ones before; the buffer is the same, and
+ * the lender reads each on arrival)
+ */
+static int send_reqs(struct probe *p, int n)
+{
+	int ret = 0;
+
+	while (n-- && !ret)
+		ret = post_key_req(p, 0, 0, !n);
+	return ret;
+}
+
+static int stall(const struct sockaddr_storage *dst, uint32_t host_id,
+		 uint16_t queue, uint64_t seconds)
+{
+	int64_t end = now_ms() + (int64_t)seconds * 1000;
+	struct sigaction sa = { .sa_handler = on_signal };
+	unsigned int connected = 0, cut = 0, failed = 0;
+	struct probe p;
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	while (!stop && now_ms() < end) {
+		memset(&p, 0, sizeof(p));
+		p.no_recv = 1;
+		if (probe_connect(&p, dst, host_id, queue) ||
+		    send_reqs(&p, 4)) {
+			probe_close(&p);
+			/* refused or unreachable: try again, not in a spin */
+			if (++failed > 100)
+				break;
+			poll(NULL, 0, 500);
+			continue;
+		}
+		connected++;
+		cut += wait_cut(&p, end);
+		probe_close(&p);
+	}
+	printf("stall connected %u cut %u\n", connected, cut);
+	return connected ? 0 : EXIT_SETUP;
+}
+
+static int hellos(const struct sockaddr_storage *dst, uint32_t host_id,
+		  uint16_t queue, uint64_t n)
+{
+	unsigned int ch = 0, refused = 0, counts[8] = {};
+	struct probe p;
+	uint64_t i;
+
+	auth_flags = IPMEM_REQ_HELLO;
+	for (i = 0; i < n; i++) {
+		memset(&p, 0, sizeof(p));
+		last_rej = 0;
+		if (!probe_connect(&p, dst, host_id, queue + i))
+			fprintf(stderr, "%s: a HELLO was accepted\n", prog);
+		probe_close(&p);
+		if (last_rej == IPMEM_REJ_CHALLENGE) {
+			ch++;
+		} else {
+			refused++;
+			counts[last_rej < 8 ? last_rej : 0]++;
+		}
+	}
+	printf("hellos %" PRIu64 " challenges %u refused %u", n, ch, refused);
+	for (i = 0; i < 8; i++)
+		if (counts[i])
+			printf(" %s %u", i ? rej_reason_str(i) : "other",
+			       counts[i]);
+	printf("\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_storage dst;
@@ -877,6 +1000,8 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "key") || !strcmp(cmd, "hold"))
 		nargs = !strcmp(cmd, "key") ? 1 : 2;
+	else if (!strcmp(cmd, "stall") || !strcmp(cmd, "hellos"))
+		nargs = 1;
 	else if (!strcmp(cmd, "read"))
 		nargs = 3;
 	else if (!strcmp(cmd, "write"))
@@ -894,6 +1019,15 @@ int main(int argc, char **argv)
 		return fail(EXIT_SETUP, "%s takes %d arguments", cmd, nargs);
 	}
 
+	if (!strcmp(cmd, "stall") || !strcmp(cmd, "hellos")) {
+		if (parse_dec(argv[0], &v) || !v ||
+		    (!strcmp(cmd, "hellos") && v > IPMEM_MAX_QUEUES))
+			return fail(EXIT_SETUP, "bad %s '%s'", !strcmp(cmd, "stall") ?
+				    "SECONDS" : "N", argv[0]);
+		if (!strcmp(cmd, "stall"))
+			return stall(&dst, host_id, queue, v);
+		return hellos(&dst, host_id, queue, v);
+	}
 	if (!strcmp(cmd, "read") || !strcmp(cmd, "write")) {
 		if (parse_hex(argv[0], &rkey) || rkey > UINT32_MAX)
 			return fail(EXIT_SETUP, "bad RKEY '%s'", argv[0]);
