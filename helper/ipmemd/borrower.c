@@ -1209,9 +1209,13 @@ void borrower_status(struct ipmemd *d, struct ctl_client *c)
 		V += d->lenders[i].pool.free;
 		nl++;
 	}
-	ctl_printf(c, "bgp: AS %u router-id %s, %u of %u peers established, %zu routes received (%" PRIu64 " ignored)",
+	ctl_printf(c, "bgp: AS %u router-id %s, %u of %u peers established, %zu routes received (%" PRIu64 " ignored)%s",
 		   d->conf.asn, d->router_id, bgpd_established(d),
-		   d->bgp.npeers, d->rib.nentries, d->rib.ignored);
+		   d->bgp.npeers, d->rib.nentries, d->rib.ignored,
+		   d->rib.dropped ? ", some dropped" : "");
+	if (d->rib.dropped)
+		ctl_printf(c, "  %" PRIu64 " routes dropped: a neighbor had max-routes (%u)",
+			   d->rib.dropped, d->conf.max_routes);
 	fmt_size(V * d->conf.block_size, sz, sizeof(sz));
 	ctl_printf(c, "M %" PRIu64 " V %" PRIu64 " blocks in %u lenders (%s free)",
 		   M, V, nl, sz);

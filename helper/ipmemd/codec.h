@@ -193,6 +193,7 @@ struct ipmemd_conf {
 	uint8_t rights;
 	uint8_t replicas;
 	bool exclude_self;
+	uint32_t max_routes;		/* paths kept per BGP neighbor */
 
 	uint64_t auto_borrow;		/* bytes, 0: none */
 	bool auto_swapon;

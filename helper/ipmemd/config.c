@@ -38,6 +38,7 @@ void conf_defaults(struct ipmemd_conf *c)
 	c->rights = IPMEM_RIGHTS_RW;
 	c->replicas = 1;
 	c->exclude_self = true;
+	c->max_routes = 100000;
 	c->sim_lend = 64ULL << 20;
 }
 
@@ -309,6 +310,10 @@ int conf_parse_line(struct ipmemd_conf *c, const char *line, char *err,
 			c->rights = IPMEM_RIGHTS_RW;
 		else
 			return cerr(err, len, "rights: ro or rw, not '%s'", v);
+	} else if (!strcmp(k, "max-routes")) {
+		if (ipmem_parse_u32(v, &u) || !u)
+			return cerr(err, len, "max-routes: '%s' is not a positive number", v);
+		c->max_routes = u;
 	} else if (!strcmp(k, "replicas")) {
 		if (ipmem_parse_u32(v, &u) || !u || u > IPMEM_MAX_REPLICAS)
 			return cerr(err, len, "replicas: 1 to %d, not '%s'",

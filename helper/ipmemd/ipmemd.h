@@ -70,6 +70,13 @@ struct rib_entry {
 	bool noted;				/* its rejection was logged */
 };
 
+/* what one BGP neighbor has in the RIB, against max-routes */
+struct rib_nbr {
+	char name[46];
+	size_t paths;
+	bool full;				/* at max-routes: logged */
+};
+
 struct rib {
 	struct rib_entry **hash;
 	size_t nbuckets;
@@ -77,6 +84,13 @@ struct rib {
 	struct rib_entry *lists[IPMEM_BGP_KIND_REFUSAL + 1]; /* by kind */
 	size_t counts[IPMEM_BGP_KIND_REFUSAL + 1];
 	uint64_t ignored;			/* paths logged and ignored */
+	uint64_t dropped;			/* not kept: over max-routes */
+	struct rib_nbr *nbrs;
+	size_t nnbrs;
+	/* the log of ignored paths: RIB_LOG_BURST lines a minute at most */
+	uint64_t log_since;
+	unsigned int log_lines;
+	uint64_t log_quiet;
 };
 
 int rib_init(struct rib *rib);

@@ -5,9 +5,14 @@
  * Every path from the gobgpd watch lands here first.  It is decoded and
  * checked (codec.c, then the checks that need other routes: a grant that
  * overlaps another grant of the same lender, a route that claims one of
- * our own /80s); a path that fails is logged once, kept so that its
- * withdrawal is recognised, and otherwise ignored: only valid paths are
- * ever seen by the lender and borrower logic, and so by the module.
+ * our own /80s); a path that fails is logged (RIB_LOG_BURST lines a
+ * minute at most) and dropped: only valid paths are ever kept, and seen
+ * by the lender and borrower logic, and so by the module.
+ *
+ * The RIB is bounded: a BGP neighbor has at most max-routes paths in it
+ * (ipmemd.conf).  Past that, its new paths are dropped with one log line
+ * until it withdraws some, so that a speaker flooding routes costs a
+ * bounded amount of memory and time and ipmemd keeps working.
  *
  * A prefix can arrive from several neighbors (redundant route
  * reflectors).  The first valid path is the one used; a different
@@ -15,11 +20,14 @@
  * goes.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ipmemd.h"
+
+#define RIB_LOG_BURST	20		/* ignored paths logged a minute */
 
 static size_t hash_key(const uint8_t prefix[16], uint8_t plen)
 {
@@ -53,6 +61,9 @@ static void entry_free(struct rib_entry *e)
 
 static void rib_clear(struct rib *rib)
 {
+	free(rib->nbrs);
+	rib->nbrs = NULL;
+	rib->nnbrs = 0;
 	struct rib_entry *e;
 	size_t i;
 
@@ -211,71 +222,175 @@ static bool same_route(const struct ibgp_route *a, const struct ibgp_route *b)
 	return !memcmp(a, b, sizeof(*a));
 }
 
+/* the neighbor's counters; NULL for our own paths (or out of memory) */
+static struct rib_nbr *nbr_get(struct rib *rib, const char *name)
+{
+	struct rib_nbr *n;
+	size_t i;
+
+	if (!name[0])
+		return NULL;
+	for (i = 0; i < rib->nnbrs; i++)
+		if (!strcmp(rib->nbrs[i].name, name))
+			return &rib->nbrs[i];
+	n = realloc(rib->nbrs, (rib->nnbrs + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	rib->nbrs = n;
+	n = &rib->nbrs[rib->nnbrs++];
+	memset(n, 0, sizeof(*n));
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	return n;
+}
+
+/* drop path @p of @e (unlinked by the caller) */
+static void path_free(struct ipmemd *d, struct rib_path *p)
+{
+	struct rib_nbr *n = nbr_get(&d->rib, p->neighbor);
+
+	if (n && n->paths) {
+		n->paths--;
+		if (n->full && n->paths < d->conf.max_routes) {
+			n->full = false;
+			log_info("neighbor %s is below max-routes (%u) again",
+				 n->name, d->conf.max_routes);
+		}
+	}
+	free(p);
+}
+
+/* @e lost a path: relink it, free it if it has none left */
+static void entry_changed(struct ipmemd *d, struct rib_entry *e)
+{
+	entry_relink(&d->rib, e);
+	if (!e->paths) {
+		entry_unlink(&d->rib, e);
+		free(e);
+	}
+	d->dirty = true;
+}
+
+/* log an ignored path, RIB_LOG_BURST lines a minute at most */
+static void note_ignored(struct ipmemd *d, int level, const char *pfx,
+			 const char *nbr, const char *why)
+{
+	struct rib *rib = &d->rib;
+
+	if (d->now - rib->log_since >= 60000) {
+		if (rib->log_quiet)
+			log_warn("%" PRIu64 " more routes were ignored in the last minute (not logged one by one)",
+				 rib->log_quiet);
+		rib->log_since = d->now;
+		rib->log_lines = 0;
+		rib->log_quiet = 0;
+	}
+	if (rib->log_lines >= RIB_LOG_BURST) {
+		rib->log_quiet++;
+		return;
+	}
+	rib->log_lines++;
+	logm(level, "ignored route %s from %s: %s%s", pfx, nbr[0] ? nbr : "local",
+	     why, rib->log_lines == RIB_LOG_BURST ?
+	     " (more this minute are counted, not logged)" : "");
+}
+
+static struct rib_path *path_find(struct rib_entry *e,
+				  const struct gbgp_route *r)
+{
+	struct rib_path *p;
+
+	for (p = e ? e->paths : NULL; p; p = p->next)
+		if (p->id == r->identifier && !strcmp(p->neighbor, r->neighbor))
+			return p;
+	return NULL;
+}
+
+/* remove @p from @e, and @e if it has no path left */
+static void path_remove(struct ipmemd *d, struct rib_entry *e,
+			struct rib_path *p)
+{
+	struct rib_path **pp;
+
+	for (pp = &e->paths; *pp != p; pp = &(*pp)->next)
+		;
+	*pp = p->next;
+	path_free(d, p);
+	entry_changed(d, e);
+}
+
+static struct rib_entry *entry_new(struct rib *rib, const uint8_t prefix[16],
+				   uint8_t plen)
+{
+	struct rib_entry *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	memcpy(e->prefix, prefix, 16);
+	e->plen = plen;
+	if (rib->nentries >= rib->nbuckets)
+		rib_grow(rib);
+	e->hnext = rib->hash[hash_key(prefix, plen) % rib->nbuckets];
+	rib->hash[hash_key(prefix, plen) % rib->nbuckets] = e;
+	rib->nentries++;
+	return e;
+}
+
 void rib_update(struct ipmemd *d, const struct gbgp_route *r)
 {
 	struct rib *rib = &d->rib;
 	const uint8_t *prefix = r->prefix.s6_addr;
 	struct rib_path *p, **pp;
 	struct rib_entry *e;
+	struct ibgp_route m;
+	struct rib_nbr *n;
 	char why[256];
-	bool valid;
 
 	e = entry_find(rib, prefix, r->plen);
+	p = path_find(e, r);
 	if (r->withdraw) {
-		if (!e)
-			return;
-		for (pp = &e->paths; *pp; pp = &(*pp)->next) {
-			p = *pp;
-			if (p->id == r->identifier &&
-			    !strcmp(p->neighbor, r->neighbor)) {
-				*pp = p->next;
-				if (p->valid)
-					log_dbg("withdrawn: %s %s from %s",
-						ibgp_kind_name(p->r.kind),
-						pfx_str(prefix, r->plen),
-						p->neighbor);
-				free(p);
-				break;
-			}
+		if (p) {
+			log_dbg("withdrawn: %s %s from %s",
+				ibgp_kind_name(p->r.kind),
+				pfx_str(prefix, r->plen), p->neighbor);
+			path_remove(d, e, p);
 		}
-		entry_relink(rib, e);
-		if (!e->paths) {
-			entry_unlink(rib, e);
-			free(e);
-		}
-		d->dirty = true;
 		return;
 	}
 
-	if (!e) {
-		e = calloc(1, sizeof(*e));
-		if (!e) {
-			log_err("out of memory: path %s dropped",
-				pfx_str(prefix, r->plen));
+	if (ibgp_decode(&d->ctx, r, &m, why, sizeof(why)) ||
+	    !context_ok(d, e, &m, why, sizeof(why))) {
+		/* not kept; a valid version it replaces goes too */
+		rib->ignored++;
+		note_ignored(d, !strncmp(why, "foreign", 7) ? LOG_INFO :
+			     LOG_WARNING, pfx_str(prefix, r->plen), r->neighbor,
+			     why);
+		if (p)
+			path_remove(d, e, p);
+		return;
+	}
+
+	if (!p) {
+		n = nbr_get(rib, r->neighbor);
+		if (n && n->paths >= d->conf.max_routes) {
+			rib->dropped++;
+			if (!n->full)
+				log_warn("neighbor %s has max-routes (%u) paths: dropping its new routes until it withdraws some",
+					 n->name, d->conf.max_routes);
+			n->full = true;
 			return;
 		}
-		memcpy(e->prefix, prefix, 16);
-		e->plen = r->plen;
-		if (rib->nentries >= rib->nbuckets)
-			rib_grow(rib);
-		e->hnext = rib->hash[hash_key(prefix, r->plen) % rib->nbuckets];
-		rib->hash[hash_key(prefix, r->plen) % rib->nbuckets] = e;
-		rib->nentries++;
-	}
-	for (p = e->paths; p; p = p->next)
-		if (p->id == r->identifier && !strcmp(p->neighbor, r->neighbor))
-			break;
-	if (!p) {
-		p = calloc(1, sizeof(*p));
+		if (!e)
+			e = entry_new(rib, prefix, r->plen);
+		p = e ? calloc(1, sizeof(*p)) : NULL;
 		if (!p) {
 			log_err("out of memory: path %s dropped",
 				pfx_str(prefix, r->plen));
-			if (!e->paths) {
-				entry_unlink(rib, e);
-				free(e);
-			}
+			if (e && !e->paths)
+				entry_changed(d, e);
 			return;
 		}
+		if (n)
+			n->paths++;
 		snprintf(p->neighbor, sizeof(p->neighbor), "%s", r->neighbor);
 		p->id = r->identifier;
 		/* arrival order: append */
@@ -283,22 +398,15 @@ void rib_update(struct ipmemd *d, const struct gbgp_route *r)
 			;
 		*pp = p;
 	}
-
-	valid = !ibgp_decode(&d->ctx, r, &p->r, why, sizeof(why)) &&
-		context_ok(d, e, &p->r, why, sizeof(why));
-	if (!valid) {
-		rib->ignored++;
-		logm(!strncmp(why, "foreign", 7) ? LOG_INFO : LOG_WARNING,
-		     "ignored route %s from %s: %s", pfx_str(prefix, r->plen),
-		     r->neighbor[0] ? r->neighbor : "local", why);
-	} else if (e->eff && &p->r != e->eff && !same_route(e->eff, &p->r)) {
+	p->r = m;
+	if (e->eff && &p->r != e->eff && !same_route(e->eff, &p->r)) {
 		log_warn("route %s from %s differs from the one in use; ignored while that one lasts",
 			 pfx_str(prefix, r->plen), r->neighbor);
 	} else {
 		log_dbg("received: %s %s from %s", ibgp_kind_name(p->r.kind),
 			pfx_str(prefix, r->plen), r->neighbor);
 	}
-	p->valid = valid;
+	p->valid = true;
 	e->noted = false;
 	entry_relink(rib, e);
 	d->dirty = true;

@@ -16,7 +16,8 @@
 # takes blocks from both; the verifying swap workload runs while ipmemd and
 # gobgpd on the borrower and on a lender are killed and restarted, and
 # completes; injected
-# malformed or foreign routes change nothing; release gives every block
+# malformed or foreign routes change nothing; a flood of routes hits the
+# borrower's max-routes and changes nothing either; release gives every block
 # back and leaves only the two pool routes in every RIB; two borrowers
 # (g2 and g3) race for more than is free and no block is granted twice;
 # removing a borrowed disk by hand gives its blocks back; a reservation
@@ -31,8 +32,10 @@ BGP_KEYS=1
 BGP_PASSWORD=pw-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
 # the lenders' pools: 64 MiB of 64 KiB blocks each
 M=2048
+# the borrower keeps few paths of each neighbor: a flood hits the bound
+G3_CONF="max-routes 24"
 
-plan 34
+plan 39
 h_init
 g_boot g1 --mem 768 || bail "guest g1 did not boot"
 g_boot g2 --mem 768 || bail "guest g2 did not boot"
@@ -41,7 +44,7 @@ for g in $BGP_GUESTS; do
 	g_run "$g" 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko on $g"
 done
 
-bgp_start g1 "lend 64M" && bgp_start g2 "lend 64M" && bgp_start g3
+bgp_start g1 "lend 64M" && bgp_start g2 "lend 64M" && bgp_start g3 "$G3_CONF"
 ok $? "ipmemd starts on all three (lenders g1 and g2, borrower g3)"
 
 bgp_wait_mv $M $M
@@ -107,7 +110,7 @@ g_start g3 'run_limited 40 memtouch -p 2 80'
 work=$JOB
 bgp_kill g3
 bgp_kill g1
-bgp_start g1 "lend 64M" && bgp_start g3
+bgp_start g1 "lend 64M" && bgp_start g3 "$G3_CONF"
 ok $? "ipmemd and gobgpd on the borrower and on lender g1 killed (-9) and restarted during the workload"
 g_run g3 -t 200 'wait_until 180 sh -c "ipmemctl status | grep -q \"copy 0 lender 0a4d:0002: .* mapped (adopted)\" &&
 	ipmemctl status | grep -q \"copy 0 lender 0a4d:0001: .* mapped (adopted)\""'
@@ -156,6 +159,32 @@ g_run g1 'for p in 2001:db8:1::/48 fd69:706d:656d:dead:beef::/80 2001:db8:2:0:1:
 	fd69:706d:656d:a4d:63::/118 fd69:706d:656d:a4d:64::/120 \
 	fd69:706d:656d:a4d:63:8000:a4d:2/128 '"${grant%/*}/128"'; do
 		gobgp global rib del -a ipv6 $p; done' >/dev/null
+
+# -------------------------------------------------------------- a flood
+# g1 floods 40 well-formed grants (of lenders that do not exist, for a
+# borrower that does not) and 30 malformed routes
+g_run g1 -t 600 'for i in $(seq 256 295); do
+		gobgp global rib add -a ipv6 fd69:706d:656d:a4d:$(printf %x $i)::/120 nexthop fd00:77::1 large-community 65077:1:1,65077:2:3,65077:30:3735928559,65077:31:0,65077:23:2,65077:32:2 || exit 1
+	done
+	for i in $(seq 512 541); do
+		gobgp global rib add -a ipv6 fd69:706d:656d:a4d:$(printf %x $i)::/80 nexthop fd00:77::1 large-community 65077:1:1,65077:2:1,65077:99:7 || exit 1
+	done'
+ok $? "g1 floods 40 well-formed grants and 30 malformed routes"
+g_run g3 -t 150 'wait_until 120 grep -q "neighbor fd00:77::1 has max-routes (24) paths: dropping its new routes until it withdraws some" /run/share/ipmemd.log &&
+	wait_until 60 sh -c "ipmemctl status | grep -q \"(35 ignored), some dropped\"" &&
+	ipmemctl status | grep -q "routes dropped: a neighbor had max-routes (24)"'
+ok $? "g3 keeps 24 paths of g1 at most: says so in its log and status; it counted the 30 malformed"
+out=$(g_run g3 'grep -c "ignored route" /run/share/ipmemd.log; grep -c "more this minute are counted, not logged" /run/share/ipmemd.log')
+diag "g3 logged $(echo $out | cut -d" " -f1) ignored routes in all"
+[ "$(echo $out | cut -d" " -f1)" -lt 35 ] && [ "$(echo $out | cut -d" " -f2)" -ge 1 ]
+ok $? "g3 logged 20 ignored routes a minute at most, and said it counts the rest"
+after=$(g_run g3 'ipmemctl map list; ipmemctl route list')
+bgp_wait_mv $M 512 30 && [ "$after" = "$before" ]
+ok $? "M, V, g3's mappings and routes are unchanged"
+g_run g1 -t 600 'for i in $(seq 256 295); do gobgp global rib del -a ipv6 fd69:706d:656d:a4d:$(printf %x $i)::/120; done
+	for i in $(seq 512 541); do gobgp global rib del -a ipv6 fd69:706d:656d:a4d:$(printf %x $i)::/80; done' >/dev/null
+g_run g3 -t 150 'wait_until 120 grep -q "neighbor fd00:77::1 is below max-routes (24) again" /run/share/ipmemd.log'
+ok $? "g1 withdraws them: g3 says g1 is below max-routes again"
 
 # ------------------------------------------------------------- release
 g_run g3 'swapoff /dev/ipmem0'

@@ -490,6 +490,13 @@ static void test_config(void)
 	   conf_parse(&c, "host-key host.key\n", err, sizeof(err)) &&
 	   strstr(err, "absolute"),
 	   "secret files are absolute paths");
+	conf_defaults(&c);
+	ok(c.max_routes == 100000 &&
+	   !conf_parse(&c, "max-routes 50\n", err, sizeof(err)) &&
+	   c.max_routes == 50 &&
+	   conf_parse(&c, "max-routes 0\n", err, sizeof(err)) &&
+	   strstr(err, "max-routes") && c.max_routes == 50,
+	   "max-routes: 100000 by default, a positive number");
 	ok(!conf_parse_duration("90", &ms) && ms == 90000 &&
 	   !conf_parse_duration("250ms", &ms) && ms == 250 &&
 	   conf_parse_duration("5 s", &ms) && conf_parse_duration("-1", &ms),
@@ -498,7 +505,7 @@ static void test_config(void)
 
 int main(void)
 {
-	plan(75);
+	plan(76);
 	ctx.asn = IPMEM_BGP_ASN_DEFAULT;
 	pton("fd69:706d:656d::", ctx.net);
 	test_layout();
