@@ -53,6 +53,8 @@ static const char *const ipmem_attr_names[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_KEY_SLOT] = "key slot",
 	[IPMEM_A_PRIVATE_KEY] = "private key",
 	[IPMEM_A_PUBLIC_KEY] = "public key",
+	[IPMEM_A_ROUTE] = "route",
+	[IPMEM_A_ROUTE_MAC] = "route MAC",
 };
 
 const char *ipmem_attr_name(int type)

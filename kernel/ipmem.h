@@ -290,6 +290,9 @@ int ipmem_auth_check(u32 borrower, u16 queue, const struct in6_addr *src,
 		     const u8 *nonce_l, const u8 *proof);
 int ipmem_auth_answer(u32 lender, u16 queue, const u8 *nonce_b,
 		      const struct ipmem_conn_rej *rej, u8 *proof);
+int ipmem_auth_route_macs(u32 peer, const u8 *data, size_t len,
+			  u8 macs[][IPMEM_ROUTE_MAC_LEN],
+			  struct netlink_ext_ack *extack);
 int ipmem_auth_init(void);
 void ipmem_auth_exit(void);
 

@@ -285,15 +285,12 @@ static void ipmem_auth_pair_key(const u8 *priv, const u8 *pub, u32 a, u32 b,
 	memzero_explicit(z, sizeof(z));
 }
 
-/* HMAC-SHA-256(@key, @label || B || L || queue || nonce_B || nonce_L) */
-static void ipmem_auth_mac(const u8 *key, const char *label, u32 b, u32 l,
-			   u16 queue, const u8 *nonce_b, const u8 *nonce_l,
-			   u8 mac[IPMEM_PROOF_LEN])
+/* HMAC-SHA-256(@key, @a || @b) */
+static void ipmem_auth_hmac(const u8 *key, const void *a, size_t alen,
+			    const void *b, size_t blen,
+			    u8 out[SHA256_DIGEST_SIZE])
 {
-	__le32 ids[2] = { cpu_to_le32(b), cpu_to_le32(l) };
-	__le16 q = cpu_to_le16(queue);
 	u8 pad[SHA256_BLOCK_SIZE], inner[SHA256_DIGEST_SIZE];
-	u8 out[SHA256_DIGEST_SIZE];
 	struct sha256_state s;
 	int i;
 
@@ -302,11 +299,8 @@ static void ipmem_auth_mac(const u8 *key, const char *label, u32 b, u32 l,
 		pad[i] ^= key[i];
 	sha256_init(&s);
 	sha256_update(&s, pad, sizeof(pad));
-	sha256_update(&s, label, strlen(label) + 1);
-	sha256_update(&s, (u8 *)ids, sizeof(ids));
-	sha256_update(&s, (u8 *)&q, sizeof(q));
-	sha256_update(&s, nonce_b, IPMEM_NONCE_LEN);
-	sha256_update(&s, nonce_l, IPMEM_NONCE_LEN);
+	sha256_update(&s, a, alen);
+	sha256_update(&s, b, blen);
 	sha256_final(&s, inner);
 	memset(pad, 0x5c, sizeof(pad));
 	for (i = 0; i < IPMEM_KEY_SIZE; i++)
@@ -315,9 +309,30 @@ static void ipmem_auth_mac(const u8 *key, const char *label, u32 b, u32 l,
 	sha256_update(&s, pad, sizeof(pad));
 	sha256_update(&s, inner, sizeof(inner));
 	sha256_final(&s, out);
-	memcpy(mac, out, IPMEM_PROOF_LEN);
 	memzero_explicit(pad, sizeof(pad));
 	memzero_explicit(inner, sizeof(inner));
+}
+
+/* HMAC-SHA-256(@key, @label || B || L || queue || nonce_B || nonce_L) */
+static void ipmem_auth_mac(const u8 *key, const char *label, u32 b, u32 l,
+			   u16 queue, const u8 *nonce_b, const u8 *nonce_l,
+			   u8 mac[IPMEM_PROOF_LEN])
+{
+	struct {
+		__le32 ids[2];
+		__le16 q;
+		u8 nonce_b[IPMEM_NONCE_LEN];
+		u8 nonce_l[IPMEM_NONCE_LEN];
+	} __packed m = {
+		.ids = { cpu_to_le32(b), cpu_to_le32(l) },
+		.q = cpu_to_le16(queue),
+	};
+	u8 out[SHA256_DIGEST_SIZE];
+
+	memcpy(m.nonce_b, nonce_b, IPMEM_NONCE_LEN);
+	memcpy(m.nonce_l, nonce_l, IPMEM_NONCE_LEN);
+	ipmem_auth_hmac(key, label, strlen(label) + 1, &m, sizeof(m), out);
+	memcpy(mac, out, IPMEM_PROOF_LEN);
 	memzero_explicit(out, sizeof(out));
 }
 
@@ -508,6 +523,48 @@ int ipmem_auth_answer(u32 lender, u16 queue, const u8 *nonce_b,
 		}
 	memzero_explicit(keys, sizeof(keys));
 	return ret;
+}
+
+/**
+ * ipmem_auth_route_macs() - MACs of a BGP route shared with @peer
+ * @peer: the other host: the originator or the one the route is for
+ * @data: the route's bytes, as ipmemd lays them out
+ * @len: their length
+ * @macs: out: one MAC per pair key (own key x @peer's key)
+ * @extack: for the reason of a failure
+ *
+ * Both ends get the same MAC from the same pair key, so one signs with
+ * all of its pair keys and the other checks against all of its own: a
+ * rollover on either side leaves one pair in common.  Returns how many,
+ * or -ENOKEY with a message.
+ */
+int ipmem_auth_route_macs(u32 peer, const u8 *data, size_t len,
+			  u8 macs[][IPMEM_ROUTE_MAC_LEN],
+			  struct netlink_ext_ack *extack)
+{
+	static const char label[] = "ipmem route 1";
+	u8 keys[IPMEM_AUTH_SLOTS * IPMEM_AUTH_SLOTS][IPMEM_KEY_SIZE];
+	u8 out[SHA256_DIGEST_SIZE];
+	int i, n;
+
+	mutex_lock(&ipmem_auth_lock);
+	n = ipmem_auth_have[0] || ipmem_auth_have[1] ?
+	    ipmem_auth_pair_keys(ipmem_host.host_id, peer, keys) : -1;
+	mutex_unlock(&ipmem_auth_lock);
+	if (n <= 0) {
+		if (n < 0)
+			NL_SET_ERR_MSG(extack, "this host has no host key");
+		else
+			NL_SET_ERR_MSG(extack, "no key of that host id is known");
+		return -ENOKEY;
+	}
+	for (i = 0; i < n; i++) {
+		ipmem_auth_hmac(keys[i], label, sizeof(label), data, len, out);
+		memcpy(macs[i], out, IPMEM_ROUTE_MAC_LEN);
+	}
+	memzero_explicit(out, sizeof(out));
+	memzero_explicit(keys, sizeof(keys));
+	return n;
 }
 
 int ipmem_auth_init(void)

@@ -109,6 +109,11 @@ static const struct nla_policy ipmem_pol_peer_key[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_PUBLIC_KEY] = NLA_POLICY_EXACT_LEN(IPMEM_KEY_SIZE),
 };
 
+static const struct nla_policy ipmem_pol_route_mac[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_HOST_ID] = { .type = NLA_U32 },
+	[IPMEM_A_ROUTE] = { .type = NLA_BINARY, .len = IPMEM_ROUTE_DATA_MAX },
+};
+
 static const struct nla_policy ipmem_pol_disk[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_DISK] = IPMEM_POL_DISK,
 };
@@ -287,6 +292,33 @@ static int ipmem_nl_host_key_set(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (nla_put_u8(msg, IPMEM_A_KEY_SLOT, slot) ||
 	    nla_put(msg, IPMEM_A_PUBLIC_KEY, IPMEM_KEY_SIZE, pub)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return ipmem_nl_reply_send(msg, hdr, info);
+}
+
+static int ipmem_nl_route_mac(struct sk_buff *skb, struct genl_info *info)
+{
+	u8 macs[IPMEM_AUTH_SLOTS * IPMEM_AUTH_SLOTS][IPMEM_ROUTE_MAC_LEN];
+	struct sk_buff *msg;
+	void *hdr;
+	int n;
+
+	if (ipmem_nl_missing(info, IPMEM_A_HOST_ID) ||
+	    ipmem_nl_missing(info, IPMEM_A_ROUTE))
+		return -EINVAL;
+	n = ipmem_auth_route_macs(nla_get_u32(info->attrs[IPMEM_A_HOST_ID]),
+				  nla_data(info->attrs[IPMEM_A_ROUTE]),
+				  nla_len(info->attrs[IPMEM_A_ROUTE]), macs,
+				  info->extack);
+	if (n < 0)
+		return n;
+	msg = ipmem_nl_reply_new(info, IPMEM_CMD_ROUTE_MAC, NLMSG_GOODSIZE,
+				 &hdr);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put(msg, IPMEM_A_ROUTE_MAC, n * IPMEM_ROUTE_MAC_LEN, macs)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
@@ -847,6 +879,7 @@ static const struct genl_ops ipmem_ops[] = {
 		 ipmem_pol_peer_key),
 	IPMEM_GET(IPMEM_CMD_PEER_KEY_GET, NULL, ipmem_nl_peer_key_dump,
 		  ipmem_pol_none),
+	IPMEM_OP(IPMEM_CMD_ROUTE_MAC, ipmem_nl_route_mac, ipmem_pol_route_mac),
 };
 
 static struct genl_family ipmem_family __ro_after_init = {

@@ -65,6 +65,30 @@ bool bgpd_has(struct ipmemd *d, const uint8_t prefix[16], uint8_t plen)
 	return *lp_find(&d->bgp, prefix, plen) != NULL;
 }
 
+/*
+ * Sign a route for the host it is for (<ipmem/bgp.h>, IPMEM_BGP_FN_MAC):
+ * with host keys, that host acts only on routes it can check.  Without a
+ * key of that host it goes out unsigned, and is ignored there.
+ */
+static void sign(struct ipmemd *d, const struct ibgp_route *m,
+		 struct gbgp_route *r)
+{
+	uint8_t data[IPMEM_ROUTE_DATA_MAX];
+	uint8_t macs[IPMEM_BGP_MACS][IPMEM_ROUTE_MAC_LEN];
+	uint32_t peer = ibgp_route_peer(m);
+	int n;
+
+	if (!d->route_auth)
+		return;
+	n = mod_route_macs(d->mod, peer, data, ibgp_mac_data(&d->ctx, r, data),
+			   macs);
+	if (n <= 0 || ibgp_put_macs(&d->ctx, r, macs, n))
+		log_warn("%s %s goes out unsigned: %s; host %s will ignore it",
+			 ibgp_kind_name(m->kind), pfx_str(m->prefix, m->plen),
+			 n < 0 ? mod_err(d->mod) : "no room for its MACs",
+			 fmt_host(peer, (char[16]){ 0 }));
+}
+
 int bgpd_announce(struct ipmemd *d, struct ibgp_route *m)
 {
 	struct bgpd *b = &d->bgp;
@@ -78,7 +102,7 @@ int bgpd_announce(struct ipmemd *d, struct ibgp_route *m)
 	}
 	pp = lp_find(b, m->prefix, m->plen);
 	lp = *pp;
-	if (lp && !memcmp(&lp->r, &r, sizeof(r)))
+	if (lp && !memcmp(&lp->plain, &r, sizeof(r)))
 		return 0;		/* unchanged */
 	if (!lp) {
 		lp = calloc(1, sizeof(*lp));
@@ -87,6 +111,9 @@ int bgpd_announce(struct ipmemd *d, struct ibgp_route *m)
 		*pp = lp;
 		b->npaths++;
 	}
+	lp->plain = r;
+	if (m->kind != IPMEM_BGP_KIND_POOL)
+		sign(d, m, &r);
 	lp->r = r;
 	log_dbg("announce %s %s", ibgp_kind_name(m->kind),
 		pfx_str(m->prefix, m->plen));

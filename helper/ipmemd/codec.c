@@ -183,6 +183,9 @@ int ibgp_encode(const struct ibgp_ctx *c, struct ibgp_route *m,
 /* functions each kind carries; bit (fn) set = required, see bgp.h */
 #define FN_MAX 64
 #define B(fn) (1ULL << (fn))
+/* the MAC functions, and those of MAC i */
+#define B_MACS (((1ULL << (3 * IPMEM_BGP_MACS)) - 1) << IPMEM_BGP_FN_MAC)
+#define B_MAC(i) (7ULL << (IPMEM_BGP_FN_MAC + 3 * (i)))
 
 static const struct {
 	uint64_t need;
@@ -199,19 +202,19 @@ static const struct {
 		B(IPMEM_BGP_FN_BLOCK_SIZE) | B(IPMEM_BGP_FN_LENDER) |
 		B(IPMEM_BGP_FN_COUNT) | B(IPMEM_BGP_FN_RIGHTS) |
 		B(IPMEM_BGP_FN_REQ_STATE),
-		B(IPMEM_BGP_FN_COUNT_HI),
+		B(IPMEM_BGP_FN_COUNT_HI) | B_MACS,
 	},
 	[IPMEM_BGP_KIND_GRANT] = {
 		B(IPMEM_BGP_FN_VERSION) | B(IPMEM_BGP_FN_KIND) |
 		B(IPMEM_BGP_FN_BORROWER) | B(IPMEM_BGP_FN_DISK) |
 		B(IPMEM_BGP_FN_RIGHTS) | B(IPMEM_BGP_FN_GRANT_STATE),
-		0,
+		B_MACS,
 	},
 	[IPMEM_BGP_KIND_REFUSAL] = {
 		B(IPMEM_BGP_FN_VERSION) | B(IPMEM_BGP_FN_KIND) |
 		B(IPMEM_BGP_FN_BORROWER) | B(IPMEM_BGP_FN_DISK) |
 		B(IPMEM_BGP_FN_REASON),
-		0,
+		B_MACS,
 	},
 };
 
@@ -297,6 +300,10 @@ int ibgp_decode(const struct ibgp_ctx *c, const struct gbgp_route *in,
 		return bad(why, len,
 			   "malformed: community function %d is not valid in a %s route",
 			   __builtin_ctzll(extra), ibgp_kind_name(kind));
+
+	for (i = 0; i < IPMEM_BGP_MACS; i++)
+		if ((have & B_MAC(i)) && (have & B_MAC(i)) != B_MAC(i))
+			return bad(why, len, "malformed: MAC %u is incomplete", i);
 
 	/* where the prefix is */
 	if (m->plen < IPMEM_HOST_PLEN ||
@@ -404,6 +411,105 @@ int ibgp_decode(const struct ibgp_ctx *c, const struct gbgp_route *in,
 			return bad(why, len, "malformed: refusal reason %u",
 				   m->ref.reason);
 		break;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- MACs */
+
+static const struct gbgp_large *find_fn(const struct ibgp_ctx *c,
+					const struct gbgp_route *r,
+					uint32_t fn)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nlarge; i++)
+		if (r->large[i].global_admin == c->asn &&
+		    r->large[i].local1 == fn)
+			return &r->large[i];
+	return NULL;
+}
+
+static uint8_t *put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+	return p + 4;
+}
+
+size_t ibgp_mac_data(const struct ibgp_ctx *c, const struct gbgp_route *r,
+		     uint8_t *buf)
+{
+	const struct gbgp_large *l;
+	uint8_t *p = buf;
+	uint32_t fn;
+
+	p = put_be32(p, c->asn);
+	memcpy(p, &r->prefix, 16);
+	p += 16;
+	*p++ = r->plen;
+	memcpy(p, &r->nexthop, 16);
+	p += 16;
+	/* 37 bytes, then at most 49 functions of 5: within 256 */
+	for (fn = 1; fn < IPMEM_BGP_FN_MAC; fn++) {
+		l = find_fn(c, r, fn);
+		if (!l)
+			continue;
+		*p++ = fn;
+		p = put_be32(p, l->local2);
+	}
+	return p - buf;
+}
+
+int ibgp_put_macs(const struct ibgp_ctx *c, struct gbgp_route *r,
+		  const uint8_t macs[][IPMEM_ROUTE_MAC_LEN], int n)
+{
+	const uint8_t *m;
+	int i, w;
+
+	if (n > IPMEM_BGP_MACS)
+		n = IPMEM_BGP_MACS;
+	if (r->nlarge + 3 * n > GBGP_MAX_LARGE)
+		return -ENOSPC;
+	for (i = 0; i < n; i++)
+		for (w = 0; w < 3; w++) {
+			m = macs[i] + 4 * w;
+			put(r, c->asn, IPMEM_BGP_FN_MAC + 3 * i + w,
+			    (uint32_t)m[0] << 24 | m[1] << 16 | m[2] << 8 | m[3]);
+		}
+	return 0;
+}
+
+int ibgp_get_macs(const struct ibgp_ctx *c, const struct gbgp_route *r,
+		  uint8_t macs[][IPMEM_ROUTE_MAC_LEN])
+{
+	const struct gbgp_large *l;
+	int i, w, n = 0;
+
+	for (i = 0; i < IPMEM_BGP_MACS; i++) {
+		for (w = 0; w < 3; w++) {
+			l = find_fn(c, r, IPMEM_BGP_FN_MAC + 3 * i + w);
+			if (!l)
+				break;
+			put_be32(macs[n] + 4 * w, l->local2);
+		}
+		if (w == 3)
+			n++;
+	}
+	return n;
+}
+
+uint32_t ibgp_route_peer(const struct ibgp_route *m)
+{
+	switch (m->kind) {
+	case IPMEM_BGP_KIND_REQUEST:
+		return m->req.lender;
+	case IPMEM_BGP_KIND_GRANT:
+		return m->grant.borrower;
+	case IPMEM_BGP_KIND_REFUSAL:
+		return m->ref.borrower;
 	}
 	return 0;
 }

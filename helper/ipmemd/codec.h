@@ -89,6 +89,22 @@ int ibgp_encode(const struct ibgp_ctx *c, struct ibgp_route *m,
 int ibgp_decode(const struct ibgp_ctx *c, const struct gbgp_route *in,
 		struct ibgp_route *out, char *why, size_t len);
 
+/*
+ * The bytes a route's MACs cover (<ipmem/bgp.h>, ipmem_bgp_mac_data), from
+ * the path as it goes out or came in: how many, at most
+ * IPMEM_ROUTE_DATA_MAX.
+ */
+size_t ibgp_mac_data(const struct ibgp_ctx *c, const struct gbgp_route *r,
+		     uint8_t *buf);
+/* Add @n MACs to an encoded path; -ENOSPC if they do not fit. */
+int ibgp_put_macs(const struct ibgp_ctx *c, struct gbgp_route *r,
+		  const uint8_t macs[][IPMEM_ROUTE_MAC_LEN], int n);
+/* The MACs a (decoded, so well-formed) path carries: how many. */
+int ibgp_get_macs(const struct ibgp_ctx *c, const struct gbgp_route *r,
+		  uint8_t macs[][IPMEM_ROUTE_MAC_LEN]);
+/* The host a request, grant or refusal is for (its MACs' other end). */
+uint32_t ibgp_route_peer(const struct ibgp_route *m);
+
 /* "fd69:...::/80" */
 void ibgp_fmt_prefix(const uint8_t prefix[16], uint8_t plen, char *buf,
 		     size_t len);

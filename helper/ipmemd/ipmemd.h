@@ -115,7 +115,8 @@ struct bgp_peer {
 
 struct lpath {
 	struct lpath *next;
-	struct gbgp_route r;
+	struct gbgp_route r;			/* as announced (signed) */
+	struct gbgp_route plain;		/* before signing */
 };
 
 struct bgpd {
@@ -363,6 +364,11 @@ struct ipmemd {
 
 	/* host authentication: ours, and the other hosts' public keys */
 	bool have_host_key;
+	/*
+	 * Routes between two hosts (requests, grants, refusals) are signed,
+	 * and those for us checked: we have a host key and a real module.
+	 */
+	bool route_auth;
 	uint8_t host_key[32];
 	size_t npeer_keys;
 	struct peer_key {

@@ -210,9 +210,11 @@ static int push_keys(struct ipmemd *d)
 				mod_err(d->mod));
 			return -1;
 		}
+	d->route_auth = d->have_host_key && !d->conf.fake_module;
 	if (d->have_host_key)
-		log_info("host authentication on: our key set, %zu keys of other hosts",
-			 d->npeer_keys);
+		log_info("host authentication on: our key set, %zu keys of other hosts; routes between hosts %s",
+			 d->npeer_keys, d->route_auth ? "signed and checked" :
+			 "not signed (simulated module)");
 	else
 		log_warn("no host-key: connections are not authenticated (any host can claim any host id)");
 	return 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <ipmem/addr.h>
+#include <ipmem/bgp.h>
 #include <ipmem/netlink.h>
 
 #include "nl.h"
@@ -607,6 +608,47 @@ int mod_peer_key_add(struct mod *m, uint32_t host, const uint8_t pub[32])
 	nla_put(msg, IPMEM_A_PUBLIC_KEY, 32, pub);
 	ret = send_msg(m, msg, NULL, NULL);
 	return ret == -EEXIST ? 0 : ret;
+}
+
+struct macs_out {
+	uint8_t (*macs)[IPMEM_ROUTE_MAC_LEN];
+	int n;
+};
+
+static int macs_cb(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	struct macs_out *o = arg;
+	int len;
+
+	if (!tb[IPMEM_A_ROUTE_MAC])
+		return 0;
+	len = nla_len(tb[IPMEM_A_ROUTE_MAC]);
+	o->n = len / IPMEM_ROUTE_MAC_LEN;
+	if (o->n > IPMEM_BGP_MACS)
+		o->n = IPMEM_BGP_MACS;
+	memcpy(o->macs, nla_data(tb[IPMEM_A_ROUTE_MAC]),
+	       o->n * IPMEM_ROUTE_MAC_LEN);
+	return 0;
+}
+
+int mod_route_macs(struct mod *m, uint32_t peer, const uint8_t *data,
+		   size_t len, uint8_t macs[][IPMEM_ROUTE_MAC_LEN])
+{
+	struct macs_out o = { macs, 0 };
+	struct nl_msg *msg;
+	int ret;
+
+	if (m->sim)
+		return -EOPNOTSUPP;
+	if (!mod_ok(m))
+		return -ENOENT;
+	msg = msg_new(m, IPMEM_CMD_ROUTE_MAC, false);
+	if (!msg)
+		return -ENOMEM;
+	nla_put_u32(msg, IPMEM_A_HOST_ID, peer);
+	nla_put(msg, IPMEM_A_ROUTE, len, data);
+	ret = send_msg(m, msg, macs_cb, &o);
+	return ret ? ret : o.n;
 }
 
 struct host_out {

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <ipmem/netlink.h>
+
 struct mod;
 
 struct mod_pool {
@@ -99,6 +101,13 @@ int mod_set_host(struct mod *m, const uint8_t net[16], uint32_t host);
 /* host authentication keys (slot 0; a key the module has already is fine) */
 int mod_key_set(struct mod *m, const uint8_t key[32]);
 int mod_peer_key_add(struct mod *m, uint32_t host, const uint8_t pub[32]);
+/*
+ * The MACs of @data under every key we share with @peer
+ * (IPMEM_CMD_ROUTE_MAC): how many, or -errno (-ENOKEY: no key of ours or
+ * of @peer; -EOPNOTSUPP: simulated module).
+ */
+int mod_route_macs(struct mod *m, uint32_t peer, const uint8_t *data,
+		   size_t len, uint8_t macs[][IPMEM_ROUTE_MAC_LEN]);
 int mod_get_host(struct mod *m, uint8_t net[16], uint32_t *host);
 
 int mod_pool_new(struct mod *m, uint64_t size, uint32_t block_size,

@@ -217,6 +217,47 @@ static bool context_ok(struct ipmemd *d, struct rib_entry *self,
 	return true;
 }
 
+/*
+ * With host keys, a request, grant or refusal for us counts only if its
+ * originator signed it (<ipmem/bgp.h>, IPMEM_BGP_FN_MAC): a BGP speaker
+ * cannot forge a release of our grants, hold our pool with requests, or
+ * hand us grants.  False with @why on failure.
+ */
+static bool signed_ok(struct ipmemd *d, const struct gbgp_route *r,
+		      const struct ibgp_route *m, char *why, size_t len)
+{
+	uint8_t data[IPMEM_ROUTE_DATA_MAX];
+	uint8_t got[IPMEM_BGP_MACS][IPMEM_ROUTE_MAC_LEN];
+	uint8_t want[IPMEM_BGP_MACS][IPMEM_ROUTE_MAC_LEN];
+	uint32_t peer = ibgp_route_peer(m);
+	int i, j, ngot, nwant;
+	char h[16];
+
+	if (!d->route_auth || m->kind == IPMEM_BGP_KIND_POOL ||
+	    (peer != d->host && !lender_find(d, peer)))
+		return true;		/* not for us */
+	ngot = ibgp_get_macs(&d->ctx, r, got);
+	if (!ngot) {
+		snprintf(why, len, "unauthenticated: host %s did not sign it",
+			 fmt_host(m->host, h));
+		return false;
+	}
+	nwant = mod_route_macs(d->mod, m->host, data,
+			       ibgp_mac_data(&d->ctx, r, data), want);
+	if (nwant < 0) {
+		snprintf(why, len, "unauthenticated: cannot check it: %s",
+			 mod_err(d->mod));
+		return false;
+	}
+	for (i = 0; i < ngot; i++)
+		for (j = 0; j < nwant; j++)
+			if (!memcmp(got[i], want[j], IPMEM_ROUTE_MAC_LEN))
+				return true;
+	snprintf(why, len, "unauthenticated: no MAC checks with a key of host %s (forged, or altered on the way)",
+		 fmt_host(m->host, h));
+	return false;
+}
+
 static bool same_route(const struct ibgp_route *a, const struct ibgp_route *b)
 {
 	return !memcmp(a, b, sizeof(*a));
@@ -358,7 +399,8 @@ void rib_update(struct ipmemd *d, const struct gbgp_route *r)
 	}
 
 	if (ibgp_decode(&d->ctx, r, &m, why, sizeof(why)) ||
-	    !context_ok(d, e, &m, why, sizeof(why))) {
+	    !context_ok(d, e, &m, why, sizeof(why)) ||
+	    !signed_ok(d, r, &m, why, sizeof(why))) {
 		/* not kept; a valid version it replaces goes too */
 		rib->ignored++;
 		note_ignored(d, !strncmp(why, "foreign", 7) ? LOG_INFO :

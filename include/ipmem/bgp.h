@@ -88,6 +88,14 @@
  * @IPMEM_BGP_FN_GRANT_STATE: grant; enum ipmem_grant_state (reserved or
  *	confirmed, as in <ipmem/netlink.h>)
  * @IPMEM_BGP_FN_REASON: refusal; enum ipmem_bgp_reason
+ * @IPMEM_BGP_FN_MAC: request, grant and refusal, optional: up to
+ *	IPMEM_BGP_MACS message authentication codes of IPMEM_ROUTE_MAC_LEN
+ *	(12) bytes, MAC i in functions MAC + 3i .. MAC + 3i + 2, four bytes
+ *	each, big-endian.  Each is the MAC (IPMEM_CMD_ROUTE_MAC) of the
+ *	route's other contents (see ipmem_bgp_mac_data) under one key the
+ *	originator shares with the host the route is for (the lender of a
+ *	request, the borrower of a grant or refusal).  That host acts on the
+ *	route only if one checks, when it has host keys.
  */
 enum ipmem_bgp_fn {
 	IPMEM_BGP_FN_VERSION = 1,
@@ -111,7 +119,20 @@ enum ipmem_bgp_fn {
 	IPMEM_BGP_FN_GRANT_STATE = 32,
 
 	IPMEM_BGP_FN_REASON = 40,
+
+	IPMEM_BGP_FN_MAC = 50,		/* .. 61 */
 };
+
+/* MACs a route carries at most (two keys at each end, in a rollover) */
+#define IPMEM_BGP_MACS		4
+
+/*
+ * ipmem_bgp_mac_data - what a route's MACs cover, in this order: the AS
+ * number (4 bytes, big-endian), the prefix (16), its length (1), the next
+ * hop (16), then for each of the route's large communities of that AS
+ * other than MACs, by ascending function: the function (1) and the value
+ * (4, big-endian).  At most IPMEM_ROUTE_DATA_MAX bytes.
+ */
 
 /**
  * enum ipmem_bgp_kind - what a route is (IPMEM_BGP_FN_KIND)

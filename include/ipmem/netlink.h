@@ -104,6 +104,14 @@
  *                         (HOST_ID) and the NET_PREFIX used to check
  *                         prefixes; set before mapping.
  * IPMEM_CMD_GET_HOST_ID   the values set.
+ * IPMEM_CMD_ROUTE_MAC     the MACs of ROUTE (bytes, at most
+ *                         IPMEM_ROUTE_DATA_MAX) under every pair key this
+ *                         host shares with HOST_ID (see HOST_KEY_SET and
+ *                         PEER_KEY_NEW): ROUTE_MAC, IPMEM_ROUTE_MAC_LEN
+ *                         bytes each, up to four.  ipmemd signs and checks
+ *                         its BGP routes with them; the keys never leave
+ *                         the module.  -ENOKEY without a host key or a
+ *                         key of HOST_ID.
  *
  * Multicast group IPMEM_MCGRP_EVENTS carries, without a request:
  *   IPMEM_CMD_POOL_GET    the pool was created, destroyed (no attributes)
@@ -124,6 +132,9 @@
 #define IPMEM_PORT		7471
 #define IPMEM_MAX_REPLICAS	3
 #define IPMEM_RESERVE_TIMEOUT_MS 10000
+/* IPMEM_CMD_ROUTE_MAC: what it signs, and each MAC (HMAC-SHA-256, cut) */
+#define IPMEM_ROUTE_DATA_MAX	256
+#define IPMEM_ROUTE_MAC_LEN	12
 
 enum ipmem_cmd {
 	IPMEM_CMD_UNSPEC,
@@ -154,6 +165,7 @@ enum ipmem_cmd {
 	IPMEM_CMD_PEER_KEY_NEW,
 	IPMEM_CMD_PEER_KEY_DEL,
 	IPMEM_CMD_PEER_KEY_GET,
+	IPMEM_CMD_ROUTE_MAC,
 
 	__IPMEM_CMD_MAX,
 	IPMEM_CMD_MAX = __IPMEM_CMD_MAX - 1
@@ -195,6 +207,8 @@ enum ipmem_attr {
 	IPMEM_A_KEY_SLOT,	/* u8, 0 or 1 */
 	IPMEM_A_PRIVATE_KEY,	/* binary[32], write-only: never sent back */
 	IPMEM_A_PUBLIC_KEY,	/* binary[32] */
+	IPMEM_A_ROUTE,		/* binary, at most IPMEM_ROUTE_DATA_MAX */
+	IPMEM_A_ROUTE_MAC,	/* binary, IPMEM_ROUTE_MAC_LEN each */
 
 	__IPMEM_A_MAX,
 	IPMEM_A_MAX = __IPMEM_A_MAX - 1

@@ -13,7 +13,7 @@
 #   +--------------------------------------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 
-plan 56
+plan 60
 h_init
 g_boot g1 --cpus 2 || bail "guest g1 did not boot"
 g_run g1 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko"
@@ -121,6 +121,13 @@ rejects "key slot 2" "key slot" \
 	"nlraw HOST_KEY_SET KEY_SLOT=u8:2 PRIVATE_KEY=hex:$(printf '11%.0s' $(seq 32))"
 rejects "a public key of zeros" "public key of zeros" \
 	"nlraw PEER_KEY_NEW HOST_ID=u32:7 PUBLIC_KEY=hex:$(printf '00%.0s' $(seq 32))"
+rejects "a route MAC without a host key" "this host has no host key" \
+	'nlraw ROUTE_MAC HOST_ID=u32:7 ROUTE=hex:00112233'
+rejects "a route MAC of more than 256 bytes" "\(route\)" \
+	"nlraw ROUTE_MAC HOST_ID=u32:7 ROUTE=hex:$(printf '00%.0s' $(seq 257))"
+rejects "a route MAC for no host" "missing host id" 'nlraw ROUTE_MAC ROUTE=hex:00112233'
+rejects "a route MAC without CAP_NET_ADMIN" "not permitted" \
+	"setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all nlraw ROUTE_MAC HOST_ID=u32:7 ROUTE=hex:00"
 rejects "ipmemctl: a public key that is not 64 hex digits" "is not a key" \
 	'ipmemctl host-key add a4d:7 0123'
 rejects "ipmemctl: a private key file others may read" "mode 0600" \

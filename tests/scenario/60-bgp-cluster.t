@@ -15,13 +15,14 @@
 # In order: M and V agree everywhere; borrowing more than one lender has
 # takes blocks from both; the verifying swap workload runs while ipmemd and
 # gobgpd on the borrower and on a lender are killed and restarted, and
-# completes; injected
+# completes (and a forged release meanwhile frees nothing); injected
 # malformed or foreign routes change nothing; a flood of routes hits the
 # borrower's max-routes and changes nothing either; release gives every block
 # back and leaves only the two pool routes in every RIB; two borrowers
 # (g2 and g3) race for more than is free and no block is granted twice;
-# removing a borrowed disk by hand gives its blocks back; a reservation
-# nobody confirms expires and its blocks return to V.
+# removing a borrowed disk by hand gives its blocks back; a forged request
+# is ignored, and a signed one nobody confirms expires and its blocks
+# return to V.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/bgp-lib.sh"
 
@@ -35,7 +36,7 @@ M=2048
 # the borrower keeps few paths of each neighbor: a flood hits the bound
 G3_CONF="max-routes 24"
 
-plan 39
+plan 42
 h_init
 g_boot g1 --mem 768 || bail "guest g1 did not boot"
 g_boot g2 --mem 768 || bail "guest g2 did not boot"
@@ -109,6 +110,14 @@ ok $? "swapon /dev/ipmem0"
 g_start g3 'run_limited 40 memtouch -p 2 80'
 work=$JOB
 bgp_kill g3
+# g3's requests are gone (g2 holds its grants, waiting for them to come
+# back); a rogue speaker (g1's gobgpd) announces g3's request to g2 as
+# released: without g3's signature g2 must not free g3's blocks
+forged="fd69:706d:656d:a4d:3:8000:a4d:2/128 nexthop fd00:77::3 large-community 65077:1:1,65077:2:2,65077:3:65536,65077:20:172818434,65077:21:1024,65077:23:2,65077:24:3"
+g_run g1 "gobgp global rib add -a ipv6 $forged" >/dev/null &&
+	g_run g2 -t 90 'wait_until 60 grep -q "ignored route fd69:706d:656d:a4d:3:8000:a4d:2/128 from fd00:77::1: unauthenticated: host 0a4d:0003 did not sign it" /run/share/ipmemd.log &&
+		ipmemctl grant list | grep -q "borrower 0a4d:0003" && ! grep -q "released" /run/share/ipmemd.log'
+ok $? "a forged release of g3's request reaches g2 while g3 is down: g2 logs it unauthenticated and keeps g3's grants"
 bgp_kill g1
 bgp_start g1 "lend 64M" && bgp_start g3 "$G3_CONF"
 ok $? "ipmemd and gobgpd on the borrower and on lender g1 killed (-9) and restarted during the workload"
@@ -146,11 +155,11 @@ g_run g1 '
 # a grant overlapping g2'"'"'s real grant to g3, from g1
 grant=$(g_run g2 'ipmemctl grant list | awk "/borrower 0a4d:0003/ { print \$1; exit }"')
 g_run g1 "gobgp global rib add -a ipv6 ${grant%/*}/128 nexthop fd00:77::2 large-community 65077:1:1,65077:2:3,65077:30:172818435,65077:31:0,65077:23:2,65077:32:2" >/dev/null
-g_run g3 -t 90 'wait_until 60 sh -c "ipmemctl status | grep -q \"routes received (5 ignored)\"" &&
-	wait_until 30 grep -q "ignored grant fd69:706d:656d:a4d:63::/118 for us" /run/share/ipmemd.log'
-ok $? "g3 logged and ignored the 5 malformed and foreign routes, and the grant it never asked for"
-g_run g2 -t 90 'wait_until 60 sh -c "ipmemctl status | grep -q \"(5 ignored)\""'
-ok $? "so did g2"
+g_run g3 -t 90 'wait_until 60 sh -c "ipmemctl status | grep -q \"routes received (6 ignored)\"" &&
+	wait_until 30 grep -q "ignored route fd69:706d:656d:a4d:63::/118 from fd00:77::1: unauthenticated: host 0a4d:0063 did not sign it" /run/share/ipmemd.log'
+ok $? "g3 logged and ignored the 5 malformed and foreign routes, and the grant nobody signed"
+g_run g2 -t 90 'wait_until 60 sh -c "ipmemctl status | grep -q \"(6 ignored)\""'
+ok $? "so did g2 (the 5, and the forged release before)"
 after=$(g_run g3 'ipmemctl map list; ipmemctl route list')
 is "$after" "$before" "g3's mappings and routes are unchanged"
 bgp_wait_mv $M 512 30
@@ -171,12 +180,12 @@ g_run g1 -t 600 'for i in $(seq 256 295); do
 	done'
 ok $? "g1 floods 40 well-formed grants and 30 malformed routes"
 g_run g3 -t 150 'wait_until 120 grep -q "neighbor fd00:77::1 has max-routes (24) paths: dropping its new routes until it withdraws some" /run/share/ipmemd.log &&
-	wait_until 60 sh -c "ipmemctl status | grep -q \"(35 ignored), some dropped\"" &&
+	wait_until 60 sh -c "ipmemctl status | grep -q \"(36 ignored), some dropped\"" &&
 	ipmemctl status | grep -q "routes dropped: a neighbor had max-routes (24)"'
 ok $? "g3 keeps 24 paths of g1 at most: says so in its log and status; it counted the 30 malformed"
 out=$(g_run g3 'grep -c "ignored route" /run/share/ipmemd.log; grep -c "more this minute are counted, not logged" /run/share/ipmemd.log')
 diag "g3 logged $(echo $out | cut -d" " -f1) ignored routes in all"
-[ "$(echo $out | cut -d" " -f1)" -lt 35 ] && [ "$(echo $out | cut -d" " -f2)" -ge 1 ]
+[ "$(echo $out | cut -d" " -f1)" -lt 36 ] && [ "$(echo $out | cut -d" " -f2)" -ge 1 ]
 ok $? "g3 logged 20 ignored routes a minute at most, and said it counts the rest"
 after=$(g_run g3 'ipmemctl map list; ipmemctl route list')
 bgp_wait_mv $M 512 30 && [ "$after" = "$before" ]
@@ -236,17 +245,55 @@ g_run "$win" 'ipmemctl disk del ipmem0' && bgp_wait_mv $M $M
 ok $? "the winner removes its disk by hand; its ipmemd releases the blocks: V is back to $M everywhere"
 
 # -------------------------------------------------------------- expiry
-# a request of a host that never confirms (a4d:63, disk 5) for 100 blocks of g1
+# a forged request (of a4d:63, that nobody knows, unsigned) to tie up g1's
+# pool: ignored
 req="fd69:706d:656d:a4d:63:8005:a4d:1/128 nexthop fd00:77::2 large-community 65077:1:1,65077:2:2,65077:3:65536,65077:20:172818433,65077:21:100,65077:23:2,65077:24:1"
 g_run g2 "gobgp global rib add -a ipv6 $req" >/dev/null
+g_run g1 -t 90 'wait_until 60 grep -q "ignored route fd69:706d:656d:a4d:63:8005:a4d:1/128 from fd00:77::2: unauthenticated: host 0a4d:0063 did not sign it" /run/share/ipmemd.log' &&
+	bgp_wait_mv $M $M 10
+ok $? "g1 ignores a request nobody signed: V = $M everywhere"
+g_run g2 "gobgp global rib del -a ipv6 ${req%% *}" >/dev/null
+
+# addr_hex ADDR: the 32 hex digits of an IPv6 address
+addr_hex() {
+	local head=${1%%::*} tail= g out= i n
+	[[ $1 == *::* ]] && tail=${1##*::}
+	local -a H T
+	IFS=: read -ra H <<<"$head"
+	IFS=: read -ra T <<<"$tail"
+	n=$((8 - ${#H[@]} - ${#T[@]}))
+	for g in "${H[@]}"; do out+=$(printf %04x $((16#$g))); done
+	for ((i = 0; i < n; i++)); do out+=0000; done
+	for g in "${T[@]}"; do out+=$(printf %04x $((16#$g))); done
+	echo "$out"
+}
+# signed GUEST PEER PREFIX NEXTHOP COMMUNITIES: COMMUNITIES with the MAC
+# that GUEST's module makes for host PEER over the route, as ipmemd
+# signs (<ipmem/bgp.h>: ipmem_bgp_mac_data, IPMEM_BGP_FN_MAC)
+signed() {
+	local hex c mac
+	hex=$(printf %08x 65077)$(addr_hex "${3%/*}")$(printf %02x "${3#*/}")$(addr_hex "$4")
+	for c in $(echo "$5" | tr , '\n' | sort -t: -k2 -n); do
+		hex+=$(printf %02x%08x "$(echo "$c" | cut -d: -f2)" "$(echo "$c" | cut -d: -f3)")
+	done
+	mac=$(g_run "$1" "nlraw ROUTE_MAC HOST_ID=u32:$2 ROUTE=hex:$hex" | awk '/^ROUTE_MAC/ { print $2 }')
+	[ ${#mac} -ge 24 ] || return 1
+	echo "$5,65077:50:$((16#${mac:0:8})),65077:51:$((16#${mac:8:8})),65077:52:$((16#${mac:16:8}))"
+}
+# a request of g2 (signed by g2's module: a host that asks and never
+# confirms, disk 5) for 100 blocks of g1, announced from g3
+pfx=fd69:706d:656d:a4d:2:8005:a4d:1/128
+comms=$(signed g2 0x0a4d0001 $pfx fd00:77::2 "65077:1:1,65077:2:2,65077:3:65536,65077:20:172818433,65077:21:100,65077:23:2,65077:24:1") &&
+	g_run g3 "gobgp global rib add -a ipv6 $pfx nexthop fd00:77::2 large-community $comms" >/dev/null
+ok $? "g2 signs a request for 100 blocks of g1 (nlraw ROUTE_MAC), g3 announces it"
 bgp_wait_mv $M $((M - 100)) 60
-ok $? "a request nobody confirms reserves 100 blocks of g1: V = $((M - 100)) everywhere"
+ok $? "g1 checks the signature and reserves 100 blocks: V = $((M - 100)) everywhere"
 bgp_wait_mv $M $M 90
 ok $? "the reservation expires (reserve-timeout 10 s): V = $M everywhere"
 g_run g1 'grep -q "reservation fd69:706d:656d:a4d:1:.* lapsed unconfirmed" /run/share/ipmemd.log &&
-	ipmemctl status | grep -q "host 0a4d:0063 disk 5: 0 blocks in 0 grants, refused: reservation expired"'
+	ipmemctl status | grep -q "host 0a4d:0002 disk 5: 0 blocks in 0 grants, refused: reservation expired"'
 ok $? "g1 logged the lapse and answers the request with a refusal"
-g_run g2 "gobgp global rib del -a ipv6 ${req%% *}" >/dev/null
+g_run g3 "gobgp global rib del -a ipv6 $pfx" >/dev/null
 
 rc=0
 for g in $BGP_GUESTS; do

@@ -9,8 +9,9 @@
  *   KIND   u8 u16 u32 u64 str addr (IPv6) hex (bytes)
  *   -d     a dump request
  *
- * Prints "ok" (and one line per reply message) or "error: MESSAGE" with
- * the kernel's extended ack, and exits 0 or 1.
+ * Prints "ok" (and one line per reply message, and "ROUTE_MAC HEX" for
+ * a ROUTE_MAC answer) or "error: MESSAGE" with the kernel's extended ack,
+ * and exits 0 or 1.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,7 +29,7 @@ static const struct { const char *name; int v; } cmds[] = {
 	N(DISK_DEL), N(DISK_GET), N(MAP_NEW), N(MAP_DEL), N(MAP_GET),
 	N(LENDER_GET), N(SET_HOST_ID), N(GET_HOST_ID), N(HOST_KEY_SET),
 	N(HOST_KEY_DEL), N(HOST_KEY_GET), N(PEER_KEY_NEW), N(PEER_KEY_DEL),
-	N(PEER_KEY_GET),
+	N(PEER_KEY_GET), N(ROUTE_MAC),
 };
 #undef N
 #define N(x) { #x, IPMEM_A_##x }
@@ -37,7 +38,7 @@ static const struct { const char *name; int v; } attrs[] = {
 	N(PREFIX), N(PREFIX_LEN), N(BORROWER), N(RIGHTS), N(STATE),
 	N(TIMEOUT_MS), N(BLOCK_COUNT), N(NEXTHOP), N(DISK), N(NAME),
 	N(REPLICAS), N(REPLICA), N(EXTENT), N(GRANT), N(ENCRYPT),
-	N(KEY_SLOT), N(PRIVATE_KEY), N(PUBLIC_KEY),
+	N(KEY_SLOT), N(PRIVATE_KEY), N(PUBLIC_KEY), N(ROUTE), N(ROUTE_MAC),
 };
 #undef N
 
@@ -98,6 +99,13 @@ static int show(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	for (i = 1; i <= IPMEM_A_MAX; i++)
 		n += !!tb[i];
 	printf("reply with %d attributes\n", n);
+	/* what ROUTE_MAC answers, for tests that sign routes by hand */
+	if (tb[IPMEM_A_ROUTE_MAC]) {
+		printf("ROUTE_MAC ");
+		for (i = 0; i < nla_len(tb[IPMEM_A_ROUTE_MAC]); i++)
+			printf("%02x", ((unsigned char *)nla_data(tb[IPMEM_A_ROUTE_MAC]))[i]);
+		printf("\n");
+	}
 	return 0;
 }
 

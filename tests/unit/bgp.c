@@ -4,6 +4,7 @@
  * helper/ipmemd/codec.c), the choice of lenders (plan.c) and the
  * configuration file (config.c).  Built with ASan/UBSan.
  */
+#include <errno.h>
 #include <arpa/inet.h>
 #include <stdlib.h>
 
@@ -271,21 +272,28 @@ static void test_reject(void)
 	rejects(&r2, "undecodable", "what the gobgp client could not decode");
 }
 
+/* a request of a4d:3 to a4d:2 for 16 blocks, in @state, and its path */
+static void make_request(struct ibgp_route *m, uint8_t state,
+			 struct gbgp_route *r)
+{
+	memset(m, 0, sizeof(*m));
+	m->kind = IPMEM_BGP_KIND_REQUEST;
+	m->host = 0x0a4d0003;
+	set_nh(m);
+	m->req.lender = 0x0a4d0002;
+	m->req.count = 16;
+	m->req.block_size = 65536;
+	m->req.rights = IPMEM_RIGHTS_RW;
+	m->req.state = state;
+	ibgp_encode(&ctx, m, r);
+}
+
 static void test_reject_kinds(void)
 {
 	struct ibgp_route m;
 	struct gbgp_route r, r2;
 
-	memset(&m, 0, sizeof(m));
-	m.kind = IPMEM_BGP_KIND_REQUEST;
-	m.host = 0x0a4d0003;
-	set_nh(&m);
-	m.req.lender = 0x0a4d0002;
-	m.req.count = 16;
-	m.req.block_size = 65536;
-	m.req.rights = IPMEM_RIGHTS_RW;
-	m.req.state = IPMEM_BGP_REQ_PENDING;
-	ibgp_encode(&ctx, &m, &r);
+	make_request(&m, IPMEM_BGP_REQ_PENDING, &r);
 
 	r2 = r;
 	find_fn(&r2, IPMEM_BGP_FN_COUNT)->local2 = 0;
@@ -342,6 +350,56 @@ static void test_reject_kinds(void)
 	r2 = r;
 	find_fn(&r2, IPMEM_BGP_FN_REASON)->local2 = 77;
 	rejects(&r2, "reason", "refusal reason 77");
+}
+
+/* the MACs of routes between two hosts: carried, read back, checked */
+static void test_macs(void)
+{
+	uint8_t macs[IPMEM_BGP_MACS][IPMEM_ROUTE_MAC_LEN], back[IPMEM_BGP_MACS][IPMEM_ROUTE_MAC_LEN];
+	uint8_t d1[IPMEM_ROUTE_DATA_MAX], d2[IPMEM_ROUTE_DATA_MAX];
+	struct gbgp_route r, r2, pool;
+	struct ibgp_route m, out;
+	char why[256];
+	size_t n1, n2;
+	int i;
+
+	make_request(&m, IPMEM_BGP_REQ_RELEASED, &r);
+	ok(ibgp_route_peer(&m) == 0x0a4d0002, "a request is for its lender");
+	for (i = 0; i < IPMEM_BGP_MACS; i++)
+		memset(macs[i], 0x11 * (i + 1), IPMEM_ROUTE_MAC_LEN);
+	n1 = ibgp_mac_data(&ctx, &r, d1);
+	r2 = r;
+	ok(!ibgp_put_macs(&ctx, &r2, (const uint8_t (*)[IPMEM_ROUTE_MAC_LEN])macs, 2) &&
+	   !ibgp_decode(&ctx, &r2, &out, why, sizeof(why)) &&
+	   ibgp_get_macs(&ctx, &r2, back) == 2 && !memcmp(back, macs, 2 * sizeof(macs[0])),
+	   "a request with two MACs decodes, and gives them back");
+	n2 = ibgp_mac_data(&ctx, &r2, d2);
+	/* AS, prefix, length, next hop; VERSION KIND BLOCK_SIZE LENDER COUNT RIGHTS REQ_STATE */
+	ok(n1 == 37 + 7 * 5 && n1 == n2 && !memcmp(d1, d2, n1) &&
+	   d1[37] == IPMEM_BGP_FN_VERSION && d1[n1 - 5] == IPMEM_BGP_FN_REQ_STATE &&
+	   d1[n1 - 1] == IPMEM_BGP_REQ_RELEASED,
+	   "what MACs cover: the route's other contents, by function, not the MACs");
+	find_fn(&r2, IPMEM_BGP_FN_REQ_STATE)->local2 = IPMEM_BGP_REQ_CONFIRMED;
+	n2 = ibgp_mac_data(&ctx, &r2, d2);
+	ok(n1 == n2 && memcmp(d1, d2, n1), "and the state is covered");
+	r2 = r;
+	ibgp_put_macs(&ctx, &r2, (const uint8_t (*)[IPMEM_ROUTE_MAC_LEN])macs, 2);
+	r2.nlarge--;			/* the last word of MAC 1 */
+	rejects(&r2, "MAC 1 is incomplete", "a MAC with a word missing");
+	r2.nlarge = GBGP_MAX_LARGE - 2;
+	ok(ibgp_put_macs(&ctx, &r2, (const uint8_t (*)[IPMEM_ROUTE_MAC_LEN])macs, 1) == -ENOSPC &&
+	   r2.nlarge == GBGP_MAX_LARGE - 2, "MACs that do not fit in the path are refused");
+
+	memset(&m, 0, sizeof(m));
+	m.kind = IPMEM_BGP_KIND_POOL;
+	m.host = 0x0a4d0001;
+	set_nh(&m);
+	m.pool.total = m.pool.free = 64;
+	m.pool.block_size = 65536;
+	m.pool.port = IPMEM_PORT;
+	ibgp_encode(&ctx, &m, &pool);
+	ibgp_put_macs(&ctx, &pool, (const uint8_t (*)[IPMEM_ROUTE_MAC_LEN])macs, 1);
+	rejects(&pool, "not valid in a pool route", "a pool route carries no MAC");
 }
 
 static void test_overlap(void)
@@ -505,13 +563,14 @@ static void test_config(void)
 
 int main(void)
 {
-	plan(76);
+	plan(83);
 	ctx.asn = IPMEM_BGP_ASN_DEFAULT;
 	pton("fd69:706d:656d::", ctx.net);
 	test_layout();
 	test_roundtrip();
 	test_reject();
 	test_reject_kinds();
+	test_macs();
 	test_overlap();
 	test_plan();
 	test_config();
