@@ -36,7 +36,7 @@ M=2048
 # the borrower keeps few paths of each neighbor: a flood hits the bound
 G3_CONF="max-routes 24"
 
-plan 42
+plan 43
 h_init
 g_boot g1 --mem 768 || bail "guest g1 did not boot"
 g_boot g2 --mem 768 || bail "guest g2 did not boot"
@@ -301,6 +301,17 @@ for g in $BGP_GUESTS; do
 	g_run "$g" "! dmesg | grep -qF '$BGP_PASSWORD'" || rc=1
 done
 ok $rc "the BGP password is in no ipmemd or gobgpd log and no dmesg"
+# the private keys (bytes 1-29: the module clamps bytes 0 and 31)
+rc=0
+for g in $BGP_GUESTS; do
+	k=$(g_run "$g" 'cat /run/host.key')
+	[ ${#k} -eq 64 ] || { diag "$g: no key in /run/host.key"; rc=1; }
+	for l in $BGP_GUESTS; do
+		grep -qiF "${k:2:58}" "$(bgp_log "$l")" && { diag "$g's key in $l's log"; rc=1; }
+		g_run "$l" "! dmesg | grep -qiF '${k:2:58}'" || rc=1
+	done
+done
+ok $rc "no host's private key is in any ipmemd or gobgpd log or dmesg"
 rc=0
 for g in $BGP_GUESTS; do
 	g_dmesg_clean "$g" || rc=1
