@@ -55,7 +55,6 @@ struct rib_path {
 	struct rib_path *next;
 	char neighbor[46];
 	uint32_t id;
-	bool valid;
 	struct ibgp_route r;
 };
 

@@ -140,13 +140,10 @@ const struct ibgp_route *rib_pool(struct ipmemd *d, uint32_t host)
 /* put @e in the list of its effective path's kind */
 static void entry_relink(struct rib *rib, struct rib_entry *e)
 {
-	struct ibgp_route *eff = NULL;
-	struct rib_path *p;
+	/* every kept path is valid: the first one is in use */
+	struct ibgp_route *eff = e->paths ? &e->paths->r : NULL;
 	uint8_t kind;
 
-	for (p = e->paths; p && !eff; p = p->next)
-		if (p->valid)
-			eff = &p->r;
 	kind = eff ? eff->kind : 0;
 	if (kind != e->kind) {
 		if (e->kind) {
@@ -448,7 +445,6 @@ void rib_update(struct ipmemd *d, const struct gbgp_route *r)
 		log_dbg("received: %s %s from %s", ibgp_kind_name(p->r.kind),
 			pfx_str(prefix, r->plen), r->neighbor);
 	}
-	p->valid = true;
 	e->noted = false;
 	entry_relink(rib, e);
 	d->dirty = true;
