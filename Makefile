@@ -72,7 +72,7 @@ $(BUILD)/memtouch: tests/tools/memtouch.c
 
 $(BUILD)/ipmem-probe: tests/tools/ipmem-probe.c $(wildcard include/ipmem/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(USR_CFLAGS) -o $@ $< -lrdmacm -libverbs
+	$(CC) $(USR_CFLAGS) -o $@ $< -lrdmacm -libverbs -lcrypto
 
 $(BUILD)/nlraw: tests/tools/nlraw.c helper/nl.c helper/nl.h include/ipmem/netlink.h
 	@mkdir -p $(@D)

@@ -1149,6 +1149,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(cmd, cmds[i].name))
 			continue;
+		/* a key is made without the module (before it is loaded) */
+		if (!strcmp(cmd, "key") && a.argc && !strcmp(a.argv[0], "generate"))
+			return cmds[i].fn(&a);
 		if (ipmem_nl_open(&nl))
 			return fail("%s", nl.err);
 		ret = cmds[i].fn(&a);

@@ -72,6 +72,7 @@ extern unsigned int ipmem_max_queues;
 extern unsigned int ipmem_io_fail_tmo;
 extern unsigned int ipmem_connect_tmo;
 extern bool ipmem_direct_read;
+extern bool ipmem_require_auth;
 extern char ipmem_cipher[CRYPTO_MAX_ALG_NAME];
 extern unsigned int ipmem_max_sge;
 

@@ -845,7 +845,8 @@ static int ipmem_clt_conn_connect_once(struct ipmem_clt_conn *conn)
 /*
  * Connect queue @conn of its lender.  If this host has a host key, the
  * lender first proves its id, then we prove ours (kernel/ipmem_auth.c):
- * nothing is sent to a lender that did not.
+ * nothing is sent to a lender that did not.  Without a key we connect
+ * only if require_auth is off.
  */
 static int ipmem_clt_conn_connect(struct ipmem_clt_conn *conn)
 {
@@ -856,6 +857,10 @@ static int ipmem_clt_conn_connect(struct ipmem_clt_conn *conn)
 	if (ipmem_auth_active()) {
 		conn->auth = IPMEM_REQ_HELLO;
 		get_random_bytes(conn->nonce_b, IPMEM_NONCE_LEN);
+	} else if (ipmem_require_auth) {
+		pr_warn_ratelimited("not connecting to lender %pISpc: this host has no host key (ipmemctl key set)\n",
+				    &l->addr);
+		return -ENOKEY;
 	}
 	ret = ipmem_clt_conn_connect_once(conn);
 	if (ret != -EAGAIN)
@@ -1636,6 +1641,11 @@ struct ipmem_lender *ipmem_clt_get(const u8 *block_addr, u32 block_size,
 	}
 	mutex_unlock(&ipmem_clt_lock);
 
+	if (ipmem_require_auth && !ipmem_auth_active()) {
+		NL_SET_ERR_MSG(extack,
+			       "this host has no host key (ipmemctl key set): it connects to no lender without one");
+		return ERR_PTR(-ENOKEY);
+	}
 	l = ipmem_lender_alloc(&nh, host);
 	if (!l)
 		return ERR_PTR(-ENOMEM);

@@ -774,9 +774,11 @@ static int ipmem_lnd_authenticate(struct rdma_cm_id *cm_id,
 
 	ipmem_lnd_src(cm_id, &src);
 	if (!ipmem_auth_active()) {
-		if (!flags)
+		if (!ipmem_require_auth && !flags)
 			return 0;
-		why = "it wants this lender, which has no host key, to prove its id";
+		why = ipmem_require_auth ?
+		      "this lender has no host key yet (ipmemctl key set)" :
+		      "it wants this lender, which has no host key, to prove its id";
 	} else if (flags == IPMEM_REQ_HELLO) {
 		ret = ipmem_auth_challenge(host, queue, &src, req->nonce, &rej);
 		if (!ret) {

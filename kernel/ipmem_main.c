@@ -20,6 +20,7 @@ unsigned int ipmem_max_queues = 4;
 unsigned int ipmem_io_fail_tmo = 15;
 unsigned int ipmem_connect_tmo = 10;
 bool ipmem_direct_read = true;
+bool ipmem_require_auth = true;
 unsigned int ipmem_max_sge = 16;
 
 static int ipmem_param_set_range(const char *val, const struct kernel_param *kp,
@@ -98,6 +99,9 @@ MODULE_PARM_DESC(cipher,
 module_param_named(direct_read, ipmem_direct_read, bool, 0644);
 MODULE_PARM_DESC(direct_read,
 		 "disks created from now on read a faulting task's swap-in straight into its page: no swap cache, block layer or readahead (default Y)");
+module_param_named(require_auth, ipmem_require_auth, bool, 0444);
+MODULE_PARM_DESC(require_auth,
+		 "while this host has no host key, refuse every data-plane connection, as lender and as borrower (default Y; N serves and trusts any host that claims an id)");
 
 /**
  * ipmem_prefix_check() - validate a block prefix of this deployment

@@ -204,6 +204,7 @@ up() {
 		g_run "$B" "ipmem_load $IPMEM_PARAMS" >/dev/null ||
 			bail "cannot load ipmem.ko $IPMEM_PARAMS on $B"
 	fi
+	g_keys $(printf '%s\n' "$L" "$B" | sort -u) || bail "cannot provision host keys"
 	lid=$(g_run "$L" host_id)
 	bid=$(g_run "$B" host_id)
 	# blocks BLOCKS..2*BLOCKS-1 of the lender (BLOCKS a power of two)

@@ -31,6 +31,15 @@ L=$(g_run lender 'ipmem_load && host_id') || die "cannot load ipmem.ko on the le
 B=$(g_run borrower 'ipmem_load && host_id') || die "cannot load ipmem.ko on the borrower"
 NET=fd69:706d:656d
 
+say "each host makes its host key; each learns the other's public key (Documentation/security.rst)"
+for h in lender borrower; do
+	run $h "ipmemctl key generate /run/host.key && ipmemctl key set /run/host.key" || die "key set on $h"
+done
+PUB_L=$(g_run lender "ipmemctl key show | awk '/^slot 0 / { print \$3 }'")
+PUB_B=$(g_run borrower "ipmemctl key show | awk '/^slot 0 / { print \$3 }'")
+run lender "ipmemctl host-key add $B $PUB_B" || die "host-key add on the lender"
+run borrower "ipmemctl host-key add $L $PUB_L" || die "host-key add on the borrower"
+
 say "the lender lends 512 MiB (8192 blocks of 64 KiB) and grants them to the borrower"
 run lender "ipmemctl lend 512M dev eth0" || die "lend"
 run lender "ipmemctl grant add $NET:$L::/115 borrower $B rights rw" || die "grant"

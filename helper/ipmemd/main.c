@@ -193,6 +193,19 @@ static int load_keys(struct ipmemd *d)
 	return 0;
 }
 
+/* Does the module refuse connections while this host has no key? */
+static bool require_auth(void)
+{
+	FILE *f = fopen("/sys/module/ipmem/parameters/require_auth", "r");
+	int c = 'Y';
+
+	if (f) {
+		c = fgetc(f);
+		fclose(f);
+	}
+	return c != 'N';
+}
+
 /* Give the module our key and the other hosts' public keys. */
 static int push_keys(struct ipmemd *d)
 {
@@ -215,6 +228,8 @@ static int push_keys(struct ipmemd *d)
 		log_info("host authentication on: our key set, %zu keys of other hosts; routes between hosts %s",
 			 d->npeer_keys, d->route_auth ? "signed and checked" :
 			 "not signed (simulated module)");
+	else if (!d->conf.fake_module && require_auth())
+		log_warn("no host-key: the module connects to no lender and serves no borrower until this host has a key (Documentation/security.rst)");
 	else
 		log_warn("no host-key: connections are not authenticated (any host can claim any host id)");
 	return 0;

@@ -29,22 +29,10 @@ BGP_PASSWORD=${BGP_PASSWORD:-}
 BGP_KEYS=${BGP_KEYS:-}
 BGP_KEYS_MADE=
 
-# every guest's key pair, and every public key on every guest
+# every guest's key pair, and every public key on every guest; ipmemd
+# sets and adds them (host-key, host-keys)
 bgp_keys() {
-	local g pub lines=
-
-	for g in $BGP_GUESTS; do
-		pub=$(g_run "$g" 'test -e /run/host.key || ipmemctl key generate /run/host.key
-			ipmemctl key set /run/host.key' | awk '/^slot 0 / { print $3 }')
-		[ -n "$pub" ] || return 1
-		lines="$lines$(g_run "$g" host_id) $pub
-"
-	done
-	for g in $BGP_GUESTS; do
-		g_run "$g" "cat >/run/host-keys <<'EOF'
-$lines
-EOF" || return 1
-	done
+	g_keys_made $BGP_GUESTS || return 1
 	BGP_KEYS_MADE=1
 }
 

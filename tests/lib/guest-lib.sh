@@ -19,12 +19,42 @@ wait_until() {
 	done
 }
 
-# ipmem_load [PARAMS]: load the module under test (if it is not loaded).
+# ipmem_load [PARAMS]: load the module under test (if it is not loaded),
+# with this host's keys if it has them (g_keys).
 ipmem_load() {
 	test -d /sys/module/ipmem && return 0
 	# and what modprobe would load for it from modules.dep: Curve25519
 	modprobe ib_core && modprobe rdma_cm && modprobe libcurve25519 &&
-		modprobe curve25519-x86_64 && insmod "$IPMEM_KO" "$@"
+		modprobe curve25519-x86_64 && insmod "$IPMEM_KO" "$@" || return 1
+	# a host's keys outlive a reboot (g_keys keeps them in the share)
+	if [ ! -e /run/host.key ] && [ -e /run/share/keys/host.key ]; then
+		install -m 600 /run/share/keys/host.key /run/host.key &&
+			cp /run/share/keys/host-keys /run/host-keys || return 1
+	fi
+	if [ -e /run/host.key ] && [ -e /run/host-keys ]; then
+		ipmem_keys_apply
+	fi
+}
+
+# ipmem_key_make: make this host's key (/run/host.key) unless it has one,
+# set it, and print its public key
+ipmem_key_make() {
+	{ test -e /run/host.key || ipmemctl key generate /run/host.key; } &&
+		ipmemctl key set /run/host.key | awk '/^slot 0 / { print $3 }' | grep .
+}
+
+# ipmem_keys_apply: set /run/host.key and add every key of /run/host-keys
+# (those the module has already are fine)
+ipmem_keys_apply() {
+	ipmemctl key set /run/host.key >/dev/null || return 1
+	while read -r _id _pub; do
+		[ -n "$_id" ] || continue
+		_err=$(ipmemctl host-key add "$_id" "$_pub" 2>&1) ||
+			case $_err in
+			*"has that key already"*) ;;
+			*) echo "$_err" >&2; return 1 ;;
+			esac
+	done </run/host-keys
 }
 
 # The lender's pool memory shows up in MemFree; tests compare it.

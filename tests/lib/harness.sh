@@ -341,6 +341,39 @@ g_run() {
 	h_collect "$name" "$H_ID" "$timeout"
 }
 
+# g_keys_made GUEST...: every GUEST makes its host key (/run/host.key,
+# 0600, unless it has one) and sets it, and learns every GUEST's public
+# key (itself included: a host may lend to itself) in /run/host-keys, as
+# ipmemd.conf's host-keys file has them.  Needs ipmem.ko loaded.  A copy
+# in the guest's share stands for the host's disk: after a reboot,
+# ipmem_load finds the same keys.
+g_keys_made() {
+	local g pub lines=
+
+	for g in "$@"; do
+		pub=$(g_run "$g" 'ipmem_key_make') || return 1
+		lines+="$(g_run "$g" host_id) $pub"$'\n'
+	done
+	for g in "$@"; do
+		g_run "$g" "cat >/run/host-keys <<'EOF'
+$lines
+EOF
+mkdir -p /run/share/keys && cp /run/host.key /run/host-keys /run/share/keys/" || return 1
+	done
+}
+
+# g_keys GUEST...: host authentication between GUESTs, provisioned as an
+# operator would (Documentation/security.rst): the module requires it
+# (require_auth).  ipmem_load does it again after a reload.
+g_keys() {
+	local g
+
+	g_keys_made "$@" || return 1
+	for g in "$@"; do
+		g_run "$g" ipmem_keys_apply || return 1
+	done
+}
+
 g_start() {
 	local name=$1
 

@@ -5,13 +5,15 @@
 # swaps on it and runs the verifying workload.  Sourced after harness.sh;
 # each function reports its TAP points.
 
-# swap_setup LENDER BORROWER POOL_MIB: lend, grant, route, map.  2 points.
+# swap_setup LENDER BORROWER POOL_MIB: host keys, lend, grant, route,
+# map.  2 points.
 swap_setup() {
 	local lender=$1 borrower=$2 mib=$3 blocks=$(($3 * 16)) lid bid
 
 	g_run "$lender" 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko on $lender"
 	[ "$lender" = "$borrower" ] ||
 		g_run "$borrower" 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko on $borrower"
+	g_keys $(printf '%s\n' "$lender" "$borrower" | sort -u) || bail "cannot provision host keys"
 	lid=$(g_run "$lender" 'host_id')
 	bid=$(g_run "$borrower" 'host_id')
 	g_run "$lender" "ipmemctl lend ${mib}M dev eth0 &&

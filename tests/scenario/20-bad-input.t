@@ -13,7 +13,7 @@
 #   +--------------------------------------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 
-plan 60
+plan 62
 h_init
 g_boot g1 --cpus 2 || bail "guest g1 did not boot"
 g_run g1 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko"
@@ -56,14 +56,23 @@ rejects "a pool address of 2 bytes" "address" \
 g_run g1 'test "$(cat /sys/module/ipmem/pool/blocks_total)" = 0 && ! test -e /dev/ipmem0'
 ok $? "none of that made a pool"
 
-# A valid world to break.
+# A valid world to break.  Before this host has a host key, it connects
+# to no lender (require_auth): the map is refused and nothing is mapped.
 g_run g1 '
 	id=$(host_id)
 	ipmemctl lend 64M dev eth0 &&
 	ipmemctl grant add $(block_prefix $id 256) borrower $id rights rw &&
 	ipmemctl route add $IPMEM_NET:$id::/80 via $(my_ip6) &&
-	ipmemctl disk create 32M &&
-	ipmemctl map add $(block_prefix $id 256) disk ipmem0' >/dev/null ||
+	ipmemctl disk create 32M' >/dev/null || bail "cannot set up the valid state"
+rejects "a map before this host has a host key" "this host has no host key \(ipmemctl key set\)" \
+	'ipmemctl map add $(block_prefix $(host_id) 256) disk ipmem0'
+g_run g1 'test "$(cat /sys/block/ipmem0/ipmem/mapped_copies)" = 0 &&
+	! grep -q "^borrower" /sys/kernel/debug/ipmem/borrowers &&
+	test -z "$(ipmemctl lender list)"'
+ok $? "nothing mapped, no lender connected, no session on the lender" ||
+	diag "$(g_run g1 'cat /sys/block/ipmem0/ipmem/mapped_copies; cat /sys/kernel/debug/ipmem/borrowers; ipmemctl lender list')"
+g_keys g1 || bail "cannot provision host keys"
+g_run g1 'ipmemctl map add $(block_prefix $(host_id) 256) disk ipmem0' >/dev/null ||
 	bail "cannot set up the valid state"
 snapshot='{ ipmemctl status; cat /sys/kernel/debug/ipmem/table /sys/kernel/debug/ipmem/grants; } > '
 g_run g1 "$snapshot /run/share/before" || bail "snapshot"
@@ -122,7 +131,8 @@ rejects "key slot 2" "key slot" \
 rejects "a public key of zeros" "public key of zeros" \
 	"nlraw PEER_KEY_NEW HOST_ID=u32:7 PUBLIC_KEY=hex:$(printf '00%.0s' $(seq 32))"
 rejects "a route MAC without a host key" "this host has no host key" \
-	'nlraw ROUTE_MAC HOST_ID=u32:7 ROUTE=hex:00112233'
+	'ipmemctl key del slot 0 >/dev/null && nlraw ROUTE_MAC HOST_ID=u32:7 ROUTE=hex:00112233
+	rc=$?; ipmemctl key set /run/host.key >/dev/null; exit $rc'
 rejects "a route MAC of more than 256 bytes" "\(route\)" \
 	"nlraw ROUTE_MAC HOST_ID=u32:7 ROUTE=hex:$(printf '00%.0s' $(seq 257))"
 rejects "a route MAC for no host" "missing host id" 'nlraw ROUTE_MAC ROUTE=hex:00112233'

@@ -25,6 +25,7 @@ h_init
 g_boot g1 --cpus 2 --mem 768 || bail "guest g1 did not boot"
 
 ID=$(g_run g1 'ipmem_load && host_id') || bail "cannot load ipmem.ko"
+g_keys g1 || bail "cannot provision host keys"
 g_run g1 "ipmemctl lend 64M dev eth0 &&
 	ipmemctl grant add \$(block_prefix $ID 256) borrower $ID rights rw &&
 	ipmemctl grant add fd69:706d:656d:$ID::100/120 borrower a4d:9 rights ro &&

@@ -24,6 +24,7 @@ g_boot g2 --mem 1024 || bail "guest g2 did not boot"
 
 A=$(g_run g1 'ipmem_load && host_id') || bail "cannot load ipmem.ko on g1"
 B=$(g_run g2 'ipmem_load && host_id') || bail "cannot load ipmem.ko on g2"
+g_keys g1 g2 || bail "cannot provision host keys"
 NET=fd69:706d:656d
 g_run g1 "ipmemctl lend 64M dev eth0 && ipmemctl grant add $NET:$A::/118 borrower $B rights rw" &&
 g_run g2 "ipmemctl lend 128M dev eth0 &&

@@ -21,6 +21,7 @@ plan 14
 h_init
 g_boot g1 --cpus 2 || bail "guest g1 did not boot"
 ID=$(g_run g1 'ipmem_load && host_id') || bail "cannot load ipmem.ko"
+g_keys g1 || bail "cannot provision host keys"
 A=$NET:$ID::/120
 B=$NET:$ID::100/120
 

@@ -47,6 +47,8 @@ lender_a() {
 		ipmemctl grant add $PA0 borrower $B rights rw &&
 		ipmemctl grant add $PA1 borrower $B rights rw"
 }
+g_run g1 ipmem_load && g_run g2 ipmem_load && g_keys g1 g2 ||
+	bail "cannot load ipmem.ko and provision host keys"
 lender_a >/dev/null || bail "lender A"
 g_run g2 "ipmem_load && ipmemctl lend 128M dev eth0 &&
 	ipmemctl grant add $PB borrower $B rights rw &&

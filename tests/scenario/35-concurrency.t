@@ -25,6 +25,10 @@ g_boot g1 --mem 512 || bail "guest g1 did not boot"
 g_boot g2 --mem 1024 --cpus 2 || bail "guest g2 did not boot"
 g_boot g3 --mem 768 || bail "guest g3 did not boot"
 
+for g in g1 g2 g3; do
+	g_run $g ipmem_load || bail "cannot load ipmem.ko on $g"
+done
+g_keys g1 g2 g3 || bail "cannot provision host keys"
 g_run g1 "ipmem_load && ipmemctl lend 256M dev eth0 &&
 	ipmemctl grant add $NET:a4d:1::/118 borrower a4d:2 rights rw &&
 	ipmemctl grant add $NET:a4d:1::400/118 borrower a4d:2 rights rw &&

@@ -49,6 +49,8 @@ for r in pd cq qp mr cm_id; do echo "$r $(rdma resource show $r 2>/dev/null | wc
 EOF'
 ok $? "the cycle and the measurement are written"
 
+# host keys: the first load here, every later one in the cycle (ipmem_load)
+g_run g1 ipmem_load && g_keys g1 || bail "cannot provision host keys"
 g_run g1 -t 300 '. /run/cycle && . /run/measure > /run/share/base'
 ok $? "a first cycle runs; the baseline is measured after it"
 diag "baseline: $(cat "$(g_share g1)/base" | xargs)"

@@ -16,13 +16,14 @@
 #   |    blocks 272-287  rw -> C cccc:1 (ipmem-probe)                    |
 #   |                                                                   |
 #   |  A: /dev/ipmem0 <- blocks 0-255; 1 MiB of "IPMEM-A-SECRET" on it  |
-#   |  B, C: build/ipmem-probe, a userspace rdma_cm borrower claiming   |
-#   |        their ids; B also tries A's rkey/iova from the lender's    |
-#   |        debugfs, C tries B's while B holds its key                 |
+#   |  B, C: build/ipmem-probe, a userspace rdma_cm borrower that      |
+#   |        authenticates as their ids (each has its host key); B also |
+#   |        tries A's rkey/iova from the lender's debugfs, C tries B's |
+#   |        while B holds its key                                      |
 #   +-------------------------------------------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 
-plan 25
+plan 26
 h_init
 [ -x "$H_BUILD/ipmem-probe" ] || bail "no $H_BUILD/ipmem-probe (make)"
 g_boot g1 --cpus 2 || bail "guest g1 did not boot"
@@ -43,8 +44,21 @@ PAT16=49504d454d2d412d5345435245540a49
 # connection per queue index and the lender drops an old one when the
 # index connects again: the probes use queue 8, clear of the kernel
 # borrower's queues, and the probe that holds a key open uses queue 9.
+# Each proves the id it claims with that id's key (lender: A).
+auth() {
+	case $1 in
+	$A) echo "-k /run/host.key -l $A:$PUB_A" ;;
+	$B) echo "-k /run/B.key -l $A:$PUB_A" ;;
+	$C) echo "-k /run/C.key -l $A:$PUB_A" ;;
+	esac
+}
 probe() {
-	PROBE_OUT=$(g_run g1 -t 60 "ipmem-probe -q 8 $*" 2>&1)
+	local a opts=
+
+	for a in "$@"; do
+		opts+=" $(auth "$a")"
+	done
+	PROBE_OUT=$(g_run g1 -t 60 "ipmem-probe -q 8 $opts $*" 2>&1)
 	PROBE_RC=$?
 }
 
@@ -67,6 +81,17 @@ probe_is() {
 g_run g1 'ipmem_load && modprobe rdma_ucm && modprobe ib_uverbs' >/dev/null ||
 	bail "cannot load ipmem.ko, rdma_ucm, ib_uverbs"
 [ "$(g_run g1 host_id)" = "$A" ] || bail "g1's host id is not $A"
+# host keys: A's as g_keys provisions it; B's and C's made here, their
+# public keys (computed by ipmem-probe with OpenSSL) known to the lender
+g_keys g1 || bail "cannot provision host keys"
+PUB_A=$(g_run g1 'ipmem-probe -k /run/host.key public')
+out=$(g_run g1 "grep -qx '$A $PUB_A' /run/host-keys &&
+	for h in B:$B C:$C; do
+		ipmemctl key generate /run/\${h%%:*}.key &&
+		ipmemctl host-key add \${h#*:} \$(ipmem-probe -k /run/\${h%%:*}.key public) || exit 1
+	done && ipmemctl host-key list" 2>&1)
+ok $? "A, B and C have host keys, the lender knows all three (OpenSSL computes A's public key as the module does)" ||
+	diag "$out"
 
 out=$(g_run g1 "ipmemctl lend 64M dev eth0 &&
 	ipmemctl grant add \$IPMEM_NET:$A::/120 borrower $A rights rw &&
@@ -102,9 +127,9 @@ ok $? "the lender's debugfs lists A's registration of blocks 0-255: rkey ${AKEY:
 AKEY=${AKEY:-0}
 AIOVA=${AIOVA:-0}
 
-# Control: those are live.  A connection claiming A's host id joins A's
-# session (the host id is the only credential) and reads A's pattern
-# through them, so B's failures below are isolation, not stale keys.
+# Control: those are live.  A connection that proves A's host id (with
+# A's key) joins A's session and reads A's pattern through them, so B's
+# failures below are isolation, not stale keys.
 probe -o /run/a.out "$L" $A read "$AKEY" "$AIOVA" $LEN
 probe_is "control: through A's rkey/iova, a queue of A reads A's pattern" 0 "^ok first16 $PAT16 "
 
@@ -155,7 +180,7 @@ probe_is "C reads back its own block $CBLK in a new connection: all 0xc5" 0 "all
 
 # ------------------------------------------------- C with B's live key
 
-g_start g1 "echo \$\$ >/run/hold.pid; exec ipmem-probe -q 9 $L $B hold $BBLK 120 >/run/hold.out 2>&1"
+g_start g1 "echo \$\$ >/run/hold.pid; exec ipmem-probe -q 9 $(auth $B) $L $B hold $BBLK 120 >/run/hold.out 2>&1"
 HOLD=$JOB
 g_run g1 -t 30 'wait_until 20 grep -q "^holding" /run/hold.out'
 BKEY=$(g_run g1 'awk "/^status 0 / { print \$8, \$10 }" /run/hold.out')

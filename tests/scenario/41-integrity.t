@@ -26,6 +26,7 @@ plan 19
 h_init
 g_boot g1 --cpus 2 || bail "guest g1 did not boot"
 ID=$(g_run g1 'ipmem_load && host_id') || bail "cannot load ipmem.ko"
+g_keys g1 || bail "cannot provision host keys"
 NONCE=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
 diag "this run's secret: SECRET-$NONCE"
 

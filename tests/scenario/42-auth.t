@@ -17,7 +17,7 @@
 
 NET=fd69:706d:656d
 
-plan 22
+plan 23
 h_init
 for g in g1 g2 g3; do
 	g_boot $g || bail "guest $g did not boot"
@@ -29,6 +29,17 @@ C=$NET:$I1::100/120
 NONCE=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
 # a4d:2 as the kernel logs it: 0a4d0002
 hex8() { printf '%04x%04x' "0x${1%%:*}" "0x${1##*:}"; }
+
+# Before it has a host key, a lender serves nobody (require_auth, the
+# default): g2 lends for a moment, and g3 asks it for a key
+out=$(g_run g2 "ipmemctl lend 16M dev eth0 && ipmemctl grant add \$IPMEM_NET:$I2::/124 borrower $I3 rights rw" 2>&1) &&
+	out=$(g_run g3 "modprobe rdma_ucm && modprobe ib_uverbs && ipmem-probe $(g_ip6 g2) $I3 key 0; echo rc \$?" 2>&1)
+echo "$out" | grep -q "rejected the connection: AUTH" && echo "$out" | grep -qx "rc 1" &&
+	g_run g2 "test \$(cat /sys/module/ipmem/auth/refused) = 1 && test \$(cat /sys/module/ipmem/pool/borrowers) = 0 &&
+		dmesg | grep -q 'refused host $(hex8 $I3) from .*: this lender has no host key yet' &&
+		ipmemctl grant del \$IPMEM_NET:$I2::/124 && ipmemctl lend destroy"
+ok $? "a lender without a host key refuses a borrower (AUTH), counts and logs it, and makes it no session" ||
+	diag "$out" "$(g_run g2 'cat /sys/module/ipmem/auth/refused /sys/module/ipmem/pool/borrowers; dmesg | tail -3')"
 
 # every host makes its key as an operator would, and learns the others'
 for g in g1 g2 g3; do
@@ -92,14 +103,15 @@ attack "with a wrong key" "did not prove the host id" 'ipmemctl key generate /ru
 ok $? "... with a key nobody knows, nothing"
 is "$(g_run g3 'cat /sys/module/ipmem/auth/lender_failures') $(g_run g1 'cat /sys/module/ipmem/auth/refused')" "2 0" \
 	"both times g1's challenge proved to g3 that it cannot answer for g2: g3 gave up first"
-attack "without a key" "refused the connection" 'ipmemctl key del &&'
-ok $? "... without a key, nothing: g1 refuses it"
-# a borrower that does not give up: answers without the key
-out=$(g_run g3 "ipmem-probe -a hello $(g_ip6 g1) $I2 key 0; ipmem-probe -a forge $(g_ip6 g1) $I2 key 0
-	ipmem-probe -a proof $(g_ip6 g1) $I2 key 0" 2>&1)
+attack "without a key" "this host has no host key" 'ipmemctl key del &&'
+ok $? "... without a key, nothing: g3's own module does not connect (require_auth)"
+# a borrower that does not give up: connects without authenticating, or
+# answers without the key
+out=$(g_run g3 "ipmem-probe $(g_ip6 g1) $I2 key 0; ipmem-probe -a hello $(g_ip6 g1) $I2 key 0
+	ipmem-probe -a forge $(g_ip6 g1) $I2 key 0; ipmem-probe -a proof $(g_ip6 g1) $I2 key 0" 2>&1)
 diag "$out"
-test "$(echo "$out" | grep -c '^challenge$')" = 2 && test "$(echo "$out" | grep -c 'rejected the connection: AUTH')" = 2
-ok $? "ipmem-probe as g2: a HELLO gets a challenge; a forged answer to it, and an answer to no challenge, are refused"
+test "$(echo "$out" | grep -c '^challenge$')" = 2 && test "$(echo "$out" | grep -c 'rejected the connection: AUTH')" = 3
+ok $? "ipmem-probe as g2: no authentication is refused; a HELLO gets a challenge; a forged answer to it, and an answer to no challenge, are refused"
 is "$(g_run g1 'cat /sys/module/ipmem/auth/refused; cat /sys/module/ipmem/pool/borrowers' | xargs)" "3 1" \
 	"g1 counted three refusals and has one borrower session, g2's"
 out=$(g_run g1 "dmesg | grep 'refused host $(hex8 $I2) from $(g_ip6 g3)'")

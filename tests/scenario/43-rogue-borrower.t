@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # A borrower the lender serves cannot stall it.  g3 is a rogue borrower
-# (ipmem-probe): on eight queues at once it connects, posts no receive,
+# (ipmem-probe) that the lender knows and serves: it proves its host id
+# with its host key.  On eight queues at once it connects, posts no receive,
 # sends key requests and waits; the lender's answers can never be
 # delivered (RNR, retried for ever), and as soon as the lender gives up on
 # a queue g3 connects it again.  Meanwhile g2 keeps swapping-style I/O on
@@ -32,6 +33,11 @@ I1=$(g_run g1 'ipmem_load && host_id') && I2=$(g_run g2 'ipmem_load && host_id')
 	bail "cannot load ipmem.ko"
 g_run g3 'modprobe rdma_ucm && modprobe ib_uverbs' || bail "g3: no rdma_ucm"
 L=$(g_ip6 g1)
+# g1 and g2 have host keys; the rogue makes its own, and g1 knows it
+g_keys g1 g2 || bail "cannot provision host keys"
+PUB1=$(g_run g1 'ipmem-probe -k /run/host.key public') &&
+	PUB_ROGUE=$(g_run g3 'ipmemctl key generate /run/rogue.key && ipmem-probe -k /run/rogue.key public') &&
+	g_run g1 "ipmemctl host-key add $ROGUE $PUB_ROGUE" || bail "cannot provision the rogue's key"
 
 g_run g1 "ipmemctl lend 64M dev eth0 && ipmemctl grant add \$(block_prefix $I1 512) borrower $I2 rights rw" >/dev/null &&
 	g_run g2 "ipmemctl host set dev eth0 && ipmemctl route add \$IPMEM_NET:$I1::/80 via $L &&
@@ -54,7 +60,7 @@ median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 rogue_on() {
 	STALLS=$(g_run g1 'dmesg | grep -c "of host 0a4d0099 stalled"')
 	g_start g3 "for q in \$(seq 0 $((QUEUES - 1))); do
-			ipmem-probe -t 30 -q \$q $L $ROGUE stall 3600 & done; wait"
+			ipmem-probe -t 30 -q \$q -k /run/rogue.key -l $I1:$PUB1 $L $ROGUE stall 3600 & done; wait"
 	ROGUE_JOB=$JOB
 	# every rogue queue is connected (and so stalled) before we measure
 	g_run g1 "wait_until 120 grep -q 'borrower 0a4d0099 .*: $QUEUES queues' /sys/kernel/debug/ipmem/borrowers" ||

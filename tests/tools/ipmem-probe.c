@@ -5,8 +5,8 @@
  * lets a borrower do.  librdmacm + libibverbs; one RC connection per
  * invocation (a QP that saw a remote access error is dead).
  *
- * usage: ipmem-probe [-t SECONDS] [-q QUEUE] [-o FILE] [-v]
- *                    ADDR HOSTID COMMAND [ARGS]
+ * usage: ipmem-probe [-t SECONDS] [-q QUEUE] [-o FILE] [-v] [-a AUTH]
+ *                    [-k KEYFILE -l LENDERID:PUBKEY] ADDR HOSTID COMMAND [ARGS]
  *
  *   ADDR     the lender: IPv4 "10.77.0.1[:PORT]", IPv6 "fd00:77::1" or
  *            "[fd00:77::1]:PORT"; port IPMEM_PORT (7471) by default
@@ -65,8 +65,20 @@
  * challenge; "forge" sends a HELLO, then answers the lender's challenge
  * with random bytes.  Without -a the CONNECT does not authenticate.
  *
+ * "ipmem-probe -k KEYFILE public" prints the public key of KEYFILE (as
+ * "ipmemctl key set" does, computed by OpenSSL instead of the module).
+ *
+ * -k KEYFILE -l LENDERID:PUBKEY authenticate as a host that holds a key
+ * would: KEYFILE is the private key of HOSTID (as "ipmemctl key generate"
+ * writes it), LENDERID and PUBKEY (64 hex digits, what "ipmemctl key set"
+ * printed on the lender) the id and public key the lender must prove.
+ * Every connection then sends a HELLO, checks the lender's proof (one that
+ * does not check: "the lender did not prove ...", exit 1, nothing sent)
+ * and connects again with this host's proof, as the module does
+ * (kernel/ipmem_auth.c).
+ *
  * Build: gcc -O2 -g -Wall -Wextra -Iinclude -o build/ipmem-probe \
- *            tests/tools/ipmem-probe.c -lrdmacm -libverbs
+ *            tests/tools/ipmem-probe.c -lrdmacm -libverbs -lcrypto
  * In a guest it needs the rdma_ucm and ib_uverbs modules loaded.
  */
 #include <endian.h>
@@ -87,6 +99,8 @@
 #include <unistd.h>
 
 #include <infiniband/verbs.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <rdma/rdma_cma.h>
 
 #include <ipmem/netlink.h>
@@ -111,6 +125,13 @@ static int verbose;
 static uint16_t auth_flags;
 static int got_challenge;
 static uint8_t challenge[IPMEM_NONCE_LEN];
+static uint8_t lender_proof[IPMEM_AUTH_PROOFS][IPMEM_PROOF_LEN];
+/* -k, -l: our private key, the lender's id and public key; a handshake's */
+#define KEY_LEN		32
+static int have_key;
+static uint8_t my_priv[KEY_LEN], lender_pub[KEY_LEN];
+static uint32_t lender_id;
+static uint8_t nonce_b[IPMEM_NONCE_LEN], my_proof[IPMEM_PROOF_LEN];
 /* the reason of the last ipmem REJECT, or 0 */
 static unsigned int last_rej;
 static volatile sig_atomic_t stop;
@@ -173,7 +194,9 @@ static int fail(int code, const char *fmt, ...)
 static void usage(void)
 {
 	fprintf(stderr,
-"usage: %s [-t SECONDS] [-q QUEUE] [-o FILE] [-v] ADDR[:PORT] HOSTID COMMAND\n"
+"usage: %s [-t SECONDS] [-q QUEUE] [-o FILE] [-v] [-a hello|proof|forge]\n"
+"       [-k KEYFILE -l LENDERID:PUBKEY] ADDR[:PORT] HOSTID COMMAND\n"
+"       -k KEYFILE public\n"
 "  key BLOCK\n"
 "  read RKEY IOVA LEN\n"
 "  write RKEY IOVA LEN BYTE\n"
@@ -369,6 +392,7 @@ static int cm_wait(struct probe *p, enum rdma_cm_event_type want)
 		    le16toh(rej->reason) == IPMEM_REJ_CHALLENGE) {
 			last_rej = IPMEM_REJ_CHALLENGE;
 			memcpy(challenge, rej->nonce, sizeof(challenge));
+			memcpy(lender_proof, rej->proof, sizeof(lender_proof));
 			got_challenge = 1;
 			printf("challenge\n");
 			ret = EXIT_SETUP;
@@ -566,7 +590,15 @@ static int probe_connect(struct probe *p, const struct sockaddr_storage *dst,
 	req.host_id = htole32(host_id);
 	req.nr_queues = htole16(queue + 1);
 	req.flags = htole16(auth_flags);
-	if (auth_flags) {
+	if (auth_flags && have_key) {
+		/* our nonce, or the lender's and our proof */
+		if (auth_flags == IPMEM_REQ_HELLO) {
+			memcpy(req.nonce, nonce_b, sizeof(req.nonce));
+		} else {
+			memcpy(req.nonce, challenge, sizeof(req.nonce));
+			memcpy(req.proof, my_proof, sizeof(req.proof));
+		}
+	} else if (auth_flags) {
 		/* a nonce, or a challenge, and a proof nobody could check */
 		if (getrandom(req.nonce, sizeof(req.nonce), 0) < 0 ||
 		    getrandom(req.proof, sizeof(req.proof), 0) < 0)
@@ -620,6 +652,179 @@ static void probe_close(struct probe *p)
 	if (p->ch)
 		rdma_destroy_event_channel(p->ch);
 	free(p->data);
+}
+
+/* ------------------------------------------------------- authentication */
+
+/* 64 hex digits */
+static int parse_key(const char *s, uint8_t key[KEY_LEN])
+{
+	unsigned int i, v;
+
+	if (strlen(s) != 2 * KEY_LEN)
+		return -1;
+	for (i = 0; i < KEY_LEN; i++) {
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		key[i] = v;
+	}
+	return 0;
+}
+
+static int read_key(const char *path, uint8_t key[KEY_LEN])
+{
+	char line[2 * KEY_LEN + 2] = "";
+	FILE *f = fopen(path, "r");
+	int ret;
+
+	if (!f)
+		return fail(EXIT_SETUP, "%s: %s", path, strerror(errno));
+	ret = fgets(line, sizeof(line), f) ? 0 : -1;
+	fclose(f);
+	line[strcspn(line, "\n")] = 0;
+	if (ret || parse_key(line, key))
+		return fail(EXIT_SETUP, "%s does not hold a key (64 hex digits)",
+			    path);
+	return 0;
+}
+
+/* the pair key of host @self and the lender, as ipmem_auth_pair_key() */
+static int pair_key(uint32_t self, uint8_t key[KEY_LEN])
+{
+	static const char label[] = "ipmem pair key 1";
+	uint32_t lo = htole32(self < lender_id ? self : lender_id);
+	uint32_t hi = htole32(self < lender_id ? lender_id : self);
+	EVP_PKEY *priv, *pub;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_MD_CTX *md = NULL;
+	uint8_t z[KEY_LEN] = {};
+	size_t zlen = sizeof(z);
+	int ret = -1;
+
+	priv = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, my_priv,
+					    KEY_LEN);
+	pub = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, lender_pub,
+					  KEY_LEN);
+	if (priv && pub)
+		ctx = EVP_PKEY_CTX_new(priv, NULL);
+	/* a low-order public key derives nothing: zeros, as the module */
+	if (ctx && (EVP_PKEY_derive_init(ctx) != 1 ||
+		    EVP_PKEY_derive_set_peer(ctx, pub) != 1 ||
+		    EVP_PKEY_derive(ctx, z, &zlen) != 1))
+		memset(z, 0, sizeof(z));
+	md = EVP_MD_CTX_new();
+	if (ctx && md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, label, sizeof(label)) == 1 &&
+	    EVP_DigestUpdate(md, z, sizeof(z)) == 1 &&
+	    EVP_DigestUpdate(md, &lo, sizeof(lo)) == 1 &&
+	    EVP_DigestUpdate(md, &hi, sizeof(hi)) == 1 &&
+	    EVP_DigestFinal_ex(md, key, NULL) == 1)
+		ret = 0;
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(priv);
+	memset(z, 0, sizeof(z));
+	return ret;
+}
+
+/* HMAC-SHA-256(@key, @label || B || L || queue || nonce_B || nonce_L), cut */
+static void auth_mac(const uint8_t key[KEY_LEN], const char *label,
+		     uint32_t b, uint32_t l, uint16_t queue,
+		     uint8_t mac[IPMEM_PROOF_LEN])
+{
+	uint8_t m[64], out[EVP_MAX_MD_SIZE];
+	unsigned int outlen;
+	size_t n = strlen(label) + 1;
+
+	memcpy(m, label, n);
+	b = htole32(b);
+	l = htole32(l);
+	queue = htole16(queue);
+	memcpy(m + n, &b, 4);
+	memcpy(m + n + 4, &l, 4);
+	memcpy(m + n + 8, &queue, 2);
+	memcpy(m + n + 10, nonce_b, IPMEM_NONCE_LEN);
+	memcpy(m + n + 10 + IPMEM_NONCE_LEN, challenge, IPMEM_NONCE_LEN);
+	HMAC(EVP_sha256(), key, KEY_LEN, m, n + 10 + 2 * IPMEM_NONCE_LEN,
+	     out, &outlen);
+	memcpy(mac, out, IPMEM_PROOF_LEN);
+}
+
+/* "ipmem-probe -k KEYFILE public": the public key of KEYFILE */
+static int print_public(void)
+{
+	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL,
+						   my_priv, KEY_LEN);
+	uint8_t pub[KEY_LEN];
+	size_t len = sizeof(pub), i;
+
+	if (!k || EVP_PKEY_get_raw_public_key(k, pub, &len) != 1 ||
+	    len != KEY_LEN) {
+		EVP_PKEY_free(k);
+		return fail(EXIT_SETUP, "cannot compute the public key (OpenSSL)");
+	}
+	EVP_PKEY_free(k);
+	for (i = 0; i < KEY_LEN; i++)
+		printf("%02x", pub[i]);
+	printf("\n");
+	return 0;
+}
+
+/*
+ * The lender's challenge: does one of its proofs check with our pair key?
+ * If so, our proof into my_proof.
+ */
+static int auth_answer(uint32_t self, uint16_t queue)
+{
+	uint8_t key[KEY_LEN], mac[IPMEM_PROOF_LEN];
+	int i, ret = -1;
+
+	if (pair_key(self, key))
+		return fail(EXIT_SETUP, "cannot compute the pair key (OpenSSL)");
+	auth_mac(key, "ipmem lender", self, lender_id, queue, mac);
+	for (i = 0; i < IPMEM_AUTH_PROOFS; i++)
+		if (!memcmp(mac, lender_proof[i], IPMEM_PROOF_LEN))
+			ret = 0;
+	if (!ret)
+		auth_mac(key, "ipmem borrower", self, lender_id, queue, my_proof);
+	memset(key, 0, sizeof(key));
+	return ret;
+}
+
+/*
+ * Connect: with -k, HELLO, check the lender's proof, then PROOF, each on
+ * a connection of its own (as the module does); otherwise one CONNECT.
+ */
+static int probe_open(struct probe *p, const struct sockaddr_storage *dst,
+		      uint32_t host_id, uint16_t queue)
+{
+	size_t len = p->len;
+	int no_recv = p->no_recv, ret;
+
+	if (!have_key)
+		return probe_connect(p, dst, host_id, queue);
+	auth_flags = IPMEM_REQ_HELLO;
+	got_challenge = 0;
+	if (getrandom(nonce_b, sizeof(nonce_b), 0) != sizeof(nonce_b))
+		return fail(EXIT_SETUP, "getrandom: %s", strerror(errno));
+	ret = probe_connect(p, dst, host_id, queue);
+	if (!ret)
+		return fail(EXIT_SETUP,
+			    "the lender accepted a HELLO without proving that it is host %08x",
+			    lender_id);
+	if (!got_challenge)
+		return ret;
+	probe_close(p);
+	memset(p, 0, sizeof(*p));
+	p->len = len;
+	p->no_recv = no_recv;
+	if (auth_answer(host_id, queue))
+		return fail(EXIT_SETUP,
+			    "the lender did not prove that it is host %08x: nothing sent to it",
+			    lender_id);
+	auth_flags = IPMEM_REQ_PROOF;
+	return probe_connect(p, dst, host_id, queue);
 }
 
 /* ------------------------------------------------------------- commands */
@@ -893,7 +1098,7 @@ static int stall(const struct sockaddr_storage *dst, uint32_t host_id,
 	while (!stop && now_ms() < end) {
 		memset(&p, 0, sizeof(p));
 		p.no_recv = 1;
-		if (probe_connect(&p, dst, host_id, queue) ||
+		if (probe_open(&p, dst, host_id, queue) ||
 		    send_reqs(&p, 4)) {
 			probe_close(&p);
 			/* refused or unreachable: try again, not in a spin */
@@ -949,11 +1154,27 @@ int main(int argc, char **argv)
 	uint32_t host_id;
 	uint16_t queue = 0;
 	struct key k;
-	int opt, ret, nargs, forge = 0;
+	int opt, ret, nargs, forge = 0, have_lender = 0;
+	const char *lpub;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((opt = getopt(argc, argv, "t:q:o:a:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "t:q:o:a:k:l:vh")) != -1) {
 		switch (opt) {
+		case 'k':
+			if (read_key(optarg, my_priv))
+				return EXIT_SETUP;
+			have_key = 1;
+			break;
+		case 'l':
+			lpub = strrchr(optarg, ':');
+			if (!lpub || parse_key(lpub + 1, lender_pub))
+				return fail(EXIT_SETUP, "bad -l '%s' (LENDERID:PUBKEY)",
+					    optarg);
+			*(char *)lpub = 0;
+			if (parse_host_id(optarg, &lender_id))
+				return fail(EXIT_SETUP, "bad -l host id '%s'", optarg);
+			have_lender = 1;
+			break;
 		case 'a':
 			if (!strcmp(optarg, "hello") || !strcmp(optarg, "forge"))
 				auth_flags = IPMEM_REQ_HELLO;
@@ -986,6 +1207,13 @@ int main(int argc, char **argv)
 	}
 	argv += optind;
 	argc -= optind;
+	if (argc == 1 && !strcmp(argv[0], "public")) {
+		if (!have_key)
+			return fail(EXIT_SETUP, "public: give -k KEYFILE");
+		return print_public();
+	}
+	if (have_key != have_lender || (have_key && auth_flags))
+		return fail(EXIT_SETUP, "-k and -l go together, and not with -a");
 	if (argc < 3) {
 		usage();
 		return EXIT_SETUP;
@@ -1054,7 +1282,7 @@ int main(int argc, char **argv)
 		return fail(EXIT_SETUP, "LEN must be 1..%u", MAX_LEN);
 	p.len = len;
 
-	ret = probe_connect(&p, &dst, host_id, queue);
+	ret = probe_open(&p, &dst, host_id, queue);
 	if (ret && forge && got_challenge) {
 		/* answer the challenge, on a connection of its own */
 		probe_close(&p);
