@@ -98,6 +98,22 @@ static void borrow_prefix(struct ipmemd *d, uint32_t disk, uint8_t p[16])
 
 /* -------------------------------------------------------- announce */
 
+/*
+ * A serial for a new request: microseconds since the epoch, and always
+ * more than the last one (<ipmem/bgp.h>, IPMEM_BGP_FN_SERIAL).
+ */
+static uint64_t new_serial(struct ipmemd *d)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	d->bor.last_serial = now > d->bor.last_serial ? now :
+			     d->bor.last_serial + 1;
+	return d->bor.last_serial;
+}
+
 static void request_route(struct ipmemd *d, const struct borrow *b,
 			  const struct breq *q, uint8_t state,
 			  struct ibgp_route *m)
@@ -112,6 +128,7 @@ static void request_route(struct ipmemd *d, const struct borrow *b,
 	m->req.block_size = d->conf.block_size;
 	m->req.rights = b->rights;
 	m->req.state = state;
+	m->req.serial = q->serial;
 	ibgp_make_prefix(&d->ctx, m);
 }
 
@@ -144,7 +161,8 @@ static const struct ibgp_route *refusal(struct ipmemd *d,
 	ipmem_addr_make(p, d->ctx.net, q->lender,
 			ipmem_bgp_reply_block(b->disk, d->host));
 	r = rib_lookup(&d->rib, p, 128);
-	return r && r->kind == IPMEM_BGP_KIND_REFUSAL ? r : NULL;
+	return r && r->kind == IPMEM_BGP_KIND_REFUSAL &&
+	       r->ref.serial == q->serial ? r : NULL;
 }
 
 /* is this grant route ours and one that this request may take? */
@@ -152,7 +170,7 @@ static bool grant_for(struct ipmemd *d, const struct ibgp_route *g,
 		      const struct borrow *b, const struct breq *q)
 {
 	return g->grant.borrower == d->host && g->grant.disk == b->disk &&
-	       g->host == q->lender;
+	       g->host == q->lender && g->grant.serial == q->serial;
 }
 
 struct grant_sum {
@@ -766,6 +784,7 @@ static bool plan(struct ipmemd *d, struct borrow *b, char *err, size_t len)
 			q->lender = picks[i].host;
 			q->replica = r;
 			q->count = picks[i].count;
+			q->serial = new_serial(d);
 			q->state = BREQ_PENDING;
 			q->deadline = d->now + d->conf.request_timeout;
 			q->next = b->reqs;
@@ -886,7 +905,8 @@ static void adopt_grants(struct ipmemd *d)
 			continue;
 		b = borrow_by_disk(d, g->grant.disk);
 		q = b ? breq_find(b, g->host) : NULL;
-		if (q && (!q->adopted || q->state != BREQ_MAPPED))
+		if (q && (!q->adopted || q->state != BREQ_MAPPED ||
+			  q->serial != g->grant.serial))
 			continue;
 		if (q) {
 			size_t i;
@@ -926,6 +946,7 @@ static void adopt_grants(struct ipmemd *d)
 				return;
 			q->lender = g->host;
 			q->replica = m->replica;
+			q->serial = g->grant.serial;
 			q->state = BREQ_MAPPED;
 			q->adopted = true;
 			q->next = b->reqs;
@@ -990,6 +1011,7 @@ void borrower_adopt_path(struct ipmemd *d, const struct ibgp_route *m)
 		goto out;
 	q->lender = m->req.lender;
 	q->count = m->req.count;
+	q->serial = m->req.serial;
 	q->adopted = true;
 	q->deadline = d->now + d->conf.request_timeout;
 	for (i = 0; i < d->bor.nmaps; i++) {

@@ -133,6 +133,13 @@ static void put64(struct gbgp_route *r, uint32_t asn, uint32_t fn,
 		put(r, asn, fn_hi, v >> 32);
 }
 
+/* a request's serial: SERIAL and SERIAL_HI, both always */
+static void put_serial(struct gbgp_route *r, uint32_t asn, uint64_t serial)
+{
+	put(r, asn, IPMEM_BGP_FN_SERIAL, (uint32_t)serial);
+	put(r, asn, IPMEM_BGP_FN_SERIAL_HI, serial >> 32);
+}
+
 int ibgp_encode(const struct ibgp_ctx *c, struct ibgp_route *m,
 		struct gbgp_route *r)
 {
@@ -162,17 +169,20 @@ int ibgp_encode(const struct ibgp_ctx *c, struct ibgp_route *m,
 		      m->req.count);
 		put(r, a, IPMEM_BGP_FN_RIGHTS, m->req.rights);
 		put(r, a, IPMEM_BGP_FN_REQ_STATE, m->req.state);
+		put_serial(r, a, m->req.serial);
 		break;
 	case IPMEM_BGP_KIND_GRANT:
 		put(r, a, IPMEM_BGP_FN_BORROWER, m->grant.borrower);
 		put(r, a, IPMEM_BGP_FN_DISK, m->grant.disk);
 		put(r, a, IPMEM_BGP_FN_RIGHTS, m->grant.rights);
 		put(r, a, IPMEM_BGP_FN_GRANT_STATE, m->grant.state);
+		put_serial(r, a, m->grant.serial);
 		break;
 	case IPMEM_BGP_KIND_REFUSAL:
 		put(r, a, IPMEM_BGP_FN_BORROWER, m->ref.borrower);
 		put(r, a, IPMEM_BGP_FN_DISK, m->ref.disk);
 		put(r, a, IPMEM_BGP_FN_REASON, m->ref.reason);
+		put_serial(r, a, m->ref.serial);
 		break;
 	}
 	return 0;
@@ -186,6 +196,7 @@ int ibgp_encode(const struct ibgp_ctx *c, struct ibgp_route *m,
 /* the MAC functions, and those of MAC i */
 #define B_MACS (((1ULL << (3 * IPMEM_BGP_MACS)) - 1) << IPMEM_BGP_FN_MAC)
 #define B_MAC(i) (7ULL << (IPMEM_BGP_FN_MAC + 3 * (i)))
+#define B_SERIAL (B(IPMEM_BGP_FN_SERIAL) | B(IPMEM_BGP_FN_SERIAL_HI))
 
 static const struct {
 	uint64_t need;
@@ -201,19 +212,20 @@ static const struct {
 		B(IPMEM_BGP_FN_VERSION) | B(IPMEM_BGP_FN_KIND) |
 		B(IPMEM_BGP_FN_BLOCK_SIZE) | B(IPMEM_BGP_FN_LENDER) |
 		B(IPMEM_BGP_FN_COUNT) | B(IPMEM_BGP_FN_RIGHTS) |
-		B(IPMEM_BGP_FN_REQ_STATE),
+		B(IPMEM_BGP_FN_REQ_STATE) | B_SERIAL,
 		B(IPMEM_BGP_FN_COUNT_HI) | B_MACS,
 	},
 	[IPMEM_BGP_KIND_GRANT] = {
 		B(IPMEM_BGP_FN_VERSION) | B(IPMEM_BGP_FN_KIND) |
 		B(IPMEM_BGP_FN_BORROWER) | B(IPMEM_BGP_FN_DISK) |
-		B(IPMEM_BGP_FN_RIGHTS) | B(IPMEM_BGP_FN_GRANT_STATE),
+		B(IPMEM_BGP_FN_RIGHTS) | B(IPMEM_BGP_FN_GRANT_STATE) |
+		B_SERIAL,
 		B_MACS,
 	},
 	[IPMEM_BGP_KIND_REFUSAL] = {
 		B(IPMEM_BGP_FN_VERSION) | B(IPMEM_BGP_FN_KIND) |
 		B(IPMEM_BGP_FN_BORROWER) | B(IPMEM_BGP_FN_DISK) |
-		B(IPMEM_BGP_FN_REASON),
+		B(IPMEM_BGP_FN_REASON) | B_SERIAL,
 		B_MACS,
 	},
 };
@@ -244,7 +256,7 @@ int ibgp_decode(const struct ibgp_ctx *c, const struct gbgp_route *in,
 {
 	uint32_t val[FN_MAX] = { 0 };
 	uint64_t have = 0, extra;
-	uint64_t block, count64;
+	uint64_t block, count64, serial;
 	unsigned int i, kind;
 	char pfx[INET6_ADDRSTRLEN + 4];
 
@@ -317,6 +329,10 @@ int ibgp_decode(const struct ibgp_ctx *c, const struct gbgp_route *in,
 		return bad(why, len, "malformed: next hop is not a unicast data-plane address");
 	m->host = ipmem_addr_host(m->prefix);
 	block = ipmem_addr_block(m->prefix);
+	serial = (uint64_t)val[IPMEM_BGP_FN_SERIAL_HI] << 32 |
+		 val[IPMEM_BGP_FN_SERIAL];
+	if (kind != IPMEM_BGP_KIND_POOL && !serial)
+		return bad(why, len, "malformed: serial 0");
 
 	switch (kind) {
 	case IPMEM_BGP_KIND_POOL:
@@ -371,6 +387,7 @@ int ibgp_decode(const struct ibgp_ctx *c, const struct gbgp_route *in,
 			return bad(why, len, "malformed: request state %u",
 				   val[IPMEM_BGP_FN_REQ_STATE]);
 		m->req.state = val[IPMEM_BGP_FN_REQ_STATE];
+		m->req.serial = serial;
 		break;
 
 	case IPMEM_BGP_KIND_GRANT:
@@ -393,6 +410,7 @@ int ibgp_decode(const struct ibgp_ctx *c, const struct gbgp_route *in,
 			return bad(why, len, "malformed: grant state %u",
 				   val[IPMEM_BGP_FN_GRANT_STATE]);
 		m->grant.state = val[IPMEM_BGP_FN_GRANT_STATE];
+		m->grant.serial = serial;
 		break;
 
 	case IPMEM_BGP_KIND_REFUSAL:
@@ -410,6 +428,7 @@ int ibgp_decode(const struct ibgp_ctx *c, const struct gbgp_route *in,
 		if (!m->ref.reason || m->ref.reason > IPMEM_BGP_REASON_MAX)
 			return bad(why, len, "malformed: refusal reason %u",
 				   m->ref.reason);
+		m->ref.serial = serial;
 		break;
 	}
 	return 0;

@@ -54,6 +54,7 @@ struct ibgp_route {
 			uint32_t block_size;
 			uint8_t rights;
 			uint8_t state;		/* enum ipmem_bgp_req_state */
+			uint64_t serial;
 		} req;
 		struct {
 			uint32_t borrower;
@@ -62,11 +63,13 @@ struct ibgp_route {
 			uint64_t count;		/* from the prefix */
 			uint8_t rights;
 			uint8_t state;		/* enum ipmem_grant_state */
+			uint64_t serial;	/* of the request answered */
 		} grant;
 		struct {
 			uint32_t borrower;
 			uint32_t disk;
 			uint32_t reason;	/* enum ipmem_bgp_reason */
+			uint64_t serial;	/* of the request answered */
 		} ref;
 	};
 };

@@ -170,6 +170,8 @@ struct lreq {
 	bool seen;				/* in the RIB this round */
 	bool seen_ever;
 	uint64_t absent_since;			/* ms; 0 while requested */
+	uint64_t serial;			/* of the request answered */
+	uint64_t stale_noted;			/* an older serial, logged */
 };
 
 struct lender {
@@ -223,6 +225,7 @@ struct breq {
 	struct bgrant *grants;
 	size_t ngrants;
 	bool adopted;				/* rebuilt after a restart */
+	uint64_t serial;			/* IPMEM_BGP_FN_SERIAL */
 };
 
 enum borrow_state {
@@ -262,6 +265,7 @@ struct borrower {
 	struct mod_map *maps;			/* cache for adoption */
 	size_t nmaps;
 	uint64_t maps_at;
+	uint64_t last_serial;			/* of our newest request */
 };
 
 void borrower_init(struct ipmemd *d);

@@ -142,6 +142,7 @@ static void announce_grant(struct lender *l, const struct lreq *r,
 	m.grant.count = g->count;
 	m.grant.rights = r->rights;
 	m.grant.state = g->state;
+	m.grant.serial = r->serial;
 	bgpd_announce(l->d, &m);
 }
 
@@ -155,6 +156,7 @@ static void refusal_prefix(struct lender *l, const struct lreq *r,
 	m->ref.borrower = r->borrower;
 	m->ref.disk = r->disk;
 	m->ref.reason = r->refused;
+	m->ref.serial = r->serial;
 	ibgp_make_prefix(&l->d->ctx, m);
 }
 
@@ -190,9 +192,9 @@ static void state_save(struct lender *l)
 	fprintf(f, "# ipmemd: which request each grant of this lender answers\n");
 	for (r = l->reqs; r; r = r->next)
 		for (i = 0; i < r->ngrants; i++)
-			fprintf(f, "grant %s borrower %08x disk %u rights %u\n",
+			fprintf(f, "grant %s borrower %08x disk %u rights %u serial %" PRIu64 "\n",
 				pfx_str(r->grants[i].prefix, r->grants[i].plen),
-				r->borrower, r->disk, r->rights);
+				r->borrower, r->disk, r->rights, r->serial);
 	if (fflush(f) || fsync(fileno(f)) || fclose(f)) {
 		log_err("cannot write %s: %m", tmp);
 		unlink(tmp);
@@ -208,6 +210,7 @@ static void state_load(struct lender *l, struct mod_grant *g, size_t n,
 {
 	char line[256], pfx[64];
 	unsigned int borrower, disk, rights;
+	uint64_t serial;
 	uint8_t prefix[16], plen;
 	struct lreq *r;
 	size_t i;
@@ -219,8 +222,9 @@ static void state_load(struct lender *l, struct mod_grant *g, size_t n,
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "grant %63s borrower %x disk %u rights %u",
-			   pfx, &borrower, &disk, &rights) != 4 ||
+		serial = 0;	/* not in files of older versions */
+		if (sscanf(line, "grant %63s borrower %x disk %u rights %u serial %" SCNu64,
+			   pfx, &borrower, &disk, &rights, &serial) < 4 ||
 		    ipmem_parse_prefix(pfx, prefix, &plen))
 			continue;
 		for (i = 0; i < n; i++)
@@ -235,6 +239,7 @@ static void state_load(struct lender *l, struct mod_grant *g, size_t n,
 			r = lreq_new(l, borrower, disk, g[i].rights);
 		if (!r || lgrant_add(r, &g[i]))
 			break;
+		r->serial = serial;
 		taken[i] = true;
 	}
 	fclose(f);
@@ -347,6 +352,7 @@ void lender_adopt_path(struct lender *l, const struct ibgp_route *m)
 		if (!r)
 			return;
 		r->refused = m->ref.reason;
+		r->serial = m->ref.serial;
 		r->absent_since = l->d->now;
 		refuse(l, r, m->ref.reason);
 		return;
@@ -368,6 +374,8 @@ void lender_adopt_path(struct lender *l, const struct ibgp_route *m)
 			r = lreq_new(l, m->grant.borrower, m->grant.disk,
 				     g[i].rights);
 		if (r && !lgrant_add(r, &g[i])) {
+			if (!r->serial)
+				r->serial = m->grant.serial;
 			r->absent_since = l->d->now;
 			announce_grant(l, r, &r->grants[r->ngrants - 1]);
 		}
@@ -534,6 +542,7 @@ static void reserve(struct lender *l, const struct ibgp_route *q)
 	r = lreq_new(l, q->host, q->req.disk, q->req.rights);
 	if (!r)
 		return;
+	r->serial = q->req.serial;
 	r->seen = r->seen_ever = true;
 	if (!l->has_pool) {
 		refuse(l, r, IPMEM_BGP_REASON_NO_POOL);
@@ -634,10 +643,24 @@ void lender_reconcile(struct lender *l)
 		if (q->req.lender != l->host)
 			continue;
 		r = lreq_find(l, q->host, q->req.disk);
-		if (r && r->released && q->req.state == IPMEM_BGP_REQ_PENDING &&
-		    !r->ngrants) {
-			/* the borrower asks again with the same disk */
+		if (r && !r->serial)
+			r->serial = q->req.serial;	/* state of an older ipmemd */
+		if (r && q->req.serial < r->serial) {
+			/* an older request's route, replayed: as if absent */
+			if (r->stale_noted != q->req.serial)
+				log_warn("ignored request of host %s disk %u in state %s: its serial %" PRIu64 " is older than that of the request we answer (%" PRIu64 ")",
+					 fmt_host(r->borrower, b), r->disk,
+					 ibgp_req_state_name(q->req.state),
+					 q->req.serial, r->serial);
+			r->stale_noted = q->req.serial;
+			continue;
+		}
+		if (r && q->req.serial > r->serial) {
+			/* a new request of the same disk replaces the old */
+			if (r->ngrants)
+				release_grants(l, r, "replaced by a newer request of the same disk");
 			lreq_drop(l, r);
+			state_save(l);
 			r = NULL;
 		}
 		if (!r) {
@@ -647,6 +670,7 @@ void lender_reconcile(struct lender *l)
 				r = lreq_new(l, q->host, q->req.disk,
 					     q->req.rights);
 				if (r) {
+					r->serial = q->req.serial;
 					r->seen = r->seen_ever = true;
 					refuse(l, r, IPMEM_BGP_REASON_EXPIRED);
 				}

@@ -137,12 +137,33 @@ const struct ibgp_route *rib_pool(struct ipmemd *d, uint32_t host)
 	return r && r->kind == IPMEM_BGP_KIND_POOL ? r : NULL;
 }
 
+/* a request's serial, or that of the request a grant or refusal answers */
+static uint64_t route_serial(const struct ibgp_route *m)
+{
+	switch (m->kind) {
+	case IPMEM_BGP_KIND_REQUEST: return m->req.serial;
+	case IPMEM_BGP_KIND_GRANT: return m->grant.serial;
+	case IPMEM_BGP_KIND_REFUSAL: return m->ref.serial;
+	}
+	return 0;
+}
+
 /* put @e in the list of its effective path's kind */
 static void entry_relink(struct rib *rib, struct rib_entry *e)
 {
-	/* every kept path is valid: the first one is in use */
+	/*
+	 * Every kept path is valid (and, with host keys, signed by its
+	 * originator): the one of the newest request is in use, so that an
+	 * older route, replayed, does not hide the current one; of equals,
+	 * the first.
+	 */
 	struct ibgp_route *eff = e->paths ? &e->paths->r : NULL;
+	struct rib_path *p;
 	uint8_t kind;
+
+	for (p = e->paths; p; p = p->next)
+		if (route_serial(&p->r) > route_serial(eff))
+			eff = &p->r;
 
 	kind = eff ? eff->kind : 0;
 	if (kind != e->kind) {
@@ -438,15 +459,17 @@ void rib_update(struct ipmemd *d, const struct gbgp_route *r)
 		*pp = p;
 	}
 	p->r = m;
-	if (e->eff && &p->r != e->eff && !same_route(e->eff, &p->r)) {
-		log_warn("route %s from %s differs from the one in use; ignored while that one lasts",
-			 pfx_str(prefix, r->plen), r->neighbor);
+	e->noted = false;
+	entry_relink(rib, e);
+	if (&p->r != e->eff && !same_route(e->eff, &p->r)) {
+		log_warn("route %s from %s differs from the one in use; ignored while that one lasts%s",
+			 pfx_str(prefix, r->plen), r->neighbor,
+			 route_serial(&p->r) < route_serial(e->eff) ?
+			 " (it answers or is an older request: replayed?)" : "");
 	} else {
 		log_dbg("received: %s %s from %s", ibgp_kind_name(p->r.kind),
 			pfx_str(prefix, r->plen), r->neighbor);
 	}
-	e->noted = false;
-	entry_relink(rib, e);
 	d->dirty = true;
 }
 

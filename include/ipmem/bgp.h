@@ -82,6 +82,15 @@
  * @IPMEM_BGP_FN_COUNT_HI: request; bits 32 and up (omitted when zero)
  * @IPMEM_BGP_FN_RIGHTS: request and grant; enum ipmem_rights
  * @IPMEM_BGP_FN_REQ_STATE: request; enum ipmem_bgp_req_state
+ * @IPMEM_BGP_FN_SERIAL: request, grant and refusal; the request's serial
+ *	(low 32 bits): a number its borrower gives each new request, larger
+ *	than any it gave before (microseconds since the epoch, or more), kept
+ *	through the request's states and repeated by the grants and refusal
+ *	that answer it.  A lender acts on a request only with the serial its
+ *	grants answer (a newer one replaces them, an older one is ignored); a
+ *	borrower takes only grants and refusals of its request's serial.  So
+ *	an old route, recorded and replayed, changes nothing.
+ * @IPMEM_BGP_FN_SERIAL_HI: with SERIAL; bits 32 and up
  * @IPMEM_BGP_FN_BORROWER: grant and refusal; the borrower's host id
  * @IPMEM_BGP_FN_DISK: grant and refusal; the disk of the request answered
  *	(with the lender, which owns the route, it names the request)
@@ -113,6 +122,8 @@ enum ipmem_bgp_fn {
 	IPMEM_BGP_FN_COUNT_HI = 22,
 	IPMEM_BGP_FN_RIGHTS = 23,
 	IPMEM_BGP_FN_REQ_STATE = 24,
+	IPMEM_BGP_FN_SERIAL = 25,
+	IPMEM_BGP_FN_SERIAL_HI = 26,
 
 	IPMEM_BGP_FN_BORROWER = 30,
 	IPMEM_BGP_FN_DISK = 31,

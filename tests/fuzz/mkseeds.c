@@ -82,6 +82,7 @@ int main(int argc, char **argv)
 	m.req.block_size = 65536;
 	m.req.rights = IPMEM_RIGHTS_RW;
 	m.req.state = IPMEM_BGP_REQ_PENDING;
+	m.req.serial = 1792000000000000ULL;
 	ret |= seed(argv[1], "request", &m);
 
 	memset(&m, 0, sizeof(m));
@@ -93,6 +94,7 @@ int main(int argc, char **argv)
 	m.grant.count = 2048;
 	m.grant.rights = IPMEM_RIGHTS_RW;
 	m.grant.state = IPMEM_GRANT_CONFIRMED;
+	m.grant.serial = 1792000000000000ULL;
 	ret |= ibgp_make_prefix(&ctx, &m);
 	ret |= seed(argv[1], "grant", &m);
 
@@ -102,6 +104,7 @@ int main(int argc, char **argv)
 	m.ref.borrower = 0x0a4d0003;
 	m.ref.disk = 1;
 	m.ref.reason = 1;
+	m.ref.serial = 1792000000000000ULL;
 	ret |= seed(argv[1], "refusal", &m);
 	if (ret)
 		fprintf(stderr, "mkseeds: a seed could not be made\n");

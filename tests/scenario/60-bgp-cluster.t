@@ -36,7 +36,33 @@ M=2048
 # the borrower keeps few paths of each neighbor: a flood hits the bound
 G3_CONF="max-routes 24"
 
-plan 43
+# addr_hex ADDR: the 32 hex digits of an IPv6 address
+addr_hex() {
+	local head=${1%%::*} tail= g out= i n
+	[[ $1 == *::* ]] && tail=${1##*::}
+	local -a H T
+	IFS=: read -ra H <<<"$head"
+	IFS=: read -ra T <<<"$tail"
+	n=$((8 - ${#H[@]} - ${#T[@]}))
+	for g in "${H[@]}"; do out+=$(printf %04x $((16#$g))); done
+	for ((i = 0; i < n; i++)); do out+=0000; done
+	for g in "${T[@]}"; do out+=$(printf %04x $((16#$g))); done
+	echo "$out"
+}
+# signed GUEST PEER PREFIX NEXTHOP COMMUNITIES: COMMUNITIES with the MAC
+# that GUEST's module makes for host PEER over the route, as ipmemd
+# signs (<ipmem/bgp.h>: ipmem_bgp_mac_data, IPMEM_BGP_FN_MAC)
+signed() {
+	local hex c mac
+	hex=$(printf %08x 65077)$(addr_hex "${3%/*}")$(printf %02x "${3#*/}")$(addr_hex "$4")
+	for c in $(echo "$5" | tr , '\n' | sort -t: -k2 -n); do
+		hex+=$(printf %02x%08x "$(echo "$c" | cut -d: -f2)" "$(echo "$c" | cut -d: -f3)")
+	done
+	mac=$(g_run "$1" "nlraw ROUTE_MAC HOST_ID=u32:$2 ROUTE=hex:$hex" | awk '/^ROUTE_MAC/ { print $2 }')
+	[ ${#mac} -ge 24 ] || return 1
+	echo "$5,65077:50:$((16#${mac:0:8})),65077:51:$((16#${mac:8:8})),65077:52:$((16#${mac:16:8}))"
+}
+plan 45
 h_init
 g_boot g1 --mem 768 || bail "guest g1 did not boot"
 g_boot g2 --mem 768 || bail "guest g2 did not boot"
@@ -113,21 +139,34 @@ bgp_kill g3
 # g3's requests are gone (g2 holds its grants, waiting for them to come
 # back); a rogue speaker (g1's gobgpd) announces g3's request to g2 as
 # released: without g3's signature g2 must not free g3's blocks
-forged="fd69:706d:656d:a4d:3:8000:a4d:2/128 nexthop fd00:77::3 large-community 65077:1:1,65077:2:2,65077:3:65536,65077:20:172818434,65077:21:1024,65077:23:2,65077:24:3"
+forged="fd69:706d:656d:a4d:3:8000:a4d:2/128 nexthop fd00:77::3 large-community 65077:1:1,65077:2:2,65077:3:65536,65077:20:172818434,65077:21:1024,65077:23:2,65077:24:3,65077:25:1,65077:26:1"
 g_run g1 "gobgp global rib add -a ipv6 $forged" >/dev/null &&
 	g_run g2 -t 90 'wait_until 60 grep -q "ignored route fd69:706d:656d:a4d:3:8000:a4d:2/128 from fd00:77::1: unauthenticated: host 0a4d:0003 did not sign it" /run/share/ipmemd.log &&
 		ipmemctl grant list | grep -q "borrower 0a4d:0003" && ! grep -q "released" /run/share/ipmemd.log'
 ok $? "a forged release of g3's request reaches g2 while g3 is down: g2 logs it unauthenticated and keeps g3's grants"
 bgp_kill g1
-bgp_start g1 "lend 64M" && bgp_start g3 "$G3_CONF"
-ok $? "ipmemd and gobgpd on the borrower and on lender g1 killed (-9) and restarted during the workload"
+bgp_start g1 "lend 64M"
+ok $? "ipmemd and gobgpd on lender g1 killed (-9) and restarted during the workload"
+# a replay: g3's own release of an earlier request of its disk 0 from g2
+# (signed by g3's module, as recorded then: an older serial than the
+# request g2 answers now), announced by g1's gobgpd while g3 is down, and
+# still there when g3 comes back
+replay=fd69:706d:656d:a4d:3:8000:a4d:2/128
+comms=$(signed g3 0x0a4d0002 $replay fd00:77::3 "65077:1:1,65077:2:2,65077:3:65536,65077:20:172818434,65077:21:1024,65077:23:2,65077:24:3,65077:25:1,65077:26:1") &&
+	g_run g1 -t 90 "wait_until 60 gobgp global rib add -a ipv6 $replay nexthop fd00:77::3 large-community $comms 2>/dev/null" >/dev/null &&
+	g_run g2 -t 90 'wait_until 60 grep -q "ignored request of host 0a4d:0003 disk 0 in state released: its serial 4294967297 is older than that of the request we answer" /run/share/ipmemd.log &&
+		ipmemctl grant list | grep -q "borrower 0a4d:0003" && ! grep -q "freeing .* blocks of host 0a4d:0003" /run/share/ipmemd.log'
+ok $? "a replayed release of an older request of g3 (validly signed) reaches g2 while g3 is down: g2 logs it as older and keeps g3's grants"
+bgp_start g3 "$G3_CONF"
+ok $? "ipmemd and gobgpd on the borrower restarted during the workload"
 g_run g3 -t 200 'wait_until 180 sh -c "ipmemctl status | grep -q \"copy 0 lender 0a4d:0002: .* mapped (adopted)\" &&
 	ipmemctl status | grep -q \"copy 0 lender 0a4d:0001: .* mapped (adopted)\""'
 ok $? "the restarted ipmemd rebuilt its borrow from the module and BGP"
 g_run g1 -t 120 'wait_until 100 sh -c "! ipmemctl status | grep -q held" &&
 	ipmemctl status | grep -q "host 0a4d:0003 disk 0: [0-9]* blocks in [0-9]* grants, confirmed"' &&
 	g_run g2 -t 120 'wait_until 100 sh -c "! ipmemctl status | grep -q held"'
-ok $? "g1 rebuilt its grants from the module; both lenders saw the requests come back"
+ok $? "g1 rebuilt its grants from the module; both lenders saw the requests come back (g2 uses g3's, not the older replayed one)"
+g_run g1 "gobgp global rib del -a ipv6 $replay" >/dev/null
 out=$(g_wait g3 "$work" -t 900)
 rc=$?
 diag "$out"
@@ -147,17 +186,17 @@ g_run g1 '
 	# a pool outside the network prefix
 	a 2001:db8:2:0:1::/80 nexthop fd00:77::1 large-community 65077:1:1,65077:2:1,65077:3:65536,65077:10:1000,65077:12:1000,65077:14:7471
 	# a grant for g3 from a lender g3 never asked (disk 0)
-	a fd69:706d:656d:a4d:63::/118 nexthop fd00:77::1 large-community 65077:1:1,65077:2:3,65077:30:172818435,65077:31:0,65077:23:2,65077:32:2
+	a fd69:706d:656d:a4d:63::/118 nexthop fd00:77::1 large-community 65077:1:1,65077:2:3,65077:30:172818435,65077:31:0,65077:23:2,65077:32:2,65077:25:1,65077:26:1
 	# a grant for an unknown borrower
-	a fd69:706d:656d:a4d:64::/120 nexthop fd00:77::1 large-community 65077:1:1,65077:2:3,65077:30:3735928559,65077:31:0,65077:23:2,65077:32:2
+	a fd69:706d:656d:a4d:64::/120 nexthop fd00:77::1 large-community 65077:1:1,65077:2:3,65077:30:3735928559,65077:31:0,65077:23:2,65077:32:2,65077:25:1,65077:26:1
 	# a request for 0 blocks
-	a fd69:706d:656d:a4d:63:8000:a4d:2/128 nexthop fd00:77::1 large-community 65077:1:1,65077:2:2,65077:3:65536,65077:20:172818434,65077:21:0,65077:23:2,65077:24:1' >/dev/null
+	a fd69:706d:656d:a4d:63:8000:a4d:2/128 nexthop fd00:77::1 large-community 65077:1:1,65077:2:2,65077:3:65536,65077:20:172818434,65077:21:0,65077:23:2,65077:24:1,65077:25:1,65077:26:1' >/dev/null
 # a grant overlapping g2'"'"'s real grant to g3, from g1
 grant=$(g_run g2 'ipmemctl grant list | awk "/borrower 0a4d:0003/ { print \$1; exit }"')
-g_run g1 "gobgp global rib add -a ipv6 ${grant%/*}/128 nexthop fd00:77::2 large-community 65077:1:1,65077:2:3,65077:30:172818435,65077:31:0,65077:23:2,65077:32:2" >/dev/null
-g_run g3 -t 90 'wait_until 60 sh -c "ipmemctl status | grep -q \"routes received (6 ignored)\"" &&
+g_run g1 "gobgp global rib add -a ipv6 ${grant%/*}/128 nexthop fd00:77::2 large-community 65077:1:1,65077:2:3,65077:30:172818435,65077:31:0,65077:23:2,65077:32:2,65077:25:1,65077:26:1" >/dev/null
+g_run g3 -t 90 'wait_until 60 sh -c "ipmemctl status | grep -q \"routes received (7 ignored)\"" &&
 	wait_until 30 grep -q "ignored route fd69:706d:656d:a4d:63::/118 from fd00:77::1: unauthenticated: host 0a4d:0063 did not sign it" /run/share/ipmemd.log'
-ok $? "g3 logged and ignored the 5 malformed and foreign routes, and the grant nobody signed"
+ok $? "g3 logged and ignored the 5 malformed and foreign routes, and the grant nobody signed (and the replay of its own request before)"
 g_run g2 -t 90 'wait_until 60 sh -c "ipmemctl status | grep -q \"(6 ignored)\""'
 ok $? "so did g2 (the 5, and the forged release before)"
 after=$(g_run g3 'ipmemctl map list; ipmemctl route list')
@@ -173,14 +212,14 @@ g_run g1 'for p in 2001:db8:1::/48 fd69:706d:656d:dead:beef::/80 2001:db8:2:0:1:
 # g1 floods 40 well-formed grants (of lenders that do not exist, for a
 # borrower that does not) and 30 malformed routes
 g_run g1 -t 600 'for i in $(seq 256 295); do
-		gobgp global rib add -a ipv6 fd69:706d:656d:a4d:$(printf %x $i)::/120 nexthop fd00:77::1 large-community 65077:1:1,65077:2:3,65077:30:3735928559,65077:31:0,65077:23:2,65077:32:2 || exit 1
+		gobgp global rib add -a ipv6 fd69:706d:656d:a4d:$(printf %x $i)::/120 nexthop fd00:77::1 large-community 65077:1:1,65077:2:3,65077:30:3735928559,65077:31:0,65077:23:2,65077:32:2,65077:25:1,65077:26:1 || exit 1
 	done
 	for i in $(seq 512 541); do
 		gobgp global rib add -a ipv6 fd69:706d:656d:a4d:$(printf %x $i)::/80 nexthop fd00:77::1 large-community 65077:1:1,65077:2:1,65077:99:7 || exit 1
 	done'
 ok $? "g1 floods 40 well-formed grants and 30 malformed routes"
 g_run g3 -t 150 'wait_until 120 grep -q "neighbor fd00:77::1 has max-routes (24) paths: dropping its new routes until it withdraws some" /run/share/ipmemd.log &&
-	wait_until 60 sh -c "ipmemctl status | grep -q \"(36 ignored), some dropped\"" &&
+	wait_until 60 sh -c "ipmemctl status | grep -q \"(37 ignored), some dropped\"" &&
 	ipmemctl status | grep -q "routes dropped: a neighbor had max-routes (24)"'
 ok $? "g3 keeps 24 paths of g1 at most: says so in its log and status; it counted the 30 malformed"
 out=$(g_run g3 'grep -c "ignored route" /run/share/ipmemd.log; grep -c "more this minute are counted, not logged" /run/share/ipmemd.log')
@@ -247,43 +286,17 @@ ok $? "the winner removes its disk by hand; its ipmemd releases the blocks: V is
 # -------------------------------------------------------------- expiry
 # a forged request (of a4d:63, that nobody knows, unsigned) to tie up g1's
 # pool: ignored
-req="fd69:706d:656d:a4d:63:8005:a4d:1/128 nexthop fd00:77::2 large-community 65077:1:1,65077:2:2,65077:3:65536,65077:20:172818433,65077:21:100,65077:23:2,65077:24:1"
+req="fd69:706d:656d:a4d:63:8005:a4d:1/128 nexthop fd00:77::2 large-community 65077:1:1,65077:2:2,65077:3:65536,65077:20:172818433,65077:21:100,65077:23:2,65077:24:1,65077:25:1,65077:26:1"
 g_run g2 "gobgp global rib add -a ipv6 $req" >/dev/null
 g_run g1 -t 90 'wait_until 60 grep -q "ignored route fd69:706d:656d:a4d:63:8005:a4d:1/128 from fd00:77::2: unauthenticated: host 0a4d:0063 did not sign it" /run/share/ipmemd.log' &&
 	bgp_wait_mv $M $M 10
 ok $? "g1 ignores a request nobody signed: V = $M everywhere"
 g_run g2 "gobgp global rib del -a ipv6 ${req%% *}" >/dev/null
 
-# addr_hex ADDR: the 32 hex digits of an IPv6 address
-addr_hex() {
-	local head=${1%%::*} tail= g out= i n
-	[[ $1 == *::* ]] && tail=${1##*::}
-	local -a H T
-	IFS=: read -ra H <<<"$head"
-	IFS=: read -ra T <<<"$tail"
-	n=$((8 - ${#H[@]} - ${#T[@]}))
-	for g in "${H[@]}"; do out+=$(printf %04x $((16#$g))); done
-	for ((i = 0; i < n; i++)); do out+=0000; done
-	for g in "${T[@]}"; do out+=$(printf %04x $((16#$g))); done
-	echo "$out"
-}
-# signed GUEST PEER PREFIX NEXTHOP COMMUNITIES: COMMUNITIES with the MAC
-# that GUEST's module makes for host PEER over the route, as ipmemd
-# signs (<ipmem/bgp.h>: ipmem_bgp_mac_data, IPMEM_BGP_FN_MAC)
-signed() {
-	local hex c mac
-	hex=$(printf %08x 65077)$(addr_hex "${3%/*}")$(printf %02x "${3#*/}")$(addr_hex "$4")
-	for c in $(echo "$5" | tr , '\n' | sort -t: -k2 -n); do
-		hex+=$(printf %02x%08x "$(echo "$c" | cut -d: -f2)" "$(echo "$c" | cut -d: -f3)")
-	done
-	mac=$(g_run "$1" "nlraw ROUTE_MAC HOST_ID=u32:$2 ROUTE=hex:$hex" | awk '/^ROUTE_MAC/ { print $2 }')
-	[ ${#mac} -ge 24 ] || return 1
-	echo "$5,65077:50:$((16#${mac:0:8})),65077:51:$((16#${mac:8:8})),65077:52:$((16#${mac:16:8}))"
-}
 # a request of g2 (signed by g2's module: a host that asks and never
 # confirms, disk 5) for 100 blocks of g1, announced from g3
 pfx=fd69:706d:656d:a4d:2:8005:a4d:1/128
-comms=$(signed g2 0x0a4d0001 $pfx fd00:77::2 "65077:1:1,65077:2:2,65077:3:65536,65077:20:172818433,65077:21:100,65077:23:2,65077:24:1") &&
+comms=$(signed g2 0x0a4d0001 $pfx fd00:77::2 "65077:1:1,65077:2:2,65077:3:65536,65077:20:172818433,65077:21:100,65077:23:2,65077:24:1,65077:25:1,65077:26:1") &&
 	g_run g3 "gobgp global rib add -a ipv6 $pfx nexthop fd00:77::2 large-community $comms" >/dev/null
 ok $? "g2 signs a request for 100 blocks of g1 (nlraw ROUTE_MAC), g3 announces it"
 bgp_wait_mv $M $((M - 100)) 60

@@ -140,7 +140,9 @@ static void test_roundtrip(void)
 	m.req.block_size = 65536;
 	m.req.rights = IPMEM_RIGHTS_RO;
 	m.req.state = IPMEM_BGP_REQ_CONFIRMED;
+	m.req.serial = 0x00062a1b2c3d4e5fULL;
 	ok(!roundtrip(&m, &o) && o.kind == IPMEM_BGP_KIND_REQUEST &&
+	   o.req.serial == 0x00062a1b2c3d4e5fULL &&
 	   o.host == 0x0a4d0003 && o.req.disk == 12 &&
 	   o.req.lender == 0x0a4d0002 && o.req.count == 1536 &&
 	   o.req.rights == IPMEM_RIGHTS_RO &&
@@ -157,7 +159,9 @@ static void test_roundtrip(void)
 	m.grant.count = 256;
 	m.grant.rights = IPMEM_RIGHTS_RW;
 	m.grant.state = IPMEM_GRANT_RESERVED;
+	m.grant.serial = 7;
 	ok(!roundtrip(&m, &o) && o.kind == IPMEM_BGP_KIND_GRANT &&
+	   o.grant.serial == 7 &&
 	   o.grant.first == 512 && o.grant.count == 256 && o.plen == 120 &&
 	   o.grant.borrower == 0x0a4d0003 && o.grant.disk == 12 &&
 	   o.grant.state == IPMEM_GRANT_RESERVED,
@@ -175,7 +179,9 @@ static void test_roundtrip(void)
 	m.ref.borrower = 0x0a4d0003;
 	m.ref.disk = 4;
 	m.ref.reason = IPMEM_BGP_REASON_NOSPACE;
+	m.ref.serial = 1ULL << 32;
 	ok(!roundtrip(&m, &o) && o.kind == IPMEM_BGP_KIND_REFUSAL &&
+	   o.ref.serial == 1ULL << 32 &&
 	   o.ref.borrower == 0x0a4d0003 && o.ref.disk == 4 &&
 	   o.ref.reason == IPMEM_BGP_REASON_NOSPACE,
 	   "refusal round-trips");
@@ -285,6 +291,7 @@ static void make_request(struct ibgp_route *m, uint8_t state,
 	m->req.block_size = 65536;
 	m->req.rights = IPMEM_RIGHTS_RW;
 	m->req.state = state;
+	m->req.serial = 0x00062a1b2c3d4e5fULL;
 	ibgp_encode(&ctx, m, r);
 }
 
@@ -314,6 +321,13 @@ static void test_reject_kinds(void)
 	r2.plen = 120;
 	r2.prefix.s6_addr[15] = 0;
 	rejects(&r2, "request space", "a request that is not a /128");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_SERIAL)->local2 = 0;
+	find_fn(&r2, IPMEM_BGP_FN_SERIAL_HI)->local2 = 0;
+	rejects(&r2, "serial 0", "a request with serial 0");
+	r2 = r;
+	r2.nlarge--;			/* SERIAL_HI, the last */
+	rejects(&r2, "lacks community function 26", "a request without the high half of its serial");
 
 	memset(&m, 0, sizeof(m));
 	m.kind = IPMEM_BGP_KIND_GRANT;
@@ -323,6 +337,7 @@ static void test_reject_kinds(void)
 	m.grant.count = 16;
 	m.grant.rights = IPMEM_RIGHTS_RW;
 	m.grant.state = IPMEM_GRANT_CONFIRMED;
+	m.grant.serial = 1;
 	ibgp_encode(&ctx, &m, &r);
 	r2 = r;
 	r2.prefix.s6_addr[10] = 0x80;	/* the request space */
@@ -343,6 +358,7 @@ static void test_reject_kinds(void)
 	set_nh(&m);
 	m.ref.borrower = 0x0a4d0003;
 	m.ref.reason = IPMEM_BGP_REASON_EXPIRED;
+	m.ref.serial = 1;
 	ibgp_encode(&ctx, &m, &r);
 	r2 = r;
 	find_fn(&r2, IPMEM_BGP_FN_BORROWER)->local2 = 0x0a4d0004;
@@ -374,14 +390,22 @@ static void test_macs(void)
 	   ibgp_get_macs(&ctx, &r2, back) == 2 && !memcmp(back, macs, 2 * sizeof(macs[0])),
 	   "a request with two MACs decodes, and gives them back");
 	n2 = ibgp_mac_data(&ctx, &r2, d2);
-	/* AS, prefix, length, next hop; VERSION KIND BLOCK_SIZE LENDER COUNT RIGHTS REQ_STATE */
-	ok(n1 == 37 + 7 * 5 && n1 == n2 && !memcmp(d1, d2, n1) &&
-	   d1[37] == IPMEM_BGP_FN_VERSION && d1[n1 - 5] == IPMEM_BGP_FN_REQ_STATE &&
-	   d1[n1 - 1] == IPMEM_BGP_REQ_RELEASED,
+	/*
+	 * AS, prefix, length, next hop; VERSION KIND BLOCK_SIZE LENDER COUNT
+	 * RIGHTS REQ_STATE SERIAL SERIAL_HI
+	 */
+	ok(n1 == 37 + 9 * 5 && n1 == n2 && !memcmp(d1, d2, n1) &&
+	   d1[37] == IPMEM_BGP_FN_VERSION && d1[n1 - 15] == IPMEM_BGP_FN_REQ_STATE &&
+	   d1[n1 - 11] == IPMEM_BGP_REQ_RELEASED && d1[n1 - 5] == IPMEM_BGP_FN_SERIAL_HI &&
+	   d1[n1 - 1] == 0x1b,
 	   "what MACs cover: the route's other contents, by function, not the MACs");
 	find_fn(&r2, IPMEM_BGP_FN_REQ_STATE)->local2 = IPMEM_BGP_REQ_CONFIRMED;
 	n2 = ibgp_mac_data(&ctx, &r2, d2);
 	ok(n1 == n2 && memcmp(d1, d2, n1), "and the state is covered");
+	find_fn(&r2, IPMEM_BGP_FN_REQ_STATE)->local2 = IPMEM_BGP_REQ_RELEASED;
+	find_fn(&r2, IPMEM_BGP_FN_SERIAL)->local2--;
+	n2 = ibgp_mac_data(&ctx, &r2, d2);
+	ok(n1 == n2 && memcmp(d1, d2, n1), "and so is the serial");
 	r2 = r;
 	ibgp_put_macs(&ctx, &r2, (const uint8_t (*)[IPMEM_ROUTE_MAC_LEN])macs, 2);
 	r2.nlarge--;			/* the last word of MAC 1 */
@@ -563,7 +587,7 @@ static void test_config(void)
 
 int main(void)
 {
-	plan(83);
+	plan(86);
 	ctx.asn = IPMEM_BGP_ASN_DEFAULT;
 	pton("fd69:706d:656d::", ctx.net);
 	test_layout();
