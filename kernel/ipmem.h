@@ -34,6 +34,8 @@
 #include <ipmem/netlink.h>
 #include <ipmem/wire.h>
 
+#include "ipmem_compat.h"
+
 struct dentry;
 struct genl_info;
 struct seq_file;

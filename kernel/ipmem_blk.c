@@ -29,8 +29,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/bit_spinlock.h>
 #include <linux/blkdev.h>
+#include <linux/bit_spinlock.h>
 #include <linux/crypto.h>
 #include <linux/idr.h>
 #include <linux/module.h>
@@ -937,6 +937,7 @@ void ipmem_refill_kick(struct ipmem_disk *d, unsigned long delay)
 
 /* ---------------------------------------------------------- direct read */
 
+#ifdef IPMEM_HAVE_RW_PAGE
 /*
  * A faulting task's swap-in, read straight into its page (->rw_page).
  * Having rw_page makes swap treat the disk as synchronous
@@ -1037,28 +1038,38 @@ static int ipmem_rw_page(struct block_device *bdev, sector_t sector,
 	page_endio(page, false, 0);
 	return 0;
 }
+#endif /* IPMEM_HAVE_RW_PAGE */
 
 /* ---------------------------------------------------------------- disks */
 
-static int ipmem_open(struct block_device *bdev, fmode_t mode)
+static int ipmem_disk_open(struct gendisk *gd)
 {
-	struct ipmem_disk *d = bdev->bd_disk->private_data;
+	struct ipmem_disk *d = gd->private_data;
 
 	/* being removed: nobody may open it again */
 	return d->removing ? -ENODEV : 0;
 }
 
+IPMEM_BDEV_OPEN(ipmem_open, ipmem_disk_open)
+
 static const struct block_device_operations ipmem_fops = {
 	.owner = THIS_MODULE,
 	.open = ipmem_open,
+#ifdef IPMEM_HAVE_RW_PAGE
 	.rw_page = ipmem_rw_page,
+#endif
 };
 
+#ifdef IPMEM_HAVE_RW_PAGE
 /* without ->rw_page: swap reads through the swap cache, with readahead */
 static const struct block_device_operations ipmem_fops_queued = {
 	.owner = THIS_MODULE,
 	.open = ipmem_open,
 };
+#else
+/* from 6.3 on, the queue's BLK_FEAT_SYNCHRONOUS makes the difference */
+#define ipmem_fops_queued	ipmem_fops
+#endif
 
 struct ipmem_disk *ipmem_disk_find(int id)
 {
@@ -1088,6 +1099,7 @@ int ipmem_disk_create(u64 size, u32 block_size, u8 replicas, int id,
 		      struct netlink_ext_ack *extack)
 {
 	char cipher[CRYPTO_MAX_ALG_NAME];
+	struct queue_limits lim = {};
 	struct ipmem_disk *d, *pos;
 	struct gendisk *gd;
 	int shift, ret;
@@ -1158,7 +1170,20 @@ int ipmem_disk_create(u64 size, u32 block_size, u8 replicas, int id,
 	}
 	d->id = ret;
 
-	gd = blk_mq_alloc_disk(&ipmem_tag_set, d);
+	/* a request is at most one extent and never crosses one */
+	lim.logical_block_size = PAGE_SIZE;
+	lim.physical_block_size = PAGE_SIZE;
+	lim.io_min = PAGE_SIZE;
+	lim.max_hw_sectors = block_size >> SECTOR_SHIFT;
+	lim.chunk_sectors = block_size >> SECTOR_SHIFT;
+	lim.max_segments = IPMEM_MAX_SEGS;
+	lim.max_segment_size = block_size;
+	lim.max_hw_discard_sectors = UINT_MAX >> SECTOR_SHIFT;
+	lim.discard_granularity = block_size;
+	/* pages are sealed one by one: direct I/O must bring whole pages */
+	if (d->crypt)
+		lim.dma_alignment = PAGE_SIZE - 1;
+	gd = ipmem_alloc_disk(&ipmem_tag_set, &lim, ipmem_direct_read, d);
 	if (IS_ERR(gd)) {
 		ret = PTR_ERR(gd);
 		goto out_free_id;
@@ -1172,23 +1197,7 @@ int ipmem_disk_create(u64 size, u32 block_size, u8 replicas, int id,
 	gd->flags |= GENHD_FL_NO_PART;
 	snprintf(gd->disk_name, DISK_NAME_LEN, "ipmem%d", d->id);
 	set_capacity(gd, size >> SECTOR_SHIFT);
-
-	/* a request is at most one extent and never crosses one */
-	blk_queue_logical_block_size(gd->queue, PAGE_SIZE);
-	blk_queue_physical_block_size(gd->queue, PAGE_SIZE);
-	blk_queue_io_min(gd->queue, PAGE_SIZE);
-	blk_queue_max_hw_sectors(gd->queue, block_size >> SECTOR_SHIFT);
-	blk_queue_chunk_sectors(gd->queue, block_size >> SECTOR_SHIFT);
-	blk_queue_max_segments(gd->queue, IPMEM_MAX_SEGS);
-	blk_queue_max_segment_size(gd->queue, block_size);
-	blk_queue_max_discard_sectors(gd->queue, UINT_MAX >> SECTOR_SHIFT);
-	gd->queue->limits.discard_granularity = block_size;
 	blk_queue_rq_timeout(gd->queue, IPMEM_RQ_TIMEOUT);
-	blk_queue_flag_set(QUEUE_FLAG_NONROT, gd->queue);
-	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, gd->queue);
-	/* pages are sealed one by one: direct I/O must bring whole pages */
-	if (d->crypt)
-		blk_queue_dma_alignment(gd->queue, PAGE_SIZE - 1);
 
 	ret = device_add_disk(NULL, gd, ipmem_disk_groups);
 	if (ret)

@@ -32,7 +32,6 @@
 #include <linux/percpu.h>
 #include <linux/random.h>
 #include <linux/scatterlist.h>
-#include <asm/unaligned.h>
 
 #include "ipmem_blk.h"
 

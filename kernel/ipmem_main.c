@@ -98,7 +98,7 @@ MODULE_PARM_DESC(cipher,
 		 "the AEAD that encrypted disks created from now on seal their pages with: a synchronous one with a 12-byte nonce and a 256-bit key (default rfc7539(chacha20,poly1305); or gcm(aes))");
 module_param_named(direct_read, ipmem_direct_read, bool, 0644);
 MODULE_PARM_DESC(direct_read,
-		 "disks created from now on read a faulting task's swap-in straight into its page: no swap cache, block layer or readahead (default Y)");
+		 "disks created from now on are synchronous to swap: a swap-in is read straight into the faulting task's page, without swap cache or readahead (->rw_page before 6.3, BLK_FEAT_SYNCHRONOUS after; default Y)");
 module_param_named(require_auth, ipmem_require_auth, bool, 0444);
 MODULE_PARM_DESC(require_auth,
 		 "while this host has no host key, refuse every data-plane connection, as lender and as borrower (default Y; N serves and trusts any host that claims an id)");

@@ -789,8 +789,7 @@ static int ipmem_nl_map_del(struct sk_buff *skb, struct genl_info *info)
 
 static int ipmem_nl_map_dump_start(struct netlink_callback *cb)
 {
-	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
-	struct nlattr *a = info->attrs[IPMEM_A_DISK];
+	struct nlattr *a = ipmem_genl_dump_attrs(cb)[IPMEM_A_DISK];
 
 	cb->args[3] = a ? nla_get_u32(a) + 1 : 0;
 	return 0;
@@ -798,15 +797,15 @@ static int ipmem_nl_map_dump_start(struct netlink_callback *cb)
 
 /* ---------------------------------------------------------------- family */
 
-static int ipmem_nl_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
-			     struct genl_info *info)
+static int ipmem_nl_pre_doit(const struct ipmem_genl_doit_ops *ops,
+			     struct sk_buff *skb, struct genl_info *info)
 {
 	mutex_lock(&ipmem_cfg_lock);
 	return 0;
 }
 
-static void ipmem_nl_post_doit(const struct genl_ops *ops, struct sk_buff *skb,
-			       struct genl_info *info)
+static void ipmem_nl_post_doit(const struct ipmem_genl_doit_ops *ops,
+			       struct sk_buff *skb, struct genl_info *info)
 {
 	mutex_unlock(&ipmem_cfg_lock);
 }

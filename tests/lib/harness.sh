@@ -43,7 +43,8 @@ set -u
 
 H_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 H_BUILD=${BUILD:-$H_TOP/build}
-H_KVER=${KVER:-$(basename "$(ls -d /usr/src/linux-headers-*-amd64 | sort -V | tail -n 1)" | sed 's/^linux-headers-//')}
+# the guest kernel's release: KVER, or the newest installed (scripts/kernels)
+H_KVER=${KVER:-$("$H_TOP/scripts/kernels" --boot --newest)}
 # the guest kernel: Debian's of KVER, or another one (make check-debug:
 # H_KERNEL, with H_MODROOT/lib/modules/KVER its module files)
 H_KERNEL=${H_KERNEL:-/boot/vmlinuz-$H_KVER}
@@ -51,12 +52,15 @@ H_MODROOT=${H_MODROOT:-}
 H_INITRD=$H_BUILD/guest/initramfs-$H_KVER.gz
 H_NAME=$(basename "$0" .t)
 H_STATE=$H_TOP/tests/.state/$H_NAME
+# a scenario run on another kernel than the newest keeps its own logs
+[ -z "${KVER:-}" ] || [ "$KVER" = "$("$H_TOP/scripts/kernels" --boot --newest)" ] ||
+	H_STATE=$H_STATE@$KVER
 H_NETNS=ipmem-$H_NAME-$$
 H_TESTS=0
 H_FAILED=0
 H_GUESTS=()
 H_NEXT_IP=1
-IPMEM_KO=${IPMEM_KO:-$H_TOP/ipmem.ko}
+IPMEM_KO=${IPMEM_KO:-$H_BUILD/kmod/$H_KVER/ipmem.ko}
 IPMEMCTL=$H_BUILD/ipmemctl
 export IPMEM_KO IPMEMCTL
 
