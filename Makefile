@@ -37,7 +37,7 @@ USR_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ihelper
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
-.PHONY: all module tools helpers check unit scenarios demo demo-static \
+.PHONY: all module wire-test-module tools helpers check unit scenarios demo demo-static \
 	lint bench clean setup setup-check tools-check debug-kernel check-debug fuzz \
 	fuzz-seeds
 
@@ -45,19 +45,18 @@ all: module helpers
 
 # ---------------------------------------------------------------- kernel
 
-# each kernel's build in a copy of the sources (timestamps kept, so a
-# rebuild compiles only what changed)
+# each kernel's build in a copy of the sources (scripts/build-module)
 module:
 	@scripts/setup module --check
 	@[ -n "$(strip $(KVERS))" ] || { echo "ipmem: no kernel headers (linux-headers-*) installed: run scripts/setup" >&2; exit 1; }
 	@set -e; for k in $(KVERS); do \
-		[ -r /lib/modules/$$k/build/Makefile ] || \
-			{ echo "ipmem: no headers for $$k (/lib/modules/$$k/build)" >&2; exit 1; }; \
-		o=$(BUILD)/kmod/$$k; mkdir -p $$o; \
-		cp -rp Kbuild kernel include $$o/; \
-		echo "ipmem: building ipmem.ko for $$k"; \
-		$(MAKE) -C /lib/modules/$$k/build M=$$o W=1 modules; \
-	done
+		scripts/build-module $$k $(BUILD)/kmod/$$k; done
+
+# a module that speaks another wire protocol (99), for 13-versions.t
+wire-test-module:
+	@set -e; for k in $(KVERS); do \
+		scripts/build-module $$k $(BUILD)/kmod/$$k-wire99 \
+			-DIPMEM_TEST_WIRE_VERSION=99; done
 
 # ------------------------------------------------------------ userspace
 
@@ -150,7 +149,7 @@ OTHER_KERNEL_SCENARIOS := tests/scenario/01-module.t \
 
 # Every tier, counted together: the last line is "N passed, N failed, N skipped".
 check: setup
-	$(MAKE) all $(UNIT_TESTS) $(FUZZ_BINS)
+	$(MAKE) all wire-test-module $(UNIT_TESTS) $(FUZZ_BINS)
 	scripts/run-tests $(UNIT_TESTS) tests/fuzz/fuzz.t \
 		KVER=$(KVER) tests/scenario/*.t \
 		$(foreach k,$(filter-out $(KVER),$(KVERS)),\

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <ipmem/addr.h>
+#include <ipmem/version.h>
+#include <ipmem/wire.h>
 
 #include "ipmemctl_daemon.h"
 #include "nl.h"
@@ -75,6 +77,7 @@ static void usage(FILE *f)
 "\n"
 "Both\n"
 "  status\n"
+"  --version                  this ipmemctl's release, and the module's\n"
 "\n"
 "SIZE takes K, M, G, T suffixes (powers of 1024).  HOSTID is written\n"
 "c0a8:a010, 0xc0a8a010 or as an IPv4 address (192.168.160.16).  The\n"
@@ -871,6 +874,75 @@ static int cmd_lender(struct args *a)
 	return list_only(a, "lender", IPMEM_CMD_LENDER_GET, lender_print);
 }
 
+/* -------------------------------------------------------------- version */
+
+struct version_out {
+	char release[32];
+	unsigned int wire;
+};
+
+static int version_cb(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	struct version_out *out = arg;
+
+	if (tb[IPMEM_A_VERSION])
+		snprintf(out->release, sizeof(out->release), "%s",
+			 nla_get_string(tb[IPMEM_A_VERSION]));
+	if (tb[IPMEM_A_WIRE_VERSION])
+		out->wire = nla_get_u16(tb[IPMEM_A_WIRE_VERSION]);
+	return 0;
+}
+
+/*
+ * The loaded module's release and wire protocol into @out; a module too
+ * old to have VERSION_GET leaves "(older than 0.9.0)".
+ */
+static int module_version(struct version_out *out)
+{
+	struct nl_msg *msg = ipmem_nl_msg(&nl, IPMEM_CMD_VERSION_GET, false);
+	int ret;
+
+	snprintf(out->release, sizeof(out->release), "(older than 0.9.0)");
+	out->wire = 0;
+	if (!msg)
+		return -ENOMEM;
+	ret = ipmem_nl_send(&nl, msg, version_cb, out);
+	return ret == -EOPNOTSUPP ? 0 : ret;
+}
+
+/* the module's version line; a warning if this ipmemctl is another release */
+static int module_version_print(void)
+{
+	struct version_out v;
+	int ret = module_version(&v);
+
+	if (ret)
+		return ret;
+	printf("module ipmem %s (wire protocol %u)\n", v.release, v.wire);
+	if (strcmp(v.release, IPMEM_VERSION))
+		fprintf(stderr,
+			"ipmemctl: warning: this ipmemctl is %s, the loaded module %s: install one release of both\n",
+			IPMEM_VERSION, v.release);
+	return 0;
+}
+
+/* --version: this program, and the module if it is loaded */
+static int cmd_version(void)
+{
+	int ret;
+
+	printf("ipmemctl %s (netlink family %s version %d, wire protocol %d)\n",
+	       IPMEM_VERSION, IPMEM_GENL_NAME, IPMEM_GENL_VERSION,
+	       IPMEM_WIRE_VERSION);
+	if (ipmem_nl_open(&nl)) {
+		printf("module ipmem not loaded\n");
+		return 0;
+	}
+	ret = module_version_print();
+	ipmem_nl_close(&nl);
+	return ret ? nl_fail("version", ret) : 0;
+}
+
 /* --------------------------------------------------------------- status */
 
 static int pool_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
@@ -901,6 +973,9 @@ static int cmd_status(struct args *a)
 
 	if (next_arg(a))
 		return fail("status takes no arguments");
+	ret = module_version_print();
+	if (ret)
+		return nl_fail("status", ret);
 	ret = host_get(net, &id);
 	if (ret == -ENOENT) {
 		printf("host: no host id set\n");
@@ -1145,6 +1220,11 @@ int main(int argc, char **argv)
 	    !strcmp(cmd, "--help")) {
 		usage(cmd ? stdout : stderr);
 		return cmd ? 0 : 2;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		if (next_arg(&a))
+			return fail("%s takes no arguments", cmd);
+		return cmd_version();
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(cmd, cmds[i].name))

@@ -32,6 +32,7 @@
 #include <ipmem/addr.h>
 #include <ipmem/latency.h>
 #include <ipmem/netlink.h>
+#include <ipmem/version.h>
 #include <ipmem/wire.h>
 
 #include "ipmem_compat.h"

@@ -103,6 +103,8 @@ struct ipmem_key {
  * @cm_done: completed by the cm handler when set-up ends
  * @cm_error: 0 or why set-up failed
  * @rej_reason: the lender's reason when it rejected us
+ * @peer_version: the wire protocol the lender said it speaks, when it
+ *	rejected us for ours or accepted with another
  * @rep: the lender's connection reply
  * @rx: control receive buffers (queue 0 only)
  * @auth: what this CONNECT is: 0, IPMEM_REQ_HELLO or IPMEM_REQ_PROOF
@@ -119,6 +121,7 @@ struct ipmem_clt_conn {
 	struct completion cm_done;
 	int cm_error;
 	int rej_reason;
+	u16 peer_version;
 	struct ipmem_conn_rep rep;
 	struct ipmem_iu *rx[IPMEM_CLT_RX];
 	u16 auth;
@@ -648,9 +651,12 @@ static int ipmem_clt_established(struct ipmem_clt_conn *conn,
 	const struct ipmem_conn_rep *rep = ev->param.conn.private_data;
 
 	if (ev->param.conn.private_data_len < sizeof(*rep) ||
-	    le32_to_cpu(rep->magic) != IPMEM_WIRE_MAGIC ||
-	    le16_to_cpu(rep->version) != IPMEM_WIRE_VERSION)
+	    le32_to_cpu(rep->magic) != IPMEM_WIRE_MAGIC)
 		return -EPROTO;
+	if (le16_to_cpu(rep->version) != IPMEM_WIRE_VERSION) {
+		conn->peer_version = le16_to_cpu(rep->version);
+		return -EPROTONOSUPPORT;
+	}
 	/* accepted before it proved who it is: not a lender we trust */
 	if (conn->auth == IPMEM_REQ_HELLO)
 		return -EKEYREJECTED;
@@ -666,10 +672,14 @@ static int ipmem_clt_rejected(struct ipmem_clt_conn *conn,
 
 	rej = rdma_consumer_reject_data(conn->cm_id, ev, &len);
 	if (rej && len >= offsetof(struct ipmem_conn_rej, nonce) &&
-	    le32_to_cpu(rej->magic) == IPMEM_WIRE_MAGIC)
+	    le32_to_cpu(rej->magic) == IPMEM_WIRE_MAGIC) {
 		conn->rej_reason = le16_to_cpu(rej->reason);
-	else
+		conn->peer_version = le16_to_cpu(rej->version);
+	} else {
 		conn->rej_reason = 0;
+	}
+	if (conn->rej_reason == IPMEM_REJ_VERSION)
+		return -EPROTONOSUPPORT;
 	if (conn->rej_reason == IPMEM_REJ_CHALLENGE &&
 	    conn->auth == IPMEM_REQ_HELLO && len >= sizeof(*rej)) {
 		conn->challenge = *rej;
@@ -839,6 +849,10 @@ static int ipmem_clt_conn_connect_once(struct ipmem_clt_conn *conn)
 		pr_warn_ratelimited("lender %pISpc refused queue %d: %s\n",
 				    &l->addr, conn->idx,
 				    ipmem_rej_name(conn->rej_reason));
+	else if (conn->cm_error == -EPROTONOSUPPORT)
+		pr_warn_ratelimited("lender %pISpc speaks wire protocol %u, this host %u (ipmem %s): no connection; run the same ipmem release on both\n",
+				    &l->addr, conn->peer_version,
+				    IPMEM_WIRE_VERSION, IPMEM_VERSION);
 	return conn->cm_error;
 }
 
@@ -1666,6 +1680,10 @@ struct ipmem_lender *ipmem_clt_get(const u8 *block_addr, u32 block_size,
 		case -EPROTO:
 			NL_SET_ERR_MSG(extack,
 				       "the lender answered with a connection reply ipmem cannot use (see the kernel log)");
+			break;
+		case -EPROTONOSUPPORT:
+			NL_SET_ERR_MSG(extack,
+				       "the lender speaks another version of the wire protocol: run the same ipmem release on both (the kernel log names both versions)");
 			break;
 		case -EKEYREJECTED:
 			NL_SET_ERR_MSG(extack,

@@ -823,9 +823,10 @@ static int ipmem_lnd_connect(struct rdma_cm_id *cm_id,
 		return ipmem_lnd_reject(cm_id, IPMEM_REJ_BAD_REQUEST);
 	}
 	if (le16_to_cpu(req->version) != IPMEM_WIRE_VERSION) {
-		pr_warn_ratelimited("%pISc speaks protocol version %u\n",
+		pr_warn_ratelimited("%pISc speaks wire protocol %u, this host %u (ipmem %s): refused; run the same ipmem release on both\n",
 				    &cm_id->route.addr.dst_addr,
-				    le16_to_cpu(req->version));
+				    le16_to_cpu(req->version), IPMEM_WIRE_VERSION,
+				    IPMEM_VERSION);
 		return ipmem_lnd_reject(cm_id, IPMEM_REJ_VERSION);
 	}
 	if (le16_to_cpu(req->nr_queues) < 1 ||

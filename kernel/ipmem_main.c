@@ -200,7 +200,8 @@ static int __init ipmem_init(void)
 	if (ret)
 		goto out_debugfs_exit;
 
-	pr_info("loaded\n");
+	pr_info("%s loaded (wire protocol %u)\n", IPMEM_VERSION,
+		IPMEM_WIRE_VERSION);
 	return 0;
 
 out_debugfs_exit:
@@ -242,3 +243,4 @@ module_exit(ipmem_exit);
 MODULE_AUTHOR("The ipmem authors");
 MODULE_DESCRIPTION("Swap to memory lent by other hosts, over RDMA");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(IPMEM_VERSION);

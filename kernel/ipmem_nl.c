@@ -260,6 +260,23 @@ static int ipmem_nl_get_host_id(struct sk_buff *skb, struct genl_info *info)
 	return ipmem_nl_reply_send(msg, hdr, info);
 }
 
+static int ipmem_nl_version_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = ipmem_nl_reply_new(info, IPMEM_CMD_VERSION_GET, NLMSG_GOODSIZE,
+				 &hdr);
+	if (!msg)
+		return -ENOMEM;
+	if (nla_put_string(msg, IPMEM_A_VERSION, IPMEM_VERSION) ||
+	    nla_put_u16(msg, IPMEM_A_WIRE_VERSION, IPMEM_WIRE_VERSION)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return ipmem_nl_reply_send(msg, hdr, info);
+}
+
 /* ---------------------------------------------------------- host keys */
 
 static u8 ipmem_nl_slot(struct genl_info *info)
@@ -879,6 +896,8 @@ static const struct genl_ops ipmem_ops[] = {
 	IPMEM_GET(IPMEM_CMD_PEER_KEY_GET, NULL, ipmem_nl_peer_key_dump,
 		  ipmem_pol_none),
 	IPMEM_OP(IPMEM_CMD_ROUTE_MAC, ipmem_nl_route_mac, ipmem_pol_route_mac),
+	IPMEM_GET(IPMEM_CMD_VERSION_GET, ipmem_nl_version_get, NULL,
+		  ipmem_pol_none),
 };
 
 static struct genl_family ipmem_family __ro_after_init = {

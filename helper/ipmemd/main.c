@@ -28,6 +28,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ipmem/version.h>
+#include <ipmem/wire.h>
+
 #include "ipmemctl_daemon.h"
 #include "ipmemd.h"
 #include "parse.h"
@@ -41,6 +44,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: ipmemd [-f] [-v] [-c CONFIG]\n"
+"       ipmemd --version\n"
 "       ipmemd ctl [-s SOCKET] status | borrow SIZE [rights ro|rw] [replicas N]\n"
 "                              | release [all|ipmemN|PREFIX]\n"
 "\n"
@@ -515,6 +519,11 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
 		return ctl_main(argc - 1, argv + 1);
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("ipmemd %s (wire protocol %d, BGP encoding version %d)\n",
+		       IPMEM_VERSION, IPMEM_WIRE_VERSION, IPMEM_BGP_VERSION);
+		return 0;
+	}
 	while ((opt = getopt(argc, argv, "c:fvh")) != -1) {
 		switch (opt) {
 		case 'c':
@@ -598,8 +607,8 @@ int main(int argc, char **argv)
 	}
 	if (push_keys(d))
 		goto out;
-	log_info("host %s, data plane %s, network %s, AS %u%s",
-		 fmt_host(d->host, (char[16]){ 0 }),
+	log_info("ipmemd %s; host %s, data plane %s, network %s, AS %u%s",
+		 IPMEM_VERSION, fmt_host(d->host, (char[16]){ 0 }),
 		 fmt_addr(d->addr, (char[46]){ 0 }),
 		 pfx_str(d->ctx.net, IPMEM_NET_PLEN), d->conf.asn,
 		 d->conf.fake_module ? " (simulated module)" : "");

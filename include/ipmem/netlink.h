@@ -166,6 +166,7 @@ enum ipmem_cmd {
 	IPMEM_CMD_PEER_KEY_DEL,
 	IPMEM_CMD_PEER_KEY_GET,
 	IPMEM_CMD_ROUTE_MAC,
+	IPMEM_CMD_VERSION_GET,
 
 	__IPMEM_CMD_MAX,
 	IPMEM_CMD_MAX = __IPMEM_CMD_MAX - 1
@@ -209,6 +210,8 @@ enum ipmem_attr {
 	IPMEM_A_PUBLIC_KEY,	/* binary[32] */
 	IPMEM_A_ROUTE,		/* binary, at most IPMEM_ROUTE_DATA_MAX */
 	IPMEM_A_ROUTE_MAC,	/* binary, IPMEM_ROUTE_MAC_LEN each */
+	IPMEM_A_VERSION,	/* string, the module's release */
+	IPMEM_A_WIRE_VERSION,	/* u16, the wire protocol it speaks */
 
 	__IPMEM_A_MAX,
 	IPMEM_A_MAX = __IPMEM_A_MAX - 1

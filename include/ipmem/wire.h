@@ -43,7 +43,17 @@
 #include <linux/types.h>
 
 #define IPMEM_WIRE_MAGIC	0x4d4d5049	/* "IPMM" */
+/*
+ * A lender refuses a borrower of another version (IPMEM_REJ_VERSION), and
+ * a borrower a lender that accepts with another; both log the two.
+ * IPMEM_TEST_WIRE_VERSION builds a module that speaks another version,
+ * for the test of that (tests/scenario/13-versions.t) only.
+ */
+#ifdef IPMEM_TEST_WIRE_VERSION
+#define IPMEM_WIRE_VERSION	IPMEM_TEST_WIRE_VERSION
+#else
 #define IPMEM_WIRE_VERSION	3	/* 2: PING/PONG; 3: authentication */
+#endif
 #define IPMEM_MAX_QUEUES	64	/* queues per borrower-lender pair */
 #define IPMEM_NONCE_LEN		16
 #define IPMEM_PROOF_LEN		24	/* HMAC-SHA-256, cut */
