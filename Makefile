@@ -37,7 +37,7 @@ USR_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ihelper
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
-.PHONY: all module wire-test-module tools helpers check unit scenarios demo demo-static \
+.PHONY: all module wire-test-module tools install uninstall dkms-src helpers check unit scenarios demo demo-static \
 	lint bench clean setup setup-check tools-check debug-kernel check-debug fuzz \
 	fuzz-seeds
 
@@ -144,13 +144,13 @@ unit: $(UNIT_TESTS)
 # On every other kernel (of KVERS) the module, swap, lender-loss and BGP
 # scenarios run too.
 OTHER_KERNEL_SCENARIOS := tests/scenario/01-module.t \
-	tests/scenario/10-swap-loopback.t tests/scenario/31-lender-loss.t \
-	tests/scenario/60-bgp-cluster.t
+	tests/scenario/10-swap-loopback.t tests/scenario/14-dkms.t \
+	tests/scenario/31-lender-loss.t tests/scenario/60-bgp-cluster.t
 
 # Every tier, counted together: the last line is "N passed, N failed, N skipped".
 check: setup
 	$(MAKE) all wire-test-module $(UNIT_TESTS) $(FUZZ_BINS)
-	scripts/run-tests $(UNIT_TESTS) tests/fuzz/fuzz.t \
+	scripts/run-tests $(UNIT_TESTS) tests/fuzz/fuzz.t tests/install/install.t \
 		KVER=$(KVER) tests/scenario/*.t \
 		$(foreach k,$(filter-out $(KVER),$(KVERS)),\
 			KVER=$(k) $(OTHER_KERNEL_SCENARIOS))
@@ -211,6 +211,65 @@ lint: $(CHECKPATCH)
 	perl $(CHECKPATCH) --no-tree --strict --terse --show-types \
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON,MACRO_WITH_FLOW_CONTROL \
 		-f kernel/ipmem_compat.h
+
+# --------------------------------------------------------------- install
+
+VERSION := $(shell sed -n 's/^\#define IPMEM_VERSION[[:space:]]*"\(.*\)"/\1/p' \
+	include/ipmem/version.h)
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/ipmem
+# where DKMS takes module sources from
+DKMS_SRCDIR ?= /usr/src/ipmem-$(VERSION)
+MODULES_DIR ?= /lib/modules
+
+# the module's sources as DKMS builds them (dkms add -m ipmem -v VERSION)
+dkms-src:
+	install -d $(DESTDIR)$(DKMS_SRCDIR)/kernel $(DESTDIR)$(DKMS_SRCDIR)/include/ipmem
+	install -m 0644 Kbuild dkms.conf $(DESTDIR)$(DKMS_SRCDIR)/
+	install -m 0644 kernel/*.c kernel/*.h $(DESTDIR)$(DKMS_SRCDIR)/kernel/
+	install -m 0644 include/ipmem/*.h $(DESTDIR)$(DKMS_SRCDIR)/include/ipmem/
+
+# ipmemctl, ipmemd, their systemd units and configuration snippets, the
+# documentation; and ipmem.ko for every kernel built (KVERS), into
+# MODULES_DIR/RELEASE/updates (depmod runs when DESTDIR is empty).  An
+# existing /etc/ipmem/ipmemd.conf is kept.
+install: module tools
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/ipmem $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(SYSCONFDIR)/modules-load.d $(DESTDIR)$(SYSCONFDIR)/modprobe.d
+	install -m 0755 $(BUILD)/ipmemctl $(BUILD)/ipmemd scripts/ipmem-swap \
+		$(DESTDIR)$(SBINDIR)/
+	for u in ipmemd.service ipmem-swap@.service; do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g; s|@DOCDIR@|$(DOCDIR)|g' systemd/$$u \
+			>$(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; done
+	install -m 0644 systemd/modules-load.conf $(DESTDIR)$(SYSCONFDIR)/modules-load.d/ipmem.conf
+	install -m 0644 systemd/modprobe.conf $(DESTDIR)$(SYSCONFDIR)/modprobe.d/ipmem.conf
+	install -m 0644 helper/ipmemd/ipmemd.conf $(DESTDIR)$(DOCDIR)/examples/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/ipmem/ipmemd.conf ] || \
+		install -m 0644 helper/ipmemd/ipmemd.conf $(DESTDIR)$(SYSCONFDIR)/ipmem/
+	install -m 0644 README.md Documentation/*.rst $(DESTDIR)$(DOCDIR)/
+	set -e; for k in $(KVERS); do \
+		install -D -m 0644 $(BUILD)/kmod/$$k/ipmem.ko \
+			$(DESTDIR)$(MODULES_DIR)/$$k/updates/ipmem.ko; \
+		[ -n "$(DESTDIR)" ] || depmod -a $$k; done
+
+# what install put there; /etc/ipmem/ipmemd.conf stays if it was changed
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ipmemctl $(DESTDIR)$(SBINDIR)/ipmemd \
+		$(DESTDIR)$(SBINDIR)/ipmem-swap \
+		$(DESTDIR)$(UNITDIR)/ipmemd.service $(DESTDIR)$(UNITDIR)/ipmem-swap@.service \
+		$(DESTDIR)$(SYSCONFDIR)/modules-load.d/ipmem.conf \
+		$(DESTDIR)$(SYSCONFDIR)/modprobe.d/ipmem.conf
+	cmp -s helper/ipmemd/ipmemd.conf $(DESTDIR)$(SYSCONFDIR)/ipmem/ipmemd.conf && \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/ipmem/ipmemd.conf || true
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/ipmem 2>/dev/null
+	rm -rf $(DESTDIR)$(DOCDIR)
+	set -e; for k in $(KVERS); do \
+		rm -f $(DESTDIR)$(MODULES_DIR)/$$k/updates/ipmem.ko; \
+		[ -n "$(DESTDIR)" ] || depmod -a $$k; done
 
 # ----------------------------------------------------------------- misc
 

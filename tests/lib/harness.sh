@@ -146,7 +146,8 @@ h_init() {
 	[ -r "$IPMEM_KO" ] || bail "no $IPMEM_KO (run make)"
 	rm -rf "$H_STATE"
 	mkdir -p "$H_STATE"
-	if [ ! -s "$H_INITRD" ]; then
+	# built once per kernel, and again when mkinitramfs changed
+	if [ ! -s "$H_INITRD" ] || [ "$H_TOP/tests/lib/mkinitramfs" -nt "$H_INITRD" ]; then
 		mkdir -p "$(dirname "$H_INITRD")"
 		"$H_TOP/tests/lib/mkinitramfs" "$H_KVER" "$H_INITRD" ${H_MODROOT:+"$H_MODROOT"} ||
 			bail "cannot build the initramfs"
@@ -240,7 +241,7 @@ g_boot() {
 		-name "$name" -nodefaults -no-user-config -display none \
 		-accel tcg,thread=multi -cpu max -smp "$cpus" -m "$mem" \
 		-kernel "$H_KERNEL" -initrd "$H_INITRD" \
-		-append "console=ttyS0 panic=-1 $H_GUEST_DEBUG $H_GUEST_NET ipmem.init=$H_TOP/tests/lib/guest-init ipmem.name=$name ipmem.ip=$ip ipmem.mtu=$mtu${H_MODROOT:+ ipmem.modroot=$H_MODROOT}" \
+		-append "console=ttyS0 panic=-1 $H_GUEST_DEBUG $H_GUEST_NET ipmemtest.init=$H_TOP/tests/lib/guest-init ipmemtest.name=$name ipmemtest.ip=$ip ipmemtest.mtu=$mtu${H_MODROOT:+ ipmemtest.modroot=$H_MODROOT}" \
 		-serial "file:$dir/console.log" \
 		-chardev "pipe,id=ctl,path=$dir/ctl" -serial chardev:ctl \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
