@@ -37,7 +37,8 @@ USR_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ihelper
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
-.PHONY: all module wire-test-module tools install uninstall dkms-src helpers check unit scenarios demo demo-static \
+.PHONY: all module wire-test-module tools install install-tools \
+	install-module uninstall dkms-src man deb helpers check unit scenarios demo demo-static \
 	lint bench clean setup setup-check tools-check debug-kernel check-debug fuzz \
 	fuzz-seeds
 
@@ -82,7 +83,7 @@ $(BUILD)/ipmemctl $(IPMEMD_PROGS) $(GOBGP_GEN_SRCS): | tools-check
 
 $(BUILD)/ipmemctl: $(CTL_SRCS) $(wildcard helper/*.h include/ipmem/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(USR_CFLAGS) $(NL_CFLAGS) -o $@ $(CTL_SRCS) $(NL_LIBS)
+	$(CC) $(USR_CFLAGS) $(NL_CFLAGS) $(LDFLAGS) -o $@ $(CTL_SRCS) $(NL_LIBS)
 
 # ----------------------------------------------------------------- tests
 
@@ -232,11 +233,25 @@ dkms-src:
 	install -m 0644 kernel/*.c kernel/*.h $(DESTDIR)$(DKMS_SRCDIR)/kernel/
 	install -m 0644 include/ipmem/*.h $(DESTDIR)$(DKMS_SRCDIR)/include/ipmem/
 
+MANDIR ?= $(PREFIX)/share/man
+MAN_PAGES := $(BUILD)/man/ipmemctl.8 $(BUILD)/man/ipmemd.8
+
+man: $(MAN_PAGES)
+
+$(BUILD)/man/ipmemctl.8: Documentation/ipmemctl.rst scripts/mkman include/ipmem/version.h
+	scripts/mkman ipmemctl 8 "control the ipmem module, lend and borrow memory" $< $@
+
+$(BUILD)/man/ipmemd.8: Documentation/ipmemd.rst scripts/mkman include/ipmem/version.h
+	scripts/mkman ipmemd 8 "the ipmem control plane: BGP, reservations and grants" $< $@
+
 # ipmemctl, ipmemd, their systemd units and configuration snippets, the
-# documentation; and ipmem.ko for every kernel built (KVERS), into
-# MODULES_DIR/RELEASE/updates (depmod runs when DESTDIR is empty).  An
-# existing /etc/ipmem/ipmemd.conf is kept.
-install: module tools
+# documentation and manual pages (install-tools); and ipmem.ko for every
+# kernel built (KVERS), into MODULES_DIR/RELEASE/updates (install-module;
+# depmod runs when DESTDIR is empty).  An existing /etc/ipmem/ipmemd.conf
+# is kept.
+install: install-tools install-module
+
+install-tools: tools man
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/ipmem $(DESTDIR)$(DOCDIR)/examples \
 		$(DESTDIR)$(SYSCONFDIR)/modules-load.d $(DESTDIR)$(SYSCONFDIR)/modprobe.d
@@ -251,6 +266,10 @@ install: module tools
 	[ -e $(DESTDIR)$(SYSCONFDIR)/ipmem/ipmemd.conf ] || \
 		install -m 0644 helper/ipmemd/ipmemd.conf $(DESTDIR)$(SYSCONFDIR)/ipmem/
 	install -m 0644 README.md Documentation/*.rst $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/
+
+install-module: module
 	set -e; for k in $(KVERS); do \
 		install -D -m 0644 $(BUILD)/kmod/$$k/ipmem.ko \
 			$(DESTDIR)$(MODULES_DIR)/$$k/updates/ipmem.ko; \
@@ -267,9 +286,26 @@ uninstall:
 		rm -f $(DESTDIR)$(SYSCONFDIR)/ipmem/ipmemd.conf || true
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/ipmem 2>/dev/null
 	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(MANDIR)/man8/ipmemctl.8 $(DESTDIR)$(MANDIR)/man8/ipmemd.8
 	set -e; for k in $(KVERS); do \
 		rm -f $(DESTDIR)$(MODULES_DIR)/$$k/updates/ipmem.ko; \
 		[ -n "$(DESTDIR)" ] || depmod -a $$k; done
+
+# ------------------------------------------------------------- packages
+
+DEB_DIR := $(BUILD)/deb
+
+# ipmem_VERSION_ARCH.deb and ipmem-dkms_VERSION_all.deb in build/deb/,
+# built with debhelper and dh-dkms from a copy of the tracked files, and
+# checked with lintian (errors fail the build)
+deb:
+	@scripts/setup deb --check
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/ipmem-$(VERSION)
+	git ls-files -z | tar --null -cf - -T - | tar -xf - -C $(DEB_DIR)/ipmem-$(VERSION)
+	cd $(DEB_DIR)/ipmem-$(VERSION) && dpkg-buildpackage -b -us -uc
+	lintian --fail-on error $(DEB_DIR)/ipmem_$(VERSION)_*.deb \
+		$(DEB_DIR)/ipmem-dkms_$(VERSION)_all.deb
 
 # ----------------------------------------------------------------- misc
 

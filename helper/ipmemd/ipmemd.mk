@@ -29,7 +29,7 @@ CTL_EXTRA_SRCS := helper/ipmemctl_daemon.c
 $(BUILD)/ipmemd: $(IPMEMD_SRCS) $(IPMEMD_HDRS) $(GOBGP_SRCS) $(GOBGP_HDRS) \
 		$(GOBGP_GEN_OBJS) | $(GOBGP_GEN_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(USR_CFLAGS) $(NL_CFLAGS) $(GOBGP_CFLAGS) -o $@ \
+	$(CC) $(USR_CFLAGS) $(NL_CFLAGS) $(GOBGP_CFLAGS) $(LDFLAGS) -o $@ \
 		$(IPMEMD_SRCS) $(GOBGP_SRCS) $(GOBGP_GEN_OBJS) \
 		$(NL_LIBS) $(GOBGP_LIBS)
 

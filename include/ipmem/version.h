@@ -7,8 +7,8 @@
  * ipmemd (--version).  Hosts that talk to each other must speak the same
  * wire protocol (IPMEM_WIRE_VERSION, include/ipmem/wire.h): a lender
  * refuses a borrower of another protocol version at connect, and both
- * log the two versions.  dkms.conf carries the same release
- * (tests/install/install.t compares them).
+ * log the two versions.  dkms.conf and debian/changelog carry the same
+ * release (tests/install/install.t compares them).
  */
 #ifndef _IPMEM_VERSION_H
 #define _IPMEM_VERSION_H

@@ -20,8 +20,9 @@ echo "1..8"
 
 release=$(sed -n 's/^#define IPMEM_VERSION[[:space:]]*"\(.*\)"/\1/p' include/ipmem/version.h)
 dkms=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
-[ -n "$release" ] && [ "$release" = "$dkms" ]
-ok $? "dkms.conf's PACKAGE_VERSION ($dkms) is the release ($release)"
+deb=$(sed -n '1s/^ipmem (\([^)]*\)).*/\1/p' debian/changelog)
+[ -n "$release" ] && [ "$release" = "$dkms" ] && [ "$release" = "$deb" ]
+ok $? "dkms.conf ($dkms) and debian/changelog ($deb) carry the release ($release)"
 
 d=$tmp/root
 make -s install DESTDIR="$d" >"$tmp/install.log" 2>&1
@@ -35,7 +36,8 @@ for f in usr/local/sbin/ipmemctl usr/local/sbin/ipmemd usr/local/sbin/ipmem-swap
 	usr/local/lib/systemd/system/ipmem-swap@.service \
 	etc/ipmem/ipmemd.conf etc/modules-load.d/ipmem.conf etc/modprobe.d/ipmem.conf \
 	usr/local/share/doc/ipmem/admin-guide.rst \
-	usr/local/share/doc/ipmem/examples/ipmemd.conf; do
+	usr/local/share/doc/ipmem/examples/ipmemd.conf \
+	usr/local/share/man/man8/ipmemctl.8 usr/local/share/man/man8/ipmemd.8; do
 	[ -s "$d/$f" ] || missing="$missing $f"
 done
 for k in ${KVERS:-$(scripts/kernels)}; do
