@@ -38,7 +38,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
 .PHONY: all module wire-test-module tools install install-tools \
-	install-module uninstall dkms-src man deb helpers check unit scenarios demo demo-static \
+	install-module uninstall dkms-src man deb check-packages helpers check unit scenarios demo demo-static \
 	lint bench clean setup setup-check tools-check debug-kernel check-debug fuzz \
 	fuzz-seeds
 
@@ -306,6 +306,11 @@ deb:
 	cd $(DEB_DIR)/ipmem-$(VERSION) && dpkg-buildpackage -b -us -uc
 	lintian --fail-on error $(DEB_DIR)/ipmem_$(VERSION)_*.deb \
 		$(DEB_DIR)/ipmem-dkms_$(VERSION)_all.deb
+
+# a fresh Debian root, the packages installed with apt, the two-host demo
+# booted from it (tests/packages/packages.t; not part of make check)
+check-packages: deb $(BUILD)/memtouch
+	scripts/run-tests tests/packages/packages.t
 
 # ----------------------------------------------------------------- misc
 

@@ -16,9 +16,10 @@
 . "$(dirname "$0")/lib/harness.sh"
 
 say() { printf '\n== %s\n' "$*"; }
+# run GUEST CMD [SECONDS]: show CMD and its output (time limit 300 s)
 run() {
 	printf '%s$ %s\n' "$1" "$2"
-	g_run "$1" "$2" | sed 's/^/    /'
+	g_run "$1" -t "${3:-300}" "$2" | sed 's/^/    /'
 	return "${PIPESTATUS[0]}"
 }
 die() { echo "demo: $*" >&2; exit 1; }
@@ -30,6 +31,8 @@ g_boot borrower --mem 768 || die "the borrower guest did not boot"
 L=$(g_run lender 'ipmem_load && host_id') || die "cannot load ipmem.ko on the lender"
 B=$(g_run borrower 'ipmem_load && host_id') || die "cannot load ipmem.ko on the borrower"
 NET=fd69:706d:656d
+say "the ipmemctl and the module in use"
+run borrower 'command -v ipmemctl; modinfo -n ipmem 2>/dev/null || echo "$IPMEM_KO"; ipmemctl --version'
 
 say "each host makes its host key; each learns the other's public key (Documentation/security.rst)"
 for h in lender borrower; do
@@ -52,7 +55,7 @@ run borrower "ipmemctl map add $NET:$L::/115 disk ipmem0" || die "map"
 run borrower "mkswap /dev/ipmem0 >/dev/null && swapon /dev/ipmem0 && cat /proc/swaps" || die "swapon"
 
 say "the workload: 192 MiB, every page verified, in a cgroup limited to 96 MiB"
-run borrower "run_limited 96 memtouch -p 2 192" || die "the workload failed"
+run borrower "run_limited 96 memtouch -p 2 192" 1800 || die "the workload failed"
 
 say "the lender's view"
 run lender "ipmemctl status"

@@ -20,12 +20,20 @@ wait_until() {
 }
 
 # ipmem_load [PARAMS]: load the module under test (if it is not loaded),
-# with this host's keys if it has them (g_keys).
+# with this host's keys if it has them (g_keys).  IPMEM_KO is a file, or
+# a module name that modprobe finds (an installed ipmem, e.g. by DKMS).
 ipmem_load() {
 	test -d /sys/module/ipmem && return 0
-	# and what modprobe would load for it from modules.dep: Curve25519
-	modprobe ib_core && modprobe rdma_cm && modprobe libcurve25519 &&
-		modprobe curve25519-x86_64 && insmod "$IPMEM_KO" "$@" || return 1
+	case $IPMEM_KO in
+	*/*)
+		# and what modprobe would load for it from modules.dep: Curve25519
+		modprobe ib_core && modprobe rdma_cm && modprobe libcurve25519 &&
+			modprobe curve25519-x86_64 && insmod "$IPMEM_KO" "$@" || return 1
+		;;
+	*)
+		modprobe "$IPMEM_KO" "$@" || return 1
+		;;
+	esac
 	# a host's keys outlive a reboot (g_keys keeps them in the share)
 	if [ ! -e /run/host.key ] && [ -e /run/share/keys/host.key ]; then
 		install -m 600 /run/share/keys/host.key /run/host.key &&

@@ -49,6 +49,10 @@ H_KVER=${KVER:-$("$H_TOP/scripts/kernels" --boot --newest)}
 # H_KERNEL, with H_MODROOT/lib/modules/KVER its module files)
 H_KERNEL=${H_KERNEL:-/boot/vmlinuz-$H_KVER}
 H_MODROOT=${H_MODROOT:-}
+# the guests' root file system: the host's, or another root that has this
+# tree at the same path (tests/packages/packages.t: a fresh Debian root
+# with the packages installed)
+H_ROOT=${H_ROOT:-/}
 H_INITRD=$H_BUILD/guest/initramfs-$H_KVER.gz
 H_NAME=$(basename "$0" .t)
 H_STATE=$H_TOP/tests/.state/$H_NAME
@@ -143,7 +147,9 @@ h_cleanup() {
 h_init() {
 	[ "$(id -u)" -eq 0 ] || bail "guest tests need root (network namespace)"
 	[ -r "$H_KERNEL" ] || bail "no guest kernel $H_KERNEL (run scripts/setup)"
-	[ -r "$IPMEM_KO" ] || bail "no $IPMEM_KO (run make)"
+	case $IPMEM_KO in
+	*/*) [ -r "$IPMEM_KO" ] || bail "no $IPMEM_KO (run make)" ;;
+	esac
 	rm -rf "$H_STATE"
 	mkdir -p "$H_STATE"
 	# built once per kernel, and again when mkinitramfs changed
@@ -244,7 +250,7 @@ g_boot() {
 		-append "console=ttyS0 panic=-1 $H_GUEST_DEBUG $H_GUEST_NET ipmemtest.init=$H_TOP/tests/lib/guest-init ipmemtest.name=$name ipmemtest.ip=$ip ipmemtest.mtu=$mtu${H_MODROOT:+ ipmemtest.modroot=$H_MODROOT}" \
 		-serial "file:$dir/console.log" \
 		-chardev "pipe,id=ctl,path=$dir/ctl" -serial chardev:ctl \
-		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-virtfs "local,path=$H_ROOT,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 		-virtfs "local,path=$dir/share,mount_tag=share,security_model=none,multidevs=remap" \
 		-netdev socket,id=n0,mcast=239.77.0.1:7700,localaddr=127.0.0.1 \
 		-device "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:$(printf %02x "$ip")" \
