@@ -217,10 +217,16 @@ rc=$?
 [ $rc -eq 0 ] && echo "$out" | grep -Eq '^borrower 0a4d0001 .* [0-9]+ queues, 256 blocks registered$' &&
 	[ "$(echo "$out" | grep -c ' rkey ')" -eq 1 ]
 ok $? "when the probes are gone, the lender lists only A, with its one registration" || diag "$out"
+# Linux 6.12's rxe logs every error completion of a queue pair; the
+# probes' five refused RDMA operations above are remote access errors
+# (IB_WC_REM_ACCESS_ERR, 10) on the probes' own queue pairs: those, and
+# nothing else
 out=$(g_run g1 'dmesg --level=emerg,alert,crit,err,warn | grep -i -E "ipmem|rxe|infiniband" |
 	grep -vE "loading out-of-tree module taints kernel|module verification failed"')
-[ -z "$out" ]
-ok $? "no warning from ipmem or rxe for any of it" || diag "$out"
+denied=$(echo "$out" | grep -cE 'rxe0: qp#[0-9]+ make_send_cqe: non-flush error status = 10$')
+other=$(echo "$out" | grep -vE 'rxe0: qp#[0-9]+ make_send_cqe: non-flush error status = 10$' | grep .)
+[ -z "$other" ] && [ "$denied" -le 5 ]
+ok $? "no warning from ipmem or rxe for any of it (but rxe's log of the $denied refused probe operations)" || diag "$out"
 g_dmesg_clean g1
 ok $? "nothing at warning level or above in dmesg"
 h_done
