@@ -70,6 +70,16 @@ ipmem_genl_dump_attrs(struct netlink_callback *cb)
  * ->rw_page is what makes swap treat the disk as synchronous.
  */
 #define IPMEM_HAVE_RW_PAGE	1
+/* the default of direct_read: the fast path pays off */
+#define IPMEM_DIRECT_READ_DEFAULT	true
+#else
+/*
+ * Without ->rw_page a synchronous disk gets nothing but the loss of the
+ * swap cache's readahead and of asynchronous swap-out (the kernel then
+ * writes one folio at a time and waits): on 6.12 swap is faster without
+ * (Documentation/benchmark.rst, "6.1 and 6.12").
+ */
+#define IPMEM_DIRECT_READ_DEFAULT	false
 #endif
 
 /*

@@ -19,7 +19,7 @@ unsigned int ipmem_queue_depth = 64;
 unsigned int ipmem_max_queues = 4;
 unsigned int ipmem_io_fail_tmo = 15;
 unsigned int ipmem_connect_tmo = 10;
-bool ipmem_direct_read = true;
+bool ipmem_direct_read = IPMEM_DIRECT_READ_DEFAULT;
 bool ipmem_require_auth = true;
 unsigned int ipmem_max_sge = 16;
 
@@ -98,7 +98,7 @@ MODULE_PARM_DESC(cipher,
 		 "the AEAD that encrypted disks created from now on seal their pages with: a synchronous one with a 12-byte nonce and a 256-bit key (default rfc7539(chacha20,poly1305); or gcm(aes))");
 module_param_named(direct_read, ipmem_direct_read, bool, 0644);
 MODULE_PARM_DESC(direct_read,
-		 "disks created from now on are synchronous to swap: a swap-in is read straight into the faulting task's page, without swap cache or readahead (->rw_page before 6.3, BLK_FEAT_SYNCHRONOUS after; default Y)");
+		 "disks created from now on are synchronous to swap: a swap-in is read straight into the faulting task's page, without swap cache or readahead (->rw_page before 6.3, BLK_FEAT_SYNCHRONOUS after; default Y before 6.3, N after)");
 module_param_named(require_auth, ipmem_require_auth, bool, 0444);
 MODULE_PARM_DESC(require_auth,
 		 "while this host has no host key, refuse every data-plane connection, as lender and as borrower (default Y; N serves and trusts any host that claims an id)");
