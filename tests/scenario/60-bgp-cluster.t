@@ -144,8 +144,13 @@ g_run g1 "gobgp global rib add -a ipv6 $forged" >/dev/null &&
 	g_run g2 -t 90 'wait_until 60 grep -q "ignored route fd69:706d:656d:a4d:3:8000:a4d:2/128 from fd00:77::1: unauthenticated: host 0a4d:0003 did not sign it" /run/share/ipmemd.log &&
 		ipmemctl grant list | grep -q "borrower 0a4d:0003" && ! grep -q "released" /run/share/ipmemd.log'
 ok $? "a forged release of g3's request reaches g2 while g3 is down: g2 logs it unauthenticated and keeps g3's grants"
+ready=$(g_run g1 'grep -c "gobgpd ready" /run/share/ipmemd.log')
 bgp_kill g1
-bgp_start g1 "lend 64M"
+# restarted: its ipmemd withdraws the paths in gobgpd it does not own when
+# it first reaches gobgpd ("gobgpd ready"); what is injected below must
+# come after that, or it goes as a stale path
+bgp_start g1 "lend 64M" &&
+	g_run g1 -t 90 "wait_until 60 sh -c 'test \$(grep -c \"gobgpd ready\" /run/share/ipmemd.log) -gt ${ready:-0}'"
 ok $? "ipmemd and gobgpd on lender g1 killed (-9) and restarted during the workload"
 # a replay: g3's own release of an earlier request of its disk 0 from g2
 # (signed by g3's module, as recorded then: an older serial than the
