@@ -234,7 +234,8 @@ dkms-src:
 	install -m 0644 include/ipmem/*.h $(DESTDIR)$(DKMS_SRCDIR)/include/ipmem/
 
 MANDIR ?= $(PREFIX)/share/man
-MAN_PAGES := $(BUILD)/man/ipmemctl.8 $(BUILD)/man/ipmemd.8
+MAN_PAGES := $(BUILD)/man/ipmemctl.8 $(BUILD)/man/ipmemd.8 \
+	$(BUILD)/man/ipmem-swap.8
 
 man: $(MAN_PAGES)
 
@@ -243,6 +244,9 @@ $(BUILD)/man/ipmemctl.8: Documentation/ipmemctl.rst scripts/mkman include/ipmem/
 
 $(BUILD)/man/ipmemd.8: Documentation/ipmemd.rst scripts/mkman include/ipmem/version.h
 	scripts/mkman ipmemd 8 "the ipmem control plane: BGP, reservations and grants" $< $@
+
+$(BUILD)/man/ipmem-swap.8: Documentation/ipmem-swap.rst scripts/mkman include/ipmem/version.h
+	scripts/mkman ipmem-swap 8 "swap on memory borrowed through ipmemd" $< $@
 
 # ipmemctl, ipmemd, their systemd units and configuration snippets, the
 # documentation and manual pages (install-tools); and ipmem.ko for every
@@ -286,7 +290,8 @@ uninstall:
 		rm -f $(DESTDIR)$(SYSCONFDIR)/ipmem/ipmemd.conf || true
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/ipmem 2>/dev/null
 	rm -rf $(DESTDIR)$(DOCDIR)
-	rm -f $(DESTDIR)$(MANDIR)/man8/ipmemctl.8 $(DESTDIR)$(MANDIR)/man8/ipmemd.8
+	rm -f $(DESTDIR)$(MANDIR)/man8/ipmemctl.8 $(DESTDIR)$(MANDIR)/man8/ipmemd.8 \
+		$(DESTDIR)$(MANDIR)/man8/ipmem-swap.8
 	set -e; for k in $(KVERS); do \
 		rm -f $(DESTDIR)$(MODULES_DIR)/$$k/updates/ipmem.ko; \
 		[ -n "$(DESTDIR)" ] || depmod -a $$k; done

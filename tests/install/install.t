@@ -37,7 +37,8 @@ for f in usr/local/sbin/ipmemctl usr/local/sbin/ipmemd usr/local/sbin/ipmem-swap
 	etc/ipmem/ipmemd.conf etc/modules-load.d/ipmem.conf etc/modprobe.d/ipmem.conf \
 	usr/local/share/doc/ipmem/admin-guide.rst \
 	usr/local/share/doc/ipmem/examples/ipmemd.conf \
-	usr/local/share/man/man8/ipmemctl.8 usr/local/share/man/man8/ipmemd.8; do
+	usr/local/share/man/man8/ipmemctl.8 usr/local/share/man/man8/ipmemd.8 \
+	usr/local/share/man/man8/ipmem-swap.8; do
 	[ -s "$d/$f" ] || missing="$missing $f"
 done
 for k in ${KVERS:-$(scripts/kernels)}; do
