@@ -15,6 +15,14 @@
 #                   DEBUG_OBJECTS and kmemleak from linux-source-6.1
 #   make check-debug   the guest scenarios under that kernel
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (default 20)
+#   make install    programs, units, snippets, docs, man pages and ipmem.ko
+#                   (DESTDIR, PREFIX; make uninstall takes them out again)
+#   make dkms-src   the module's sources for DKMS, in /usr/src/ipmem-VERSION
+#   make man        ipmemctl(8), ipmemd(8), ipmem-swap(8) into build/man/
+#   make deb        the ipmem and ipmem-dkms packages into build/deb/
+#   make check-packages  the packages installed into a fresh Debian root,
+#                   the two-host demo run from it (Documentation/testing.rst)
+#   make wire-test-module  a module of wire protocol 99, for 13-versions.t
 #
 # The module is built for every kernel whose headers are installed, and
 # the tests run on the newest: scripts/kernels is the rule.  KVERS= picks
