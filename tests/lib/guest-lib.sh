@@ -28,10 +28,11 @@ ipmem_load() {
 	*/*)
 		# and what modprobe would load for it from modules.dep: Curve25519
 		modprobe ib_core && modprobe rdma_cm && modprobe libcurve25519 &&
-			modprobe curve25519-x86_64 && insmod "$IPMEM_KO" "$@" || return 1
+			modprobe curve25519-x86_64 &&
+			insmod "$IPMEM_KO" ${IPMEM_PARAMS:-} "$@" || return 1
 		;;
 	*)
-		modprobe "$IPMEM_KO" "$@" || return 1
+		modprobe "$IPMEM_KO" ${IPMEM_PARAMS:-} "$@" || return 1
 		;;
 	esac
 	# a host's keys outlive a reboot (g_keys keeps them in the share)

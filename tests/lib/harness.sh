@@ -66,7 +66,10 @@ H_GUESTS=()
 H_NEXT_IP=1
 IPMEM_KO=${IPMEM_KO:-$H_BUILD/kmod/$H_KVER/ipmem.ko}
 IPMEMCTL=$H_BUILD/ipmemctl
-export IPMEM_KO IPMEMCTL
+# module parameters every ipmem_load adds (make check-debug: longer
+# time-outs for a kernel that runs several times slower)
+IPMEM_PARAMS=${IPMEM_PARAMS:-}
+export IPMEM_KO IPMEMCTL IPMEM_PARAMS
 
 # Every guest runs with the memory debugging that Debian's kernel has
 # built in: SLUB red zones, poisoning and sanity checks (a use after free
@@ -75,6 +78,13 @@ export IPMEM_KO IPMEMCTL
 # that a warning splat cannot go unnoticed.  The benchmark turns them off
 # (H_GUEST_DEBUG=) to measure what users run.
 H_GUEST_DEBUG=${H_GUEST_DEBUG-slub_debug=FZPU page_poison=1 init_on_free=1 panic_on_warn=1}
+# The debug kernel (make check-debug) needs more of everything: KASAN's
+# shadow takes an eighth of RAM and kmemleak and the red zones add more, so
+# H_MEM_EXTRA MiB are added to every guest (the scenarios' own workloads
+# are limited by cgroups, not by the guest's size).  H_CPU is QEMU's CPU
+# model; the debug kernel runs without 5-level paging (la57=off).
+H_MEM_EXTRA=${H_MEM_EXTRA:-0}
+H_CPU=${H_CPU:-max}
 # virtio_net.napi_tx=0: virtio-net lets go of a packet when it queues it,
 # not when QEMU reports it sent.  rxe holds a reference on the queue pair
 # of every packet not let go of, and rdma_destroy_qp() waits up to 50 s
@@ -245,7 +255,8 @@ g_boot() {
 
 	ip netns exec "$H_NETNS" qemu-system-x86_64 \
 		-name "$name" -nodefaults -no-user-config -display none \
-		-accel tcg,thread=multi -cpu max -smp "$cpus" -m "$mem" \
+		-accel tcg,thread=multi -cpu "$H_CPU" -smp "$cpus" \
+		-m "$((mem + H_MEM_EXTRA))" \
 		-kernel "$H_KERNEL" -initrd "$H_INITRD" \
 		-append "console=ttyS0 panic=-1 $H_GUEST_DEBUG $H_GUEST_NET ipmemtest.init=$H_TOP/tests/lib/guest-init ipmemtest.name=$name ipmemtest.ip=$ip ipmemtest.mtu=$mtu${H_MODROOT:+ ipmemtest.modroot=$H_MODROOT}" \
 		-serial "file:$dir/console.log" \
@@ -285,7 +296,7 @@ h_submit() {
 	share=$(g_share "$name")
 	{
 		echo "set -u"
-		echo "export IPMEM_KO='$IPMEM_KO' IPMEMCTL='$IPMEMCTL' PATH='$H_BUILD:/usr/sbin:/usr/bin:/sbin:/bin'"
+		echo "export IPMEM_KO='$IPMEM_KO' IPMEMCTL='$IPMEMCTL' IPMEM_PARAMS='$IPMEM_PARAMS' PATH='$H_BUILD:/usr/sbin:/usr/bin:/sbin:/bin'"
 		echo ". '$H_TOP/tests/lib/guest-lib.sh'"
 		printf '%s\n' "$*"
 	} >"$share/cmd.$H_ID"
