@@ -44,12 +44,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: ipmemd [-f] [-v] [-c CONFIG]\n"
+"       ipmemd -t [-c CONFIG]\n"
 "       ipmemd --version\n"
 "       ipmemd ctl [-s SOCKET] status | borrow SIZE [rights ro|rw] [replicas N]\n"
-"                              | release [all|ipmemN|PREFIX]\n"
+"                              | release all|ipmemN|PREFIX\n"
 "\n"
 "  -c CONFIG   configuration file (default " CONF_DEFAULT ")\n"
 "  -f          stay in the foreground and log to stderr\n"
+"  -t          check the configuration (and the files it names), then exit\n"
 "  -v          log debug messages too\n");
 }
 
@@ -367,15 +369,36 @@ static void sd_notify_ready(void)
 	close(fd);
 }
 
-static int daemonize(void)
+/*
+ * Go into the background.  The parent stays until the daemon is ready
+ * (daemon_ready() writes to *@ready_fd) and exits 0, or until it gives up
+ * and exits with the daemon's status: a daemon that cannot start makes
+ * the command that started it fail.
+ */
+static int daemonize(int *ready_fd)
 {
-	pid_t pid = fork();
-	int fd;
+	int fd, p[2], st;
+	pid_t pid;
+	char c;
 
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	pid = fork();
 	if (pid < 0)
 		return -errno;
-	if (pid)
-		_exit(0);
+	if (pid) {
+		close(p[1]);
+		if (read(p[0], &c, 1) == 1)
+			_exit(0);
+		/* no word: it stopped; its status is ours */
+		st = waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+		     WEXITSTATUS(st) ? WEXITSTATUS(st) : 1;
+		fprintf(stderr, "ipmemd: could not start (exit status %d); the reason is in the system log\n",
+			st);
+		_exit(st);
+	}
+	close(p[0]);
+	*ready_fd = p[1];
 	setsid();
 	if (chdir("/"))
 		return -errno;
@@ -388,6 +411,16 @@ static int daemonize(void)
 			close(fd);
 	}
 	return 0;
+}
+
+static void daemon_ready(int *ready_fd)
+{
+	if (*ready_fd < 0)
+		return;
+	if (write(*ready_fd, "", 1) != 1)
+		log_warn("telling the parent that ipmemd is ready: %m");
+	close(*ready_fd);
+	*ready_fd = -1;
 }
 
 /* ------------------------------------------------------------- loop */
@@ -508,13 +541,13 @@ static int ctl_main(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const char *conf_path = CONF_DEFAULT;
-	bool fg = false, explicit_conf = false;
+	bool fg = false, explicit_conf = false, check = false, ready = false;
 	struct itimerspec its = { { 0, TICK_MS * 1000000 },
 				  { 0, TICK_MS * 1000000 } };
 	static struct ipmemd dd;
 	struct ipmemd *d = &dd;
 	char *text = NULL, err[300];
-	int opt, verbose = 0, ret = 1, sfd = -1, tfd = -1;
+	int opt, verbose = 0, ret = 1, sfd = -1, tfd = -1, ready_fd = -1;
 	sigset_t mask;
 
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
@@ -524,7 +557,7 @@ int main(int argc, char **argv)
 		       IPMEM_VERSION, IPMEM_WIRE_VERSION, IPMEM_BGP_VERSION);
 		return 0;
 	}
-	while ((opt = getopt(argc, argv, "c:fvh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:fvth")) != -1) {
 		switch (opt) {
 		case 'c':
 			conf_path = optarg;
@@ -535,6 +568,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose++;
+			break;
+		case 't':
+			check = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -564,9 +600,15 @@ int main(int argc, char **argv)
 	free(text);
 	if (load_secrets(d) || setup_identity(d))
 		return 1;
+	if (check) {
+		printf("%s: the configuration is valid\n", conf_path);
+		return 0;
+	}
 
+	/* from here on, every way out that is not a clean stop is a failure */
+	ret = 1;
 	if (!fg) {
-		if (daemonize()) {
+		if (daemonize(&ready_fd)) {
 			log_err("cannot become a daemon: %m");
 			return 1;
 		}
@@ -626,6 +668,8 @@ int main(int argc, char **argv)
 	probe_init(d);
 	sd_notify_ready();
 	log_info("ready; control socket %s", d->conf.socket);
+	daemon_ready(&ready_fd);
+	ready = true;
 
 	ret = loop(d, sfd, tfd);
 out:
@@ -647,6 +691,13 @@ out:
 		close(sfd);
 	if (tfd >= 0)
 		close(tfd);
-	log_info("stopped");
+	if (ret && !ready)
+		log_err("could not start (see above); stopped");
+	else if (ret)
+		log_err("stopped with an error (exit status %d)", ret);
+	else
+		log_info("stopped");
+	if (ready_fd >= 0)
+		close(ready_fd);
 	return ret;
 }
