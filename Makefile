@@ -159,7 +159,8 @@ OTHER_KERNEL_SCENARIOS := tests/scenario/01-module.t \
 # Every tier, counted together: the last line is "N passed, N failed, N skipped".
 check: setup
 	$(MAKE) all wire-test-module $(UNIT_TESTS) $(FUZZ_BINS)
-	scripts/run-tests $(UNIT_TESTS) tests/fuzz/fuzz.t tests/install/install.t \
+	scripts/run-tests $(UNIT_TESTS) tests/fuzz/fuzz.t tests/cli/cli.t \
+		tests/install/install.t \
 		KVER=$(KVER) tests/scenario/*.t \
 		$(foreach k,$(filter-out $(KVER),$(KVERS)),\
 			KVER=$(k) $(OTHER_KERNEL_SCENARIOS))

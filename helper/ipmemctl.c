@@ -59,12 +59,12 @@ static void usage(FILE *f)
 "              [prefix NET/48] [host-id HOSTID] [dev IFACE]\n"
 "  disk del ipmemN\n"
 "  disk list\n"
-"  map add PREFIX [disk ipmemN] [extent E] [replica R]\n"
+"  map add PREFIX disk ipmemN [extent E] [replica R]\n"
 "  map del PREFIX\n"
 "  map list [disk ipmemN]\n"
 "  lender list\n"
 "  borrow SIZE [rights ro|rw] [replicas N]   through ipmemd, over BGP\n"
-"  release [all|ipmemN|PREFIX]               through ipmemd\n"
+"  release all|ipmemN|PREFIX                 through ipmemd\n"
 "\n"
 "Authentication (Documentation/security.rst)\n"
 "  key generate FILE          a new private key for this host, into FILE\n"
@@ -95,6 +95,20 @@ static int fail(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return 1;
+}
+
+/*
+ * The netlink family is opened at the first request, so that every
+ * argument is checked before anything is asked of the module; without the
+ * module a request fails with -ENOPKG and nl.err says how to load it.
+ */
+static int request(struct nl_msg *msg, ipmem_nl_cb cb, void *arg)
+{
+	if (!nl.sk && ipmem_nl_open(&nl)) {
+		nlmsg_free(msg);
+		return -ENOPKG;
+	}
+	return ipmem_nl_send(&nl, msg, cb, arg);
 }
 
 /* A request failed in the kernel: say what it said. */
@@ -129,6 +143,69 @@ static const char *kw_value(struct args *a, const char *kw)
 	if (!v)
 		fail("'%s' needs a value", kw);
 	return v;
+}
+
+/*
+ * The value after keyword @kw, if @kw is one of @known (NULL-terminated);
+ * a message and NULL if it is not, or if its value is missing.
+ */
+static const char *kw_known(struct args *a, const char *kw, const char *what,
+			    const char *const *known)
+{
+	for (; *known; known++)
+		if (!strcmp(kw, *known))
+			return kw_value(a, kw);
+	fail("%s: unknown argument '%s'", what, kw);
+	return NULL;
+}
+
+#define KW_VALUE(a, kw, what, ...)					\
+	kw_known(a, kw, what, (const char *const []){ __VA_ARGS__, NULL })
+
+/*
+ * The subcommand of @obj that the next argument names among @words
+ * (NULL-terminated): the word itself, or a prefix of exactly one ("map l"
+ * for "map list"); a word marked '!' (one that takes something away) only
+ * spelled out.  @dflt if there is no next argument; NULL, with a message,
+ * if it names none of them (the caller exits 2).
+ */
+static const char *subcommand(struct args *a, const char *obj,
+			      const char *dflt, const char *const *words)
+{
+	const char *sub = next_arg(a), *found = NULL, *w;
+	size_t len;
+	int n = 0;
+
+	if (!sub)
+		return dflt;
+	len = strlen(sub);
+	for (; *words; words++) {
+		w = **words == '!' ? *words + 1 : *words;
+		if (!strcmp(sub, w))
+			return w;
+		if (len && w == *words && !strncmp(sub, w, len)) {
+			found = w;
+			n++;
+		}
+	}
+	if (n == 1)
+		return found;
+	fail("%s: %s command '%s' (try 'ipmemctl %s help')", obj,
+	     n ? "ambiguous" : "unknown", sub, obj);
+	return NULL;
+}
+
+#define SUBCOMMAND(a, obj, dflt, ...)					\
+	subcommand(a, obj, dflt, (const char *const []){ __VA_ARGS__, NULL })
+
+/* a command that takes no (more) arguments */
+static int no_more(struct args *a, const char *what)
+{
+	const char *extra = next_arg(a);
+
+	if (extra)
+		return fail("%s: unexpected argument '%s'", what, extra);
+	return 0;
 }
 
 static void fmt_addr(const void *a, char *buf)
@@ -226,7 +303,7 @@ static int host_get(uint8_t net[16], uint32_t *id)
 
 	if (!msg)
 		return -ENOMEM;
-	return ipmem_nl_send(&nl, msg, host_get_cb, &out);
+	return request(msg, host_get_cb, &out);
 }
 
 /*
@@ -240,18 +317,24 @@ static int host_apply(const struct host_opts *o, bool only_if_unset)
 	bool has_v4 = false, has_v6;
 	const char *prefix = o->prefix ? o->prefix : IPMEM_DEFAULT_NET "/48";
 	struct nl_msg *msg;
+	bool has_id;
 	int ret;
 
-	if (only_if_unset && !o->prefix && !o->id &&
-	    !host_get(cur_net, &cur_id))
-		return 0;
+	/* every argument is checked before the module is asked anything */
 	if (ipmem_parse_prefix(prefix, net, &plen) || plen != 48)
 		return fail("network prefix must be an IPv6 /48, not '%s'",
 			    prefix);
+	if (o->id && ipmem_parse_host_id(o->id, &id))
+		return fail("'%s' is not a host id", o->id);
+	ret = host_get(cur_net, &cur_id);
+	if (ret && ret != -ENOENT)
+		return nl_fail("reading the host id", ret);
+	has_id = !ret;
+	if (only_if_unset && !o->prefix && !o->id && has_id)
+		return 0;
 	if (o->id) {
-		if (ipmem_parse_host_id(o->id, &id))
-			return fail("'%s' is not a host id", o->id);
-	} else if (!o->dev && !host_get(cur_net, &cur_id)) {
+		;	/* parsed above */
+	} else if (!o->dev && has_id) {
 		id = cur_id;	/* a new prefix, the same host */
 	} else if (o->dev) {
 		if (iface_addrs(o->dev, &v4, &has_v4, v6, &has_v6))
@@ -270,7 +353,7 @@ static int host_apply(const struct host_opts *o, bool only_if_unset)
 		return 1;
 	nla_put(msg, IPMEM_A_NET_PREFIX, 16, net);
 	nla_put_u32(msg, IPMEM_A_HOST_ID, id);
-	ret = ipmem_nl_send(&nl, msg, NULL, NULL);
+	ret = request(msg, NULL, NULL);
 	if (ret)
 		return nl_fail("setting the host id", ret);
 	return 0;
@@ -302,14 +385,16 @@ static int host_opt(struct args *a, const char *kw, struct host_opts *o,
 
 static int cmd_host(struct args *a)
 {
-	const char *sub = next_arg(a), *kw;
+	const char *sub = SUBCOMMAND(a, "host", "show", "set", "show"), *kw;
 	char buf[INET6_ADDRSTRLEN], idb[16];
 	struct host_opts o = { .id_ok = true };
 	uint8_t net[16];
 	int err = 0, ret;
 	uint32_t id;
 
-	if (sub && !strcmp(sub, "set")) {
+	if (!sub)
+		return 2;
+	if (!strcmp(sub, "set")) {
 		while ((kw = next_arg(a))) {
 			if (!host_opt(a, kw, &o, &err))
 				return fail("host set: unknown argument '%s'", kw);
@@ -318,16 +403,15 @@ static int cmd_host(struct args *a)
 		}
 		return host_apply(&o, false);
 	}
-	if (!sub || !strcmp(sub, "show")) {
-		ret = host_get(net, &id);
-		if (ret)
-			return nl_fail("host", ret);
-		fmt_addr(net, buf);
-		ipmem_format_host_id(id, idb, sizeof(idb));
-		printf("host %s network %s/48\n", idb, buf);
-		return 0;
-	}
-	return fail("host: unknown command '%s'", sub);
+	if (no_more(a, "host show"))
+		return 1;
+	ret = host_get(net, &id);
+	if (ret)
+		return nl_fail("host", ret);
+	fmt_addr(net, buf);
+	ipmem_format_host_id(id, idb, sizeof(idb));
+	printf("host %s network %s/48\n", idb, buf);
+	return 0;
 }
 
 /* Send @msg (built for @what) that expects no reply. */
@@ -337,7 +421,7 @@ static int simple(struct nl_msg *msg, const char *what)
 
 	if (!msg)
 		return fail("%s: out of memory", what);
-	ret = ipmem_nl_send(&nl, msg, NULL, NULL);
+	ret = request(msg, NULL, NULL);
 	return ret ? nl_fail(what, ret) : 0;
 }
 
@@ -348,7 +432,7 @@ static int dump(uint8_t cmd, ipmem_nl_cb cb, void *arg, const char *what)
 
 	if (!msg)
 		return fail("%s: out of memory", what);
-	ret = ipmem_nl_send(&nl, msg, cb, arg);
+	ret = request(msg, cb, arg);
 	return ret ? nl_fail(what, ret) : 0;
 }
 
@@ -391,9 +475,12 @@ static int cmd_lend(struct args *a)
 
 	if (!sz)
 		return fail("lend: give a SIZE (or 'destroy')");
-	if (!strcmp(sz, "destroy"))
+	if (!strcmp(sz, "destroy")) {
+		if (no_more(a, "lend destroy"))
+			return 1;
 		return simple(ipmem_nl_msg(&nl, IPMEM_CMD_POOL_DEL, false),
 			      "lend destroy");
+	}
 	if (ipmem_parse_size(sz, &size) || !size)
 		return fail("lend: '%s' is not a size", sz);
 	while ((kw = next_arg(a))) {
@@ -402,7 +489,7 @@ static int cmd_lend(struct args *a)
 				return 1;
 			continue;
 		}
-		v = kw_value(a, kw);
+		v = KW_VALUE(a, kw, "lend", "addr", "block-size", "port");
 		if (!v)
 			return 1;
 		if (!strcmp(kw, "addr")) {
@@ -475,15 +562,20 @@ static int reserve_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 
 static int cmd_grant(struct args *a)
 {
-	const char *sub = next_arg(a), *p, *kw, *v;
+	const char *sub = SUBCOMMAND(a, "grant", "list", "list", "add",
+				     "reserve", "confirm", "!del");
+	const char *p, *kw, *v;
 	uint32_t borrower = 0, tmo;
 	struct nl_msg *msg;
 	uint8_t rights = 0;
 	bool add, has_b = false;
 	uint64_t count;
 
-	if (!sub || !strcmp(sub, "list"))
-		return dump(IPMEM_CMD_GRANT_GET, grant_print, NULL, "grant list");
+	if (!sub)
+		return 2;
+	if (!strcmp(sub, "list"))
+		return no_more(a, "grant list") ?:
+		       dump(IPMEM_CMD_GRANT_GET, grant_print, NULL, "grant list");
 	if (!strcmp(sub, "del") || !strcmp(sub, "confirm")) {
 		p = next_arg(a);
 		if (!p || next_arg(a))
@@ -496,9 +588,6 @@ static int cmd_grant(struct args *a)
 		return simple(msg, !strcmp(sub, "del") ? "grant del" :
 				   "grant confirm");
 	}
-	if (strcmp(sub, "add") && strcmp(sub, "reserve"))
-		return fail("grant: unknown command '%s'", sub);
-
 	add = !strcmp(sub, "add");
 	p = next_arg(a);
 	if (!p)
@@ -516,7 +605,9 @@ static int cmd_grant(struct args *a)
 		nla_put_u64(msg, IPMEM_A_BLOCK_COUNT, count);
 	}
 	while ((kw = next_arg(a))) {
-		v = kw_value(a, kw);
+		v = add ? KW_VALUE(a, kw, "grant add", "borrower", "rights") :
+			  KW_VALUE(a, kw, "grant reserve", "borrower", "rights",
+				   "timeout");
 		if (!v)
 			return 1;
 		if (!strcmp(kw, "borrower")) {
@@ -541,7 +632,7 @@ static int cmd_grant(struct args *a)
 	nla_put_u8(msg, IPMEM_A_RIGHTS, rights);
 	if (add)
 		return simple(msg, "grant add");
-	count = ipmem_nl_send(&nl, msg, reserve_print, NULL);
+	count = request(msg, reserve_print, NULL);
 	return count ? nl_fail("grant reserve", (int)count) : 0;
 }
 
@@ -562,13 +653,13 @@ static int peer_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 static int list_only(struct args *a, const char *name, uint8_t cmd,
 		     ipmem_nl_cb cb)
 {
-	const char *sub = next_arg(a);
+	const char *sub = SUBCOMMAND(a, name, "list", "list");
 	char what[32];
 
-	if (sub && strcmp(sub, "list"))
-		return fail("%s: unknown command '%s'", name, sub);
+	if (!sub)
+		return 2;
 	snprintf(what, sizeof(what), "%s list", name);
-	return dump(cmd, cb, NULL, what);
+	return no_more(a, what) ?: dump(cmd, cb, NULL, what);
 }
 
 static int cmd_peer(struct args *a)
@@ -590,16 +681,18 @@ static int route_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 
 static int cmd_route(struct args *a)
 {
-	const char *sub = next_arg(a), *p, *kw, *v;
+	const char *sub = SUBCOMMAND(a, "route", "list", "list", "add", "!del");
+	const char *p, *kw, *v;
 	bool has_nh = false;
 	struct nl_msg *msg;
 	uint8_t nh[16];
 	uint32_t port;
 
-	if (!sub || !strcmp(sub, "list"))
-		return dump(IPMEM_CMD_ROUTE_GET, route_print, NULL, "route list");
-	if (strcmp(sub, "add") && strcmp(sub, "del"))
-		return fail("route: unknown command '%s'", sub);
+	if (!sub)
+		return 2;
+	if (!strcmp(sub, "list"))
+		return no_more(a, "route list") ?:
+		       dump(IPMEM_CMD_ROUTE_GET, route_print, NULL, "route list");
 	p = next_arg(a);
 	if (!p)
 		return fail("route %s: give a PREFIX", sub);
@@ -613,7 +706,7 @@ static int cmd_route(struct args *a)
 		return simple(msg, "route del");
 	}
 	while ((kw = next_arg(a))) {
-		v = kw_value(a, kw);
+		v = KW_VALUE(a, kw, "route add", "via", "port");
 		if (!v)
 			return 1;
 		if (!strcmp(kw, "via")) {
@@ -686,15 +779,19 @@ static int disk_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 
 static int cmd_disk(struct args *a)
 {
-	const char *sub = next_arg(a), *p, *kw, *v;
+	const char *sub = SUBCOMMAND(a, "disk", "list", "list", "create", "!del");
+	const char *p, *kw, *v;
 	struct host_opts o = {};
 	uint32_t id, n;
 	struct nl_msg *msg;
 	uint64_t size, b;
 	int err = 0, ret;
 
-	if (!sub || !strcmp(sub, "list"))
-		return dump(IPMEM_CMD_DISK_GET, disk_print, NULL, "disk list");
+	if (!sub)
+		return 2;
+	if (!strcmp(sub, "list"))
+		return no_more(a, "disk list") ?:
+		       dump(IPMEM_CMD_DISK_GET, disk_print, NULL, "disk list");
 	if (!strcmp(sub, "del")) {
 		p = next_arg(a);
 		if (!p || next_arg(a))
@@ -707,9 +804,6 @@ static int cmd_disk(struct args *a)
 		nla_put_u32(msg, IPMEM_A_DISK, id);
 		return simple(msg, "disk del");
 	}
-	if (strcmp(sub, "create"))
-		return fail("disk: unknown command '%s'", sub);
-
 	p = next_arg(a);
 	if (!p)
 		return fail("disk create: give a SIZE");
@@ -725,7 +819,8 @@ static int cmd_disk(struct args *a)
 				return 1;
 			continue;
 		}
-		v = kw_value(a, kw);
+		v = KW_VALUE(a, kw, "disk create", "replicas", "block-size",
+			     "disk", "encrypt");
 		if (!v)
 			return 1;
 		if (!strcmp(kw, "replicas")) {
@@ -750,7 +845,7 @@ static int cmd_disk(struct args *a)
 	}
 	if (host_apply(&o, true))
 		return 1;
-	ret = ipmem_nl_send(&nl, msg, disk_created, NULL);
+	ret = request(msg, disk_created, NULL);
 	return ret ? nl_fail("disk create", ret) : 0;
 }
 
@@ -793,7 +888,8 @@ static int map_added(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 
 static int cmd_map(struct args *a)
 {
-	const char *sub = next_arg(a), *p = NULL, *kw, *v;
+	const char *sub = SUBCOMMAND(a, "map", "list", "list", "add", "!del");
+	const char *p = NULL, *kw, *v;
 	bool list, has_disk = false;
 	uint32_t id = 0, n;
 	struct nl_msg *msg;
@@ -801,10 +897,8 @@ static int cmd_map(struct args *a)
 	int ret;
 
 	if (!sub)
-		sub = "list";
+		return 2;
 	list = !strcmp(sub, "list");
-	if (!list && strcmp(sub, "add") && strcmp(sub, "del"))
-		return fail("map: unknown command '%s'", sub);
 	if (!list) {
 		p = next_arg(a);
 		if (!p)
@@ -816,7 +910,10 @@ static int cmd_map(struct args *a)
 	if (!msg || (p && put_prefix(msg, p, "map")))
 		return 1;
 	while ((kw = next_arg(a))) {
-		v = kw_value(a, kw);
+		v = !strcmp(sub, "add") ?
+			KW_VALUE(a, kw, "map add", "disk", "extent", "replica") :
+			list ? KW_VALUE(a, kw, "map list", "disk") :
+			KW_VALUE(a, kw, "map del", "");
 		if (!v)
 			return 1;
 		if (!strcmp(kw, "disk") && strcmp(sub, "del")) {
@@ -835,10 +932,12 @@ static int cmd_map(struct args *a)
 			return fail("map %s: unknown argument '%s'", sub, kw);
 		}
 	}
-	/* map add goes to ipmem0 unless told otherwise */
-	if (has_disk || !strcmp(sub, "add"))
+	/* which disk is never guessed: map add names it */
+	if (!has_disk && !strcmp(sub, "add"))
+		return fail("map add: give the 'disk ipmemN' to map into");
+	if (has_disk)
 		nla_put_u32(msg, IPMEM_A_DISK, id);
-	ret = ipmem_nl_send(&nl, msg, list ? map_print :
+	ret = request(msg, list ? map_print :
 			    !strcmp(sub, "add") ? map_added : NULL, NULL);
 	return ret ? nl_fail(list ? "map list" : !strcmp(sub, "add") ?
 			     "map add" : "map del", ret) : 0;
@@ -906,7 +1005,7 @@ static int module_version(struct version_out *out)
 	out->wire = 0;
 	if (!msg)
 		return -ENOMEM;
-	ret = ipmem_nl_send(&nl, msg, version_cb, out);
+	ret = request(msg, version_cb, out);
 	return ret == -EOPNOTSUPP ? 0 : ret;
 }
 
@@ -971,9 +1070,15 @@ static int cmd_status(struct args *a)
 	uint32_t id;
 	int ret;
 
-	if (next_arg(a))
-		return fail("status takes no arguments");
+	if (no_more(a, "status"))
+		return 1;
 	ret = module_version_print();
+	if (ret == -ENOPKG) {
+		/* what ipmemd knows is still worth showing */
+		printf("module ipmem not loaded: load it with 'modprobe ipmem'\n");
+		ipmemctl_bgp_status();
+		return 1;
+	}
 	if (ret)
 		return nl_fail("status", ret);
 	ret = host_get(net, &id);
@@ -990,7 +1095,7 @@ static int cmd_status(struct args *a)
 	msg = ipmem_nl_msg(&nl, IPMEM_CMD_POOL_GET, false);
 	if (!msg)
 		return 1;
-	ret = ipmem_nl_send(&nl, msg, pool_print, NULL);
+	ret = request(msg, pool_print, NULL);
 	if (ret == -ENOENT) {
 		printf("lender: no pool\n");
 	} else if (ret) {
@@ -1112,13 +1217,18 @@ static int key_slot(struct args *a, struct nl_msg *msg, const char *what)
 
 static int cmd_key(struct args *a)
 {
-	const char *sub = next_arg(a), *p;
+	const char *sub = SUBCOMMAND(a, "key", "show", "show", "generate",
+				     "set", "!del");
+	const char *p;
 	struct nl_msg *msg;
 	uint8_t k[KEY_LEN];
 	int ret;
 
-	if (!sub || !strcmp(sub, "show"))
-		return dump(IPMEM_CMD_HOST_KEY_GET, key_print, NULL, "key show");
+	if (!sub)
+		return 2;
+	if (!strcmp(sub, "show"))
+		return no_more(a, "key show") ?:
+		       dump(IPMEM_CMD_HOST_KEY_GET, key_print, NULL, "key show");
 	if (!strcmp(sub, "generate")) {
 		p = next_arg(a);
 		if (!p || next_arg(a))
@@ -1133,8 +1243,6 @@ static int cmd_key(struct args *a)
 			return 1;
 		return simple(msg, "key del");
 	}
-	if (strcmp(sub, "set"))
-		return fail("key: unknown command '%s'", sub);
 	p = next_arg(a);
 	if (!p)
 		return fail("key set: give the FILE of the private key");
@@ -1147,24 +1255,27 @@ static int cmd_key(struct args *a)
 	memset(k, 0, sizeof(k));
 	if (key_slot(a, msg, "key set"))
 		return 1;
-	ret = ipmem_nl_send(&nl, msg, key_print, NULL);
+	ret = request(msg, key_print, NULL);
 	return ret ? nl_fail("key set", ret) : 0;
 }
 
 static int cmd_host_key(struct args *a)
 {
-	const char *sub = next_arg(a), *p;
+	const char *sub = SUBCOMMAND(a, "host-key", "list", "list", "add",
+				     "!del");
+	const char *p;
 	struct nl_msg *msg;
 	uint8_t k[KEY_LEN];
 	uint32_t id;
 	bool add;
 
-	if (!sub || !strcmp(sub, "list"))
-		return dump(IPMEM_CMD_PEER_KEY_GET, key_print, NULL,
+	if (!sub)
+		return 2;
+	if (!strcmp(sub, "list"))
+		return no_more(a, "host-key list") ?:
+		       dump(IPMEM_CMD_PEER_KEY_GET, key_print, NULL,
 			    "host-key list");
 	add = !strcmp(sub, "add");
-	if (!add && strcmp(sub, "del"))
-		return fail("host-key: unknown command '%s'", sub);
 	p = next_arg(a);
 	if (!p || ipmem_parse_host_id(p, &id))
 		return fail("host-key %s: give a HOSTID%s%s%s", sub,
@@ -1209,15 +1320,73 @@ static const struct {
 	{ "host-key", cmd_host_key },
 };
 
+#define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+/*
+ * The command @word names: its full name, or a prefix of exactly one
+ * (iproute2's "ip r l"); -1 if it names none, -2 if several.
+ */
+static int find_cmd(const char *word)
+{
+	size_t i, len = strlen(word);
+	int found = -1;
+
+	for (i = 0; i < NR_CMDS; i++)
+		if (!strcmp(word, cmds[i].name))
+			return i;
+	for (i = 0; i < NR_CMDS && len; i++) {
+		if (strncmp(word, cmds[i].name, len))
+			continue;
+		if (found >= 0)
+			return -2;
+		found = i;
+	}
+	return found;
+}
+
+/* the lines of the usage that are about @name, with what follows them */
+static void usage_of(const char *name, FILE *f)
+{
+	char *text = NULL, *line, *save;
+	size_t len = strlen(name), size = 0;
+	bool in = false;
+	FILE *m = open_memstream(&text, &size);
+
+	if (!m)
+		return;
+	usage(m);
+	fclose(m);
+	fprintf(f, "usage:\n");
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "  ", 2) && !strncmp(line + 2, name, len) &&
+		    (line[2 + len] == ' ' || !line[2 + len]))
+			in = true;
+		else if (strncmp(line, "   ", 3))
+			in = false;
+		if (in)
+			fprintf(f, "  ipmemctl%s\n", line + 1);
+	}
+	free(text);
+}
+
+static bool is_help(const char *s)
+{
+	return !strcmp(s, "help") || !strcmp(s, "-h") || !strcmp(s, "--help");
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = { argc - 1, argv + 1 };
 	const char *cmd = next_arg(&a);
-	size_t i;
-	int ret;
+	int i, ret;
 
-	if (!cmd || !strcmp(cmd, "help") || !strcmp(cmd, "-h") ||
-	    !strcmp(cmd, "--help")) {
+	if (!cmd || is_help(cmd)) {
+		/* ipmemctl help OBJECT */
+		if (cmd && a.argc == 1 && find_cmd(a.argv[0]) >= 0) {
+			usage_of(cmds[find_cmd(a.argv[0])].name, stdout);
+			return 0;
+		}
 		usage(cmd ? stdout : stderr);
 		return cmd ? 0 : 2;
 	}
@@ -1226,18 +1395,22 @@ int main(int argc, char **argv)
 			return fail("%s takes no arguments", cmd);
 		return cmd_version();
 	}
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(cmd, cmds[i].name))
-			continue;
-		/* a key is made without the module (before it is loaded) */
-		if (!strcmp(cmd, "key") && a.argc && !strcmp(a.argv[0], "generate"))
-			return cmds[i].fn(&a);
-		if (ipmem_nl_open(&nl))
-			return fail("%s", nl.err);
-		ret = cmds[i].fn(&a);
-		ipmem_nl_close(&nl);
-		return ret;
+	i = find_cmd(cmd);
+	if (i == -2) {
+		fail("'%s' is short for more than one command (try 'ipmemctl help')",
+		     cmd);
+		return 2;
 	}
-	fail("unknown command '%s' (try 'ipmemctl help')", cmd);
-	return 2;
+	if (i < 0) {
+		fail("unknown command '%s' (try 'ipmemctl help')", cmd);
+		return 2;
+	}
+	/* ipmemctl OBJECT help */
+	if (a.argc && is_help(a.argv[0])) {
+		usage_of(cmds[i].name, stdout);
+		return 0;
+	}
+	ret = cmds[i].fn(&a);
+	ipmem_nl_close(&nl);
+	return ret;
 }

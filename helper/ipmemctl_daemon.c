@@ -194,11 +194,12 @@ int ipmemctl_release(int argc, char **argv)
 {
 	char line[256];
 
-	if (argc > 1) {
+	/* releasing everything is asked for by name, never by default */
+	if (argc != 1) {
 		fprintf(stderr, "ipmemctl: release: give one of all, ipmemN or PREFIX\n");
 		return 1;
 	}
-	snprintf(line, sizeof(line), "release %s", argc ? argv[0] : "all");
+	snprintf(line, sizeof(line), "release %s", argv[0]);
 	return run(line, "");
 }
 

@@ -12,7 +12,7 @@
 
 /* borrow SIZE [rights ro|rw] [replicas N] */
 int ipmemctl_borrow(int argc, char **argv);
-/* release [all|ipmemN|PREFIX]; no argument means all */
+/* release all|ipmemN|PREFIX */
 int ipmemctl_release(int argc, char **argv);
 /* M, V and the lenders as ipmemd sees them; 0 even if it is not running */
 int ipmemctl_bgp_status(void);

@@ -85,7 +85,7 @@ int ipmem_nl_open(struct ipmem_nl *nl)
 	nl->family = genl_ctrl_resolve(nl->sk, IPMEM_GENL_NAME);
 	if (nl->family < 0) {
 		snprintf(nl->err, sizeof(nl->err),
-			 "the ipmem module is not loaded (no netlink family \"%s\")",
+			 "the ipmem module is not loaded (no netlink family \"%s\"): load it with 'modprobe ipmem'",
 			 IPMEM_GENL_NAME);
 		goto out_free;
 	}
@@ -106,6 +106,7 @@ void ipmem_nl_close(struct ipmem_nl *nl)
 	nl->sk = NULL;
 }
 
+/* A request; @nl need not be open yet (ipmem_nl_send sets the family). */
 struct nl_msg *ipmem_nl_msg(struct ipmem_nl *nl, uint8_t cmd, bool dump)
 {
 	struct nl_msg *msg = nlmsg_alloc();
@@ -250,6 +251,8 @@ int ipmem_nl_send(struct ipmem_nl *nl, struct nl_msg *msg, ipmem_nl_cb cb,
 	nl_cb_set(nlcb, NL_CB_ACK, NL_CB_CUSTOM, ipmem_nl_finish, &req);
 	nl_cb_err(nlcb, NL_CB_CUSTOM, ipmem_nl_error, &req);
 
+	/* a request may be built before the family was resolved */
+	nlmsg_hdr(msg)->nlmsg_type = nl->family;
 	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
 	ret = nl_send_auto(nl->sk, msg);
 	nlmsg_free(msg);

@@ -155,9 +155,9 @@ rejects "removing a disk that does not exist" "no such disk" 'ipmemctl disk del 
 rejects "mapping into a disk that does not exist" "no such disk" \
 	"ipmemctl map add $P::/120 disk ipmem9"
 rejects "mapping blocks nobody routes" "no route to the lender" \
-	'ipmemctl map add $IPMEM_NET:dead:beef::/120'
+	'ipmemctl map add $IPMEM_NET:dead:beef::/120 disk ipmem0'
 rejects "mapping blocks that were not granted" "has not granted these blocks" \
-	"ipmemctl map add $P::300/120"
+	"ipmemctl map add $P::300/120 disk ipmem0"
 rejects "mapping blocks twice" "already mapped" "ipmemctl map add $P::/120 disk ipmem0"
 rejects "mapping past the end of the disk" "past the end of the disk" \
 	"ipmemctl map add $P::/120 disk ipmem0 extent 511"
@@ -165,11 +165,11 @@ rejects "unmapping blocks that are not mapped" "none of those blocks is mapped" 
 	"ipmemctl map del $P::300/120"
 g_run g1 'ipmemctl route add $IPMEM_NET:abcd:1::/80 via $(my_ip6)' >/dev/null
 rejects "a route whose next hop is another lender than the prefix names" \
-	"another host id than the prefix" 'ipmemctl map add $IPMEM_NET:abcd:1::/128'
+	"another host id than the prefix" 'ipmemctl map add $IPMEM_NET:abcd:1::/128 disk ipmem0'
 g_run g1 'ipmemctl route del $IPMEM_NET:abcd:1::/80' >/dev/null
 g_run g1 'ipmemctl route add $IPMEM_NET:abcd:2::/80 via fd00:77::99' >/dev/null
 rejects "a lender that does not answer" "cannot reach the lender|timed out" \
-	'ipmemctl map add $IPMEM_NET:abcd:2::/128'
+	'ipmemctl map add $IPMEM_NET:abcd:2::/128 disk ipmem0'
 g_run g1 'ipmemctl route del $IPMEM_NET:abcd:2::/80' >/dev/null
 rejects "a change without CAP_NET_ADMIN" "not permitted" \
 	"setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all ipmemctl grant del $P::/120"

@@ -1,0 +1,153 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# ipmemctl and ipmemd as a person meets them on a host without the module
+# (this one: the build host cannot load modules): every argument checked
+# before the module is asked, exit status 2 for a command that does not
+# exist, abbreviations of the iproute2 kind but none for what takes
+# something away, help per object, guards, a status that shows what it
+# can, and ipmemd failing loudly when it cannot start.  Needs the tree
+# built (make tools) and gobgpd.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+ctl=${IPMEMCTL:-$top/build/ipmemctl}
+ipmemd=$top/build/ipmemd
+tmp=$(mktemp -d)
+daemon=
+cleanup() {
+	if [ -n "$daemon" ] && kill "$daemon" 2>/dev/null; then
+		tail --pid="$daemon" -f /dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+n=0
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
+}
+skip() {
+	n=$((n + 1))
+	echo "ok $n # skip $1"
+}
+# run CMD...: its exit status in $rc, standard error in $err, output in $out
+run() {
+	out=$("$@" 2>"$tmp/err")
+	rc=$?
+	err=$(cat "$tmp/err")
+}
+# expect RC PATTERN DESC -- CMD...: exit status RC, PATTERN (grep -E) in
+# what it printed on standard error
+expect() {
+	local want=$1 pat=$2 desc=$3
+	shift 4
+	run "$@"
+	[ "$rc" -eq "$want" ] && printf '%s\n' "$err" | grep -Eq -- "$pat"
+	ok $? "$desc"
+	[ "$rc" -eq "$want" ] || echo "#   exit status $rc, wanted $want"
+	printf '%s\n' "$err" | grep -Eq -- "$pat" || echo "#   stderr: $err"
+}
+echo "1..22"
+
+# the module is not loaded here; if it is, the checks that need it absent
+# are skipped (and say so)
+no_module=1
+[ -d /sys/module/ipmem ] && no_module=0
+
+expect 2 "^ipmemctl: unknown command 'frobnicate' \(try 'ipmemctl help'\)$" \
+	"an unknown command exits 2 and says so" -- "$ctl" frobnicate
+expect 2 "'l' is short for more than one command" \
+	"an abbreviation of more than one command (lend, lender) exits 2" -- "$ctl" l
+expect 2 "^ipmemctl: disk: unknown command 'frob' \(try 'ipmemctl disk help'\)$" \
+	"an unknown subcommand exits 2 and points at the object's help" -- "$ctl" disk frob
+expect 2 "grant: unknown command 'd'" \
+	"what takes something away is never abbreviated: 'grant d' is not 'grant del'" \
+	-- "$ctl" grant d fd69:706d:656d:a4d:1::/120
+
+run "$ctl" map help
+[ "$rc" -eq 0 ] && [ "$(printf '%s\n' "$out" | grep -c '^  ipmemctl map ')" -eq 3 ] &&
+	[ "$(printf '%s\n' "$out" | grep -vc '^  ipmemctl map \|^usage:$')" -eq 0 ]
+ok $? "'ipmemctl map help' shows the three map commands and nothing else"
+run "$ctl" help map
+[ "$rc" -eq 0 ] && [ "$out" = "$("$ctl" map help)" ]
+ok $? "'ipmemctl help map' shows the same"
+run "$ctl" host help
+[ "$rc" -eq 0 ] && printf '%s\n' "$out" | grep -q '^  ipmemctl host set' &&
+	! printf '%s\n' "$out" | grep -q 'host-key'
+ok $? "'ipmemctl host help' is about host, not host-key"
+
+# arguments are checked before the module is asked: these name the
+# argument, not the missing module
+expect 1 "^ipmemctl: disk create: '1Q' is not a size$" \
+	"disk create 1Q: the size is wrong (checked before the module is asked)" \
+	-- "$ctl" disk create 1Q
+expect 1 "^ipmemctl: disk create: unknown argument 'colour'$" \
+	"disk create: an unknown keyword is named" -- "$ctl" disk create 1G colour red
+expect 1 "^ipmemctl: route list: unexpected argument '-j'$" \
+	"a list takes no trailing arguments (route list -j)" -- "$ctl" route list -j
+expect 1 "^ipmemctl: map add: give the 'disk ipmemN' to map into$" \
+	"map add never guesses the disk" -- "$ctl" map add fd69:706d:656d:a4d:1::/120
+expect 1 "^ipmemctl: release: give one of all, ipmemN or PREFIX$" \
+	"a bare release releases nothing" -- "$ctl" release
+expect 1 "^ipmemctl: network prefix must be an IPv6 /48, not 'fd00::/64'$" \
+	"lend: a wrong network prefix is named" -- "$ctl" lend 1G addr fd00::1 prefix fd00::/64
+
+if [ $no_module -eq 1 ]; then
+	expect 1 "^ipmemctl: map list: the ipmem module is not loaded .*: load it with 'modprobe ipmem'$" \
+		"abbreviations reach the command ('m l' is map list); no module: a modprobe hint" \
+		-- "$ctl" m l
+	IPMEMD_SOCKET=$tmp/none.sock run "$ctl" status
+	[ "$rc" -eq 1 ] &&
+		[ "$(printf '%s\n' "$out" | head -1)" = "module ipmem not loaded: load it with 'modprobe ipmem'" ] &&
+		printf '%s\n' "$out" | grep -q '^bgp: ipmemd is not running$'
+	ok $? "status without the module: says so, shows ipmemd's part, exits 1"
+else
+	skip "the ipmem module is loaded on this host"
+	skip "the ipmem module is loaded on this host"
+fi
+
+# ---------------------------------------------------------------- ipmemd
+cat >"$tmp/ok.conf" <<EOF
+host-id 10.0.0.1
+address fd00::1
+lend 0
+socket $tmp/ipmemd.sock
+state-dir $tmp/state
+gobgpd-api $tmp/state/gobgpd.sock
+bgp-port none
+EOF
+run "$ipmemd" -t -c "$tmp/ok.conf"
+[ "$rc" -eq 0 ] && [ "$out" = "$tmp/ok.conf: the configuration is valid" ]
+ok $? "ipmemd -t: a valid configuration"
+{ cat "$tmp/ok.conf"; echo "colour red"; } >"$tmp/bad.conf"
+expect 1 "bad.conf: line 8: unknown option 'colour'" \
+	"ipmemd -t: a bad line is named, exit 1" -- "$ipmemd" -t -c "$tmp/bad.conf"
+[ ! -e "$tmp/state" ] && [ ! -e "$tmp/ipmemd.sock" ]
+ok $? "ipmemd -t starts nothing"
+
+if [ $no_module -eq 1 ]; then
+	expect 1 "could not start \(see above\); stopped$" \
+		"ipmemd -f without the module: exit 1, and its last line says it could not start" \
+		-- "$ipmemd" -f -c "$tmp/ok.conf"
+	expect 1 "^ipmemd: could not start \(exit status 1\)" \
+		"ipmemd in the background without the module: the command that started it fails" \
+		-- "$ipmemd" -c "$tmp/ok.conf"
+else
+	skip "the ipmem module is loaded on this host"
+	skip "the ipmem module is loaded on this host"
+fi
+
+# a daemon that starts (on the simulated module) returns 0 only when ready
+{ cat "$tmp/ok.conf"; echo "module simulated"; } >"$tmp/sim.conf"
+if ! command -v gobgpd >/dev/null; then
+	echo "not ok $((n + 1)) - gobgpd is missing (scripts/setup installs it)"
+	echo "not ok $((n + 2)) - gobgpd is missing"
+	exit 1
+fi
+run "$ipmemd" -c "$tmp/sim.conf"
+daemon=$(pgrep -f -x "$ipmemd -c $tmp/sim.conf")
+[ "$rc" -eq 0 ] && [ -n "$daemon" ] && [ -S "$tmp/ipmemd.sock" ]
+ok $? "ipmemd in the background exits 0 once the daemon is ready (its socket is there)"
+IPMEMD_SOCKET=$tmp/ipmemd.sock run "$ctl" release all
+[ "$rc" -eq 0 ]
+ok $? "it answers: 'release all' succeeds ($out$err)"
