@@ -72,7 +72,7 @@ wire-test-module:
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 
-COMMON_SRCS := helper/nl.c helper/parse.c helper/secret.c
+COMMON_SRCS := helper/nl.c helper/out.c helper/parse.c helper/secret.c
 # ipmemd.mk adds CTL_EXTRA_SRCS: the ipmemd client (borrow, release)
 CTL_SRCS = helper/ipmemctl.c $(COMMON_SRCS) $(CTL_EXTRA_SRCS)
 

@@ -24,6 +24,7 @@
 
 #include "ipmemctl_daemon.h"
 #include "nl.h"
+#include "out.h"
 #include "parse.h"
 #include "secret.h"
 
@@ -33,7 +34,7 @@ static struct ipmem_nl nl;
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: ipmemctl COMMAND [ARGUMENTS]\n"
+"usage: ipmemctl [-j [-p]] COMMAND [ARGUMENTS]\n"
 "\n"
 "This host\n"
 "  host set [prefix NET/48] [id HOSTID | dev IFACE]\n"
@@ -78,6 +79,10 @@ static void usage(FILE *f)
 "Both\n"
 "  status\n"
 "  --version                  this ipmemctl's release, and the module's\n"
+"\n"
+"-j (--json) prints what a list, show, status or --version prints as JSON;\n"
+"-p (--pretty) indents it.  Commands and subcommands may be shortened\n"
+"(ipmemctl m l), but not del and destroy.\n"
 "\n"
 "SIZE takes K, M, G, T suffixes (powers of 1024).  HOSTID is written\n"
 "c0a8:a010, 0xc0a8a010 or as an IPv4 address (192.168.160.16).  The\n"
@@ -204,7 +209,9 @@ static int no_more(struct args *a, const char *what)
 	const char *extra = next_arg(a);
 
 	if (extra)
-		return fail("%s: unexpected argument '%s'", what, extra);
+		return fail("%s: unexpected argument '%s'%s", what, extra,
+			    *extra == '-' ?
+			    " (options go first: ipmemctl -j COMMAND)" : "");
 	return 0;
 }
 
@@ -383,10 +390,23 @@ static int host_opt(struct args *a, const char *kw, struct host_opts *o,
 	return 1;
 }
 
+/* "host ID network NET/48", or {"host_id": ..., "network": ...} */
+static void host_print(const uint8_t net[16], uint32_t id)
+{
+	char buf[INET6_ADDRSTRLEN + 4], idb[16];
+
+	fmt_addr(net, buf);
+	strcat(buf, "/48");
+	ipmem_format_host_id(id, idb, sizeof(idb));
+	out_obj_open("host");
+	out_str(OUT_ANY, "host_id", "host %s", idb);
+	out_str(OUT_ANY, "network", " network %s\n", buf);
+	out_obj_close();
+}
+
 static int cmd_host(struct args *a)
 {
 	const char *sub = SUBCOMMAND(a, "host", "show", "set", "show"), *kw;
-	char buf[INET6_ADDRSTRLEN], idb[16];
 	struct host_opts o = { .id_ok = true };
 	uint8_t net[16];
 	int err = 0, ret;
@@ -408,9 +428,9 @@ static int cmd_host(struct args *a)
 	ret = host_get(net, &id);
 	if (ret)
 		return nl_fail("host", ret);
-	fmt_addr(net, buf);
-	ipmem_format_host_id(id, idb, sizeof(idb));
-	printf("host %s network %s/48\n", idb, buf);
+	out_obj_open(NULL);
+	host_print(net, id);
+	out_obj_close();
 	return 0;
 }
 
@@ -425,14 +445,21 @@ static int simple(struct nl_msg *msg, const char *what)
 	return ret ? nl_fail(what, ret) : 0;
 }
 
-static int dump(uint8_t cmd, ipmem_nl_cb cb, void *arg, const char *what)
+/*
+ * A dump request: every reply through @cb, as the JSON array @key (NULL:
+ * the whole output of a list command).
+ */
+static int dump(const char *key, uint8_t cmd, ipmem_nl_cb cb, void *arg,
+		const char *what)
 {
 	struct nl_msg *msg = ipmem_nl_msg(&nl, cmd, true);
 	int ret;
 
 	if (!msg)
 		return fail("%s: out of memory", what);
+	out_arr_open(key);
 	ret = request(msg, cb, arg);
+	out_arr_close();
 	return ret ? nl_fail(what, ret) : 0;
 }
 
@@ -449,10 +476,12 @@ static int put_prefix(struct nl_msg *msg, const char *s, const char *what)
 
 static void print_prefix(struct nlattr **tb)
 {
-	char buf[INET6_ADDRSTRLEN];
+	char buf[INET6_ADDRSTRLEN + 4];
 
 	fmt_addr(nla_data(tb[IPMEM_A_PREFIX]), buf);
-	printf("%s/%u", buf, nla_get_u8(tb[IPMEM_A_PREFIX_LEN]));
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "/%u",
+		 nla_get_u8(tb[IPMEM_A_PREFIX_LEN]));
+	out_str(OUT_ANY, "prefix", "%s", buf);
 }
 
 static uint64_t get_u64(struct nlattr **tb, int type)
@@ -539,12 +568,18 @@ static int grant_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 		return 0;
 	ipmem_format_host_id(nla_get_u32(tb[IPMEM_A_BORROWER]), idb,
 			     sizeof(idb));
-	printf("%s", arg ? (const char *)arg : "");
+	out_obj_open(NULL);
+	out_text("%s", arg ? (const char *)arg : "");
 	print_prefix(tb);
-	printf(" borrower %s rights %s %s blocks %" PRIu64 "\n", idb,
-	       rights_name(nla_get_u8(tb[IPMEM_A_RIGHTS])),
-	       nla_get_u8(tb[IPMEM_A_STATE]) == IPMEM_GRANT_CONFIRMED ?
-	       "confirmed" : "reserved", get_u64(tb, IPMEM_A_BLOCK_COUNT));
+	out_str(OUT_ANY, "borrower", " borrower %s", idb);
+	out_str(OUT_ANY, "rights", " rights %s",
+		rights_name(nla_get_u8(tb[IPMEM_A_RIGHTS])));
+	out_str(OUT_ANY, "state", " %s",
+		nla_get_u8(tb[IPMEM_A_STATE]) == IPMEM_GRANT_CONFIRMED ?
+		"confirmed" : "reserved");
+	out_u64(OUT_ANY, "blocks", " blocks %" PRIu64 "\n",
+		get_u64(tb, IPMEM_A_BLOCK_COUNT));
+	out_obj_close();
 	return 0;
 }
 
@@ -575,7 +610,7 @@ static int cmd_grant(struct args *a)
 		return 2;
 	if (!strcmp(sub, "list"))
 		return no_more(a, "grant list") ?:
-		       dump(IPMEM_CMD_GRANT_GET, grant_print, NULL, "grant list");
+		       dump(NULL, IPMEM_CMD_GRANT_GET, grant_print, NULL, "grant list");
 	if (!strcmp(sub, "del") || !strcmp(sub, "confirm")) {
 		p = next_arg(a);
 		if (!p || next_arg(a))
@@ -632,7 +667,9 @@ static int cmd_grant(struct args *a)
 	nla_put_u8(msg, IPMEM_A_RIGHTS, rights);
 	if (add)
 		return simple(msg, "grant add");
+	out_arr_open(NULL);
 	count = request(msg, reserve_print, NULL);
+	out_arr_close();
 	return count ? nl_fail("grant reserve", (int)count) : 0;
 }
 
@@ -643,9 +680,13 @@ static int peer_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	ipmem_format_host_id(nla_get_u32(tb[IPMEM_A_BORROWER]), idb,
 			     sizeof(idb));
 	fmt_addr(nla_data(tb[IPMEM_A_NEXTHOP]), buf);
-	printf("%sborrower %s from %s blocks-registered %" PRIu64 "\n",
-	       arg ? (const char *)arg : "", idb, buf,
-	       get_u64(tb, IPMEM_A_BLOCK_COUNT));
+	out_obj_open(NULL);
+	out_text("%s", arg ? (const char *)arg : "");
+	out_str(OUT_ANY, "borrower", "borrower %s", idb);
+	out_str(OUT_ANY, "from", " from %s", buf);
+	out_u64(OUT_ANY, "blocks_registered", " blocks-registered %" PRIu64 "\n",
+		get_u64(tb, IPMEM_A_BLOCK_COUNT));
+	out_obj_close();
 	return 0;
 }
 
@@ -659,7 +700,7 @@ static int list_only(struct args *a, const char *name, uint8_t cmd,
 	if (!sub)
 		return 2;
 	snprintf(what, sizeof(what), "%s list", name);
-	return no_more(a, what) ?: dump(cmd, cb, NULL, what);
+	return no_more(a, what) ?: dump(NULL, cmd, cb, NULL, what);
 }
 
 static int cmd_peer(struct args *a)
@@ -673,9 +714,13 @@ static int route_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 {
 	char buf[INET6_ADDRSTRLEN];
 
+	out_obj_open(NULL);
 	print_prefix(tb);
 	fmt_addr(nla_data(tb[IPMEM_A_NEXTHOP]), buf);
-	printf(" via %s port %u\n", buf, nla_get_u16(tb[IPMEM_A_PORT]));
+	out_str(OUT_ANY, "via", " via %s", buf);
+	out_u64(OUT_ANY, "port", " port %" PRIu64 "\n",
+		nla_get_u16(tb[IPMEM_A_PORT]));
+	out_obj_close();
 	return 0;
 }
 
@@ -692,7 +737,7 @@ static int cmd_route(struct args *a)
 		return 2;
 	if (!strcmp(sub, "list"))
 		return no_more(a, "route list") ?:
-		       dump(IPMEM_CMD_ROUTE_GET, route_print, NULL, "route list");
+		       dump(NULL, IPMEM_CMD_ROUTE_GET, route_print, NULL, "route list");
 	p = next_arg(a);
 	if (!p)
 		return fail("route %s: give a PREFIX", sub);
@@ -729,8 +774,15 @@ static int cmd_route(struct args *a)
 
 static int disk_created(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 {
-	if (tb[IPMEM_A_NAME])
-		printf("/dev/%s\n", nla_get_string(tb[IPMEM_A_NAME]));
+	char dev[64];
+
+	if (!tb[IPMEM_A_NAME])
+		return 0;
+	snprintf(dev, sizeof(dev), "/dev/%s", nla_get_string(tb[IPMEM_A_NAME]));
+	out_obj_open(NULL);
+	out_str(OUT_JSON, "name", NULL, nla_get_string(tb[IPMEM_A_NAME]));
+	out_str(OUT_ANY, "device", "%s\n", dev);
+	out_obj_close();
 	return 0;
 }
 
@@ -751,29 +803,49 @@ static const char *const stat_names[IPMEM_STAT_MAX + 1] = {
 static int disk_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 {
 	struct nlattr *st[IPMEM_STAT_MAX + 1];
-	char sz[32], bs[32];
+	const char *ind = arg ? (const char *)arg : "";
+	uint32_t bsz = nla_get_u32(tb[IPMEM_A_BLOCK_SIZE]);
+	uint64_t size = get_u64(tb, IPMEM_A_SIZE);
+	char sz[32], bs[32], key[32], *c;
 	int i;
 
-	ipmem_format_size(get_u64(tb, IPMEM_A_SIZE), sz, sizeof(sz));
-	ipmem_format_size(nla_get_u32(tb[IPMEM_A_BLOCK_SIZE]), bs, sizeof(bs));
-	printf("%s%s size %s block-size %s replicas %u extents %" PRIu64
-	       " copies-mapped %" PRIu64 " encrypt %s\n",
-	       arg ? (const char *)arg : "",
-	       nla_get_string(tb[IPMEM_A_NAME]), sz, bs,
-	       nla_get_u8(tb[IPMEM_A_REPLICAS]),
-	       get_u64(tb, IPMEM_A_EXTENT_COUNT),
-	       get_u64(tb, IPMEM_A_COPIES_MAPPED),
-	       tb[IPMEM_A_ENCRYPT] && nla_get_u8(tb[IPMEM_A_ENCRYPT]) ?
-	       "on" : "off");
+	ipmem_format_size(size, sz, sizeof(sz));
+	ipmem_format_size(bsz, bs, sizeof(bs));
+	out_obj_open(NULL);
+	out_text("%s", ind);
+	out_str(OUT_ANY, "name", "%s", nla_get_string(tb[IPMEM_A_NAME]));
+	out_str(OUT_TEXT, NULL, " size %s", sz);
+	out_u64(OUT_JSON, "size", NULL, size);
+	out_str(OUT_TEXT, NULL, " block-size %s", bs);
+	out_u64(OUT_JSON, "block_size", NULL, bsz);
+	out_u64(OUT_ANY, "replicas", " replicas %" PRIu64,
+		nla_get_u8(tb[IPMEM_A_REPLICAS]));
+	out_u64(OUT_ANY, "extents", " extents %" PRIu64,
+		get_u64(tb, IPMEM_A_EXTENT_COUNT));
+	out_u64(OUT_ANY, "copies_mapped", " copies-mapped %" PRIu64,
+		get_u64(tb, IPMEM_A_COPIES_MAPPED));
+	out_bool(OUT_ANY, "encrypt", " encrypt %s\n",
+		 tb[IPMEM_A_ENCRYPT] && nla_get_u8(tb[IPMEM_A_ENCRYPT]));
 	if (tb[IPMEM_A_STATS] &&
 	    !nla_parse_nested(st, IPMEM_STAT_MAX, tb[IPMEM_A_STATS], NULL)) {
-		printf("%s ", arg ? (const char *)arg : "");
-		for (i = 1; i <= IPMEM_STAT_MAX; i++)
-			if (st[i] && stat_names[i])
-				printf(" %s %" PRIu64, stat_names[i],
-				       (uint64_t)nla_get_u64(st[i]));
-		printf("\n");
+		out_obj_open("stats");
+		out_text("%s ", ind);
+		for (i = 1; i <= IPMEM_STAT_MAX; i++) {
+			if (!st[i] || !stat_names[i])
+				continue;
+			/* "read-bytes" in text, "read_bytes" in JSON */
+			snprintf(key, sizeof(key), "%s", stat_names[i]);
+			for (c = key; *c; c++)
+				if (*c == '-')
+					*c = '_';
+			out_str(OUT_TEXT, NULL, " %s", stat_names[i]);
+			out_u64(OUT_ANY, key, " %" PRIu64,
+				(uint64_t)nla_get_u64(st[i]));
+		}
+		out_text("\n");
+		out_obj_close();
 	}
+	out_obj_close();
 	return 0;
 }
 
@@ -791,7 +863,7 @@ static int cmd_disk(struct args *a)
 		return 2;
 	if (!strcmp(sub, "list"))
 		return no_more(a, "disk list") ?:
-		       dump(IPMEM_CMD_DISK_GET, disk_print, NULL, "disk list");
+		       dump(NULL, IPMEM_CMD_DISK_GET, disk_print, NULL, "disk list");
 	if (!strcmp(sub, "del")) {
 		p = next_arg(a);
 		if (!p || next_arg(a))
@@ -861,28 +933,42 @@ static const char *map_state_name(int s)
 
 static int map_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 {
-	char buf[INET6_ADDRSTRLEN];
+	char buf[INET6_ADDRSTRLEN], disk[32];
 	uint64_t n = get_u64(tb, IPMEM_A_EXTENT_COUNT);
 	uint64_t e = get_u64(tb, IPMEM_A_EXTENT);
 
-	printf("%sipmem%u extents %" PRIu64 "-%" PRIu64 " copy %u ",
-	       arg ? (const char *)arg : "", nla_get_u32(tb[IPMEM_A_DISK]), e,
-	       e + n - 1, nla_get_u8(tb[IPMEM_A_REPLICA]));
+	snprintf(disk, sizeof(disk), "ipmem%u", nla_get_u32(tb[IPMEM_A_DISK]));
+	out_obj_open(NULL);
+	out_text("%s", arg ? (const char *)arg : "");
+	out_str(OUT_ANY, "disk", "%s", disk);
+	out_u64(OUT_ANY, "extent", " extents %" PRIu64, e);
+	out_u64(OUT_TEXT, NULL, "-%" PRIu64, e + n - 1);
+	out_u64(OUT_JSON, "extents", NULL, n);
+	out_u64(OUT_ANY, "copy", " copy %" PRIu64,
+		nla_get_u8(tb[IPMEM_A_REPLICA]));
 	fmt_addr(nla_data(tb[IPMEM_A_PREFIX]), buf);
-	printf("blocks %s +%" PRIu64, buf, n);
+	out_str(OUT_ANY, "blocks", " blocks %s", buf);
+	out_u64(OUT_TEXT, NULL, " +%" PRIu64, n);
 	fmt_addr(nla_data(tb[IPMEM_A_NEXTHOP]), buf);
-	printf(" via %s %s %s\n", buf,
-	       rights_name(nla_get_u8(tb[IPMEM_A_RIGHTS])),
-	       map_state_name(nla_get_u8(tb[IPMEM_A_STATE])));
+	out_str(OUT_ANY, "via", " via %s", buf);
+	out_str(OUT_ANY, "rights", " %s",
+		rights_name(nla_get_u8(tb[IPMEM_A_RIGHTS])));
+	out_str(OUT_ANY, "state", " %s\n",
+		map_state_name(nla_get_u8(tb[IPMEM_A_STATE])));
+	out_obj_close();
 	return 0;
 }
 
 static int map_added(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 {
-	if (tb[IPMEM_A_EXTENT] && tb[IPMEM_A_REPLICA])
-		printf("mapped at extent %" PRIu64 " copy %u\n",
-		       (uint64_t)nla_get_u64(tb[IPMEM_A_EXTENT]),
-		       nla_get_u8(tb[IPMEM_A_REPLICA]));
+	if (!tb[IPMEM_A_EXTENT] || !tb[IPMEM_A_REPLICA])
+		return 0;
+	out_obj_open(NULL);
+	out_u64(OUT_ANY, "extent", "mapped at extent %" PRIu64,
+		(uint64_t)nla_get_u64(tb[IPMEM_A_EXTENT]));
+	out_u64(OUT_ANY, "copy", " copy %" PRIu64 "\n",
+		nla_get_u8(tb[IPMEM_A_REPLICA]));
+	out_obj_close();
 	return 0;
 }
 
@@ -937,8 +1023,12 @@ static int cmd_map(struct args *a)
 		return fail("map add: give the 'disk ipmemN' to map into");
 	if (has_disk)
 		nla_put_u32(msg, IPMEM_A_DISK, id);
+	if (list)
+		out_arr_open(NULL);
 	ret = request(msg, list ? map_print :
-			    !strcmp(sub, "add") ? map_added : NULL, NULL);
+		      !strcmp(sub, "add") ? map_added : NULL, NULL);
+	if (list)
+		out_arr_close();
 	return ret ? nl_fail(list ? "map list" : !strcmp(sub, "add") ?
 			     "map add" : "map del", ret) : 0;
 }
@@ -956,15 +1046,25 @@ static const char *conn_state_name(int s)
 
 static int lender_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 {
-	char idb[16], buf[INET6_ADDRSTRLEN];
+	char idb[16], buf[INET6_ADDRSTRLEN], epoch[20];
 
 	ipmem_format_host_id(nla_get_u32(tb[IPMEM_A_LENDER]), idb, sizeof(idb));
 	fmt_addr(nla_data(tb[IPMEM_A_NEXTHOP]), buf);
-	printf("%slender %s at %s port %u %s mapped %" PRIu64 " epoch %016"
-	       PRIx64 "\n", arg ? (const char *)arg : "", idb, buf,
-	       nla_get_u16(tb[IPMEM_A_PORT]),
-	       conn_state_name(nla_get_u8(tb[IPMEM_A_CONN_STATE])),
-	       get_u64(tb, IPMEM_A_BLOCK_COUNT), get_u64(tb, IPMEM_A_EPOCH));
+	/* a string in JSON too: 64 bits do not fit a JSON number */
+	snprintf(epoch, sizeof(epoch), "%016" PRIx64,
+		 get_u64(tb, IPMEM_A_EPOCH));
+	out_obj_open(NULL);
+	out_text("%s", arg ? (const char *)arg : "");
+	out_str(OUT_ANY, "lender", "lender %s", idb);
+	out_str(OUT_ANY, "address", " at %s", buf);
+	out_u64(OUT_ANY, "port", " port %" PRIu64,
+		nla_get_u16(tb[IPMEM_A_PORT]));
+	out_str(OUT_ANY, "state", " %s",
+		conn_state_name(nla_get_u8(tb[IPMEM_A_CONN_STATE])));
+	out_u64(OUT_ANY, "mapped", " mapped %" PRIu64,
+		get_u64(tb, IPMEM_A_BLOCK_COUNT));
+	out_str(OUT_ANY, "epoch", " epoch %s\n", epoch);
+	out_obj_close();
 	return 0;
 }
 
@@ -1017,7 +1117,11 @@ static int module_version_print(void)
 
 	if (ret)
 		return ret;
-	printf("module ipmem %s (wire protocol %u)\n", v.release, v.wire);
+	out_obj_open("module");
+	out_str(OUT_ANY, "version", "module ipmem %s", v.release);
+	out_u64(OUT_ANY, "wire_protocol", " (wire protocol %" PRIu64 ")\n",
+		v.wire);
+	out_obj_close();
 	if (strcmp(v.release, IPMEM_VERSION))
 		fprintf(stderr,
 			"ipmemctl: warning: this ipmemctl is %s, the loaded module %s: install one release of both\n",
@@ -1030,15 +1134,22 @@ static int cmd_version(void)
 {
 	int ret;
 
-	printf("ipmemctl %s (netlink family %s version %d, wire protocol %d)\n",
-	       IPMEM_VERSION, IPMEM_GENL_NAME, IPMEM_GENL_VERSION,
-	       IPMEM_WIRE_VERSION);
-	if (ipmem_nl_open(&nl)) {
-		printf("module ipmem not loaded\n");
-		return 0;
-	}
+	out_obj_open(NULL);
+	out_obj_open("ipmemctl");
+	out_str(OUT_ANY, "version", "ipmemctl %s", IPMEM_VERSION);
+	out_str(OUT_ANY, "netlink_family", " (netlink family %s", IPMEM_GENL_NAME);
+	out_u64(OUT_ANY, "netlink_version", " version %" PRIu64,
+		IPMEM_GENL_VERSION);
+	out_u64(OUT_ANY, "wire_protocol", ", wire protocol %" PRIu64 ")\n",
+		IPMEM_WIRE_VERSION);
+	out_obj_close();
 	ret = module_version_print();
-	ipmem_nl_close(&nl);
+	if (ret == -ENOPKG) {
+		out_null("module");
+		out_text("module ipmem not loaded\n");
+		ret = 0;
+	}
+	out_obj_close();
 	return ret ? nl_fail("version", ret) : 0;
 }
 
@@ -1049,22 +1160,30 @@ static int pool_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	char buf[INET6_ADDRSTRLEN], sz[32], bs[32], fr[32];
 	uint64_t total = get_u64(tb, IPMEM_A_BLOCKS_TOTAL);
 	uint64_t free = get_u64(tb, IPMEM_A_BLOCKS_FREE);
+	uint64_t size = get_u64(tb, IPMEM_A_SIZE);
 	uint32_t bsz = nla_get_u32(tb[IPMEM_A_BLOCK_SIZE]);
 
-	ipmem_format_size(get_u64(tb, IPMEM_A_SIZE), sz, sizeof(sz));
+	ipmem_format_size(size, sz, sizeof(sz));
 	ipmem_format_size(bsz, bs, sizeof(bs));
 	ipmem_format_size(free * bsz, fr, sizeof(fr));
 	fmt_addr(nla_data(tb[IPMEM_A_ADDR]), buf);
-	printf("lender: pool %s of %s blocks at [%s]:%u\n", sz, bs, buf,
-	       nla_get_u16(tb[IPMEM_A_PORT]));
-	printf("  M %" PRIu64 " blocks, V %" PRIu64 " free (%s)\n", total, free,
-	       fr);
+	out_obj_open("pool");
+	out_str(OUT_TEXT, NULL, "lender: pool %s", sz);
+	out_u64(OUT_JSON, "size", NULL, size);
+	out_str(OUT_TEXT, NULL, " of %s blocks", bs);
+	out_u64(OUT_JSON, "block_size", NULL, bsz);
+	out_str(OUT_ANY, "address", " at [%s]", buf);
+	out_u64(OUT_ANY, "port", ":%" PRIu64 "\n",
+		nla_get_u16(tb[IPMEM_A_PORT]));
+	out_u64(OUT_ANY, "blocks_total", "  M %" PRIu64 " blocks", total);
+	out_u64(OUT_ANY, "blocks_free", ", V %" PRIu64 " free", free);
+	out_str(OUT_TEXT, NULL, " (%s)\n", fr);
+	out_obj_close();
 	return 0;
 }
 
 static int cmd_status(struct args *a)
 {
-	char buf[INET6_ADDRSTRLEN], idb[16];
 	struct nl_msg *msg;
 	uint8_t net[16];
 	uint32_t id;
@@ -1072,53 +1191,65 @@ static int cmd_status(struct args *a)
 
 	if (no_more(a, "status"))
 		return 1;
+	out_obj_open(NULL);
 	ret = module_version_print();
 	if (ret == -ENOPKG) {
 		/* what ipmemd knows is still worth showing */
-		printf("module ipmem not loaded: load it with 'modprobe ipmem'\n");
+		out_null("module");
+		out_text("module ipmem not loaded: load it with 'modprobe ipmem'\n");
 		ipmemctl_bgp_status();
+		out_obj_close();
 		return 1;
 	}
 	if (ret)
 		return nl_fail("status", ret);
 	ret = host_get(net, &id);
 	if (ret == -ENOENT) {
-		printf("host: no host id set\n");
+		out_null("host");
+		out_text("host: no host id set\n");
 	} else if (ret) {
 		return nl_fail("status", ret);
 	} else {
-		fmt_addr(net, buf);
-		ipmem_format_host_id(id, idb, sizeof(idb));
-		printf("host %s network %s/48\n", idb, buf);
+		host_print(net, id);
 	}
 
 	msg = ipmem_nl_msg(&nl, IPMEM_CMD_POOL_GET, false);
 	if (!msg)
 		return 1;
+	out_obj_open("lender");
 	ret = request(msg, pool_print, NULL);
 	if (ret == -ENOENT) {
-		printf("lender: no pool\n");
+		out_null("pool");
+		out_text("lender: no pool\n");
 	} else if (ret) {
 		return nl_fail("status", ret);
 	} else {
-		printf("  grants:\n");
-		if (dump(IPMEM_CMD_GRANT_GET, grant_print, "    ", "status"))
+		out_text("  grants:\n");
+		if (dump("grants", IPMEM_CMD_GRANT_GET, grant_print, "    ",
+			 "status"))
 			return 1;
-		printf("  borrowers connected:\n");
-		if (dump(IPMEM_CMD_PEER_GET, peer_print, "    ", "status"))
+		out_text("  borrowers connected:\n");
+		if (dump("borrowers", IPMEM_CMD_PEER_GET, peer_print, "    ",
+			 "status"))
 			return 1;
 	}
+	out_obj_close();
 
-	printf("borrower:\n  disks:\n");
-	if (dump(IPMEM_CMD_DISK_GET, disk_print, "    ", "status"))
+	out_obj_open("borrower");
+	out_text("borrower:\n  disks:\n");
+	if (dump("disks", IPMEM_CMD_DISK_GET, disk_print, "    ", "status"))
 		return 1;
-	printf("  lenders:\n");
-	if (dump(IPMEM_CMD_LENDER_GET, lender_print, "    ", "status"))
+	out_text("  lenders:\n");
+	if (dump("lenders", IPMEM_CMD_LENDER_GET, lender_print, "    ",
+		 "status"))
 		return 1;
-	printf("  mem-to-ip table:\n");
-	if (dump(IPMEM_CMD_MAP_GET, map_print, "    ", "status"))
+	out_text("  mem-to-ip table:\n");
+	if (dump("map", IPMEM_CMD_MAP_GET, map_print, "    ", "status"))
 		return 1;
-	return ipmemctl_bgp_status();
+	out_obj_close();
+	ret = ipmemctl_bgp_status();
+	out_obj_close();
+	return ret;
 }
 
 /* borrow and release go through ipmemd (helper/ipmemctl_daemon.c) */
@@ -1186,14 +1317,18 @@ static int key_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	    nla_len(tb[IPMEM_A_PUBLIC_KEY]) != KEY_LEN)
 		return 0;
 	ipmem_format_key(nla_data(tb[IPMEM_A_PUBLIC_KEY]), hex);
+	out_obj_open(NULL);
 	if (tb[IPMEM_A_HOST_ID]) {
 		ipmem_format_host_id(nla_get_u32(tb[IPMEM_A_HOST_ID]), idb,
 				     sizeof(idb));
-		printf("%s %s\n", idb, hex);
+		out_str(OUT_ANY, "host_id", "%s", idb);
 	} else {
-		printf("slot %u %s\n", tb[IPMEM_A_KEY_SLOT] ?
-		       nla_get_u8(tb[IPMEM_A_KEY_SLOT]) : 0, hex);
+		out_u64(OUT_ANY, "slot", "slot %" PRIu64,
+			tb[IPMEM_A_KEY_SLOT] ?
+			nla_get_u8(tb[IPMEM_A_KEY_SLOT]) : 0);
 	}
+	out_str(OUT_ANY, "public_key", " %s\n", hex);
+	out_obj_close();
 	return 0;
 }
 
@@ -1228,7 +1363,7 @@ static int cmd_key(struct args *a)
 		return 2;
 	if (!strcmp(sub, "show"))
 		return no_more(a, "key show") ?:
-		       dump(IPMEM_CMD_HOST_KEY_GET, key_print, NULL, "key show");
+		       dump(NULL, IPMEM_CMD_HOST_KEY_GET, key_print, NULL, "key show");
 	if (!strcmp(sub, "generate")) {
 		p = next_arg(a);
 		if (!p || next_arg(a))
@@ -1273,7 +1408,7 @@ static int cmd_host_key(struct args *a)
 		return 2;
 	if (!strcmp(sub, "list"))
 		return no_more(a, "host-key list") ?:
-		       dump(IPMEM_CMD_PEER_KEY_GET, key_print, NULL,
+		       dump(NULL, IPMEM_CMD_PEER_KEY_GET, key_print, NULL,
 			    "host-key list");
 	add = !strcmp(sub, "add");
 	p = next_arg(a);
@@ -1378,8 +1513,27 @@ static bool is_help(const char *s)
 int main(int argc, char **argv)
 {
 	struct args a = { argc - 1, argv + 1 };
-	const char *cmd = next_arg(&a);
+	bool json = false, pretty = false;
+	const char *cmd;
 	int i, ret;
+
+	/* options come before the command, as with ip(8) */
+	while (a.argc && a.argv[0][0] == '-' && !is_help(a.argv[0]) &&
+	       strcmp(a.argv[0], "--version")) {
+		cmd = next_arg(&a);
+		if (!strcmp(cmd, "-j") || !strcmp(cmd, "--json")) {
+			json = true;
+		} else if (!strcmp(cmd, "-p") || !strcmp(cmd, "--pretty")) {
+			pretty = true;
+		} else if (!strcmp(cmd, "-jp") || !strcmp(cmd, "-pj")) {
+			json = pretty = true;
+		} else {
+			fail("unknown option '%s' (try 'ipmemctl help')", cmd);
+			return 2;
+		}
+	}
+	out_init(json, pretty);
+	cmd = next_arg(&a);
 
 	if (!cmd || is_help(cmd)) {
 		/* ipmemctl help OBJECT */
@@ -1393,7 +1547,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
 		if (next_arg(&a))
 			return fail("%s takes no arguments", cmd);
-		return cmd_version();
+		ret = cmd_version();
+		out_finish();
+		return ret;
 	}
 	i = find_cmd(cmd);
 	if (i == -2) {
@@ -1411,6 +1567,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	ret = cmds[i].fn(&a);
+	out_finish();
 	ipmem_nl_close(&nl);
 	return ret;
 }

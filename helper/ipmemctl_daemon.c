@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "out.h"
 #include "parse.h"
 #include "ipmemctl_daemon.h"
 
@@ -67,10 +68,11 @@ static int connect_daemon(bool quiet)
 }
 
 /*
- * Send @line, print the answer (output lines with @indent before them).
- * Returns 0 on "+", 1 on "!" or a broken connection.
+ * Send @line, print the answer (output lines with @indent before them),
+ * or append the output lines to @collect.  Returns 0 on "+", 1 on "!" or
+ * a broken connection.
  */
-static int call(int fd, const char *line, const char *indent)
+static int call(int fd, const char *line, const char *indent, FILE *collect)
 {
 	char buf[4096], *nl, *p;
 	size_t len = 0;
@@ -88,7 +90,10 @@ static int call(int fd, const char *line, const char *indent)
 			if (p[0] && p[1] == ' ') {
 				switch (p[0]) {
 				case '-':
-					printf("%s%s\n", indent, p + 2);
+					if (collect)
+						fputs(p + 2, collect);
+					else
+						printf("%s%s\n", indent, p + 2);
 					break;
 				case '+':
 					if (strcmp(p + 2, "ok"))
@@ -124,7 +129,7 @@ static int run(const char *line, const char *indent)
 
 	if (fd < 0)
 		return 1;
-	ret = call(fd, line, indent);
+	ret = call(fd, line, indent, NULL);
 	close(fd);
 	return ret;
 }
@@ -206,13 +211,34 @@ int ipmemctl_release(int argc, char **argv)
 int ipmemctl_bgp_status(void)
 {
 	int fd = connect_daemon(true), ret;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
 
 	if (fd < 0) {
-		printf("bgp: %s\n", errno == EACCES ?
-		       "only root may talk to ipmemd" : "ipmemd is not running");
+		const char *why = errno == EACCES ?
+			"only root may talk to ipmemd" : "ipmemd is not running";
+
+		out_null("ipmemd");
+		out_str(OUT_ANY, "ipmemd_error", "bgp: %s\n", why);
 		return 0;
 	}
-	ret = call(fd, "status", "");
+	if (!out_is_json()) {
+		ret = call(fd, "status", "", NULL);
+		close(fd);
+		return ret;
+	}
+	/* ipmemd's answer is one JSON object over several lines */
+	f = open_memstream(&buf, &len);
+	if (!f) {
+		close(fd);
+		return 1;
+	}
+	ret = call(fd, "status json", "", f);
 	close(fd);
+	fclose(f);
+	if (!ret)
+		out_raw("ipmemd", buf);
+	free(buf);
 	return ret;
 }

@@ -39,6 +39,7 @@
 
 #include "parse.h"
 #include "ipmemd.h"
+#include "out.h"
 
 /* ----------------------------------------------------------- helpers */
 
@@ -1206,7 +1207,33 @@ static const char *breq_state_name(enum breq_state s)
 	return "?";
 }
 
-void borrower_status(struct ipmemd *d, struct ctl_client *c)
+/* one lender of the pool view, as a status line or a JSON object */
+static void lender_line(uint32_t host, const uint8_t *nexthop, uint64_t total, uint64_t free,
+			bool local, uint32_t us)
+{
+	char hb[16], ab[46], lat[32];
+
+	out_obj_open(NULL);
+	out_str(OUT_ANY, "lender", "  lender %s", fmt_host(host, hb));
+	out_str(OUT_ANY, "nexthop", " nexthop %s", fmt_addr(nexthop, ab));
+	out_u64(OUT_ANY, "M_i", " M_i %" PRIu64, total);
+	out_u64(OUT_ANY, "V_i", " V_i %" PRIu64, free);
+	out_bool(OUT_JSON, "local", NULL, local);
+	if (local) {
+		out_text(" latency local\n");
+	} else if (us) {
+		snprintf(lat, sizeof(lat), "%u.%03u ms", us / 1000, us % 1000);
+		out_str(OUT_TEXT, NULL, " latency %s\n", lat);
+		out_u64(OUT_JSON, "latency_us", NULL, us);
+	} else {
+		out_text(" latency -\n");
+		out_null("latency_us");
+	}
+	out_obj_close();
+}
+
+/* ipmemd's part of `ipmemctl status`, in text or JSON (out.h) */
+void borrower_status(struct ipmemd *d)
 {
 	const struct ibgp_route *p;
 	struct rib_entry *e;
@@ -1214,8 +1241,7 @@ void borrower_status(struct ipmemd *d, struct ctl_client *c)
 	unsigned int nl = 0;
 	struct borrow *b;
 	struct breq *q;
-	char hb[16], ab[46], sz[32], lat[32];
-	uint32_t us;
+	char hb[16], sz[32];
 	uint8_t bp[16];
 	size_t i;
 
@@ -1231,52 +1257,79 @@ void borrower_status(struct ipmemd *d, struct ctl_client *c)
 		V += d->lenders[i].pool.free;
 		nl++;
 	}
-	ctl_printf(c, "bgp: AS %u router-id %s, %u of %u peers established, %zu routes received (%" PRIu64 " ignored)%s",
-		   d->conf.asn, d->router_id, bgpd_established(d),
-		   d->bgp.npeers, d->rib.nentries, d->rib.ignored,
-		   d->rib.dropped ? ", some dropped" : "");
+	out_obj_open("bgp");
+	out_u64(OUT_ANY, "as", "bgp: AS %" PRIu64, d->conf.asn);
+	out_str(OUT_ANY, "router_id", " router-id %s", d->router_id);
+	out_u64(OUT_ANY, "peers_established", ", %" PRIu64,
+		bgpd_established(d));
+	out_u64(OUT_ANY, "peers", " of %" PRIu64 " peers established",
+		d->bgp.npeers);
+	out_u64(OUT_ANY, "routes", ", %" PRIu64 " routes received",
+		d->rib.nentries);
+	out_u64(OUT_ANY, "routes_ignored", " (%" PRIu64 " ignored)",
+		d->rib.ignored);
+	out_u64(OUT_JSON, "routes_dropped", NULL, d->rib.dropped);
+	out_text("%s\n", d->rib.dropped ? ", some dropped" : "");
 	if (d->rib.dropped)
-		ctl_printf(c, "  %" PRIu64 " routes dropped: a neighbor had max-routes (%u)",
-			   d->rib.dropped, d->conf.max_routes);
+		out_text("  %" PRIu64 " routes dropped: a neighbor had max-routes (%u)\n",
+			 d->rib.dropped, d->conf.max_routes);
+	out_obj_close();
 	fmt_size(V * d->conf.block_size, sz, sizeof(sz));
-	ctl_printf(c, "M %" PRIu64 " V %" PRIu64 " blocks in %u lenders (%s free)",
-		   M, V, nl, sz);
+	out_u64(OUT_ANY, "M", "M %" PRIu64, M);
+	out_u64(OUT_ANY, "V", " V %" PRIu64 " blocks", V);
+	out_u64(OUT_ANY, "lenders_count", " in %" PRIu64 " lenders", nl);
+	out_u64(OUT_JSON, "free_bytes", NULL, V * d->conf.block_size);
+	out_text(" (%s free)\n", sz);
+	out_arr_open("lenders");
 	for (i = 0; i < d->nlenders; i++) {
 		if (!d->lenders[i].has_pool)
 			continue;
-		ctl_printf(c, "  lender %s nexthop %s M_i %" PRIu64 " V_i %" PRIu64 " latency local",
-			   fmt_host(d->lenders[i].host, hb),
-			   fmt_addr(d->lenders[i].addr, ab),
-			   d->lenders[i].pool.total, d->lenders[i].pool.free);
+		lender_line(d->lenders[i].host, d->lenders[i].addr,
+			    d->lenders[i].pool.total, d->lenders[i].pool.free,
+			    true, 0);
 	}
 	rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e) {
 		p = e->eff;
-		us = probe_latency(d, p->host);
-		if (us)
-			snprintf(lat, sizeof(lat), "%u.%03u ms", us / 1000,
-				 us % 1000);
-		else
-			snprintf(lat, sizeof(lat), "-");
-		ctl_printf(c, "  lender %s nexthop %s M_i %" PRIu64 " V_i %" PRIu64 " latency %s",
-			   fmt_host(p->host, hb), fmt_addr(p->nexthop, ab),
-			   p->pool.total, p->pool.free, lat);
+		lender_line(p->host, p->nexthop, p->pool.total,
+			    p->pool.free, false, probe_latency(d, p->host));
 	}
+	out_arr_close();
+	out_arr_open("borrows");
 	for (b = d->bor.borrows; b; b = b->next) {
 		borrow_prefix(d, b->disk, bp);
 		fmt_size(b->blocks * d->conf.block_size, sz, sizeof(sz));
-		ctl_printf(c, "borrow %s /dev/%s %s %s copies %u: %s",
-			   pfx_str(bp, IPMEM_BGP_BORROW_PLEN), b->name, sz,
-			   b->rights == IPMEM_RIGHTS_RO ? "ro" : "rw",
-			   b->replicas,
-			   b->state == BORROW_READY ? "ready" :
-			   b->state == BORROW_ACQUIRING ? "acquiring" :
-			   "releasing");
-		for (q = b->reqs; q; q = q->next)
-			ctl_printf(c, "  copy %u lender %s: %" PRIu64 " blocks, %s%s",
-				   q->replica, fmt_host(q->lender, hb), q->count,
-				   breq_state_name(q->state),
-				   q->adopted ? " (adopted)" : "");
+		out_obj_open(NULL);
+		out_str(OUT_ANY, "prefix", "borrow %s",
+			pfx_str(bp, IPMEM_BGP_BORROW_PLEN));
+		out_str(OUT_ANY, "disk", " /dev/%s", b->name);
+		out_str(OUT_TEXT, NULL, " %s", sz);
+		out_u64(OUT_JSON, "bytes", NULL,
+			b->blocks * d->conf.block_size);
+		out_str(OUT_ANY, "rights", " %s",
+			b->rights == IPMEM_RIGHTS_RO ? "ro" : "rw");
+		out_u64(OUT_ANY, "copies", " copies %" PRIu64, b->replicas);
+		out_str(OUT_ANY, "state", ": %s\n",
+			b->state == BORROW_READY ? "ready" :
+			b->state == BORROW_ACQUIRING ? "acquiring" :
+			"releasing");
+		out_arr_open("copies_from");
+		for (q = b->reqs; q; q = q->next) {
+			out_obj_open(NULL);
+			out_u64(OUT_ANY, "copy", "  copy %" PRIu64, q->replica);
+			out_str(OUT_ANY, "lender", " lender %s",
+				fmt_host(q->lender, hb));
+			out_u64(OUT_ANY, "blocks", ": %" PRIu64 " blocks",
+				q->count);
+			out_str(OUT_ANY, "state", ", %s",
+				breq_state_name(q->state));
+			out_bool(OUT_JSON, "adopted", NULL, q->adopted);
+			out_text("%s\n", q->adopted ? " (adopted)" : "");
+			out_obj_close();
+		}
+		out_arr_close();
+		out_obj_close();
 	}
+	out_arr_close();
 }
 
 /* ------------------------------------------------------------ ticks */

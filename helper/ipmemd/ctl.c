@@ -3,7 +3,7 @@
  * ctl.c - the control socket (default /run/ipmemd.sock) that ipmemctl
  * talks to.  A line protocol: the client sends one command line
  *
- *   status
+ *   status [json]
  *   borrow SIZE [rights ro|rw] [replicas N]
  *   release all|ipmemN|PREFIX
  *
@@ -29,6 +29,7 @@
 
 #include "parse.h"
 #include "ipmemd.h"
+#include "out.h"
 
 int ctl_init(struct ipmemd *d)
 {
@@ -138,6 +139,43 @@ void ctl_printf(struct ctl_client *c, const char *fmt, ...)
 	put_line(c, '-', buf);
 }
 
+/*
+ * "status" (text) or "status json" (one JSON object, over as many lines
+ * as it takes): what borrower_status() and lender_status() print.
+ */
+static void ctl_status(struct ipmemd *d, struct ctl_client *c, bool json)
+{
+	char *buf = NULL, *line, *save;
+	size_t len = 0, k;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f) {
+		ctl_end(c, -ENOMEM, "status: out of memory");
+		return;
+	}
+	/* pretty: the lines stay short; ipmemctl joins them */
+	out_init_file(f, json, true);
+	out_obj_open(NULL);
+	borrower_status(d);
+	out_arr_open("pools");
+	for (k = 0; k < d->nlenders && k < 4; k++)
+		lender_status(&d->lenders[k]);
+	out_arr_close();
+	if (d->nlenders > 4)
+		out_text("(and %zu more simulated lenders)\n",
+			 d->nlenders - 4);
+	out_u64(OUT_JSON, "pools_not_shown",  NULL,
+		d->nlenders > 4 ? d->nlenders - 4 : 0);
+	out_obj_close();
+	out_finish();
+	fclose(f);
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		ctl_printf(c, "%s", line);
+	free(buf);
+	ctl_end(c, 0, "ok");
+}
+
 void ctl_end(struct ctl_client *c, int err, const char *fmt, ...)
 {
 	char buf[1024];
@@ -161,21 +199,15 @@ static void command(struct ipmemd *d, struct ctl_client *c, char *line)
 	uint64_t size;
 	uint32_t rep;
 	uint8_t rights = d->conf.rights, replicas = d->conf.replicas;
-	size_t k;
 
 	for (p = strtok(line, " \t\r"); p && n < 8; p = strtok(NULL, " \t\r"))
 		w[n++] = p;
 	if (!n)
 		return;
 	c->busy = true;
-	if (!strcmp(w[0], "status") && n == 1) {
-		borrower_status(d, c);
-		for (k = 0; k < d->nlenders && k < 4; k++)
-			lender_status(&d->lenders[k], c);
-		if (d->nlenders > 4)
-			ctl_printf(c, "(and %zu more simulated lenders)",
-				   d->nlenders - 4);
-		ctl_end(c, 0, "ok");
+	if (!strcmp(w[0], "status") &&
+	    (n == 1 || (n == 2 && !strcmp(w[1], "json")))) {
+		ctl_status(d, c, n == 2);
 	} else if (!strcmp(w[0], "borrow") && n >= 2) {
 		if (ipmem_parse_size(w[1], &size) || !size) {
 			ctl_end(c, -EINVAL, "borrow: '%s' is not a size", w[1]);

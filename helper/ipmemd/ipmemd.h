@@ -196,7 +196,7 @@ void lender_reconcile(struct lender *l);
 void lender_adopt_path(struct lender *l, const struct ibgp_route *m);
 void lender_adopt_done(struct lender *l);
 struct lender *lender_find(struct ipmemd *d, uint32_t host);
-void lender_status(struct lender *l, struct ctl_client *c);
+void lender_status(struct lender *l);
 
 /* -------------------------------------------------------- borrower.c */
 
@@ -279,7 +279,7 @@ void borrower_borrow(struct ipmemd *d, struct ctl_client *c, uint64_t bytes,
 void borrower_release(struct ipmemd *d, struct ctl_client *c,
 		      const char *what);
 void borrower_client_gone(struct ipmemd *d, struct ctl_client *c);
-void borrower_status(struct ipmemd *d, struct ctl_client *c);
+void borrower_status(struct ipmemd *d);
 
 /* ------------------------------------------------------------- ctl.c */
 

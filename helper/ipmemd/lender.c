@@ -32,6 +32,7 @@
 
 #include "parse.h"
 #include "ipmemd.h"
+#include "out.h"
 
 /* ----------------------------------------------------------- helpers */
 
@@ -724,33 +725,50 @@ void lender_reconcile(struct lender *l)
 	}
 }
 
-/* lines for `ipmemctl status` */
-void lender_status(struct lender *l, struct ctl_client *c)
+/* this lender's part of `ipmemctl status`, in text or JSON (out.h) */
+void lender_status(struct lender *l)
 {
 	struct lreq *r;
 	uint64_t held = 0;
 	size_t nreq = 0;
 	char b[16];
 
+	out_obj_open(NULL);
 	if (!l->has_pool) {
-		ctl_printf(c, "lender: no pool");
+		out_null("pool");
+		out_text("lender: no pool\n");
+		out_obj_close();
 		return;
 	}
 	for (r = l->reqs; r; r = r->next) {
 		nreq++;
 		held += lreq_blocks(r);
 	}
-	ctl_printf(c, "lender %s: M_i %" PRIu64 " V_i %" PRIu64 ", %" PRIu64 " blocks granted to %zu requests",
-		   fmt_host(l->host, b), l->pool.total, l->pool.free, held,
-		   nreq);
+	out_str(OUT_ANY, "lender", "lender %s", fmt_host(l->host, b));
+	out_u64(OUT_ANY, "M_i", ": M_i %" PRIu64, l->pool.total);
+	out_u64(OUT_ANY, "V_i", " V_i %" PRIu64, l->pool.free);
+	out_u64(OUT_ANY, "blocks_granted", ", %" PRIu64 " blocks granted", held);
+	out_u64(OUT_TEXT, NULL, " to %" PRIu64 " requests\n", nreq);
+	out_arr_open("requests");
 	for (r = l->reqs; r; r = r->next) {
-		ctl_printf(c, "  host %s disk %u: %" PRIu64 " blocks in %zu grants%s%s%s%s",
-			   fmt_host(r->borrower, b), r->disk, lreq_blocks(r),
-			   r->ngrants,
-			   has_confirmed(r) ? ", confirmed" :
-			   r->ngrants ? ", reserved" : "",
-			   r->refused ? ", refused: " : "",
-			   r->refused ? ibgp_reason_name(r->refused) : "",
-			   r->absent_since && r->ngrants ? ", held (request gone)" : "");
+		out_obj_open(NULL);
+		out_str(OUT_ANY, "borrower", "  host %s", fmt_host(r->borrower, b));
+		out_u64(OUT_ANY, "disk", " disk %" PRIu64, r->disk);
+		out_u64(OUT_ANY, "blocks", ": %" PRIu64 " blocks", lreq_blocks(r));
+		out_u64(OUT_ANY, "grants", " in %" PRIu64 " grants", r->ngrants);
+		out_str(OUT_TEXT, NULL, "%s", has_confirmed(r) ? ", confirmed" :
+			r->ngrants ? ", reserved" : "");
+		out_str(OUT_JSON, "state", NULL, has_confirmed(r) ? "confirmed" :
+			r->ngrants ? "reserved" : "pending");
+		if (r->refused)
+			out_str(OUT_ANY, "refused", ", refused: %s",
+				ibgp_reason_name(r->refused));
+		out_bool(OUT_JSON, "held", NULL,
+			 r->absent_since && r->ngrants);
+		out_text("%s\n", r->absent_since && r->ngrants ?
+			 ", held (request gone)" : "");
+		out_obj_close();
 	}
+	out_arr_close();
+	out_obj_close();
 }

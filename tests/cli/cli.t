@@ -7,7 +7,7 @@
 # exist, abbreviations of the iproute2 kind but none for what takes
 # something away, help per object, guards, a status that shows what it
 # can, and ipmemd failing loudly when it cannot start.  Needs the tree
-# built (make tools) and gobgpd.
+# built (make tools), gobgpd and jq.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ctl=${IPMEMCTL:-$top/build/ipmemctl}
@@ -47,7 +47,7 @@ expect() {
 	[ "$rc" -eq "$want" ] || echo "#   exit status $rc, wanted $want"
 	printf '%s\n' "$err" | grep -Eq -- "$pat" || echo "#   stderr: $err"
 }
-echo "1..22"
+echo "1..25"
 
 # the module is not loaded here; if it is, the checks that need it absent
 # are skipped (and say so)
@@ -83,8 +83,9 @@ expect 1 "^ipmemctl: disk create: '1Q' is not a size$" \
 	-- "$ctl" disk create 1Q
 expect 1 "^ipmemctl: disk create: unknown argument 'colour'$" \
 	"disk create: an unknown keyword is named" -- "$ctl" disk create 1G colour red
-expect 1 "^ipmemctl: route list: unexpected argument '-j'$" \
-	"a list takes no trailing arguments (route list -j)" -- "$ctl" route list -j
+expect 1 "^ipmemctl: route list: unexpected argument '-j' \(options go first: ipmemctl -j COMMAND\)$" \
+	"a list takes no trailing arguments (route list -j), and options go first" \
+	-- "$ctl" route list -j
 expect 1 "^ipmemctl: map add: give the 'disk ipmemN' to map into$" \
 	"map add never guesses the disk" -- "$ctl" map add fd69:706d:656d:a4d:1::/120
 expect 1 "^ipmemctl: release: give one of all, ipmemN or PREFIX$" \
@@ -144,6 +145,7 @@ if ! command -v gobgpd >/dev/null; then
 	echo "not ok $((n + 2)) - gobgpd is missing"
 	exit 1
 fi
+sed -i 's/^lend 0$/lend 64M/' "$tmp/sim.conf"
 run "$ipmemd" -c "$tmp/sim.conf"
 daemon=$(pgrep -f -x "$ipmemd -c $tmp/sim.conf")
 [ "$rc" -eq 0 ] && [ -n "$daemon" ] && [ -S "$tmp/ipmemd.sock" ]
@@ -151,3 +153,19 @@ ok $? "ipmemd in the background exits 0 once the daemon is ready (its socket is 
 IPMEMD_SOCKET=$tmp/ipmemd.sock run "$ctl" release all
 [ "$rc" -eq 0 ]
 ok $? "it answers: 'release all' succeeds ($out$err)"
+
+# JSON
+run "$ctl" -j --version
+[ "$rc" -eq 0 ] && printf '%s\n' "$out" | jq -e '.ipmemctl.version == "'"$("$ctl" --version | awk 'NR == 1 { print $2 }')"'" and
+	(.ipmemctl.wire_protocol | type) == "number"' >/dev/null
+ok $? "ipmemctl -j --version: its release and wire protocol as JSON"
+IPMEMD_SOCKET=$tmp/ipmemd.sock run "$ctl" -j status
+[ "$rc" -eq "$no_module" ] && printf '%s\n' "$out" | jq -e '.ipmemd.M == 1024 and .ipmemd.V == 1024 and
+	.ipmemd.lenders[0].lender == "0a00:0001" and .ipmemd.lenders[0].local == true and
+	.ipmemd.pools[0].M_i == 1024 and .ipmemd.bgp.as == 65077' >/dev/null
+ok $? "ipmemctl -j status: ipmemd's view (M, V, lenders, its pool) as JSON"
+a=$(IPMEMD_SOCKET=$tmp/ipmemd.sock "$ctl" -jp status | jq -S .) &&
+	b=$(IPMEMD_SOCKET=$tmp/ipmemd.sock "$ctl" -j status | jq -S .) &&
+	[ -n "$a" ] && [ "$a" = "$b" ] &&
+	[ "$(IPMEMD_SOCKET=$tmp/ipmemd.sock "$ctl" -j status | wc -l)" -eq 1 ]
+ok $? "-j is one line; -jp is the same JSON, indented"

@@ -20,7 +20,7 @@
 NET=2001:db80:8000
 LENDER=$NET:c0a8:a010
 
-plan 9
+plan 14
 h_init
 g_boot g1 --cpus 2 || bail "guest g1 did not boot"
 g_run g1 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko"
@@ -46,6 +46,27 @@ is "$(g_run g1 'awk "\$1 == \"ipmem0\" && \$2 == 300 { print \$4 }" /sys/kernel/
 	"$LENDER::3901" "extent 300 is block $LENDER::3901"
 g_run g1 "ipmemctl map list | grep -q 'ipmem0 extents 0-255 copy 0 blocks $LENDER::3800 +256'"
 ok $? "ipmemctl map list shows the run of 256 extents"
+
+# the same, and the rest, as JSON (the keys are in Documentation/ipmemctl.rst)
+is "$(g_run g1 'ipmemctl -j map list | jq -c "map([.disk, .extent, .extents, .copy, .blocks, .rights, .state])"')" \
+	"[[\"ipmem0\",0,256,0,\"$LENDER::3800\",\"rw\",\"ok\"],[\"ipmem0\",300,1,0,\"$LENDER::3901\",\"rw\",\"ok\"]]" \
+	"ipmemctl -j map list: both mappings, with their extents and blocks"
+is "$(g_run g1 'ipmemctl -j grant list | jq -c "map([.prefix, .borrower, .rights, .state, .blocks]) | sort"')" \
+	"[[\"$LENDER::3800/120\",\"c0a8:a010\",\"rw\",\"confirmed\",256],[\"$LENDER::3901/128\",\"c0a8:a010\",\"rw\",\"confirmed\",1]]" \
+	"ipmemctl -j grant list: both grants"
+is "$(g_run g1 'ipmemctl -j disk list | jq -c ".[] | [.name, .size, .block_size, .replicas, .extents, .copies_mapped, .encrypt, (.stats.writes | type)]"')" \
+	'["ipmem0",2097152,4096,1,512,257,false,"number"]' \
+	"ipmemctl -j disk list: sizes in bytes, encrypt a boolean, the counters numbers"
+is "$(g_run g1 'ipmemctl -j route list | jq -c "map([.prefix, .port])"; ipmemctl -j lender list | jq -c "map([.lender, .state, .mapped])"; ipmemctl -j host | jq -c "[.host.host_id, .host.network]"')" \
+	"$(printf '%s\n' "[[\"$LENDER::/80\",7471]]" '[["c0a8:a010","live",257]]' "[\"c0a8:a010\",\"$NET::/48\"]")" \
+	"ipmemctl -j route list, lender list and host"
+g_run g1 'ipmemctl -j status | jq -e "(.module.wire_protocol | type) == \"number\" and .host.host_id == \"c0a8:a010\" and
+		.lender.pool.blocks_total == 16384 and .lender.pool.block_size == 4096 and (.lender.grants | length) == 2 and
+		(.borrower.disks | length) == 1 and (.borrower.map | length) == 2 and .ipmemd == null and
+		.ipmemd_error == \"ipmemd is not running\"" >/dev/null &&
+	test "$(ipmemctl -jp status | jq -S .)" = "$(ipmemctl -j status | jq -S .)" &&
+	test "$(ipmemctl -jp status | wc -l)" -gt 20'
+ok $? "ipmemctl -j status: one JSON object with the module, host, lender and borrower; -p indents the same"
 
 # What the borrower writes at extent 100 and 300 ...
 g_run g1 'head -c 4096 /dev/urandom > /tmp/a && head -c 4096 /dev/urandom > /tmp/b &&
