@@ -246,7 +246,7 @@ dkms-src:
 
 MANDIR ?= $(PREFIX)/share/man
 MAN_PAGES := $(BUILD)/man/ipmemctl.8 $(BUILD)/man/ipmemd.8 \
-	$(BUILD)/man/ipmem-swap.8
+	$(BUILD)/man/ipmem-swap.8 $(BUILD)/man/ipmemd.conf.5 $(BUILD)/man/ipmem.4
 
 man: $(MAN_PAGES)
 
@@ -258,6 +258,16 @@ $(BUILD)/man/ipmemd.8: Documentation/ipmemd.rst scripts/mkman include/ipmem/vers
 
 $(BUILD)/man/ipmem-swap.8: Documentation/ipmem-swap.rst scripts/mkman include/ipmem/version.h
 	scripts/mkman ipmem-swap 8 "swap on memory borrowed through ipmemd" $< $@
+
+$(BUILD)/man/ipmemd.conf.5: Documentation/ipmemd.rst scripts/mkman include/ipmem/version.h
+	scripts/mkman ipmemd.conf 5 "the configuration of ipmemd" $< $@ \
+		"Configuration file"
+
+# the module: its parameters, sysfs, debugfs, states and messages
+$(BUILD)/man/ipmem.4: Documentation/admin-guide.rst scripts/mkman include/ipmem/version.h
+	scripts/mkman ipmem 4 "swap to memory other hosts lend, over RDMA" $< $@ \
+		"Loading the module" "Module parameters" "sysfs" "debugfs" \
+		"What the states mean" "Kernel messages"
 
 # ipmemctl, ipmemd, their systemd units and configuration snippets, the
 # documentation and manual pages (install-tools); and ipmem.ko for every
@@ -281,8 +291,9 @@ install-tools: tools man
 	[ -e $(DESTDIR)$(SYSCONFDIR)/ipmem/ipmemd.conf ] || \
 		install -m 0644 helper/ipmemd/ipmemd.conf $(DESTDIR)$(SYSCONFDIR)/ipmem/
 	install -m 0644 README.md Documentation/*.rst $(DESTDIR)$(DOCDIR)/
-	install -d $(DESTDIR)$(MANDIR)/man8
-	install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/
+	set -e; for m in $(MAN_PAGES); do \
+		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; install -d $$d; \
+		install -m 0644 $$m $$d/; done
 
 install-module: module
 	set -e; for k in $(KVERS); do \
@@ -301,8 +312,8 @@ uninstall:
 		rm -f $(DESTDIR)$(SYSCONFDIR)/ipmem/ipmemd.conf || true
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/ipmem 2>/dev/null
 	rm -rf $(DESTDIR)$(DOCDIR)
-	rm -f $(DESTDIR)$(MANDIR)/man8/ipmemctl.8 $(DESTDIR)$(MANDIR)/man8/ipmemd.8 \
-		$(DESTDIR)$(MANDIR)/man8/ipmem-swap.8
+	for m in $(notdir $(MAN_PAGES)); do \
+		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 	set -e; for k in $(KVERS); do \
 		rm -f $(DESTDIR)$(MODULES_DIR)/$$k/updates/ipmem.ko; \
 		[ -n "$(DESTDIR)" ] || depmod -a $$k; done

@@ -16,7 +16,7 @@ ok() {
 	n=$((n + 1))
 	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
 }
-echo "1..8"
+echo "1..9"
 
 release=$(sed -n 's/^#define IPMEM_VERSION[[:space:]]*"\(.*\)"/\1/p' include/ipmem/version.h)
 dkms=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
@@ -38,7 +38,8 @@ for f in usr/local/sbin/ipmemctl usr/local/sbin/ipmemd usr/local/sbin/ipmem-swap
 	usr/local/share/doc/ipmem/admin-guide.rst \
 	usr/local/share/doc/ipmem/examples/ipmemd.conf \
 	usr/local/share/man/man8/ipmemctl.8 usr/local/share/man/man8/ipmemd.8 \
-	usr/local/share/man/man8/ipmem-swap.8; do
+	usr/local/share/man/man8/ipmem-swap.8 usr/local/share/man/man5/ipmemd.conf.5 \
+	usr/local/share/man/man4/ipmem.4; do
 	[ -s "$d/$f" ] || missing="$missing $f"
 done
 for k in ${KVERS:-$(scripts/kernels)}; do
@@ -54,19 +55,30 @@ ok $? "programs, units, snippets, docs and ipmem.ko $release for every kernel bu
 	"$d/usr/local/sbin/ipmemd" --version | grep -q "^ipmemd $release "
 ok $? "the installed ipmemctl and ipmemd say release $release"
 
-# the units name the installed programs; systemd-analyze checks that they
-# exist, so it reads copies that point into DESTDIR
+# the units name the installed programs and manual pages; systemd-analyze
+# checks that they exist, so it reads copies that point into DESTDIR (and
+# man looks in DESTDIR's MANDIR)
 mkdir -p "$tmp/units"
 for u in ipmemd.service ipmem-swap@.service; do
 	sed "s|/usr/local/sbin/|$d/usr/local/sbin/|g" "$d/usr/local/lib/systemd/system/$u" >"$tmp/units/$u"
 done
 cp "$tmp/units/ipmem-swap@.service" "$tmp/units/ipmem-swap@4G.service"
 grep -q "^ExecStart=/usr/local/sbin/ipmemd -f" "$d/usr/local/lib/systemd/system/ipmemd.service" &&
-	out=$(systemd-analyze verify "$tmp/units/ipmemd.service" "$tmp/units/ipmem-swap@4G.service" 2>&1) &&
+	out=$(MANPATH=$d/usr/local/share/man systemd-analyze verify "$tmp/units/ipmemd.service" "$tmp/units/ipmem-swap@4G.service" 2>&1) &&
 	[ -z "$out" ]
 rc=$?
 [ -z "${out:-}" ] || echo "$out" | sed 's/^/# /'
 ok $rc "systemd-analyze verify says nothing about ipmemd.service and ipmem-swap@4G.service"
+
+# every manual page renders, at the width of a terminal, without a warning
+# from man, tbl or troff
+bad=""
+for m in "$d"/usr/local/share/man/man*/*; do
+	w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null)
+	[ -z "$w" ] || { bad="$bad ${m##*/}"; echo "$w" | sed "s|^|# ${m##*/}: |"; }
+done
+[ -z "$bad" ] && [ "$(ls "$d"/usr/local/share/man/man*/* | wc -l)" -eq 5 ]
+ok $? "man -l renders the five manual pages without warnings${bad:+ (not:$bad)}"
 
 "$d/usr/local/sbin/ipmem-swap" start >/dev/null 2>&1
 [ $? -eq 2 ]
