@@ -18,7 +18,8 @@
 #   make install    programs, units, snippets, docs, man pages and ipmem.ko
 #                   (DESTDIR, PREFIX; make uninstall takes them out again)
 #   make dkms-src   the module's sources for DKMS, in /usr/src/ipmem-VERSION
-#   make man        ipmemctl(8), ipmemd(8), ipmem-swap(8) into build/man/
+#   make man        ipmemctl(8), ipmemd(8), ipmem-swap(8), ipmemd.conf(5) and
+#                   ipmem(4) into build/man/
 #   make deb        the ipmem and ipmem-dkms packages into build/deb/
 #   make check-packages  the packages installed into a fresh Debian root,
 #                   the two-host demo run from it (Documentation/testing.rst)
