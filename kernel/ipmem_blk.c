@@ -403,11 +403,12 @@ static int ipmem_req_open(struct ipmem_disk *d, struct request *rq,
 static void ipmem_integrity_error(struct ipmem_disk *d, struct ipmem_ext *e,
 				  int r, u64 pos, int bad)
 {
+	u32 host = ipmem_clt_host_id(e->rep[r].lender);
+
 	this_cpu_add(d->stats->v[IPMEM_STAT_INTEGRITY_ERRORS], bad);
-	pr_err_ratelimited("%s: data at byte %llu from copy %d (lender %08x, block %llu) fails verification in %d page(s): altered, stale or zeroed at the lender; not used\n",
-			   d->gd->disk_name, pos, r,
-			   ipmem_clt_host_id(e->rep[r].lender), e->rep[r].block,
-			   bad);
+	pr_err_ratelimited("%s: data at byte %llu from copy %d (lender %04x:%04x, block %llu) fails verification in %d page(s): altered, stale or zeroed at the lender; not used\n",
+			   d->gd->disk_name, pos, r, host >> 16, host & 0xffff,
+			   e->rep[r].block, bad);
 }
 
 static void ipmem_req_end(struct request *rq, blk_status_t status)

@@ -448,8 +448,8 @@ void ipmem_clt_error(struct ipmem_lender *l)
 	bool lost = ipmem_lender_change_state(l, IPMEM_CONN_RECONNECTING);
 
 	if (lost) {
-		pr_warn("lender %08x at %pISpc lost; reconnecting, I/O waits up to %u s\n",
-			l->host_id, &l->addr, ipmem_io_fail_tmo);
+		pr_warn("lender %04x:%04x at %pISpc lost; reconnecting, I/O waits up to %u s\n",
+			l->host_id >> 16, l->host_id & 0xffff, &l->addr, ipmem_io_fail_tmo);
 		atomic64_inc(&l->nr_errors);
 		mod_delayed_work(ipmem_wq, &l->recover_work, 0);
 		mod_delayed_work(ipmem_wq, &l->fail_work, ipmem_io_fail_tmo * HZ);
@@ -505,8 +505,8 @@ static void ipmem_clt_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	}
 	msg = ipmem_iu_recvd(cq, iu);
 	if (wc->byte_len < sizeof(*msg)) {
-		pr_warn_ratelimited("short message from lender %08x\n",
-				    l->host_id);
+		pr_warn_ratelimited("short message from lender %04x:%04x\n",
+				    l->host_id >> 16, l->host_id & 0xffff);
 	} else if (le16_to_cpu(msg->type) == IPMEM_MSG_KEY_REP ||
 		   le16_to_cpu(msg->type) == IPMEM_MSG_PONG) {
 		spin_lock(&l->state_lock);
@@ -884,8 +884,8 @@ static int ipmem_clt_conn_connect(struct ipmem_clt_conn *conn)
 				&conn->challenge, conn->proof);
 	if (ret) {
 		atomic64_inc(&ipmem_auth_lender_failed);
-		pr_warn_ratelimited("lender %pISpc did not prove that it is host %08x (%s): refused\n",
-				    &l->addr, l->expect_host,
+		pr_warn_ratelimited("lender %pISpc did not prove that it is host %04x:%04x (%s): refused\n",
+				    &l->addr, l->expect_host >> 16, l->expect_host & 0xffff,
 				    ret == -ENOKEY ? "no key of that host is known" :
 				    "its proof does not check");
 		return ret;
@@ -897,8 +897,8 @@ static int ipmem_clt_conn_connect(struct ipmem_clt_conn *conn)
 out:
 	if (ret == -EKEYREJECTED) {
 		atomic64_inc(&ipmem_auth_lender_failed);
-		pr_warn_ratelimited("lender %pISpc accepted without proving that it is host %08x: refused\n",
-				    &l->addr, l->expect_host);
+		pr_warn_ratelimited("lender %pISpc accepted without proving that it is host %04x:%04x: refused\n",
+				    &l->addr, l->expect_host >> 16, l->expect_host & 0xffff);
 	}
 	return ret;
 }
@@ -1066,8 +1066,8 @@ static int ipmem_lender_fetch_one(struct ipmem_lender *l, u64 block,
 	    count > 1ULL << l->seg_shift ||
 	    (msg.rights != IPMEM_RIGHTS_RO && msg.rights != IPMEM_RIGHTS_RW) ||
 	    le64_to_cpu(msg.iova) > U64_MAX - (count << l->block_shift)) {
-		pr_warn_ratelimited("lender %08x answered with a bad segment\n",
-				    l->host_id);
+		pr_warn_ratelimited("lender %04x:%04x answered with a bad segment\n",
+				    l->host_id >> 16, l->host_id & 0xffff);
 		return -EPROTO;
 	}
 
@@ -1353,11 +1353,11 @@ static void ipmem_lender_revoke_work(struct work_struct *work)
 		 * of a release; only losing mapped blocks deserves a warning.
 		 */
 		if (in_use)
-			pr_warn("lender %08x revoked blocks %llu-%llu still mapped here\n",
-				l->host_id, first, first + count - 1);
+			pr_warn("lender %04x:%04x revoked blocks %llu-%llu still mapped here\n",
+				l->host_id >> 16, l->host_id & 0xffff, first, first + count - 1);
 		else
-			pr_debug("lender %08x revoked released blocks %llu-%llu\n",
-				 l->host_id, first, first + count - 1);
+			pr_debug("lender %04x:%04x revoked released blocks %llu-%llu\n",
+				 l->host_id >> 16, l->host_id & 0xffff, first, first + count - 1);
 		spin_lock_irq(&l->state_lock);
 	}
 	spin_unlock_irq(&l->state_lock);
@@ -1398,8 +1398,9 @@ static int ipmem_lender_refetch(struct ipmem_lender *l)
 		/* on success @old was replaced (and is freed after a grace period) */
 		if (ret || k->gen != old->gen || k->first != s->first ||
 		    k->count != s->count) {
-			pr_warn("lender %08x no longer holds blocks %llu-%llu for us\n",
-				l->host_id, s->first, s->first + s->count - 1);
+			pr_warn("lender %04x:%04x no longer holds blocks %llu-%llu for us\n",
+				l->host_id >> 16, l->host_id & 0xffff, s->first,
+				s->first + s->count - 1);
 			ipmem_key_kill(l, s->first, s->count);
 		}
 	}
@@ -1445,7 +1446,8 @@ static void ipmem_lender_recover_work(struct work_struct *work)
 	 * no connection on that device would ever work again.
 	 */
 	if (!ipmem_lender_port_active(l)) {
-		pr_debug("lender %08x: our port is down, waiting\n", l->host_id);
+		pr_debug("lender %04x:%04x: our port is down, waiting\n",
+			 l->host_id >> 16, l->host_id & 0xffff);
 		mod_delayed_work(ipmem_wq, &l->recover_work,
 				 IPMEM_RECONNECT_DELAY);
 		return;
@@ -1455,8 +1457,9 @@ static void ipmem_lender_recover_work(struct work_struct *work)
 	ipmem_lender_teardown(l);
 	ret = ipmem_lender_connect(l);
 	if (!ret && l->host_id != l->expect_host) {
-		pr_err("lender at %pISpc is now host %08x, not %08x\n",
-		       &l->addr, l->host_id, l->expect_host);
+		pr_err("lender at %pISpc is now host %04x:%04x, not %04x:%04x\n",
+		       &l->addr, l->host_id >> 16, l->host_id & 0xffff,
+		       l->expect_host >> 16, l->expect_host & 0xffff);
 		ret = -EPROTO;
 	}
 	if (!ret) {
@@ -1466,8 +1469,8 @@ static void ipmem_lender_recover_work(struct work_struct *work)
 		 */
 		mutex_lock(&l->lock);
 		if (l->cur_epoch != l->epoch)
-			pr_err("lender %08x restarted: the data it held for us is lost\n",
-			       l->host_id);
+			pr_err("lender %04x:%04x restarted: the data it held for us is lost\n",
+			       l->host_id >> 16, l->host_id & 0xffff);
 		ret = ipmem_lender_refetch(l);
 		if (!ret)
 			l->epoch = l->cur_epoch;
@@ -1486,7 +1489,8 @@ static void ipmem_lender_recover_work(struct work_struct *work)
 		goto out;	/* being deleted */
 	atomic64_inc(&l->nr_reconnects);
 	cancel_delayed_work(&l->fail_work);
-	pr_info("lender %08x at %pISpc is back\n", l->host_id, &l->addr);
+	pr_info("lender %04x:%04x at %pISpc is back\n",
+		l->host_id >> 16, l->host_id & 0xffff, &l->addr);
 	ipmem_clt_event(l, IPMEM_CLT_EV_LIVE);
 	ipmem_nl_notify_lender(l);
 	mod_delayed_work(ipmem_wq, &l->ping_work, IPMEM_PING_INTERVAL);
@@ -1514,8 +1518,8 @@ static void ipmem_lender_ping_work(struct work_struct *work)
 	mutex_unlock(&l->ctl_lock);
 	memalloc_noio_restore(noio);
 	if (ret) {
-		pr_debug("lender %08x did not answer a ping: %d\n", l->host_id,
-			 ret);
+		pr_debug("lender %04x:%04x did not answer a ping: %d\n",
+			 l->host_id >> 16, l->host_id & 0xffff, ret);
 		ipmem_clt_error(l);
 		return;
 	}
@@ -1700,8 +1704,8 @@ struct ipmem_lender *ipmem_clt_get(const u8 *block_addr, u32 block_size,
 		return ERR_PTR(ret);
 	}
 	if (l->host_id != host) {
-		pr_info("lender at %pISpc is host %08x, the prefix names %08x\n",
-			&nh, l->host_id, host);
+		pr_info("lender at %pISpc is host %04x:%04x, the prefix names %04x:%04x\n",
+			&nh, l->host_id >> 16, l->host_id & 0xffff, host >> 16, host & 0xffff);
 		NL_SET_ERR_MSG(extack,
 			       "the lender at the next hop has another host id than the prefix");
 		ipmem_lender_destroy(l);
@@ -1712,8 +1716,8 @@ struct ipmem_lender *ipmem_clt_get(const u8 *block_addr, u32 block_size,
 	mutex_lock(&ipmem_clt_lock);
 	list_add_tail(&l->node, &ipmem_lenders);
 	mutex_unlock(&ipmem_clt_lock);
-	pr_info("connected to lender %08x at %pISpc (%d queues)\n", l->host_id,
-		&l->addr, l->nr_conns);
+	pr_info("connected to lender %04x:%04x at %pISpc (%d queues)\n",
+		l->host_id >> 16, l->host_id & 0xffff, &l->addr, l->nr_conns);
 	ipmem_nl_notify_lender(l);
 	mod_delayed_work(ipmem_wq, &l->ping_work, IPMEM_PING_INTERVAL);
 
@@ -1725,8 +1729,8 @@ found:
 		goto out_put;
 	}
 	if (l->block_size != block_size) {
-		pr_info("lender %08x has %u-byte blocks, the disk %u-byte extents\n",
-			l->host_id, l->block_size, block_size);
+		pr_info("lender %04x:%04x has %u-byte blocks, the disk %u-byte extents\n",
+			l->host_id >> 16, l->host_id & 0xffff, l->block_size, block_size);
 		NL_SET_ERR_MSG(extack,
 			       "the lender's block size differs from the disk's");
 		goto out_put;
@@ -1761,8 +1765,8 @@ static void ipmem_lender_reap(struct work_struct *work)
 	mutex_unlock(&ipmem_clt_lock);
 
 	list_for_each_entry_safe(l, tmp, &dead, node) {
-		pr_info("disconnecting from lender %08x at %pISpc\n",
-			l->host_id, &l->addr);
+		pr_info("disconnecting from lender %04x:%04x at %pISpc\n",
+			l->host_id >> 16, l->host_id & 0xffff, &l->addr);
 		list_del(&l->node);
 		ipmem_nl_notify_lender(l);	/* state DELETING */
 		ipmem_lender_destroy(l);
@@ -1858,8 +1862,8 @@ static void ipmem_clt_op_done(struct ib_cq *cq, struct ib_wc *wc)
 
 	if (unlikely(wc->status != IB_WC_SUCCESS)) {
 		if (wc->status != IB_WC_WR_FLUSH_ERR) {
-			pr_warn_ratelimited("lender %08x: RDMA %s failed: %s\n",
-					    op->lender->host_id,
+			pr_warn_ratelimited("lender %04x:%04x: RDMA %s failed: %s\n",
+					    op->lender->host_id >> 16, op->lender->host_id & 0xffff,
 					    wc->opcode == IB_WC_RDMA_WRITE ?
 					    "WRITE" : "READ",
 					    ib_wc_status_msg(wc->status));
@@ -1949,8 +1953,8 @@ int ipmem_clt_rw(struct ipmem_lender *l, unsigned int queue, u64 block,
 		if (!posted)
 			return ret;
 		/* part of it is out: it fails once that part has ended */
-		pr_warn_ratelimited("lender %08x: posting failed: %d\n",
-				    l->host_id, ret);
+		pr_warn_ratelimited("lender %04x:%04x: posting failed: %d\n",
+				    l->host_id >> 16, l->host_id & 0xffff, ret);
 		op->status = IB_WC_LOC_QP_OP_ERR;
 		atomic_sub(n - posted, &op->parts);
 		ipmem_clt_error(l);
@@ -2096,8 +2100,8 @@ void ipmem_clt_show_lenders(struct seq_file *m)
 	for (i = 0; i < n; i++) {
 		l = all[i];
 		mutex_lock(&l->lock);
-		seq_printf(m, "lender %08x at %pISpc: %s, %d queues, epoch %016llx, %llu copies mapped, lost %lld times, back %lld times\n",
-			   l->host_id, &l->addr,
+		seq_printf(m, "lender %04x:%04x at %pISpc: %s, %d queues, epoch %016llx, %llu copies mapped, lost %lld times, back %lld times\n",
+			   l->host_id >> 16, l->host_id & 0xffff, &l->addr,
 			   ipmem_state_name(READ_ONCE(l->state)), l->nr_conns,
 			   l->epoch, l->nr_mapped,
 			   atomic64_read(&l->nr_errors),

@@ -510,8 +510,8 @@ static void ipmem_pool_expire(struct work_struct *work)
 		if (g->state != IPMEM_GRANT_RESERVED)
 			continue;
 		if (time_after_eq(now, g->expires)) {
-			pr_info("reservation of %llu blocks at %llu for host %08x lapsed\n",
-				g->count, g->first, g->borrower);
+			pr_info("reservation of %llu blocks at %llu for host %04x:%04x lapsed\n",
+				g->count, g->first, g->borrower >> 16, g->borrower & 0xffff);
 			ipmem_grant_free(pool, g);
 			ipmem_nl_notify_grant_del(g);
 			kfree(g);

@@ -176,8 +176,9 @@ static void ipmem_lnd_queue_release(struct ipmem_lnd_conn *conn);
 static int ipmem_lnd_wait(struct ipmem_lnd_conn *conn, struct completion *done)
 {
 	if (!wait_for_completion_timeout(done, IPMEM_LND_WR_TMO)) {
-		pr_warn_ratelimited("queue %u of host %08x stalled: disconnecting it\n",
-				    conn->queue, conn->sess->borrower);
+		pr_warn_ratelimited("queue %u of host %04x:%04x stalled: disconnecting it\n",
+				    conn->queue, conn->sess->borrower >> 16,
+				    conn->sess->borrower & 0xffff);
 		ipmem_lnd_queue_release(conn);
 		return -ETIMEDOUT;
 	}
@@ -352,8 +353,10 @@ static void ipmem_lnd_key_req(struct ipmem_lnd_conn *conn,
 		m = ipmem_lnd_mr_reg(conn, g, round_down(block, 1ULL << shift),
 				     1ULL << shift);
 		if (IS_ERR(m)) {
-			pr_warn_ratelimited("registering blocks for host %08x failed: %ld\n",
-					    sess->borrower, PTR_ERR(m));
+			pr_warn_ratelimited("registering blocks for host %04x:%04x failed: %ld\n",
+					    sess->borrower >> 16,
+					    sess->borrower & 0xffff,
+					    PTR_ERR(m));
 			m = NULL;
 			status = IPMEM_MSG_NO_RESOURCES;
 			goto reply;
@@ -465,15 +468,16 @@ static void ipmem_lnd_req_work(struct work_struct *work)
 			out->tag = req.tag;
 			break;
 		default:
-			pr_warn_ratelimited("host %08x sent message type %u\n",
-					    conn->sess->borrower,
+			pr_warn_ratelimited("host %04x:%04x sent message type %u\n",
+					    conn->sess->borrower >> 16,
+					    conn->sess->borrower & 0xffff,
 					    le16_to_cpu(req.type));
 			reply = false;
 		}
 		mutex_unlock(&ipmem_lnd_lock);
 		if (reply && ipmem_lnd_send(conn))
-			pr_debug("message to host %08x not sent\n",
-				 conn->sess->borrower);
+			pr_debug("message to host %04x:%04x not sent\n",
+				 conn->sess->borrower >> 16, conn->sess->borrower & 0xffff);
 	}
 	memalloc_noio_restore(noio);
 }
@@ -506,8 +510,8 @@ static void ipmem_lnd_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 		queue_work(ipmem_wq, &conn->req_work);
 		return;
 	}
-	pr_warn_ratelimited("dropped a short message from host %08x\n",
-			    conn->sess->borrower);
+	pr_warn_ratelimited("dropped a short message from host %04x:%04x\n",
+			    conn->sess->borrower >> 16, conn->sess->borrower & 0xffff);
 	if (ipmem_iu_post_recv(conn->qp, iu))
 		ipmem_lnd_queue_release(conn);
 }
@@ -540,8 +544,8 @@ static struct ipmem_lnd_sess *ipmem_lnd_sess_get(struct ipmem_pool *pool,
 		n++;
 	}
 	if (n >= IPMEM_LND_MAX_SESSIONS) {
-		pr_warn_ratelimited("refused host %08x: %u borrowers already connected\n",
-				    borrower, n);
+		pr_warn_ratelimited("refused host %04x:%04x: %u borrowers already connected\n",
+				    borrower >> 16, borrower & 0xffff, n);
 		return ERR_PTR(-EUSERS);
 	}
 
@@ -576,7 +580,8 @@ static struct ipmem_lnd_sess *ipmem_lnd_sess_get(struct ipmem_pool *pool,
 		return ERR_PTR(err);
 	}
 	list_add_tail(&sess->node, &pool->sessions);
-	pr_info("host %08x connected from %pISc\n", borrower, &sess->peer);
+	pr_info("host %04x:%04x connected from %pISc\n",
+		borrower >> 16, borrower & 0xffff, &sess->peer);
 	return sess;
 }
 
@@ -633,7 +638,8 @@ static void ipmem_lnd_conn_teardown(struct ipmem_lnd_conn *conn)
 	mutex_unlock(&ipmem_lnd_lock);
 
 	if (last) {
-		pr_info("host %08x disconnected\n", sess->borrower);
+		pr_info("host %04x:%04x disconnected\n",
+			sess->borrower >> 16, sess->borrower & 0xffff);
 		ipmem_lnd_sess_free(sess);
 	}
 }
@@ -800,7 +806,7 @@ static int ipmem_lnd_authenticate(struct rdma_cm_id *cm_id,
 		why = "it did not authenticate";
 	}
 	atomic64_inc(&ipmem_auth_refused);
-	pr_warn_ratelimited("refused host %08x from %pISc: %s\n", host,
+	pr_warn_ratelimited("refused host %04x:%04x from %pISc: %s\n", host >> 16, host & 0xffff,
 			    &cm_id->route.addr.dst_addr, why);
 	return ipmem_lnd_reject(cm_id, reason);
 }
@@ -874,8 +880,8 @@ static int ipmem_lnd_connect(struct rdma_cm_id *cm_id,
 	}
 	conn->sess = sess;
 	if (list_count_nodes(&sess->conns) >= IPMEM_LND_MAX_CONNS) {
-		pr_warn_ratelimited("refused queue %u of host %08x: it has %u queues already\n",
-				    conn->queue, sess->borrower,
+		pr_warn_ratelimited("refused queue %u of host %04x:%04x: it has %u queues already\n",
+				    conn->queue, sess->borrower >> 16, sess->borrower & 0xffff,
 				    IPMEM_LND_MAX_CONNS);
 		mutex_unlock(&ipmem_lnd_lock);
 		kfree(conn);
@@ -1145,9 +1151,9 @@ void ipmem_lnd_show_grants(struct seq_file *m)
 		list_for_each_entry(g, &ipmem_pool->grants, node) {
 			ipmem_addr_make(a, ipmem_host.net, ipmem_host.host_id,
 					g->first);
-			seq_printf(m, "%pI6c/%u blocks %llu-%llu borrower %08x %s %s gen %016llx\n",
+			seq_printf(m, "%pI6c/%u blocks %llu-%llu borrower %04x:%04x %s %s gen %016llx\n",
 				   a, 128 - ilog2(g->count), g->first,
-				   g->first + g->count - 1, g->borrower,
+				   g->first + g->count - 1, g->borrower >> 16, g->borrower & 0xffff,
 				   ipmem_rights_str(g->rights),
 				   g->state == IPMEM_GRANT_CONFIRMED ?
 				   "confirmed" : "reserved", g->gen);
@@ -1169,8 +1175,8 @@ void ipmem_lnd_show_borrowers(struct seq_file *m)
 			n = 0;
 			list_for_each_entry(conn, &sess->conns, node)
 				n++;
-			seq_printf(m, "borrower %08x from %pISc on %s: %d queues, %llu blocks registered\n",
-				   sess->borrower, &sess->peer,
+			seq_printf(m, "borrower %04x:%04x from %pISc on %s: %d queues, %llu blocks registered\n",
+				   sess->borrower >> 16, sess->borrower & 0xffff, &sess->peer,
 				   dev_name(&sess->dev->dev), n,
 				   sess->nr_registered);
 			list_for_each_entry(mr, &sess->mrs, node)

@@ -366,8 +366,8 @@ int ibgp_decode(const struct ibgp_ctx *c, const struct gbgp_route *in,
 		m->req.disk = ipmem_bgp_block_disk(block);
 		m->req.lender = val[IPMEM_BGP_FN_LENDER];
 		if (m->req.lender != ipmem_bgp_block_peer(block))
-			return bad(why, len, "malformed: request %s names lender %08x in its communities",
-				   pfx, m->req.lender);
+			return bad(why, len, "malformed: request %s names lender %04x:%04x in its communities",
+				   pfx, m->req.lender >> 16, m->req.lender & 0xffff);
 		count64 = (uint64_t)val[IPMEM_BGP_FN_COUNT_HI] << 32 |
 			  val[IPMEM_BGP_FN_COUNT];
 		if (!count64 || count64 >= IPMEM_BGP_BLOCK_LIMIT)

@@ -23,7 +23,7 @@ g_boot g2 --mem 768 || bail "guest g2 did not boot"
 g_run g2 'ipmem_load max_sge=1' >/dev/null || bail "cannot load ipmem.ko max_sge=1 on g2"
 swap_setup g1 g2 256
 swap_workload g2 96
-g_run g1 'grep -q "borrower 0a4d0002 from fd00:77::2" /sys/kernel/debug/ipmem/borrowers'
+g_run g1 'grep -q "borrower 0a4d:0002 from fd00:77::2" /sys/kernel/debug/ipmem/borrowers'
 ok $? "the lender sees the borrower connected from g2"
 is "$(g_run g2 'cat /sys/module/ipmem/parameters/max_sge')" 1 "the borrower ran with max_sge=1"
 g_dmesg_clean g1

@@ -42,8 +42,8 @@ rc=$?
 diag "$out"
 [ $rc -eq 0 ] && echo "$out" | grep -q '^total mismatches 0$'
 ok $? "the workload verifies with no error across the outage"
-g_run g2 'grep -Eq "lender 0a4d0001 .*lost [1-9][0-9]* times, back [1-9]" /sys/kernel/debug/ipmem/lenders &&
-	dmesg | grep -q "lender 0a4d0001 at \[fd00:77::1\]:7471 is back"'
+g_run g2 'grep -Eq "lender 0a4d:0001 .*lost [1-9][0-9]* times, back [1-9]" /sys/kernel/debug/ipmem/lenders &&
+	dmesg | grep -q "lender 0a4d:0001 at \[fd00:77::1\]:7471 is back"'
 ok $? "the borrower lost the lender and reconnected by itself"
 g_run g2 'test $(ipmem_stat ipmem0 errors) -eq 0'
 ok $? "and no request failed"
@@ -67,7 +67,7 @@ ok $? "the workload is killed by SIGBUS (exit 135) instead of hanging or finishi
 ok $? "and no pass saw wrong data"
 g_run g2 'test $(ipmem_stat ipmem0 errors) -gt 0 && test "$(ipmem_stat ipmem0 state)" = failed'
 ok $? "ipmem0 counted the failed requests and its state is failed"
-g_run g2 'dmesg | grep -q "lender 0a4d0001 at \[fd00:77::1\]:7471 lost"'
+g_run g2 'dmesg | grep -q "lender 0a4d:0001 at \[fd00:77::1\]:7471 lost"'
 ok $? "the borrower's log names the lost lender"
 g_run g2 -t 300 'swapoff /dev/ipmem0; ! grep -q ipmem0 /proc/swaps'
 ok $? "swapoff completes (the pages it cannot read are poisoned for their owners)"

@@ -165,7 +165,7 @@ g_run g2 "ipmemctl grant del $PB"
 ok $? "B revokes the grant of copy 1, under I/O"
 # from the REVOKE message, or (when a read hits the deregistered blocks
 # first) from the refetch after the remote access error
-g_run g2 -t 120 'wait_until 60 sh -c "dmesg | grep -qE \"lender 0a4d0002 (revoked blocks 0-1023 still mapped|no longer holds blocks)\""'
+g_run g2 -t 120 'wait_until 60 sh -c "dmesg | grep -qE \"lender 0a4d:0002 (revoked blocks 0-1023 still mapped|no longer holds blocks)\""'
 ok $? "the borrower learns of it"
 passes 1
 ok $? "the workload goes on, reading copy 0"
@@ -178,7 +178,7 @@ g_kill g1
 g_boot g1 --mem 512 || bail "guest g1 did not boot again"
 lender_a >/dev/null
 ok $? "A reboots and lends again, the same prefixes to the same borrower"
-g_run g2 -t 200 'wait_until 180 sh -c "dmesg | grep -q \"lender 0a4d0001 restarted: the data it held for us is lost\""'
+g_run g2 -t 200 'wait_until 180 sh -c "dmesg | grep -q \"lender 0a4d:0001 restarted: the data it held for us is lost\""'
 ok $? "the borrower sees A's new epoch: what A held is lost"
 passes 2
 ok $? "the workload goes on, reading copy 1"

@@ -115,9 +115,9 @@ ok $? "A maps its grant into /dev/ipmem0, writes 1 MiB of its pattern and reads 
 	diag "$out"
 
 # A's registration, as the lender's debugfs lists it:
-#   borrower 0a4d0001 from fd00:77::1 on rxe0: 2 queues, 256 blocks registered
+#   borrower 0a4d:0001 from fd00:77::1 on rxe0: 2 queues, 256 blocks registered
 #     blocks 0-255 rkey 0000043c iova ff2a219c03b00000 rw gen 6cfa14249a1b328f
-AREG=$(g_run g1 'awk "/^borrower / { a = (\$2 == \"0a4d0001\"); next }
+AREG=$(g_run g1 'awk "/^borrower / { a = (\$2 == \"0a4d:0001\"); next }
 	a && \$2 == \"0-255\" && \$3 == \"rkey\" { print \$4, \$6; exit }" \
 	/sys/kernel/debug/ipmem/borrowers')
 read -r AKEY AIOVA <<<"$AREG"
@@ -214,7 +214,7 @@ probe_is "B's ro block $BBLK is still all zeros" 0 "^ok first16 0{32} crc32 [0-9
 out=$(g_run g1 'wait_until 20 sh -c "test \$(grep -c ^borrower /sys/kernel/debug/ipmem/borrowers) -eq 1" &&
 	cat /sys/kernel/debug/ipmem/borrowers' 2>&1)
 rc=$?
-[ $rc -eq 0 ] && echo "$out" | grep -Eq '^borrower 0a4d0001 .* [0-9]+ queues, 256 blocks registered$' &&
+[ $rc -eq 0 ] && echo "$out" | grep -Eq '^borrower 0a4d:0001 .* [0-9]+ queues, 256 blocks registered$' &&
 	[ "$(echo "$out" | grep -c ' rkey ')" -eq 1 ]
 ok $? "when the probes are gone, the lender lists only A, with its one registration" || diag "$out"
 # Linux 6.12's rxe logs every error completion of a queue pair; the

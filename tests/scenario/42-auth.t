@@ -27,8 +27,8 @@ I1=$(g_run g1 'ipmem_load && host_id') && I2=$(g_run g2 'ipmem_load && host_id')
 A=$NET:$I1::/120
 C=$NET:$I1::100/120
 NONCE=$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
-# a4d:2 as the kernel logs it: 0a4d0002
-hex8() { printf '%04x%04x' "0x${1%%:*}" "0x${1##*:}"; }
+# a4d:2 as the kernel logs it (and ipmemctl prints it): 0a4d:0002
+hex8() { printf '%04x:%04x' "0x${1%%:*}" "0x${1##*:}"; }
 
 # Before it has a host key, a lender serves nobody (require_auth, the
 # default): g2 lends for a moment, and g3 asks it for a key

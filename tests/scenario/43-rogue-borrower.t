@@ -58,17 +58,17 @@ round() {
 median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 
 rogue_on() {
-	STALLS=$(g_run g1 'dmesg | grep -c "of host 0a4d0099 stalled"')
+	STALLS=$(g_run g1 'dmesg | grep -c "of host 0a4d:0099 stalled"')
 	g_start g3 "for q in \$(seq 0 $((QUEUES - 1))); do
 			ipmem-probe -t 30 -q \$q -k /run/rogue.key -l $I1:$PUB1 $L $ROGUE stall 3600 & done; wait"
 	ROGUE_JOB=$JOB
 	# every rogue queue is connected (and so stalled) before we measure
-	g_run g1 "wait_until 120 grep -q 'borrower 0a4d0099 .*: $QUEUES queues' /sys/kernel/debug/ipmem/borrowers" ||
+	g_run g1 "wait_until 120 grep -q 'borrower 0a4d:0099 .*: $QUEUES queues' /sys/kernel/debug/ipmem/borrowers" ||
 		diag "$(g_run g1 'cat /sys/kernel/debug/ipmem/borrowers')"
 }
 rogue_off() {
 	# not before the lender gave up on one of them in this round
-	g_run g1 "wait_until 120 sh -c 'test \$(dmesg | grep -c \"of host 0a4d0099 stalled\") -gt $STALLS'"
+	g_run g1 "wait_until 120 sh -c 'test \$(dmesg | grep -c \"of host 0a4d:0099 stalled\") -gt $STALLS'"
 	g_run g3 'pkill -TERM -x ipmem-probe'
 	ROGUE_OUT+=$(g_wait g3 "$ROGUE_JOB" -t 120)$'\n'
 	g_run g1 "wait_until 120 sh -c 'test \$(cat /sys/module/ipmem/pool/borrowers) = 1'"
@@ -105,17 +105,17 @@ cut=$(echo "$ROGUE_OUT" | awk '/^stall/ { n += $5 } END { print n + 0 }')
 ok $? "the rogue ran on $QUEUES queues in each of three rounds ($connected connections)"
 [ "$cut" -ge 1 ]
 ok $? "the lender cut rogue queues it could not answer ($cut times)"
-out=$(g_run g1 'dmesg | grep -c "of host 0a4d0099 stalled: disconnecting it"')
+out=$(g_run g1 'dmesg | grep -c "of host 0a4d:0099 stalled: disconnecting it"')
 diag "lender log: $out stalled queues"
 [ "${out:-0}" -ge "$cut" ]
-ok $? "and logged each: queue N of host 0a4d0099 stalled: disconnecting it"
+ok $? "and logged each: queue N of host 0a4d:0099 stalled: disconnecting it"
 is "$(g_run g1 'cat /sys/module/ipmem/pool/borrowers')" 1 "the rogue's sessions are gone; g2's stays"
 g_run g2 'grep -q " live," /sys/kernel/debug/ipmem/lenders && test $(ipmem_stat ipmem0 errors) -eq 0 &&
 	test "$(grep -o "lost [0-9]* times" /sys/kernel/debug/ipmem/lenders)" = "lost 0 times"'
 ok $? "g2's lender stayed live, never lost, and no I/O error"
 g_dmesg_clean g2
 ok $? "g2: nothing at warning level or above in dmesg"
-warn=$(g_run g1 "dmesg --level=emerg,alert,crit,err,warn | grep ipmem | grep -vE 'of host 0a4d0099 stalled: disconnecting it|out-of-tree module taints|module verification failed'")
+warn=$(g_run g1 "dmesg --level=emerg,alert,crit,err,warn | grep ipmem | grep -vE 'of host 0a4d:0099 stalled: disconnecting it|out-of-tree module taints|module verification failed'")
 [ -z "$warn" ] || diag "$warn"
 g_dmesg_sane g1 && [ -z "$warn" ]
 ok $? "g1: no BUG or splat, and no ipmem warning but the rogue's stalls"
