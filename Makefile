@@ -161,6 +161,7 @@ OTHER_KERNEL_SCENARIOS := tests/scenario/01-module.t \
 check: setup
 	$(MAKE) all wire-test-module $(UNIT_TESTS) $(FUZZ_BINS)
 	scripts/run-tests $(UNIT_TESTS) tests/fuzz/fuzz.t tests/cli/cli.t \
+		tests/cli/completion.t \
 		tests/install/install.t \
 		KVER=$(KVER) tests/scenario/*.t \
 		$(foreach k,$(filter-out $(KVER),$(KVERS)),\
@@ -246,6 +247,7 @@ dkms-src:
 	install -m 0644 include/ipmem/*.h $(DESTDIR)$(DKMS_SRCDIR)/include/ipmem/
 
 MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 MAN_PAGES := $(BUILD)/man/ipmemctl.8 $(BUILD)/man/ipmemd.8 \
 	$(BUILD)/man/ipmem-swap.8 $(BUILD)/man/ipmemd.conf.5 $(BUILD)/man/ipmem.4
 
@@ -295,6 +297,7 @@ install-tools: tools man
 	set -e; for m in $(MAN_PAGES); do \
 		d=$(DESTDIR)$(MANDIR)/man$${m##*.}; install -d $$d; \
 		install -m 0644 $$m $$d/; done
+	install -D -m 0644 completion/ipmemctl $(DESTDIR)$(COMPLETIONDIR)/ipmemctl
 
 install-module: module
 	set -e; for k in $(KVERS); do \
@@ -315,6 +318,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 	for m in $(notdir $(MAN_PAGES)); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
+	rm -f $(DESTDIR)$(COMPLETIONDIR)/ipmemctl
 	set -e; for k in $(KVERS); do \
 		rm -f $(DESTDIR)$(MODULES_DIR)/$$k/updates/ipmem.ko; \
 		[ -n "$(DESTDIR)" ] || depmod -a $$k; done

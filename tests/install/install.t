@@ -39,7 +39,8 @@ for f in usr/local/sbin/ipmemctl usr/local/sbin/ipmemd usr/local/sbin/ipmem-swap
 	usr/local/share/doc/ipmem/examples/ipmemd.conf \
 	usr/local/share/man/man8/ipmemctl.8 usr/local/share/man/man8/ipmemd.8 \
 	usr/local/share/man/man8/ipmem-swap.8 usr/local/share/man/man5/ipmemd.conf.5 \
-	usr/local/share/man/man4/ipmem.4; do
+	usr/local/share/man/man4/ipmem.4 \
+	usr/local/share/bash-completion/completions/ipmemctl; do
 	[ -s "$d/$f" ] || missing="$missing $f"
 done
 for k in ${KVERS:-$(scripts/kernels)}; do
