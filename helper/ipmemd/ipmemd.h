@@ -345,6 +345,9 @@ uint32_t probe_latency(struct ipmemd *d, uint32_t host);
 
 struct ipmemd {
 	struct ipmemd_conf conf;
+	/* the file as parsed at start (conf gets what dev resolves to) */
+	struct ipmemd_conf *conf_file;
+	const char *conf_path;
 	struct ibgp_ctx ctx;
 	uint32_t host;				/* our host id */
 	uint8_t addr[16];			/* our data-plane address */

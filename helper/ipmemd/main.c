@@ -435,6 +435,103 @@ static void reconcile(struct ipmemd *d)
 	borrower_reconcile(d);
 }
 
+/*
+ * SIGHUP: read the configuration file again.  The time-outs and
+ * intervals, the rights and replicas of later borrows, borrow-from-self
+ * and auto-swapon take effect at once; every other option that changed is
+ * named, with "restart ipmemd to apply it", and keeps its running value.
+ * A file that does not parse changes nothing.
+ */
+static void reload(struct ipmemd *d)
+{
+	struct ipmemd_conf *n = calloc(1, sizeof(*n)), *o = d->conf_file;
+	unsigned int applied = 0, pending = 0;
+	char *text = NULL, err[300];
+	int ret;
+
+	if (!n || !o) {
+		free(n);
+		log_err("SIGHUP: out of memory; the configuration is unchanged");
+		return;
+	}
+	conf_defaults(n);
+	ret = read_file(d->conf_path, &text);
+	if (ret && ret != -ENOENT) {
+		log_err("SIGHUP: cannot read %s: %s; the configuration is unchanged",
+			d->conf_path, strerror(-ret));
+		goto out;
+	}
+	if (!ret && conf_parse(n, text, err, sizeof(err))) {
+		log_err("SIGHUP: %s: %s; the configuration is unchanged",
+			d->conf_path, err);
+		goto out;
+	}
+#define LIVE(field, name)						\
+	do {								\
+		if (n->field != o->field) {				\
+			log_info("SIGHUP: %s is now %llu (was %llu)", name,	\
+				 (unsigned long long)n->field,		\
+				 (unsigned long long)o->field);		\
+			d->conf.field = o->field = n->field;		\
+			applied++;					\
+		}							\
+	} while (0)
+#define RESTART(same, name)						\
+	do {								\
+		if (!(same)) {						\
+			log_warn("SIGHUP: %s changed: restart ipmemd to apply it", \
+				 name);					\
+			pending++;					\
+		}							\
+	} while (0)
+#define SAME(field)	(!memcmp(&n->field, &o->field, sizeof(n->field)))
+	LIVE(reserve_timeout, "reserve-timeout (ms)");
+	LIVE(request_timeout, "request-timeout (ms)");
+	LIVE(grant_hold, "grant-hold (ms)");
+	LIVE(release_timeout, "release-timeout (ms)");
+	LIVE(probe_interval, "probe-interval (ms)");
+	LIVE(disk_poll, "disk-poll (ms)");
+	LIVE(rights, "rights (1 ro, 2 rw)");
+	LIVE(replicas, "replicas");
+	LIVE(exclude_self, "borrow-from-self (0 yes, 1 no)");
+	LIVE(auto_swapon, "auto-swapon (1 yes)");
+	RESTART(SAME(asn), "asn");
+	RESTART(!strcmp(n->router_id, o->router_id), "router-id");
+	RESTART(SAME(net), "network");
+	RESTART(SAME(host_id) && SAME(have_host_id), "host-id");
+	RESTART(!strcmp(n->dev, o->dev), "dev");
+	RESTART(SAME(addr) && SAME(have_addr), "address");
+	RESTART(SAME(port), "port");
+	RESTART(SAME(block_size), "block-size");
+	RESTART(SAME(lend), "lend");
+	RESTART(n->npeers == o->npeers &&
+		!memcmp(n->peers, o->peers, n->npeers * sizeof(n->peers[0])),
+		"peer");
+	RESTART(SAME(bgp_port), "bgp-port");
+	RESTART(!strcmp(n->bgp_listen, o->bgp_listen), "bgp-listen");
+	RESTART(!strcmp(n->gobgpd, o->gobgpd), "gobgpd");
+	RESTART(!strcmp(n->gobgpd_api, o->gobgpd_api), "gobgpd-api");
+	RESTART(!strcmp(n->gobgpd_log, o->gobgpd_log), "gobgpd-log");
+	RESTART(!strcmp(n->socket, o->socket), "socket");
+	RESTART(!strcmp(n->state_dir, o->state_dir), "state-dir");
+	RESTART(!strcmp(n->host_key, o->host_key), "host-key");
+	RESTART(!strcmp(n->host_keys, o->host_keys), "host-keys");
+	RESTART(SAME(max_routes), "max-routes");
+	RESTART(SAME(auto_borrow), "auto-borrow");
+	RESTART(SAME(fake_module) && SAME(sim_lenders) && SAME(sim_lend),
+		"module");
+#undef SAME
+#undef RESTART
+#undef LIVE
+	log_info("SIGHUP: %s read again: %u change%s applied, %u waiting for a restart",
+		 d->conf_path, applied, applied == 1 ? "" : "s", pending);
+	if (applied)
+		d->dirty = true;
+out:
+	free(text);
+	free(n);
+}
+
 static void handle_signals(struct ipmemd *d, int sfd)
 {
 	struct signalfd_siginfo si;
@@ -449,7 +546,7 @@ static void handle_signals(struct ipmemd *d, int sfd)
 			d->quit = true;
 			break;
 		case SIGHUP:
-			log_info("SIGHUP: the configuration is read at start only; restart ipmemd to change it");
+			reload(d);
 			break;
 		case SIGCHLD:
 			while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
@@ -598,6 +695,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	free(text);
+	d->conf_path = conf_path;
+	d->conf_file = malloc(sizeof(*d->conf_file));
+	if (!d->conf_file) {
+		log_err("out of memory");
+		return 1;
+	}
+	*d->conf_file = d->conf;
 	if (load_secrets(d) || setup_identity(d))
 		return 1;
 	if (check) {
@@ -686,6 +790,7 @@ out:
 	mod_close(d->mod);
 	rib_free(&d->rib);
 	free(d->peer_keys);
+	free(d->conf_file);
 	memset(d->host_key, 0, sizeof(d->host_key));
 	if (sfd >= 0)
 		close(sfd);
