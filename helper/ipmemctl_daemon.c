@@ -18,6 +18,7 @@
 #include "ipmemctl_daemon.h"
 
 #define IPMEMD_SOCKET_DEFAULT "/run/ipmemd.sock"
+#define IPMEMD_STATUS_SOCKET_DEFAULT "/run/ipmemd-status.sock"
 
 static const char *sock_path;
 
@@ -35,10 +36,24 @@ static const char *socket_path(void)
 	return env && *env ? env : IPMEMD_SOCKET_DEFAULT;
 }
 
+/* the read-only status socket (status-socket in ipmemd.conf), if any */
+static const char *status_socket_path(void)
+{
+	const char *env = getenv("IPMEMD_STATUS_SOCKET");
+
+	return env && *env ? env : IPMEMD_STATUS_SOCKET_DEFAULT;
+}
+
+static int connect_path(const char *path, bool quiet);
+
 static int connect_daemon(bool quiet)
 {
+	return connect_path(socket_path(), quiet);
+}
+
+static int connect_path(const char *path, bool quiet)
+{
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *path = socket_path();
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -215,6 +230,12 @@ int ipmemctl_bgp_status(void)
 	size_t len = 0;
 	FILE *f;
 
+	/* not root: the status socket, if ipmemd has one we may use */
+	if (fd < 0 && errno == EACCES) {
+		fd = connect_path(status_socket_path(), true);
+		if (fd < 0)
+			errno = EACCES;
+	}
 	if (fd < 0) {
 		const char *why = errno == EACCES ?
 			"only root may talk to ipmemd" : "ipmemd is not running";

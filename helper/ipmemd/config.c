@@ -300,6 +300,12 @@ int conf_parse_line(struct ipmemd_conf *c, const char *line, char *err,
 				len);
 	} else if (!strcmp(k, "socket")) {
 		return copy_str(c->socket, sizeof(c->socket), v, k, err, len);
+	} else if (!strcmp(k, "status-socket")) {
+		return copy_str(c->status_socket, sizeof(c->status_socket), v,
+				k, err, len);
+	} else if (!strcmp(k, "status-group")) {
+		return copy_str(c->status_group, sizeof(c->status_group), v, k,
+				err, len);
 	} else if (!strcmp(k, "state-dir")) {
 		return copy_str(c->state_dir, sizeof(c->state_dir), v, k, err,
 				len);

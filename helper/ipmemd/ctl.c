@@ -14,10 +14,13 @@
  *   "! text"   the end: failure, text says why
  *
  * Commands that wait for BGP (borrow, release) answer when done; the
- * daemon goes on meanwhile.  The socket is root's only (mode 0600).
+ * daemon goes on meanwhile.  The socket is root's only (mode 0600).  An
+ * optional second socket (status-socket, mode 0660, group status-group)
+ * answers "status" and "ping" only, for monitoring without root.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,42 +34,78 @@
 #include "ipmemd.h"
 #include "out.h"
 
-int ctl_init(struct ipmemd *d)
+/*
+ * A listening socket at @path with @mode; @gid its group (-1: root's).
+ * Another ipmemd answering there is an error.
+ */
+static int ctl_listen(const char *path, mode_t mode, gid_t gid)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	mode_t old;
-	int fd;
+	int fd, err;
 
-	d->ctl_fd = -1;
-	if (strlen(d->conf.socket) >= sizeof(sa.sun_path)) {
-		log_err("control socket path too long: %s", d->conf.socket);
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_err("control socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
-	strcpy(sa.sun_path, d->conf.socket);
+	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	/* another ipmemd answering there? */
 	if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		log_err("another ipmemd is running (it answers on %s)",
-			d->conf.socket);
+		log_err("another ipmemd is running (it answers on %s)", path);
 		close(fd);
 		return -EADDRINUSE;
 	}
 	close(fd);
-	unlink(d->conf.socket);
+	unlink(path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
+	/* never reachable by others, not even between bind and chmod */
 	old = umask(0077);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 16)) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    (gid != (gid_t)-1 && chown(path, -1, gid)) || chmod(path, mode) ||
+	    listen(fd, 16)) {
+		err = -errno;
 		umask(old);
-		log_err("control socket %s: %m", d->conf.socket);
+		log_err("control socket %s: %m", path);
 		close(fd);
-		return -errno;
+		unlink(path);
+		return err;
 	}
 	umask(old);
+	return fd;
+}
+
+int ctl_init(struct ipmemd *d)
+{
+	struct group *g;
+	gid_t gid = -1;
+	int fd;
+
+	d->ctl_fd = d->status_fd = -1;
+	fd = ctl_listen(d->conf.socket, 0600, -1);
+	if (fd < 0)
+		return fd;
 	d->ctl_fd = fd;
+	if (!d->conf.status_socket[0])
+		return 0;
+	/* the read-only one: status for a group, nothing else */
+	if (d->conf.status_group[0]) {
+		g = getgrnam(d->conf.status_group);
+		if (!g) {
+			log_err("status-group %s: no such group",
+				d->conf.status_group);
+			return -ENOENT;
+		}
+		gid = g->gr_gid;
+	}
+	fd = ctl_listen(d->conf.status_socket, 0660, gid);
+	if (fd < 0)
+		return fd;
+	d->status_fd = fd;
 	return 0;
 }
 
@@ -94,6 +133,11 @@ void ctl_close(struct ipmemd *d)
 		close(d->ctl_fd);
 		unlink(d->conf.socket);
 		d->ctl_fd = -1;
+	}
+	if (d->status_fd >= 0) {
+		close(d->status_fd);
+		unlink(d->conf.status_socket);
+		d->status_fd = -1;
 	}
 }
 
@@ -205,6 +249,11 @@ static void command(struct ipmemd *d, struct ctl_client *c, char *line)
 	if (!n)
 		return;
 	c->busy = true;
+	if (c->status_only && strcmp(w[0], "status") && strcmp(w[0], "ping")) {
+		ctl_end(c, -EPERM, "%s: this socket answers status only; ask root (%s)",
+			w[0], d->conf.socket);
+		return;
+	}
 	if (!strcmp(w[0], "status") &&
 	    (n == 1 || (n == 2 && !strcmp(w[1], "json")))) {
 		ctl_status(d, c, n == 2);
@@ -250,6 +299,11 @@ size_t ctl_pollfds(struct ipmemd *d, struct pollfd *pfd, size_t n,
 
 	if (d->ctl_fd >= 0 && n < max) {
 		pfd[n].fd = d->ctl_fd;
+		pfd[n].events = POLLIN;
+		pfd[n++].revents = 0;
+	}
+	if (d->status_fd >= 0 && n < max) {
+		pfd[n].fd = d->status_fd;
 		pfd[n].events = POLLIN;
 		pfd[n++].revents = 0;
 	}
@@ -310,8 +364,8 @@ void ctl_handle(struct ipmemd *d, struct pollfd *pfd, size_t n)
 	for (i = 0; i < n; i++) {
 		if (!pfd[i].revents)
 			continue;
-		if (pfd[i].fd == d->ctl_fd) {
-			fd = accept4(d->ctl_fd, NULL, NULL,
+		if (pfd[i].fd == d->ctl_fd || pfd[i].fd == d->status_fd) {
+			fd = accept4(pfd[i].fd, NULL, NULL,
 				     SOCK_CLOEXEC | SOCK_NONBLOCK);
 			if (fd < 0)
 				continue;
@@ -321,6 +375,7 @@ void ctl_handle(struct ipmemd *d, struct pollfd *pfd, size_t n)
 				continue;
 			}
 			c->fd = fd;
+			c->status_only = pfd[i].fd == d->status_fd;
 			c->next = d->clients;
 			d->clients = c;
 			continue;

@@ -298,6 +298,7 @@ struct ctl_client {
 	size_t outcap;
 	bool busy;
 	bool dead;
+	bool status_only;			/* from the status socket */
 	int pending;				/* release: borrows to go */
 	int errors;
 };
@@ -366,6 +367,7 @@ struct ipmemd {
 	struct probe probe;
 
 	int ctl_fd;
+	int status_fd;				/* -1: no status socket */
 	struct ctl_client *clients;
 
 	/* host authentication: ours, and the other hosts' public keys */

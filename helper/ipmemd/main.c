@@ -513,6 +513,8 @@ static void reload(struct ipmemd *d)
 	RESTART(!strcmp(n->gobgpd_api, o->gobgpd_api), "gobgpd-api");
 	RESTART(!strcmp(n->gobgpd_log, o->gobgpd_log), "gobgpd-log");
 	RESTART(!strcmp(n->socket, o->socket), "socket");
+	RESTART(!strcmp(n->status_socket, o->status_socket) &&
+		!strcmp(n->status_group, o->status_group), "status-socket");
 	RESTART(!strcmp(n->state_dir, o->state_dir), "state-dir");
 	RESTART(!strcmp(n->host_key, o->host_key), "host-key");
 	RESTART(!strcmp(n->host_keys, o->host_keys), "host-keys");
@@ -719,7 +721,7 @@ int main(int argc, char **argv)
 		log_init(false, verbose);
 	}
 	d->now = d->started = now_ms();
-	d->ctl_fd = -1;
+	d->ctl_fd = d->status_fd = -1;
 	d->probe.fd = -1;
 
 	signal(SIGPIPE, SIG_IGN);

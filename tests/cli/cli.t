@@ -47,7 +47,7 @@ expect() {
 	[ "$rc" -eq "$want" ] || echo "#   exit status $rc, wanted $want"
 	printf '%s\n' "$err" | grep -Eq -- "$pat" || echo "#   stderr: $err"
 }
-echo "1..25"
+echo "1..33"
 
 # the module is not loaded here; if it is, the checks that need it absent
 # are skipped (and say so)
@@ -95,8 +95,8 @@ expect 1 "^ipmemctl: network prefix must be an IPv6 /48, not 'fd00::/64'$" \
 
 if [ $no_module -eq 1 ]; then
 	expect 1 "^ipmemctl: map list: the ipmem module is not loaded .*: load it with 'modprobe ipmem'$" \
-		"abbreviations reach the command ('m l' is map list); no module: a modprobe hint" \
-		-- "$ctl" m l
+		"abbreviations reach the command ('ma l' is map list); no module: a modprobe hint" \
+		-- "$ctl" ma l
 	IPMEMD_SOCKET=$tmp/none.sock run "$ctl" status
 	[ "$rc" -eq 1 ] &&
 		[ "$(printf '%s\n' "$out" | head -1)" = "module ipmem not loaded: load it with 'modprobe ipmem'" ] &&
@@ -153,6 +153,70 @@ ok $? "ipmemd in the background exits 0 once the daemon is ready (its socket is 
 IPMEMD_SOCKET=$tmp/ipmemd.sock run "$ctl" release all
 [ "$rc" -eq 0 ]
 ok $? "it answers: 'release all' succeeds ($out$err)"
+
+# SIGHUP: what can change does, the rest is named; a bad file changes
+# nothing.  ipmemd -f on the simulated module, its log in a file.
+# wait_log PATTERN: the log has a line matching PATTERN (60 s at most)
+wait_log() {
+	timeout 60 grep -q -m1 -E -- "$1" <(tail -n +1 -f "$tmp/hup.log")
+}
+sed "s|$tmp/ipmemd.sock|$tmp/hup.sock|; s|$tmp/state|$tmp/hup-state|g" \
+	"$tmp/sim.conf" >"$tmp/hup.conf"
+"$ipmemd" -f -c "$tmp/hup.conf" 2>"$tmp/hup.log" &
+hup=$!
+if wait_log "ready; control socket"; then
+	printf 'probe-interval 5s\nasn 65001\n' >>"$tmp/hup.conf"
+	kill -HUP $hup
+	wait_log "read again: " &&
+		grep -q "SIGHUP: probe-interval (ms) is now 5000 (was 10000)$" "$tmp/hup.log" &&
+		grep -q "SIGHUP: asn changed: restart ipmemd to apply it$" "$tmp/hup.log" &&
+		grep -q "read again: 1 change applied, 1 waiting for a restart$" "$tmp/hup.log"
+	ok $? "SIGHUP applies a new probe-interval and names the asn as needing a restart"
+	echo "colour red" >>"$tmp/hup.conf"
+	kill -HUP $hup
+	wait_log "line 11: unknown option 'colour'; the configuration is unchanged$" &&
+		IPMEMD_SOCKET=$tmp/hup.sock "$ctl" -j status | jq -e '.ipmemd.bgp.as == 65077' >/dev/null
+	ok $? "SIGHUP with a bad line changes nothing, and ipmemd goes on"
+else
+	ok 1 "SIGHUP applies a new probe-interval (ipmemd did not start)"
+	ok 1 "SIGHUP with a bad line changes nothing (ipmemd did not start)"
+fi
+kill $hup 2>/dev/null
+wait $hup
+ok $? "ipmemd stops cleanly on SIGTERM (exit 0)"
+[ $? -eq 0 ] || sed 's/^/#   /' "$tmp/hup.log"
+
+# the read-only status socket: status for a group, nothing else.  The
+# user nobody (group nogroup) runs a copy of ipmemctl from $tmp.
+chmod 755 "$tmp"
+cp "$ctl" "$tmp/ipmemctl"
+sed "s|$tmp/ipmemd.sock|$tmp/ro.sock|; s|$tmp/state|$tmp/ro-state|g" \
+	"$tmp/sim.conf" >"$tmp/ro.conf"
+printf 'status-socket %s\nstatus-group nogroup\n' "$tmp/status.sock" >>"$tmp/ro.conf"
+run "$ipmemd" -c "$tmp/ro.conf"
+ro_daemon=$(pgrep -f -x "$ipmemd -c $tmp/ro.conf")
+[ "$rc" -eq 0 ] && [ -n "$ro_daemon" ] &&
+	[ "$(stat -c '%a %U %G' "$tmp/status.sock")" = "660 root nogroup" ] &&
+	[ "$(stat -c '%a %U' "$tmp/ro.sock")" = "600 root" ]
+ok $? "status-socket: mode 0660, group nogroup; the control socket stays root's (0600)"
+nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env IPMEMD_SOCKET="$tmp/ro.sock" IPMEMD_STATUS_SOCKET="$tmp/status.sock" "$@"
+}
+run nobody "$tmp/ipmemctl" -j status
+printf '%s\n' "$out" | jq -e '.ipmemd.M == 1024 and .ipmemd.bgp.as == 65077' >/dev/null
+ok $? "a member of the group (nobody, nogroup) sees ipmemd's status through it"
+run nobody "$tmp/ipmemctl" release all
+[ "$rc" -eq 1 ] && printf '%s\n' "$err" | grep -q "only root may talk to ipmemd"
+ok $? "but may not release (the control socket is root's)"
+IPMEMD_SOCKET=$tmp/status.sock run "$ctl" release all
+[ "$rc" -eq 1 ] && printf '%s\n' "$err" | grep -q "release: this socket answers status only"
+ok $? "and the status socket refuses anything but status, even from root"
+if [ -n "$ro_daemon" ] && kill "$ro_daemon"; then
+	tail --pid="$ro_daemon" -f /dev/null
+fi
+[ ! -e "$tmp/status.sock" ]
+ok $? "ipmemd removes the status socket when it stops"
 
 # JSON
 run "$ctl" -j --version
