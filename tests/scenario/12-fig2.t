@@ -1,23 +1,26 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The patent's FIG. 2 address format end to end: network prefix
-# 2001:db80:8000::/48, lender host id c0a8:a010, 4 KiB blocks.  Block
-# 0x3864 has the address 2001:db80:8000:c0a8:a010::3864; what the
+# The patent's FIG. 2 address layout, through a real lender and
+# borrower: FIG. 2's network prefix 2001:db8:8000::/48 and lender host id
+# c0a8:a010, 4 KiB blocks.  FIG. 2's own block, 0xb8a03864, would need a
+# pool of 12 TiB; this one has 64 MiB, so its block 0x3864 (FIG. 2's low
+# 16 bits) stands in: its address is 2001:db8:8000:c0a8:a010::3864 (the
+# full FIG. 2 address is checked by tests/unit/addr.c).  What the
 # borrower writes at the extent that block backs is what the lender holds
 # in that block.
 #
 #   +---------------------------------------------------------------+
 #   | g1 (one kernel, rxe0 loopback)                                 |
 #   |   lender c0a8:a010: pool 64 MiB of 4 KiB blocks                |
-#   |     grant 2001:db80:8000:c0a8:a010::3800/120 (blocks 0x3800-ff)|
+#   |     grant 2001:db8:8000:c0a8:a010::3800/120 (blocks 0x3800-ff) |
 #   |   borrower: /dev/ipmem0, 4 KiB extents                         |
 #   |     extents 0-255 -> blocks 0x3800-0x38ff (one map)            |
 #   |     extent 300    -> block 0x3901 (a /128)                     |
 #   +---------------------------------------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 
-NET=2001:db80:8000
+NET=2001:db8:8000
 LENDER=$NET:c0a8:a010
 
 plan 14

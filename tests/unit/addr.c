@@ -24,8 +24,8 @@ static void test_fig2(void)
 	int shift = ipmem_block_shift(64 * 1024);
 	char buf[INET6_ADDRSTRLEN];
 
-	inet_pton(AF_INET6, "2001:db80:8000::", net);
-	inet_pton(AF_INET6, "2001:db80:8000:c0a8:a010:0000:b8a0:3864", want);
+	inet_pton(AF_INET6, "2001:db8:8000::", net);
+	inet_pton(AF_INET6, "2001:db8:8000:c0a8:a010:0000:b8a0:3864", want);
 	ok(shift == 16, "64 KiB blocks have shift 16");
 	ipmem_addr_make(a, net, 0xc0a8a010, offset >> shift);
 	addr_str(a, buf);
@@ -154,7 +154,7 @@ static void test_4k_blocks(void)
 	int shift = ipmem_block_shift(4096);
 	__u64 offset = 0x0000b8a038640000ULL;
 
-	inet_pton(AF_INET6, "2001:db80:8000::", net);
+	inet_pton(AF_INET6, "2001:db8:8000::", net);
 	ipmem_addr_make(a, net, 0xc0a8a010, offset >> shift);
 	is_u64(ipmem_addr_block(a), 0xb8a03864ULL << 4,
 	       "with 4 KiB blocks the offset is block 0xb8a038640");
