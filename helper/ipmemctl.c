@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ipmem/addr.h>
@@ -64,6 +65,7 @@ static void usage(FILE *f)
 "  map del PREFIX\n"
 "  map list [disk ipmemN]\n"
 "  lender list\n"
+"  monitor [lender|grant|pool]...         the module's events, as they come\n"
 "  borrow SIZE [rights ro|rw] [replicas N]   through ipmemd, over BGP\n"
 "  release all|ipmemN|PREFIX                 through ipmemd\n"
 "\n"
@@ -82,7 +84,7 @@ static void usage(FILE *f)
 "\n"
 "-j (--json) prints what a list, show, status or --version prints as JSON;\n"
 "-p (--pretty) indents it.  Commands and subcommands may be shortened\n"
-"(ipmemctl m l), but not del and destroy.\n"
+"(ipmemctl ma l), but not del and destroy.\n"
 "\n"
 "SIZE takes K, M, G, T suffixes (powers of 1024).  HOSTID is written\n"
 "c0a8:a010, 0xc0a8a010 or as an IPv4 address (192.168.160.16).  The\n"
@@ -559,17 +561,16 @@ static int cmd_lend(struct args *a)
 	return simple(msg, "lend");
 }
 
-static int grant_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+/* a grant's fields (text: "PREFIX borrower ID rights R STATE blocks N") */
+static bool grant_fields(struct nlattr **tb)
 {
 	char idb[16];
 
 	if (!tb[IPMEM_A_PREFIX] || !tb[IPMEM_A_PREFIX_LEN] ||
 	    !tb[IPMEM_A_BORROWER] || !tb[IPMEM_A_RIGHTS] || !tb[IPMEM_A_STATE])
-		return 0;
+		return false;
 	ipmem_format_host_id(nla_get_u32(tb[IPMEM_A_BORROWER]), idb,
 			     sizeof(idb));
-	out_obj_open(NULL);
-	out_text("%s", arg ? (const char *)arg : "");
 	print_prefix(tb);
 	out_str(OUT_ANY, "borrower", " borrower %s", idb);
 	out_str(OUT_ANY, "rights", " rights %s",
@@ -577,8 +578,20 @@ static int grant_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	out_str(OUT_ANY, "state", " %s",
 		nla_get_u8(tb[IPMEM_A_STATE]) == IPMEM_GRANT_CONFIRMED ?
 		"confirmed" : "reserved");
-	out_u64(OUT_ANY, "blocks", " blocks %" PRIu64 "\n",
+	out_u64(OUT_ANY, "blocks", " blocks %" PRIu64,
 		get_u64(tb, IPMEM_A_BLOCK_COUNT));
+	return true;
+}
+
+static int grant_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	if (!tb[IPMEM_A_PREFIX] || !tb[IPMEM_A_PREFIX_LEN] ||
+	    !tb[IPMEM_A_BORROWER] || !tb[IPMEM_A_RIGHTS] || !tb[IPMEM_A_STATE])
+		return 0;
+	out_obj_open(NULL);
+	out_text("%s", arg ? (const char *)arg : "");
+	grant_fields(tb);
+	out_text("\n");
 	out_obj_close();
 	return 0;
 }
@@ -1044,7 +1057,8 @@ static const char *conn_state_name(int s)
 	return "?";
 }
 
-static int lender_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+/* a lender's fields (text: "lender ID at ADDR port P STATE mapped N epoch E") */
+static void lender_fields(struct nlattr **tb)
 {
 	char idb[16], buf[INET6_ADDRSTRLEN], epoch[20];
 
@@ -1053,8 +1067,6 @@ static int lender_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	/* a string in JSON too: 64 bits do not fit a JSON number */
 	snprintf(epoch, sizeof(epoch), "%016" PRIx64,
 		 get_u64(tb, IPMEM_A_EPOCH));
-	out_obj_open(NULL);
-	out_text("%s", arg ? (const char *)arg : "");
 	out_str(OUT_ANY, "lender", "lender %s", idb);
 	out_str(OUT_ANY, "address", " at %s", buf);
 	out_u64(OUT_ANY, "port", " port %" PRIu64,
@@ -1063,7 +1075,15 @@ static int lender_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 		conn_state_name(nla_get_u8(tb[IPMEM_A_CONN_STATE])));
 	out_u64(OUT_ANY, "mapped", " mapped %" PRIu64,
 		get_u64(tb, IPMEM_A_BLOCK_COUNT));
-	out_str(OUT_ANY, "epoch", " epoch %s\n", epoch);
+	out_str(OUT_ANY, "epoch", " epoch %s", epoch);
+}
+
+static int lender_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	out_obj_open(NULL);
+	out_text("%s", arg ? (const char *)arg : "");
+	lender_fields(tb);
+	out_text("\n");
 	out_obj_close();
 	return 0;
 }
@@ -1071,6 +1091,106 @@ static int lender_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 static int cmd_lender(struct args *a)
 {
 	return list_only(a, "lender", IPMEM_CMD_LENDER_GET, lender_print);
+}
+
+/* -------------------------------------------------------------- monitor */
+
+#define MON_LENDER	1
+#define MON_GRANT	2
+#define MON_POOL	4
+
+/* now, as ip -ts monitor prints it: 2026-11-29T20:45:01.123+0000 */
+static void mon_time(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char z[8];
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	strftime(z, sizeof(z), "%z", &tm);
+	snprintf(buf + n, len - n, ".%03ld%s", ts.tv_nsec / 1000000, z);
+}
+
+/* an event's line or object: its time and kind (text shows @text) */
+static void mon_begin(const char *ts, const char *event, const char *text)
+{
+	out_obj_open(NULL);
+	out_str(OUT_ANY, "time", "%s ", ts);
+	out_str(OUT_JSON, "event", NULL, event);
+	out_text("%s", text);
+}
+
+static int mon_event(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	uint8_t cmd = ((struct genlmsghdr *)nlmsg_data(nlh))->cmd;
+	unsigned int want = *(unsigned int *)arg;
+	char ts[48];
+
+	mon_time(ts, sizeof(ts));
+	if (cmd == IPMEM_CMD_LENDER_GET && (want & MON_LENDER)) {
+		if (!tb[IPMEM_A_LENDER] || !tb[IPMEM_A_NEXTHOP] ||
+		    !tb[IPMEM_A_PORT] || !tb[IPMEM_A_CONN_STATE])
+			return 0;
+		mon_begin(ts, "lender", "");
+		lender_fields(tb);
+	} else if (cmd == IPMEM_CMD_GRANT_DEL && (want & MON_GRANT)) {
+		mon_begin(ts, "grant-deleted", "grant-deleted ");
+		if (!grant_fields(tb))
+			out_text("(incomplete)");
+	} else if (cmd == IPMEM_CMD_POOL_GET && (want & MON_POOL)) {
+		if (!tb[IPMEM_A_BLOCKS_TOTAL]) {
+			mon_begin(ts, "pool-destroyed", "pool-destroyed");
+		} else {
+			mon_begin(ts, "pool", "pool");
+			out_u64(OUT_ANY, "blocks_total", " M %" PRIu64,
+				get_u64(tb, IPMEM_A_BLOCKS_TOTAL));
+			out_u64(OUT_ANY, "blocks_free", " V %" PRIu64,
+				get_u64(tb, IPMEM_A_BLOCKS_FREE));
+		}
+	} else {
+		return 0;
+	}
+	out_text("\n");
+	out_obj_close();
+	/* one event a line (JSON: one object a line), as it happens */
+	out_finish();
+	return 0;
+}
+
+/* monitor [lender|grant|pool]...: the module's events as they come */
+static int cmd_monitor(struct args *a)
+{
+	static const char *const objs[] = { "lender", "grant", "pool" };
+	unsigned int want = 0;
+	const char *o;
+	size_t i;
+	int ret;
+
+	while ((o = next_arg(a))) {
+		for (i = 0; i < 3 && strcmp(o, objs[i]); i++)
+			;
+		if (i == 3)
+			return fail("monitor: '%s' is not one of lender, grant, pool",
+				    o);
+		want |= 1U << i;
+	}
+	if (!want)
+		want = MON_LENDER | MON_GRANT | MON_POOL;
+	if (ipmem_nl_open(&nl))
+		return fail("monitor: %s", nl.err);
+	ret = ipmem_nl_subscribe(&nl);
+	if (ret)
+		return fail("monitor: %s", nl.err);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (;;) {
+		ret = ipmem_nl_recv_events(&nl, mon_event, &want);
+		if (ret)
+			return fail("monitor: %s", ret == -EIO ?
+				    "receiving events failed" : strerror(-ret));
+	}
 }
 
 /* -------------------------------------------------------------- version */
@@ -1448,6 +1568,7 @@ static const struct {
 	{ "disk", cmd_disk },
 	{ "map", cmd_map },
 	{ "lender", cmd_lender },
+	{ "monitor", cmd_monitor },
 	{ "status", cmd_status },
 	{ "borrow", cmd_borrow },
 	{ "release", cmd_release },

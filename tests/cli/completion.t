@@ -53,9 +53,9 @@ expect() {
 }
 
 echo "1..12"
-expect "ipmemctl " "--version borrow disk grant help host host-key key lend lender map peer release route status"
+expect "ipmemctl " "--version borrow disk grant help host host-key key lend lender map monitor peer release route status"
 expect "ipmemctl ho" "host host-key"
-expect "ipmemctl -j m" "map"
+expect "ipmemctl -j ma" "map"
 expect "ipmemctl map " "add del help list"
 expect "ipmemctl map add fd69:706d:656d:a4d:1::/118 " "disk extent replica"
 expect "ipmemctl map del " "fd69:706d:656d:a4d:1::/118"

@@ -80,6 +80,12 @@ memfree_kb() {
 	} | awk '{ s += $1 } END { print s }'
 }
 
+# nl_subscribed: a generic netlink socket has joined a multicast group
+# (ipmemctl monitor, once it listens for events)
+nl_subscribed() {
+	awk '$2 == 16 && $4 != "00000000" { n++ } END { exit !n }' /proc/net/netlink
+}
+
 vmstat_get() {
 	awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat
 }

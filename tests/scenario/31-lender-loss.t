@@ -3,7 +3,8 @@
 #
 # Losing the lender.  A short outage of its link (shorter than
 # io_fail_tmo): the borrower reconnects by itself and the workload
-# verifies with no error.  Then the lender guest is killed while the
+# verifies with no error, and ipmemctl monitor shows the lender lost and
+# back.  Then the lender guest is killed while the
 # workload reads back what it swapped out: the workload gets an error
 # (SIGBUS on the page that cannot be read), not a hang and not wrong
 # data; the borrower names the lost lender in its log, and recovers once
@@ -20,7 +21,7 @@
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/swap-scenario.sh"
 
-plan 16
+plan 17
 h_init
 g_boot g1 --mem 768 || bail "guest g1 did not boot"
 g_boot g2 --mem 768 || bail "guest g2 did not boot"
@@ -30,7 +31,11 @@ g_run g2 'swap_on ipmem0' || bail "swapon"
 # wait until the workload has pushed pages out to the lender
 swapping='wait_until 300 pswpout_above $(( $(vmstat_get pswpout) + 2000 ))'
 
-# --- a short outage
+# --- a short outage, watched with ipmemctl monitor on the borrower
+g_start g2 'exec ipmemctl -j monitor lender'
+mon=$JOB
+# it has joined the events group (a generic netlink socket with a group)
+g_run g2 'wait_until 60 nl_subscribed' || bail "ipmemctl monitor did not subscribe"
 g_start g2 'run_limited 32 memtouch -p 6 64'
 job=$JOB
 g_run g2 "$swapping" >/dev/null
@@ -47,6 +52,12 @@ g_run g2 'grep -Eq "lender 0a4d:0001 .*lost [1-9][0-9]* times, back [1-9]" /sys/
 ok $? "the borrower lost the lender and reconnected by itself"
 g_run g2 'test $(ipmem_stat ipmem0 errors) -eq 0'
 ok $? "and no request failed"
+g_run g2 'pkill -x ipmemctl' >/dev/null
+out=$(g_wait g2 "$mon" -t 60)
+states=$(echo "$out" | jq -r 'select(.event == "lender" and .lender == "0a4d:0001" and (.time | test("^20[0-9-]+T[0-9:.]+[+-][0-9]{4}$"))) | .state' | xargs)
+echo "$states" | grep -q "reconnecting.* live"
+ok $? "ipmemctl -j monitor showed the lender lost and back, with times ($states)" ||
+	diag "$out"
 
 # --- the lender dies, while the workload verifies pages it swapped out
 g_start g2 'run_limited 32 memtouch -p 20 64; echo "exit $?"'
