@@ -87,7 +87,7 @@ end_work() {
 
 # live LENDER: the borrower has that lender live again
 live() {
-	g_run g2 -t 200 "wait_until 180 grep -q 'lender ${1/:/} .*: live,' /sys/kernel/debug/ipmem/lenders"
+	g_run g2 -t 200 "wait_until 180 grep -q 'lender $1 .*: live,' /sys/kernel/debug/ipmem/lenders"
 }
 
 # ------------------------------------------------------------ one copy
