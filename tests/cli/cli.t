@@ -21,15 +21,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-n=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n # skip $1"
-}
+. "$top/tests/lib/tap.sh"
 # run CMD...: its exit status in $rc, standard error in $err, output in $out
 run() {
 	out=$("$@" 2>"$tmp/err")

@@ -8,11 +8,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
+. "$top/tests/lib/tap.sh"
 
 # a stand-in for the module's lists, in ipmemctl's text format
 cat >"$tmp/ipmemctl" <<'EOF'

@@ -25,11 +25,7 @@ kver=${KVER:-$(scripts/kernels --boot --newest)}
 release=$(sed -n 's/^#define IPMEM_VERSION[[:space:]]*"\(.*\)"/\1/p' include/ipmem/version.h)
 debs="build/deb/ipmem_${release}_amd64.deb build/deb/ipmem-dkms_${release}_all.deb"
 log=$top/build/pkgtest
-n=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi
-}
+. "$top/tests/lib/tap.sh"
 bail() { echo "Bail out! $*"; exit 1; }
 cleanup() {
 	umount "$root$top" 2>/dev/null
