@@ -48,7 +48,7 @@ static void usage(FILE *f)
 "  grant add PREFIX borrower HOSTID rights ro|rw\n"
 "  grant reserve COUNT borrower HOSTID rights ro|rw [timeout MS]\n"
 "  grant confirm PREFIX\n"
-"  grant del PREFIX\n"
+"  grant del PREFIX [force]\n"
 "  grant list\n"
 "  peer list\n"
 "\n"
@@ -62,7 +62,7 @@ static void usage(FILE *f)
 "  disk del ipmemN\n"
 "  disk list\n"
 "  map add PREFIX disk ipmemN [extent E] [replica R]\n"
-"  map del PREFIX\n"
+"  map del PREFIX [force]\n"
 "  map list [disk ipmemN]\n"
 "  lender list\n"
 "  monitor [lender|grant|pool]...         the module's events, as they come\n"
@@ -625,16 +625,23 @@ static int cmd_grant(struct args *a)
 		return no_more(a, "grant list") ?:
 		       dump(NULL, IPMEM_CMD_GRANT_GET, grant_print, NULL, "grant list");
 	if (!strcmp(sub, "del") || !strcmp(sub, "confirm")) {
+		bool del = !strcmp(sub, "del"), force = false;
+
 		p = next_arg(a);
-		if (!p || next_arg(a))
-			return fail("grant %s: give exactly one PREFIX", sub);
-		msg = ipmem_nl_msg(&nl, !strcmp(sub, "del") ?
-				   IPMEM_CMD_GRANT_DEL : IPMEM_CMD_GRANT_CONFIRM,
-				   false);
+		if (!p)
+			return fail("grant %s: give a PREFIX", sub);
+		if (del && a->argc && !strcmp(a->argv[0], "force"))
+			force = !!next_arg(a);
+		if (next_arg(a))
+			return fail("grant %s: give one PREFIX%s", sub,
+				    del ? " (and force)" : "");
+		msg = ipmem_nl_msg(&nl, del ? IPMEM_CMD_GRANT_DEL :
+				   IPMEM_CMD_GRANT_CONFIRM, false);
 		if (!msg || put_prefix(msg, p, sub))
 			return 1;
-		return simple(msg, !strcmp(sub, "del") ? "grant del" :
-				   "grant confirm");
+		if (force)
+			nla_put_flag(msg, IPMEM_A_FORCE);
+		return simple(msg, del ? "grant del" : "grant confirm");
 	}
 	add = !strcmp(sub, "add");
 	p = next_arg(a);
@@ -1009,6 +1016,11 @@ static int cmd_map(struct args *a)
 	if (!msg || (p && put_prefix(msg, p, "map")))
 		return 1;
 	while ((kw = next_arg(a))) {
+		/* map del PREFIX force: the one keyword without a value */
+		if (!strcmp(sub, "del") && !strcmp(kw, "force")) {
+			nla_put_flag(msg, IPMEM_A_FORCE);
+			continue;
+		}
 		v = !strcmp(sub, "add") ?
 			KW_VALUE(a, kw, "map add", "disk", "extent", "replica") :
 			list ? KW_VALUE(a, kw, "map list", "disk") :

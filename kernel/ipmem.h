@@ -179,7 +179,8 @@ int ipmem_grant_reserve(u64 count, u32 borrower, u8 rights,
 			struct netlink_ext_ack *extack);
 int ipmem_grant_confirm(const u8 *prefix, u8 plen,
 			struct netlink_ext_ack *extack);
-int ipmem_grant_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack);
+int ipmem_grant_del(const u8 *prefix, u8 plen, bool force,
+		    struct netlink_ext_ack *extack);
 struct ipmem_grant *ipmem_grant_find(u64 block);
 int ipmem_grant_fill(struct sk_buff *skb, const struct ipmem_grant *g);
 ssize_t ipmem_lnd_pool_rw(char __user *buf, size_t len, loff_t *ppos,
@@ -219,6 +220,7 @@ struct ipmem_lnd_sess {
 int ipmem_lnd_listen(struct ipmem_pool *pool, struct netlink_ext_ack *extack);
 void ipmem_lnd_stop(struct ipmem_pool *pool);
 void ipmem_lnd_revoke(struct ipmem_pool *pool, struct ipmem_grant *g);
+bool ipmem_lnd_grant_in_use(struct ipmem_pool *pool, struct ipmem_grant *g);
 void ipmem_lnd_dev_add(struct ib_device *dev);
 void ipmem_lnd_dev_remove(struct ib_device *dev);
 void ipmem_lnd_show_grants(struct seq_file *m);
@@ -262,7 +264,8 @@ const char *ipmem_disk_state(struct ipmem_disk *d);
 int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
 		  s64 extent, int replica, u64 *ext_out, int *rep_out,
 		  struct netlink_ext_ack *extack);
-int ipmem_map_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack);
+int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
+		  struct netlink_ext_ack *extack);
 int ipmem_map_dump(struct sk_buff *skb, struct netlink_callback *cb);
 void ipmem_blk_show_table(struct seq_file *m);
 void ipmem_blk_show_latency(struct seq_file *m);

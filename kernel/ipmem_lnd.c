@@ -476,7 +476,13 @@ int ipmem_grant_confirm(const u8 *prefix, u8 plen,
 	return ret;
 }
 
-int ipmem_grant_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
+/*
+ * Delete a grant: its borrower's registrations go at once and the blocks
+ * are zeroed.  Unless @force, not while the borrower has blocks of it
+ * mapped: what it swapped there would be lost.
+ */
+int ipmem_grant_del(const u8 *prefix, u8 plen, bool force,
+		    struct netlink_ext_ack *extack)
 {
 	struct ipmem_grant *g;
 
@@ -487,6 +493,12 @@ int ipmem_grant_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
 	if (IS_ERR(g)) {
 		mutex_unlock(&ipmem_lnd_lock);
 		return PTR_ERR(g);
+	}
+	if (!force && ipmem_lnd_grant_in_use(ipmem_pool, g)) {
+		mutex_unlock(&ipmem_lnd_lock);
+		NL_SET_ERR_MSG(extack,
+			       "the borrower has these blocks mapped: what it keeps there would be lost (force deletes anyway)");
+		return -EBUSY;
 	}
 	ipmem_grant_free(ipmem_pool, g);
 	ipmem_nl_notify_grant_del(g);

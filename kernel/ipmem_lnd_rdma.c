@@ -1040,6 +1040,25 @@ void ipmem_lnd_stop(struct ipmem_pool *pool)
 	WARN_ON(!list_empty(&pool->sessions));
 }
 
+/* Has @g's borrower registered (mapped) some of @g's blocks? */
+bool ipmem_lnd_grant_in_use(struct ipmem_pool *pool, struct ipmem_grant *g)
+{
+	struct ipmem_lnd_sess *sess;
+	struct ipmem_lnd_mr *m;
+
+	lockdep_assert_held(&ipmem_lnd_lock);
+
+	list_for_each_entry(sess, &pool->sessions, node) {
+		if (sess->borrower != g->borrower)
+			continue;
+		list_for_each_entry(m, &sess->mrs, node)
+			if (m->first >= g->first &&
+			    m->first < g->first + g->count)
+				return true;
+	}
+	return false;
+}
+
 /*
  * @g is going away: remove its registrations from its borrower's sessions
  * (their keys stop working at once) and tell the borrower.

@@ -365,7 +365,35 @@ static bool ipmem_rep_in(struct ipmem_rep *rep, u32 host, u64 first,
 	       rep->block >= first && rep->block < first + count;
 }
 
-int ipmem_map_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
+/*
+ * Would unmapping @e's copies in @first..@count of @host lose data: some
+ * copy is there, @e holds data that is not lost already, and no current
+ * copy elsewhere has it?
+ */
+static bool ipmem_unmap_loses(struct ipmem_disk *d, struct ipmem_ext *e,
+			      u32 host, u64 first, u64 count)
+{
+	bool hit = false;
+	int r;
+
+	if (!test_bit(IPMEM_EXT_WRITTEN, &e->flags) ||
+	    READ_ONCE(e->lost) == ipmem_page_mask(0, d->block_size))
+		return false;
+	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+		if (ipmem_rep_in(&e->rep[r], host, first, count))
+			hit = true;
+		else if (e->rep[r].lender && !test_bit(r, &e->stale))
+			return false;
+	}
+	return hit;
+}
+
+/*
+ * Unmap the copies in the blocks of @prefix from every disk.  Unless
+ * @force, not if the only copy of some swapped data is among them.
+ */
+int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
+		  struct netlink_ext_ack *extack)
 {
 	struct ipmem_unmap_run run = {};
 	struct ipmem_unmapped **gone;
@@ -373,7 +401,7 @@ int ipmem_map_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
 	struct ipmem_disk *d;
 	struct ipmem_ext *e;
 	int r, k, nd = 0, ret;
-	bool found = false;
+	bool found = false, loses = false;
 	unsigned long i;
 	u32 host;
 
@@ -393,10 +421,15 @@ int ipmem_map_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
 		goto out_free;
 	k = 0;
 	list_for_each_entry(d, &ipmem_disks, node) {
-		xa_for_each(&d->extents, i, e)
+		xa_for_each(&d->extents, i, e) {
 			for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
 				n[k] += ipmem_rep_in(&e->rep[r], host, first,
 						     count);
+			/* advisory: a write meanwhile is the caller's race */
+			if (!force && !loses)
+				loses = ipmem_unmap_loses(d, e, host, first,
+							  count);
+		}
 		if (n[k]) {
 			found = true;
 			gone[k] = kvmalloc_array(n[k], sizeof(**gone),
@@ -409,6 +442,12 @@ int ipmem_map_del(const u8 *prefix, u8 plen, struct netlink_ext_ack *extack)
 	if (!found) {
 		NL_SET_ERR_MSG(extack, "none of those blocks is mapped");
 		ret = -ENOENT;
+		goto out_free;
+	}
+	if (loses) {
+		NL_SET_ERR_MSG(extack,
+			       "data swapped to those blocks has no other copy: it would be lost (force unmaps anyway)");
+		ret = -EBUSY;
 		goto out_free;
 	}
 

@@ -79,6 +79,13 @@ static const struct nla_policy ipmem_pol_prefix[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_PREFIX_LEN] = IPMEM_POL_BLOCK_PLEN,
 };
 
+/* GRANT_DEL, MAP_DEL: a prefix, and FORCE to go on although data is lost */
+static const struct nla_policy ipmem_pol_prefix_del[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_PREFIX] = IPMEM_POL_ADDR,
+	[IPMEM_A_PREFIX_LEN] = IPMEM_POL_BLOCK_PLEN,
+	[IPMEM_A_FORCE] = { .type = NLA_FLAG },
+};
+
 static const struct nla_policy ipmem_pol_route_new[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_PREFIX] = IPMEM_POL_ADDR,
 	[IPMEM_A_PREFIX_LEN] = NLA_POLICY_RANGE(NLA_U8, IPMEM_NET_PLEN, 128),
@@ -554,7 +561,9 @@ static int ipmem_nl_grant_del(struct sk_buff *skb, struct genl_info *info)
 	prefix = ipmem_nl_prefix(info, &plen);
 	if (!prefix)
 		return -EINVAL;
-	return ipmem_grant_del(prefix, plen, info->extack);
+	return ipmem_grant_del(prefix, plen,
+			       nla_get_flag(info->attrs[IPMEM_A_FORCE]),
+			       info->extack);
 }
 
 static int ipmem_nl_grant_dump(struct sk_buff *skb, struct netlink_callback *cb)
@@ -801,7 +810,9 @@ static int ipmem_nl_map_del(struct sk_buff *skb, struct genl_info *info)
 	prefix = ipmem_nl_prefix(info, &plen);
 	if (!prefix)
 		return -EINVAL;
-	return ipmem_map_del(prefix, plen, info->extack);
+	return ipmem_map_del(prefix, plen,
+			     nla_get_flag(info->attrs[IPMEM_A_FORCE]),
+			     info->extack);
 }
 
 static int ipmem_nl_map_dump_start(struct netlink_callback *cb)
@@ -858,7 +869,7 @@ static const struct genl_ops ipmem_ops[] = {
 		 ipmem_pol_grant_reserve),
 	IPMEM_OP(IPMEM_CMD_GRANT_CONFIRM, ipmem_nl_grant_confirm,
 		 ipmem_pol_prefix),
-	IPMEM_OP(IPMEM_CMD_GRANT_DEL, ipmem_nl_grant_del, ipmem_pol_prefix),
+	IPMEM_OP(IPMEM_CMD_GRANT_DEL, ipmem_nl_grant_del, ipmem_pol_prefix_del),
 	IPMEM_GET(IPMEM_CMD_GRANT_GET, NULL, ipmem_nl_grant_dump,
 		  ipmem_pol_none),
 	IPMEM_GET(IPMEM_CMD_PEER_GET, NULL, ipmem_nl_peer_dump,
@@ -873,7 +884,7 @@ static const struct genl_ops ipmem_ops[] = {
 	IPMEM_GET(IPMEM_CMD_DISK_GET, ipmem_nl_disk_get, ipmem_nl_disk_dump,
 		  ipmem_pol_disk),
 	IPMEM_OP(IPMEM_CMD_MAP_NEW, ipmem_nl_map_new, ipmem_pol_map_new),
-	IPMEM_OP(IPMEM_CMD_MAP_DEL, ipmem_nl_map_del, ipmem_pol_prefix),
+	IPMEM_OP(IPMEM_CMD_MAP_DEL, ipmem_nl_map_del, ipmem_pol_prefix_del),
 	{
 		.cmd = IPMEM_CMD_MAP_GET,
 		.start = ipmem_nl_map_dump_start,

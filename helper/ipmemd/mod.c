@@ -796,6 +796,21 @@ static struct nl_msg *prefix_msg(struct mod *m, uint8_t cmd,
 	return msg;
 }
 
+/*
+ * GRANT_DEL and MAP_DEL with FORCE: ipmemd deletes by the protocol (a
+ * release, a lapsed hold, a lender that stopped serving), when the data
+ * is meant to go or is gone already; the guard is for people.
+ */
+static struct nl_msg *prefix_del_msg(struct mod *m, uint8_t cmd,
+				     const uint8_t prefix[16], uint8_t plen)
+{
+	struct nl_msg *msg = prefix_msg(m, cmd, prefix, plen);
+
+	if (msg)
+		nla_put_flag(msg, IPMEM_A_FORCE);
+	return msg;
+}
+
 int mod_grant_confirm(struct mod *m, const uint8_t prefix[16], uint8_t plen)
 {
 	struct sim_grant **pp;
@@ -829,7 +844,7 @@ int mod_grant_del(struct mod *m, const uint8_t prefix[16], uint8_t plen)
 	}
 	if (!mod_ok(m))
 		return -ENOENT;
-	return send_msg(m, prefix_msg(m, IPMEM_CMD_GRANT_DEL, prefix, plen),
+	return send_msg(m, prefix_del_msg(m, IPMEM_CMD_GRANT_DEL, prefix, plen),
 			NULL, NULL);
 }
 
@@ -1133,7 +1148,7 @@ int mod_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen)
 	}
 	if (!mod_ok(m))
 		return -ENOENT;
-	return send_msg(m, prefix_msg(m, IPMEM_CMD_MAP_DEL, prefix, plen),
+	return send_msg(m, prefix_del_msg(m, IPMEM_CMD_MAP_DEL, prefix, plen),
 			NULL, NULL);
 }
 

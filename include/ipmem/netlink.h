@@ -212,6 +212,7 @@ enum ipmem_attr {
 	IPMEM_A_ROUTE_MAC,	/* binary, IPMEM_ROUTE_MAC_LEN each */
 	IPMEM_A_VERSION,	/* string, the module's release */
 	IPMEM_A_WIRE_VERSION,	/* u16, the wire protocol it speaks */
+	IPMEM_A_FORCE,		/* flag: GRANT_DEL, MAP_DEL even if data is lost */
 
 	__IPMEM_A_MAX,
 	IPMEM_A_MAX = __IPMEM_A_MAX - 1

@@ -60,7 +60,7 @@ g_run g1 "ipmemctl lend 16M dev eth0 &&
 	dd if=/dev/ipmem0 bs=1M count=1 iflag=direct status=none | cmp - /tmp/d"
 ok $? "with it, g1 lends to itself and 1 MiB written to /dev/ipmem0 reads back"
 
-g_run g1 "ipmemctl map del \$(block_prefix $LID 256) >/dev/null && ipmemctl disk del ipmem0 &&
+g_run g1 "ipmemctl map del \$(block_prefix $LID 256) force >/dev/null && ipmemctl disk del ipmem0 &&
 	ipmemctl grant del \$(block_prefix $LID 256) && ipmemctl lend destroy && rmmod ipmem"
 ok $? "and it unloads"
 

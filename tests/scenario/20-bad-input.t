@@ -13,7 +13,7 @@
 #   +--------------------------------------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 
-plan 62
+plan 63
 h_init
 g_boot g1 --cpus 2 || bail "guest g1 did not boot"
 g_run g1 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko"
@@ -108,6 +108,9 @@ rejects "confirming a grant that does not exist" "no grant with that prefix" \
 rejects "revoking a grant that does not exist" "no grant with that prefix" \
 	"ipmemctl grant del $P::200/120"
 rejects "destroying a pool with grants" "the pool has grants" 'ipmemctl lend destroy'
+rejects "deleting a grant its borrower has mapped, without force" \
+	"the borrower has these blocks mapped: what it keeps there would be lost \(force deletes anyway\)" \
+	'ipmemctl grant del $(block_prefix $(host_id) 256)'
 
 rejects "a route with next hop ::" "next hop must be a global unicast address" \
 	"ipmemctl route add $P::/80 via ::"

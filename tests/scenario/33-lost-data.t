@@ -17,7 +17,7 @@
 
 NET=fd69:706d:656d
 
-plan 14
+plan 15
 h_init
 g_boot g1 --cpus 2 || bail "guest g1 did not boot"
 ID=$(g_run g1 'ipmem_load && host_id') || bail "cannot load ipmem.ko"
@@ -37,8 +37,12 @@ g_run g1 "ipmemctl lend 64M dev eth0 &&
 	cmp /tmp/pat /tmp/back" >/dev/null
 ok $? "1 MiB of random bytes written to ipmem0 (copy on grant A) reads back"
 
-g_run g1 "ipmemctl map del $A && test \$(ipmem_stat ipmem0 state) = incomplete"
-ok $? "A, the only copy, is unmapped: ipmem0 is incomplete"
+out=$(g_run g1 "ipmemctl map del $A 2>&1; echo \"rc \$?\"; ipmem_stat ipmem0 state")
+echo "$out" | grep -q "^ipmemctl: map del: data swapped to those blocks has no other copy: it would be lost (force unmaps anyway)$" &&
+	echo "$out" | grep -qx "rc 1" && echo "$out" | grep -qx ready
+ok $? "unmapping A, the only copy of data, is refused without force; ipmem0 stays ready" || diag "$out"
+g_run g1 "ipmemctl map del $A force && test \$(ipmem_stat ipmem0 state) = incomplete"
+ok $? "with force, A, the only copy, is unmapped: ipmem0 is incomplete"
 g_run g1 "ipmemctl map add $B disk ipmem0 extent 0" >/dev/null
 ok $? "grant B is mapped where A was (the replacement procedure)"
 is "$(g_run g1 'cat /sys/block/ipmem0/ipmem/state /sys/block/ipmem0/ipmem/lost_pages | xargs')" \
@@ -79,7 +83,7 @@ is "$(g_run g1 'cat /sys/block/ipmem0/ipmem/state /sys/block/ipmem0/ipmem/lost_p
 	"ready 0" "ipmem0 is ready again, nothing lost"
 
 # lost again, then discarded: a discard says the data is not needed
-g_run g1 "ipmemctl map del $B && ipmemctl map add $A disk ipmem0 extent 0 &&
+g_run g1 "ipmemctl map del $B force && ipmemctl map add $A disk ipmem0 extent 0 &&
 	test \$(ipmem_stat ipmem0 lost_pages) -eq 256 &&
 	! dd if=/dev/ipmem0 of=/dev/null bs=1M count=1 iflag=direct status=none &&
 	blkdiscard -f -o 0 -l 1M /dev/ipmem0 &&
