@@ -48,7 +48,7 @@ expect() {
 	[ "$got" = "$2" ] || echo "#   got: $got"
 }
 
-echo "1..12"
+echo "1..13"
 expect "ipmemctl " "--version borrow disk grant help host host-key key lend lender map monitor peer release route status"
 expect "ipmemctl ho" "host host-key"
 expect "ipmemctl -j ma" "map"
@@ -56,6 +56,7 @@ expect "ipmemctl map " "add del help list"
 expect "ipmemctl map add fd69:706d:656d:a4d:1::/118 " "disk extent replica"
 expect "ipmemctl map del " "fd69:706d:656d:a4d:1::/118"
 expect "ipmemctl grant del " "fd69:706d:656d:a4d:1::/118"
+expect "ipmemctl grant del fd69:706d:656d:a4d:1::/118 " "force"
 expect "ipmemctl route del " "fd69:706d:656d:a4d:1::/80"
 expect "ipmemctl grant add fd69:706d:656d:a4d:1::/120 borrower 0a4d:0003 rights " "ro rw"
 expect "ipmemctl disk create 1G encrypt " "off on"
