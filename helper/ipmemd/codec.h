@@ -200,6 +200,7 @@ struct ipmemd_conf {
 	char socket[108];
 	char status_socket[108];	/* "" = none */
 	char status_group[64];		/* "" = root's group */
+	char metrics_listen[80];	/* "" = no metrics; ADDR:PORT */
 	char state_dir[200];
 	char host_key[256];		/* this host's private key file */
 	char host_keys[256];		/* the other hosts' public keys */

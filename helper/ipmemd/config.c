@@ -303,6 +303,16 @@ int conf_parse_line(struct ipmemd_conf *c, const char *line, char *err,
 	} else if (!strcmp(k, "status-socket")) {
 		return copy_str(c->status_socket, sizeof(c->status_socket), v,
 				k, err, len);
+	} else if (!strcmp(k, "metrics-listen")) {
+		const char *colon = strrchr(v, ':');
+		uint32_t port;
+
+		if (!colon || colon == v ||
+		    ipmem_parse_u32(colon + 1, &port) || !port || port > 65535)
+			return cerr(err, len, "metrics-listen: ADDR:PORT or [ADDR6]:PORT, not '%s'",
+				    v);
+		return copy_str(c->metrics_listen, sizeof(c->metrics_listen), v,
+				k, err, len);
 	} else if (!strcmp(k, "status-group")) {
 		return copy_str(c->status_group, sizeof(c->status_group), v, k,
 				err, len);

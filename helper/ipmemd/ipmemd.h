@@ -197,6 +197,7 @@ void lender_adopt_path(struct lender *l, const struct ibgp_route *m);
 void lender_adopt_done(struct lender *l);
 struct lender *lender_find(struct ipmemd *d, uint32_t host);
 void lender_status(struct lender *l);
+void lender_held(struct lender *l, uint64_t *blocks, uint64_t *reqs);
 
 /* -------------------------------------------------------- borrower.c */
 
@@ -303,6 +304,13 @@ struct ctl_client {
 	int errors;
 };
 
+/* metrics.c: Prometheus text on metrics-listen */
+int metrics_init(struct ipmemd *d);
+void metrics_close(struct ipmemd *d);
+size_t metrics_pollfds(struct ipmemd *d, struct pollfd *pfd, size_t n,
+		       size_t max);
+void metrics_handle(struct ipmemd *d, struct pollfd *pfd, size_t n);
+
 int ctl_init(struct ipmemd *d);
 void ctl_close(struct ipmemd *d);
 /* fill @pfd from index @n; returns the new count */
@@ -368,6 +376,7 @@ struct ipmemd {
 
 	int ctl_fd;
 	int status_fd;				/* -1: no status socket */
+	int metrics_fd;				/* -1: no metrics-listen */
 	struct ctl_client *clients;
 
 	/* host authentication: ours, and the other hosts' public keys */

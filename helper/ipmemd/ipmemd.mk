@@ -18,7 +18,8 @@ IPMEMD_PURE := helper/ipmemd/codec.c helper/ipmemd/plan.c \
 IPMEMD_SRCS := $(IPMEMD_PURE) helper/ipmemd/main.c helper/ipmemd/log.c \
 	helper/ipmemd/mod.c helper/ipmemd/rib.c helper/ipmemd/bgpd.c \
 	helper/ipmemd/lender.c helper/ipmemd/borrower.c helper/ipmemd/ctl.c \
-	helper/ipmemd/probe.c helper/ipmemctl_daemon.c helper/nl.c \
+	helper/ipmemd/probe.c helper/ipmemd/metrics.c \
+	helper/ipmemctl_daemon.c helper/nl.c \
 	helper/out.c helper/parse.c helper/secret.c
 IPMEMD_HDRS := $(wildcard helper/ipmemd/*.h) helper/ipmemctl_daemon.h \
 	helper/nl.h helper/out.h helper/parse.h helper/secret.h include/ipmem/bgp.h include/ipmem/addr.h \

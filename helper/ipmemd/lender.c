@@ -105,6 +105,18 @@ static uint64_t lreq_blocks(const struct lreq *r)
 	return n;
 }
 
+/* the blocks @l has granted or reserved, and the requests they serve */
+void lender_held(struct lender *l, uint64_t *blocks, uint64_t *reqs)
+{
+	struct lreq *r;
+
+	*blocks = *reqs = 0;
+	for (r = l->reqs; r; r = r->next) {
+		(*reqs)++;
+		*blocks += lreq_blocks(r);
+	}
+}
+
 /* --------------------------------------------------------- announce */
 
 static void announce_pool(struct lender *l)

@@ -519,6 +519,7 @@ static void reload(struct ipmemd *d)
 	RESTART(!strcmp(n->host_key, o->host_key), "host-key");
 	RESTART(!strcmp(n->host_keys, o->host_keys), "host-keys");
 	RESTART(SAME(max_routes), "max-routes");
+	RESTART(!strcmp(n->metrics_listen, o->metrics_listen), "metrics-listen");
 	RESTART(SAME(auto_borrow), "auto-borrow");
 	RESTART(SAME(fake_module) && SAME(sim_lenders) && SAME(sim_lend),
 		"module");
@@ -561,7 +562,7 @@ static void handle_signals(struct ipmemd *d, int sfd)
 static int loop(struct ipmemd *d, int sfd, int tfd)
 {
 	struct pollfd pfd[MAX_POLL];
-	size_t n, nctl, i;
+	size_t n, nctl, nmet, i;
 	int mfd, bfd;
 	uint64_t ticks;
 
@@ -574,6 +575,8 @@ static int loop(struct ipmemd *d, int sfd, int tfd)
 		bfd = bgpd_fd(d);
 		pfd[n++] = (struct pollfd){ .fd = bfd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = d->probe.fd, .events = POLLIN };
+		nmet = n;
+		n = metrics_pollfds(d, pfd, n, MAX_POLL);
 		nctl = n;
 		n = ctl_pollfds(d, pfd, n, MAX_POLL);
 
@@ -600,6 +603,7 @@ static int loop(struct ipmemd *d, int sfd, int tfd)
 			bgpd_dispatch(d);
 		if (pfd[4].revents)
 			probe_read(d);
+		metrics_handle(d, pfd + nmet, nctl - nmet);
 		ctl_handle(d, pfd + nctl, n - nctl);
 		/* a simulated module's timers and events */
 		mod_tick(d->mod, d->now);
@@ -721,7 +725,7 @@ int main(int argc, char **argv)
 		log_init(false, verbose);
 	}
 	d->now = d->started = now_ms();
-	d->ctl_fd = d->status_fd = -1;
+	d->ctl_fd = d->status_fd = d->metrics_fd = -1;
 	d->probe.fd = -1;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -761,7 +765,7 @@ int main(int argc, char **argv)
 		 pfx_str(d->ctx.net, IPMEM_NET_PLEN), d->conf.asn,
 		 d->conf.fake_module ? " (simulated module)" : "");
 	borrower_init(d);
-	if (ctl_init(d))
+	if (ctl_init(d) || metrics_init(d))
 		goto out;
 	/* gRPC core starts threads: only now, after any fork */
 	if (bgpd_init(d))
@@ -781,6 +785,7 @@ int main(int argc, char **argv)
 out:
 	bgpd_stop(d);
 	ctl_close(d);
+	metrics_close(d);
 	probe_close(d);
 	borrower_free(d);
 	while (d->nlenders--) {

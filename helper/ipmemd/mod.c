@@ -1009,6 +1009,18 @@ static int disk_cb(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 		d->replicas = nla_get_u8(tb[IPMEM_A_REPLICAS]);
 	d->extents = get64(tb, IPMEM_A_EXTENT_COUNT);
 	d->mapped = get64(tb, IPMEM_A_COPIES_MAPPED);
+	if (tb[IPMEM_A_STATS]) {
+		struct nlattr *st[IPMEM_STAT_MAX + 1];
+		int i;
+
+		if (!nla_parse_nested(st, IPMEM_STAT_MAX, tb[IPMEM_A_STATS],
+				      NULL)) {
+			d->has_stats = true;
+			for (i = 1; i <= IPMEM_STAT_MAX; i++)
+				if (st[i] && nla_len(st[i]) == 8)
+					d->stats[i] = nla_get_u64(st[i]);
+		}
+	}
 	return 0;
 }
 

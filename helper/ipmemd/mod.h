@@ -49,6 +49,8 @@ struct mod_disk {
 	uint8_t replicas;
 	uint64_t extents;
 	uint64_t mapped;
+	bool has_stats;
+	uint64_t stats[IPMEM_STAT_MAX + 1];	/* by enum ipmem_stat */
 };
 
 /* one run of consecutive extents mapped to consecutive blocks */

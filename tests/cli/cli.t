@@ -7,7 +7,7 @@
 # exist, abbreviations of the iproute2 kind but none for what takes
 # something away, help per object, guards, a status that shows what it
 # can, and ipmemd failing loudly when it cannot start.  Needs the tree
-# built (make tools), gobgpd and jq.
+# built (make tools), gobgpd, jq and promtool (prometheus).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ctl=${IPMEMCTL:-$top/build/ipmemctl}
@@ -39,7 +39,7 @@ expect() {
 	[ "$rc" -eq "$want" ] || echo "#   exit status $rc, wanted $want"
 	printf '%s\n' "$err" | grep -Eq -- "$pat" || echo "#   stderr: $err"
 }
-echo "1..33"
+echo "1..36"
 
 # the module is not loaded here; if it is, the checks that need it absent
 # are skipped (and say so)
@@ -209,6 +209,38 @@ if [ -n "$ro_daemon" ] && kill "$ro_daemon"; then
 fi
 [ ! -e "$tmp/status.sock" ]
 ok $? "ipmemd removes the status socket when it stops"
+
+# metrics: Prometheus text on metrics-listen, that promtool accepts
+sed "s|$tmp/ipmemd.sock|$tmp/met.sock|; s|$tmp/state|$tmp/met-state|g" \
+	"$tmp/sim.conf" >"$tmp/met.conf"
+port=$((20000 + $$ % 20000))
+echo "metrics-listen 127.0.0.1:$port" >>"$tmp/met.conf"
+# scrape PATH: the HTTP response to GET PATH (bash's /dev/tcp: no client
+# program needed)
+scrape() {
+	exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+	printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$1" >&3
+	cat <&3
+	exec 3<&-
+}
+run "$ipmemd" -c "$tmp/met.conf"
+met_daemon=$(pgrep -f -x "$ipmemd -c $tmp/met.conf")
+scrape /metrics >"$tmp/met.http"
+sed '1,/^\r$/d' "$tmp/met.http" >"$tmp/met.txt"
+head -1 "$tmp/met.http" | grep -q "^HTTP/1.0 200 OK" &&
+	grep -q "^Content-Type: text/plain; version=0.0.4" "$tmp/met.http" &&
+	out=$(promtool check metrics <"$tmp/met.txt" 2>&1) && [ -z "$out" ]
+ok $? "GET /metrics answers 200 in the text format; promtool check metrics finds nothing${out:+ ($out)}"
+grep -qx 'ipmem_cluster_blocks 1024' "$tmp/met.txt" &&
+	grep -qx 'ipmem_lender_free_blocks{lender="0a00:0001"} 1024' "$tmp/met.txt" &&
+	grep -qx 'ipmem_pool_blocks 1024' "$tmp/met.txt" &&
+	grep -q '^ipmem_info{version="[0-9.]*",host_id="0a00:0001"} 1$' "$tmp/met.txt"
+ok $? "the metrics say what status says: M, V_i, the pool, the host"
+scrape /other | head -1 | grep -q "^HTTP/1.0 404"
+ok $? "any other path is 404"
+if [ -n "$met_daemon" ] && kill "$met_daemon"; then
+	tail --pid="$met_daemon" -f /dev/null
+fi
 
 # JSON
 run "$ctl" -j --version
