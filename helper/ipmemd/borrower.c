@@ -1232,31 +1232,40 @@ static void lender_line(uint32_t host, const uint8_t *nexthop, uint64_t total, u
 	out_obj_close();
 }
 
+/* M and V over every pool this host knows (its own and BGP's), @nl pools */
+void pool_view(struct ipmemd *d, uint64_t *M, uint64_t *V, uint64_t *nl)
+{
+	struct rib_entry *e;
+	size_t i;
+
+	*M = *V = *nl = 0;
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e) {
+		*M += e->eff->pool.total;
+		*V += e->eff->pool.free;
+		(*nl)++;
+	}
+	for (i = 0; i < d->nlenders; i++) {
+		if (!d->lenders[i].has_pool)
+			continue;
+		*M += d->lenders[i].pool.total;
+		*V += d->lenders[i].pool.free;
+		(*nl)++;
+	}
+}
+
 /* ipmemd's part of `ipmemctl status`, in text or JSON (out.h) */
 void borrower_status(struct ipmemd *d)
 {
 	const struct ibgp_route *p;
 	struct rib_entry *e;
-	uint64_t M = 0, V = 0;
-	unsigned int nl = 0;
+	uint64_t M, V, nl;
 	struct borrow *b;
 	struct breq *q;
 	char hb[16], sz[32];
 	uint8_t bp[16];
 	size_t i;
 
-	rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e) {
-		M += e->eff->pool.total;
-		V += e->eff->pool.free;
-		nl++;
-	}
-	for (i = 0; i < d->nlenders; i++) {
-		if (!d->lenders[i].has_pool)
-			continue;
-		M += d->lenders[i].pool.total;
-		V += d->lenders[i].pool.free;
-		nl++;
-	}
+	pool_view(d, &M, &V, &nl);
 	out_obj_open("bgp");
 	out_u64(OUT_ANY, "as", "bgp: AS %" PRIu64, d->conf.asn);
 	out_str(OUT_ANY, "router_id", " router-id %s", d->router_id);

@@ -281,6 +281,7 @@ void borrower_release(struct ipmemd *d, struct ctl_client *c,
 		      const char *what);
 void borrower_client_gone(struct ipmemd *d, struct ctl_client *c);
 void borrower_status(struct ipmemd *d);
+void pool_view(struct ipmemd *d, uint64_t *M, uint64_t *V, uint64_t *nl);
 
 /* ------------------------------------------------------------- ctl.c */
 

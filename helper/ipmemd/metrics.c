@@ -200,28 +200,35 @@ static void write_disks(struct ipmemd *d, FILE *f)
 	free(dk);
 }
 
+/* one gauge per lender in the pool view: M_i (@free false) or V_i */
+static void write_lenders(struct ipmemd *d, FILE *f, const char *name,
+			  bool free)
+{
+	struct rib_entry *e;
+	char hb[16];
+	size_t i;
+
+	for (i = 0; i < d->nlenders; i++)
+		if (d->lenders[i].has_pool)
+			fprintf(f, "%s{lender=\"%s\"} %" PRIu64 "\n", name,
+				fmt_host(d->lenders[i].host, hb),
+				free ? d->lenders[i].pool.free :
+				d->lenders[i].pool.total);
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e)
+		fprintf(f, "%s{lender=\"%s\"} %" PRIu64 "\n", name,
+			fmt_host(e->eff->host, hb),
+			free ? e->eff->pool.free : e->eff->pool.total);
+}
+
 /* the BGP pool view, and the lenders in it */
 static void write_cluster(struct ipmemd *d, FILE *f)
 {
-	const struct ibgp_route *p;
 	struct rib_entry *e;
-	uint64_t M = 0, V = 0, nl = 0;
+	uint64_t M, V, nl;
 	char hb[16];
 	uint32_t us;
-	size_t i;
 
-	rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e) {
-		M += e->eff->pool.total;
-		V += e->eff->pool.free;
-		nl++;
-	}
-	for (i = 0; i < d->nlenders; i++) {
-		if (!d->lenders[i].has_pool)
-			continue;
-		M += d->lenders[i].pool.total;
-		V += d->lenders[i].pool.free;
-		nl++;
-	}
+	pool_view(d, &M, &V, &nl);
 	metric(f, "ipmem_cluster_blocks", "gauge",
 	       "M: blocks all lenders announce.", M);
 	metric(f, "ipmem_cluster_free_blocks", "gauge",
@@ -229,31 +236,16 @@ static void write_cluster(struct ipmemd *d, FILE *f)
 	metric(f, "ipmem_cluster_lenders", "gauge",
 	       "Lenders announcing a pool.", nl);
 	help(f, "ipmem_lender_blocks", "gauge", "M_i of each lender.");
-	for (i = 0; i < d->nlenders; i++)
-		if (d->lenders[i].has_pool)
-			fprintf(f, "ipmem_lender_blocks{lender=\"%s\"} %" PRIu64 "\n",
-				fmt_host(d->lenders[i].host, hb),
-				d->lenders[i].pool.total);
-	rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e)
-		fprintf(f, "ipmem_lender_blocks{lender=\"%s\"} %" PRIu64 "\n",
-			fmt_host(e->eff->host, hb), e->eff->pool.total);
+	write_lenders(d, f, "ipmem_lender_blocks", false);
 	help(f, "ipmem_lender_free_blocks", "gauge", "V_i of each lender.");
-	for (i = 0; i < d->nlenders; i++)
-		if (d->lenders[i].has_pool)
-			fprintf(f, "ipmem_lender_free_blocks{lender=\"%s\"} %" PRIu64 "\n",
-				fmt_host(d->lenders[i].host, hb),
-				d->lenders[i].pool.free);
-	rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e)
-		fprintf(f, "ipmem_lender_free_blocks{lender=\"%s\"} %" PRIu64 "\n",
-			fmt_host(e->eff->host, hb), e->eff->pool.free);
+	write_lenders(d, f, "ipmem_lender_free_blocks", true);
 	help(f, "ipmem_lender_latency_seconds", "gauge",
 	     "The last measured round trip to each remote lender.");
 	rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e) {
-		p = e->eff;
-		us = probe_latency(d, p->host);
+		us = probe_latency(d, e->eff->host);
 		if (us)
 			fprintf(f, "ipmem_lender_latency_seconds{lender=\"%s\"} %u.%06u\n",
-				fmt_host(p->host, hb), us / 1000000,
+				fmt_host(e->eff->host, hb), us / 1000000,
 				us % 1000000);
 	}
 }
