@@ -1989,7 +1989,11 @@ int ipmem_lender_fill(struct sk_buff *skb, struct ipmem_lender *l)
 	    nla_put_u8(skb, IPMEM_A_CONN_STATE, READ_ONCE(l->state)) ||
 	    nla_put_u64_64bit(skb, IPMEM_A_EPOCH, l->epoch, IPMEM_A_PAD) ||
 	    nla_put_u64_64bit(skb, IPMEM_A_BLOCK_COUNT, l->nr_mapped,
-			      IPMEM_A_PAD))
+			      IPMEM_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPMEM_A_LOSSES, atomic64_read(&l->nr_errors),
+			      IPMEM_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPMEM_A_RETURNS,
+			      atomic64_read(&l->nr_reconnects), IPMEM_A_PAD))
 		return -EMSGSIZE;
 	return 0;
 }

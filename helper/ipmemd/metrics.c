@@ -250,6 +250,43 @@ static void write_cluster(struct ipmemd *d, FILE *f)
 	}
 }
 
+/* the lenders the module borrows from: connection state and losses */
+static void write_module_lenders(struct ipmemd *d, FILE *f)
+{
+	static const char *const names[] = {
+		[IPMEM_CONN_CONNECTING] = "connecting",
+		[IPMEM_CONN_LIVE] = "live",
+		[IPMEM_CONN_RECONNECTING] = "reconnecting",
+		[IPMEM_CONN_DELETING] = "deleting",
+	};
+	struct mod_lender *l = NULL;
+	size_t n = 0, i;
+	unsigned int s;
+	char hb[16];
+
+	if (mod_lender_list(d->mod, &l, &n))
+		return;
+	help(f, "ipmem_borrower_lender_state", "gauge",
+	     "1 for the state each lender this host borrows from is in.");
+	for (i = 0; i < n; i++)
+		for (s = 0; s < sizeof(names) / sizeof(names[0]); s++)
+			if (names[s])
+				fprintf(f, "ipmem_borrower_lender_state{lender=\"%s\",state=\"%s\"} %d\n",
+					fmt_host(l[i].host, hb), names[s],
+					l[i].state == s);
+	help(f, "ipmem_borrower_lender_copies_mapped", "gauge",
+	     "Extent copies mapped to each lender.");
+	for (i = 0; i < n; i++)
+		fprintf(f, "ipmem_borrower_lender_copies_mapped{lender=\"%s\"} %" PRIu64 "\n",
+			fmt_host(l[i].host, hb), l[i].mapped);
+	help(f, "ipmem_borrower_lender_losses_total", "counter",
+	     "Times each lender was lost.");
+	for (i = 0; i < n; i++)
+		fprintf(f, "ipmem_borrower_lender_losses_total{lender=\"%s\"} %" PRIu64 "\n",
+			fmt_host(l[i].host, hb), l[i].losses);
+	free(l);
+}
+
 static void write_metrics(struct ipmemd *d, FILE *f)
 {
 	static const char *const states[] = { "acquiring", "ready",
@@ -300,6 +337,7 @@ static void write_metrics(struct ipmemd *d, FILE *f)
 		fprintf(f, "ipmem_borrows{state=\"%s\"} %" PRIu64 "\n",
 			states[i], nb[i]);
 	write_disks(d, f);
+	write_module_lenders(d, f);
 }
 
 /* ------------------------------------------------------------- serving */

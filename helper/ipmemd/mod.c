@@ -1119,6 +1119,45 @@ int mod_disk_list(struct mod *m, struct mod_disk **out, size_t *n)
 	return 0;
 }
 
+static int lender_cb(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	struct mod_lender *l;
+
+	if (!tb[IPMEM_A_LENDER] || !tb[IPMEM_A_CONN_STATE])
+		return 0;
+	l = vec_add(arg);
+	if (!l)
+		return -ENOMEM;
+	l->host = nla_get_u32(tb[IPMEM_A_LENDER]);
+	if (tb[IPMEM_A_NEXTHOP] && nla_len(tb[IPMEM_A_NEXTHOP]) == 16)
+		memcpy(l->nexthop, nla_data(tb[IPMEM_A_NEXTHOP]), 16);
+	l->state = nla_get_u8(tb[IPMEM_A_CONN_STATE]);
+	l->mapped = get64(tb, IPMEM_A_BLOCK_COUNT);
+	l->losses = get64(tb, IPMEM_A_LOSSES);
+	l->returns = get64(tb, IPMEM_A_RETURNS);
+	return 0;
+}
+
+int mod_lender_list(struct mod *m, struct mod_lender **out, size_t *n)
+{
+	struct vec v = { .size = sizeof(struct mod_lender) };
+	int ret = 0;
+
+	if (!m->sim) {
+		if (!mod_ok(m))
+			return -ENOENT;
+		ret = send_msg(m, msg_new(m, IPMEM_CMD_LENDER_GET, true),
+			       lender_cb, &v);
+	}
+	if (ret) {
+		free(v.v);
+		return ret;
+	}
+	*out = v.v;
+	*n = v.n;
+	return 0;
+}
+
 int mod_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
 		uint8_t plen, uint8_t replica)
 {

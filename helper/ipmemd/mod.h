@@ -65,6 +65,15 @@ struct mod_map {
 	uint8_t state;			/* enum ipmem_map_state */
 };
 
+/* a lender this host borrows from, as the module sees it */
+struct mod_lender {
+	uint32_t host;
+	uint8_t nexthop[16];
+	uint8_t state;			/* enum ipmem_conn_state */
+	uint64_t mapped;		/* extent copies */
+	uint64_t losses, returns;
+};
+
 struct mod_route {
 	uint8_t prefix[16];
 	uint8_t plen;
@@ -133,6 +142,8 @@ int mod_disk_new(struct mod *m, uint64_t size, uint32_t block_size,
 		 uint8_t replicas, struct mod_disk *out);
 int mod_disk_del(struct mod *m, uint32_t id);
 int mod_disk_list(struct mod *m, struct mod_disk **out, size_t *n);
+/* the module's lenders (none with a simulated module) */
+int mod_lender_list(struct mod *m, struct mod_lender **out, size_t *n);
 
 int mod_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
 		uint8_t plen, uint8_t replica);

@@ -213,6 +213,8 @@ enum ipmem_attr {
 	IPMEM_A_VERSION,	/* string, the module's release */
 	IPMEM_A_WIRE_VERSION,	/* u16, the wire protocol it speaks */
 	IPMEM_A_FORCE,		/* flag: GRANT_DEL, MAP_DEL even if data is lost */
+	IPMEM_A_LOSSES,		/* u64, LENDER_GET: times the lender was lost */
+	IPMEM_A_RETURNS,	/* u64, LENDER_GET: times it came back */
 
 	__IPMEM_A_MAX,
 	IPMEM_A_MAX = __IPMEM_A_MAX - 1
