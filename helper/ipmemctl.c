@@ -1088,6 +1088,12 @@ static void lender_fields(struct nlattr **tb)
 	out_u64(OUT_ANY, "mapped", " mapped %" PRIu64,
 		get_u64(tb, IPMEM_A_BLOCK_COUNT));
 	out_str(OUT_ANY, "epoch", " epoch %s", epoch);
+	if (tb[IPMEM_A_LOSSES]) {
+		out_u64(OUT_ANY, "losses", " lost %" PRIu64,
+			get_u64(tb, IPMEM_A_LOSSES));
+		out_u64(OUT_ANY, "returns", " back %" PRIu64,
+			get_u64(tb, IPMEM_A_RETURNS));
+	}
 }
 
 static int lender_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
