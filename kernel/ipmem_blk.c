@@ -136,9 +136,24 @@ void ipmem_disk_stats_sum(struct ipmem_disk *d, struct ipmem_disk_stats *s)
 	s->v[IPMEM_STAT_LOST_PAGES] = atomic64_read(&d->lost_pages);
 }
 
+/* d->lat: the buckets, then the sum of the latencies (microseconds) */
 static void ipmem_lat_record(struct ipmem_disk *d, ktime_t start)
 {
-	this_cpu_inc(d->lat[ipmem_lat_bucket(ktime_us_delta(ktime_get(), start))]);
+	s64 us = ktime_us_delta(ktime_get(), start);
+
+	this_cpu_inc(d->lat[ipmem_lat_bucket(us)]);
+	this_cpu_add(d->lat[IPMEM_LAT_BUCKETS], us);
+}
+
+/* @sum[IPMEM_LAT_BUCKETS + 1]: d->lat over every CPU */
+static void ipmem_lat_sum(struct ipmem_disk *d, u64 *sum)
+{
+	int cpu, b;
+
+	memset(sum, 0, sizeof(*sum) * (IPMEM_LAT_BUCKETS + 1));
+	for_each_possible_cpu(cpu)
+		for (b = 0; b <= IPMEM_LAT_BUCKETS; b++)
+			sum[b] += per_cpu_ptr(d->lat, cpu)[b];
 }
 
 /* --------------------------------------------------------------- copies */
@@ -1137,7 +1152,8 @@ int ipmem_disk_create(u64 size, u32 block_size, u8 replicas, int id,
 	INIT_DELAYED_WORK(&d->refill_work, ipmem_refill_work);
 	init_completion(&d->refill_done);
 	d->stats = alloc_percpu(struct ipmem_disk_stats);
-	d->lat = __alloc_percpu(sizeof(u64) * IPMEM_LAT_BUCKETS, sizeof(u64));
+	d->lat = __alloc_percpu(sizeof(u64) * (IPMEM_LAT_BUCKETS + 1),
+				sizeof(u64));
 	if (!d->stats || !d->lat) {
 		ret = -ENOMEM;
 		goto out_free;
@@ -1266,6 +1282,34 @@ int ipmem_disk_remove(int id, struct netlink_ext_ack *extack)
 	return 0;
 }
 
+/* DISK_GET's LATENCY: the buckets with reads, and the sum */
+static int ipmem_disk_fill_latency(struct sk_buff *skb, struct ipmem_disk *d)
+{
+	struct nlattr *nest;
+	u64 *sum;
+	int b, ret = -EMSGSIZE;
+
+	sum = kmalloc_array(IPMEM_LAT_BUCKETS + 1, sizeof(*sum), GFP_KERNEL);
+	if (!sum)
+		return -ENOMEM;
+	ipmem_lat_sum(d, sum);
+	nest = nla_nest_start(skb, IPMEM_A_LATENCY);
+	if (!nest)
+		goto out;
+	for (b = 0; b < IPMEM_LAT_BUCKETS; b++)
+		if (sum[b] && nla_put_u64_64bit(skb, b + 1, sum[b],
+						IPMEM_LAT_SUM_ATTR + 1))
+			goto out;
+	if (nla_put_u64_64bit(skb, IPMEM_LAT_SUM_ATTR, sum[IPMEM_LAT_BUCKETS],
+			      IPMEM_LAT_SUM_ATTR + 1))
+		goto out;
+	nla_nest_end(skb, nest);
+	ret = 0;
+out:
+	kfree(sum);
+	return ret;
+}
+
 int ipmem_disk_fill(struct sk_buff *skb, struct ipmem_disk *d)
 {
 	struct ipmem_disk_stats s;
@@ -1291,22 +1335,19 @@ int ipmem_disk_fill(struct sk_buff *skb, struct ipmem_disk *d)
 		if (nla_put_u64_64bit(skb, i, s.v[i], IPMEM_STAT_PAD))
 			return -EMSGSIZE;
 	nla_nest_end(skb, nest);
-	return 0;
+	return ipmem_disk_fill_latency(skb, d);
 }
 
 /* Read latency histograms: "disk <us count" per bucket. */
 void ipmem_blk_show_latency(struct seq_file *m)
 {
-	u64 sum[IPMEM_LAT_BUCKETS];
+	u64 sum[IPMEM_LAT_BUCKETS + 1];
 	struct ipmem_disk *d;
-	int cpu, b;
+	int b;
 
 	mutex_lock(&ipmem_blk_lock);
 	list_for_each_entry(d, &ipmem_disks, node) {
-		memset(sum, 0, sizeof(sum));
-		for_each_possible_cpu(cpu)
-			for (b = 0; b < IPMEM_LAT_BUCKETS; b++)
-				sum[b] += per_cpu_ptr(d->lat, cpu)[b];
+		ipmem_lat_sum(d, sum);
 		seq_printf(m, "%s read latency (us): reads from the previous bound up to each bound\n",
 			   d->gd->disk_name);
 		for (b = 0; b < IPMEM_LAT_BUCKETS; b++)

@@ -172,6 +172,43 @@ static const struct {
 	  "counter", "Pages a lender returned altered, stale or zeroed." },
 };
 
+/*
+ * The read latency histogram: the module's buckets are log-linear, eight
+ * per power of two; the powers of two (1 us to 16.8 s) are exact bounds
+ * of it, and enough buckets for a graph or a quantile.
+ */
+static void write_latency(FILE *f, const struct mod_disk *dk, size_t n)
+{
+	uint64_t cum, bound;
+	size_t i;
+	int b;
+
+	help(f, "ipmem_disk_read_latency_seconds", "histogram",
+	     "Read (swap-in) latency, from the request to its data.");
+	for (i = 0; i < n; i++) {
+		if (!dk[i].has_lat)
+			continue;
+		cum = 0;
+		for (b = 0; b < IPMEM_LAT_BUCKETS; b++) {
+			cum += dk[i].lat[b];
+			bound = ipmem_lat_bound(b);
+			/* the last bucket also holds every slower read */
+			if (b == IPMEM_LAT_BUCKETS - 1 || (bound & (bound - 1)))
+				continue;
+			fprintf(f, "ipmem_disk_read_latency_seconds_bucket{disk=\"%s\",le=\"%" PRIu64 ".%06" PRIu64 "\"} %" PRIu64 "\n",
+				dk[i].name, bound / 1000000, bound % 1000000,
+				cum);
+		}
+		fprintf(f, "ipmem_disk_read_latency_seconds_bucket{disk=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
+			dk[i].name, cum);
+		fprintf(f, "ipmem_disk_read_latency_seconds_sum{disk=\"%s\"} %" PRIu64 ".%06" PRIu64 "\n",
+			dk[i].name, dk[i].lat_sum_us / 1000000,
+			dk[i].lat_sum_us % 1000000);
+		fprintf(f, "ipmem_disk_read_latency_seconds_count{disk=\"%s\"} %" PRIu64 "\n",
+			dk[i].name, cum);
+	}
+}
+
 static void write_disks(struct ipmemd *d, FILE *f)
 {
 	struct mod_disk *dk = NULL;
@@ -188,6 +225,7 @@ static void write_disks(struct ipmemd *d, FILE *f)
 	for (i = 0; i < n; i++)
 		fprintf(f, "ipmem_disk_copies_mapped{disk=\"%s\"} %" PRIu64 "\n",
 			dk[i].name, dk[i].mapped);
+	write_latency(f, dk, n);
 	for (s = 0; s < sizeof(disk_stats) / sizeof(disk_stats[0]); s++) {
 		help(f, disk_stats[s].name, disk_stats[s].type,
 		     disk_stats[s].help);

@@ -1021,6 +1021,21 @@ static int disk_cb(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 					d->stats[i] = nla_get_u64(st[i]);
 		}
 	}
+	if (tb[IPMEM_A_LATENCY]) {
+		struct nlattr *a;
+		int rem, t;
+
+		d->has_lat = true;
+		nla_for_each_nested(a, tb[IPMEM_A_LATENCY], rem) {
+			t = nla_type(a);
+			if (nla_len(a) != 8)
+				continue;
+			if (t >= 1 && t <= IPMEM_LAT_BUCKETS)
+				d->lat[t - 1] = nla_get_u64(a);
+			else if (t == IPMEM_LAT_SUM_ATTR)
+				d->lat_sum_us = nla_get_u64(a);
+		}
+	}
 	return 0;
 }
 

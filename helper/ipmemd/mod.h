@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <ipmem/latency.h>
 #include <ipmem/netlink.h>
 
 struct mod;
@@ -51,6 +52,9 @@ struct mod_disk {
 	uint64_t mapped;
 	bool has_stats;
 	uint64_t stats[IPMEM_STAT_MAX + 1];	/* by enum ipmem_stat */
+	bool has_lat;
+	uint64_t lat[IPMEM_LAT_BUCKETS];	/* reads per bucket */
+	uint64_t lat_sum_us;			/* their latencies' sum */
 };
 
 /* one run of consecutive extents mapped to consecutive blocks */

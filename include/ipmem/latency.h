@@ -15,6 +15,12 @@
 #define IPMEM_LAT_SUB_BITS	3
 #define IPMEM_LAT_SUB		8	/* 2^IPMEM_LAT_SUB_BITS */
 #define IPMEM_LAT_BUCKETS	(IPMEM_LAT_SUB * (24 - IPMEM_LAT_SUB_BITS + 1))
+/*
+ * In DISK_GET's LATENCY nest: attribute b + 1 is bucket b's count (only
+ * buckets with reads are sent), IPMEM_LAT_SUM_ATTR the sum of all the
+ * reads' latencies in microseconds.
+ */
+#define IPMEM_LAT_SUM_ATTR	(IPMEM_LAT_BUCKETS + 1)
 
 /* the bucket of a latency of @us microseconds */
 static inline unsigned int ipmem_lat_bucket(__u64 us)
