@@ -76,15 +76,16 @@ bgp_kill() {
 		rm -f /run/ipmemd.sock'
 }
 
+# bgp_mv GUEST: "M m V v" as ipmemd on GUEST sees the pools (JSON status)
 bgp_mv() {
-	g_run "$1" 'ipmemctl status | grep -o "^M [0-9]* V [0-9]*"'
+	g_run "$1" 'ipmemctl -j status | jq -r "\"M \\(.ipmemd.M) V \\(.ipmemd.V)\""'
 }
 
 bgp_wait_mv() {
 	local m=$1 v=$2 t=${3:-180} g rc=0
 
 	for g in $BGP_GUESTS; do
-		g_run "$g" -t $((t + 30)) "wait_until $t sh -c 'ipmemctl status | grep -q \"^M $m V $v \"'" ||
+		g_run "$g" -t $((t + 30)) "wait_until $t sh -c 'ipmemctl -j status | jq -e \".ipmemd.M == $m and .ipmemd.V == $v\" >/dev/null'" ||
 			{ diag "$g sees: $(bgp_mv "$g")"; rc=1; }
 	done
 	return $rc

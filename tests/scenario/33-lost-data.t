@@ -47,7 +47,7 @@ g_run g1 "ipmemctl map add $B disk ipmem0 extent 0" >/dev/null
 ok $? "grant B is mapped where A was (the replacement procedure)"
 is "$(g_run g1 'cat /sys/block/ipmem0/ipmem/state /sys/block/ipmem0/ipmem/lost_pages | xargs')" \
 	"failed 256" "ipmem0 is failed with the 256 pages of the 1 MiB lost"
-is "$(g_run g1 'ipmemctl disk list | grep -o "lost-pages [0-9]*"')" "lost-pages 256" \
+is "$(g_run g1 'ipmemctl -j disk list | jq ".[0].stats.lost_pages"')" 256 \
 	"ipmemctl shows the lost pages too"
 
 out=$(g_run g1 'e0=$(ipmem_stat ipmem0 errors)

@@ -47,8 +47,8 @@ out=$(g_run g1 'cat /sys/block/ipmem[012]/ipmem/encryption | xargs')
 diag "encryption: $out"
 echo "$out" | grep -Eq '^[^ ]*(chacha|gcm|aes)[^ ]* [^ ]*(chacha|gcm|aes)[^ ]* off$'
 ok $? "ipmem0 and ipmem1 are encrypted by default (sysfs names the cipher); ipmem2 is not"
-is "$(g_run g1 'ipmemctl disk list | grep -o "^ipmem[0-9].*encrypt [a-z]*" | sed "s/ size.*encrypt/ encrypt/" | xargs')" \
-	"ipmem0 encrypt on ipmem1 encrypt on ipmem2 encrypt off" "ipmemctl disk list says which are"
+is "$(g_run g1 'ipmemctl -j disk list | jq -r ".[] | \"\\(.name) \\(.encrypt)\"" | xargs')" \
+	"ipmem0 true ipmem1 true ipmem2 false" "ipmemctl disk list says which are"
 out=$(g_run g1 'ipmemctl disk create 16M encrypt maybe 2>&1; echo rc $?')
 diag "$out"
 echo "$out" | grep -q "encrypt is 'on' or 'off'" && echo "$out" | grep -qx "rc 1" &&
