@@ -170,6 +170,17 @@ gid_of() {
 	printf 'fd00:0077:0000:0000:0000:0000:0000:%04x' "${H_IP[$1]}"
 }
 
+# guest_panicked: the console of this generation's guests shows a panic
+guest_panicked() {
+	local g
+
+	for g in "$L" "$B"; do
+		grep -q "Kernel panic - not syncing" "$H_STATE/$g/console.log" 2>/dev/null &&
+			return 0
+	done
+	return 1
+}
+
 # up SETUP: boot the guests of SETUP (a new generation after a hang) and
 # set every backend up.  Sets L (lender, target, perftest server) and B
 # (borrower, perftest client).
@@ -288,7 +299,14 @@ run_swap() {
 		"BENCH_LIMIT=$LIMIT bench_swap_run $dev $WS $MAX $PASSES $RUN_TIMEOUT")
 	rc=$?
 	printf '%s\n' "$out" >"$log"
-	if [ $rc -eq 125 ]; then
+	if [ $rc -eq 125 ] && guest_panicked; then
+		# the guests boot with panic=-1: a panic looks like a death,
+		# but it is the kernel's, and with ipmem loaded maybe ipmem's
+		log "$setup round $round $be: a guest's kernel panicked (its console is in $H_STATE)"
+		bench_record_failure "$OUT" "$setup" "$round" "$slot" "$be" panic
+		case "$be" in ipmem*) IPMEM_FAILED=1 ;; esac
+		return 124	# boot the setup again, go on
+	elif [ $rc -eq 125 ]; then
 		log "$setup round $round $be: a guest died (killed from outside?)"
 		return 125
 	elif [ $rc -eq 124 ]; then
@@ -385,18 +403,25 @@ log "rounds $ROUNDS; setups $SETUPS; backends $BACKENDS; working set $WS MiB in 
 START=$SECONDS
 set -- $BACKENDS
 NB=$#
+# the order of the backends is shuffled every round (Fisher-Yates on
+# bash's RANDOM), from a seed that is logged: BENCH_SEED=N repeats a run's
+# orders
+SEED=${BENCH_SEED:-$(( $(od -An -N2 -tu2 /dev/urandom) ))}
+RANDOM=$SEED
+log "order seed $SEED (BENCH_SEED=$SEED repeats these orders)"
+echo "order_seed $SEED" >>"$OUT/params.txt"
 for setup in $SETUPS; do
 	t0=$SECONDS
 	up "$setup"
 	for round in $(seq 1 "$ROUNDS"); do
-		# the order rotates from round to round: no backend always
-		# runs first or right after another
-		set -- $BACKENDS
-		order=()
-		for i in $(seq 0 $((NB - 1))); do
-			j=$(( (i + round - 1) % NB + 1 ))
-			order+=("${!j}")
+		# a new order every round: no backend always runs first or
+		# right after the same other one
+		read -r -a order <<<"$BACKENDS"
+		for ((i = NB - 1; i > 0; i--)); do
+			j=$((RANDOM % (i + 1)))
+			t=${order[i]}; order[i]=${order[j]}; order[j]=$t
 		done
+		log "$setup round $round: order ${order[*]}"
 		slot=0
 		for be in "${order[@]}"; do
 			slot=$((slot + 1))

@@ -241,6 +241,24 @@ bench_report() {
 		function us(v) { return v == "" ? "n/a" : sprintf("%.0f us", v) }
 		function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "" : a / b }
 		function rfmt(r) { return r == "" ? "n/a" : sprintf("%.2fx", r) }
+		# the ratio of A to B round by round: "n/total ok, min-max", and
+		# "weak" when fewer than 3 rounds of either side are ok
+		function spread(s, a, b, p,    r, n, lo, hi, q, na, nb2) {
+			n = na = nb2 = 0
+			for (r = 1; r <= maxround; r++) {
+				if ((s, a, p, r) in rpps) na++
+				if ((s, b, p, r) in rpps) nb2++
+				if (!((s, a, p, r) in rpps) || !((s, b, p, r) in rpps) || rpps[s, b, p, r] == 0)
+					continue
+				q = rpps[s, a, p, r] / rpps[s, b, p, r]
+				if (!n || q < lo) lo = q
+				if (!n || q > hi) hi = q
+				n++
+			}
+			return sprintf(" (%d/%d rounds ok, %s%s)", n, maxround,
+				       n ? sprintf("%.2fx-%.2fx", lo, hi) : "no pair",
+				       (na < 3 || nb2 < 3) ? ", weak: fewer than 3 ok rounds" : "")
+		}
 		function csv(kind, name, pass, v, n) {
 			printf "%s,%s,%s,%s,%s,%s\n", cur, kind, name, pass, v, n >> sumcsv
 		}
@@ -272,6 +290,9 @@ bench_report() {
 			}
 			if ($5 != "ok" || $7 == "") next
 			add(pps, s SUBSEP be SUBSEP $7, $10)
+			# per round, for the spread of the ratios
+			rpps[s, be, $7, $2] = $10
+			if ($2 > maxround) maxround = $2
 			if (be == "ipmem" && $11 > 0) {
 				add(ibps, s SUBSEP $7, ($14 + $15) / $11)
 				nip[s, $7]++
@@ -326,7 +347,8 @@ bench_report() {
 					for (pi = 2; pi <= np; pi++) {
 						r = ratio(med[cur, "ipmem", P[pi]], med[cur, be, P[pi]])
 						rat[cur, be, P[pi]] = r
-						printf "%s ipmem vs %s %s: %s\n", tag, be, P[pi], rfmt(r)
+						printf "%s ipmem vs %s %s: %s%s\n", tag, be, P[pi], rfmt(r),
+							spread(cur, "ipmem", be, P[pi])
 						if (r != "") csv("ratio", "ipmem/" be, P[pi], sprintf("%.4f", r), "")
 					}
 				}
@@ -340,7 +362,7 @@ bench_report() {
 					if (l50 != "") { csv("latency_us", "ipmem", "p50", l50, ""); csv("latency_us", "ipmem", "p99", l99, "") }
 					if (r50 != "") { csv("latency_us", "ib_read_lat_4096", "p50", r50, ""); csv("latency_us", "ib_read_lat_4096", "p99", r99, "") }
 					latr = ratio(l50, r50)
-					printf "%s ipmem vs ib_read_lat p50: %s\n", tag, rfmt(latr)
+					printf "%s ipmem vs ib_read_lat p50: %s (latency: lower is better)\n", tag, rfmt(latr)
 					if (latr != "") csv("ratio", "ipmem/ib_read_lat", "p50", sprintf("%.4f", latr), "")
 				}
 				# the raw floor
