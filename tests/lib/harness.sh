@@ -15,8 +15,6 @@
 #                           returns its exit code (124 on time-out)
 #   g_start NAME CMD        start CMD in the background; sets JOB
 #   g_wait NAME JOB [-t S]  wait for a background command; prints output
-#   g_sysrq NAME KEY...     SysRq KEY (w, l, t, ...) to the guest's kernel;
-#                           a time-out sends w and l by itself
 #   g_kill NAME             pull the plug: kill the guest's QEMU (g_boot
 #                           boots it again, same name and address)
 #                           (a guest that dies otherwise, e.g. a kernel
@@ -267,7 +265,6 @@ g_boot() {
 		-virtfs "local,path=$dir/share,mount_tag=share,security_model=none,multidevs=remap" \
 		-netdev socket,id=n0,mcast=239.77.0.1:7700,localaddr=127.0.0.1 \
 		-device "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:$(printf %02x "$ip")" \
-		-monitor "unix:$dir/monitor.sock,server=on,wait=off" \
 		-no-reboot -pidfile "$dir/qemu.pid" >"$qemu_log" 2>&1 &
 
 	exec {H_FDIN[$name]}<>"$dir/ctl.out"
@@ -306,26 +303,6 @@ h_submit() {
 	echo "$req $H_ID" >&"${H_FDOUT[$name]}"
 }
 
-# g_sysrq NAME KEY...: SysRq KEY on the guest's keyboard (QEMU's monitor
-# sends it), e.g. w (blocked tasks), l (backtraces of every CPU), t (all
-# tasks); the kernel writes the answer to the console.  Works when the
-# guest no longer answers its agent.
-g_sysrq() {
-	local name=$1 key
-	shift
-	for key in "$@"; do
-		python3 - "$H_STATE/$name/monitor.sock" "$key" <<'PY' >/dev/null 2>&1
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(b"sendkey alt-sysrq-%s\n" % sys.argv[2].encode())
-s.recv(4096)
-s.close()
-PY
-	done
-}
-
 # h_out FILE: a command's output: raw when captured ($(g_run ...)), as
 # TAP comments when it would go into the TAP stream itself.
 h_out() {
@@ -356,9 +333,6 @@ h_collect() {
 		*)
 			h_out "$share/out.$id"
 			diag "$name: command $id timed out after $timeout s"
-			# what the kernel was doing: blocked tasks, every CPU
-			# (on the console, which a failed test prints)
-			g_sysrq "$name" w l
 			return 124
 			;;
 		esac
