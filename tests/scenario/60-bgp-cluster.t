@@ -34,7 +34,8 @@ BGP_PASSWORD=pw-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
 # the lenders' pools: 64 MiB of 64 KiB blocks each
 M=2048
 # the borrower keeps few paths of each neighbor: a flood hits the bound
-G3_CONF="max-routes 24"
+G3_CONF="max-routes 24
+metrics-listen 127.0.0.1:9477"
 
 # addr_hex ADDR: the 32 hex digits of an IPv6 address
 addr_hex() {
@@ -62,7 +63,7 @@ signed() {
 	[ ${#mac} -ge 24 ] || return 1
 	echo "$5,65077:50:$((16#${mac:0:8})),65077:51:$((16#${mac:8:8})),65077:52:$((16#${mac:16:8}))"
 }
-plan 45
+plan 47
 h_init
 g_boot g1 --mem 768 || bail "guest g1 did not boot"
 g_boot g2 --mem 768 || bail "guest g2 did not boot"
@@ -179,6 +180,24 @@ echo "$out" | grep -q '^total mismatches 0$'
 ok $(( rc || $? )) "the workload completes and verifies"
 bgp_wait_mv $M 512
 ok $? "M and V still agree on all three hosts"
+# The borrower's metrics after the workload: the module's counters as
+# ipmemd exports them (bash's /dev/tcp: the guest needs no HTTP client)
+g_run g3 "bash -c 'exec 3<>/dev/tcp/127.0.0.1/9477 &&
+	printf \"GET /metrics HTTP/1.0\\r\\n\\r\\n\" >&3 && cat <&3' |
+	sed '1,/^\r\$/d' >/run/metrics.txt" &&
+	out=$(g_run g3 'promtool check metrics </run/metrics.txt 2>&1') && [ -z "$out" ]
+ok $? "the borrower's metrics pass promtool check metrics${out:+ ($out)}"
+met=$(g_run g3 'cat /run/metrics.txt')
+reads=$(echo "$met" | awk '$1 == "ipmem_disk_reads_total{disk=\"ipmem0\"}" { print $2 }')
+diag "$(echo "$met" | grep -E '^ipmem_(disk_(reads_total|read_latency_seconds_(count|sum)|copies_mapped)|borrower_lender_)')"
+[ "${reads:-0}" -gt 0 ] &&
+	echo "$met" | grep -qx "ipmem_disk_read_latency_seconds_count{disk=\"ipmem0\"} $reads" &&
+	echo "$met" | grep -qx "ipmem_disk_read_latency_seconds_bucket{disk=\"ipmem0\",le=\"+Inf\"} $reads" &&
+	echo "$met" | grep -qx 'ipmem_disk_copies_mapped{disk="ipmem0"} 1536' &&
+	[ "$(echo "$met" | grep -cx 'ipmem_borrower_lender_state{lender="0a4d:000[12]",state="live"} 1')" -eq 2 ] &&
+	[ "$(echo "$met" | grep -cx 'ipmem_borrower_lender_state{lender="0a4d:000[12]",state="[a-z]*"} 0')" -eq 6 ] &&
+	[ "$(echo "$met" | awk '$1 ~ /^ipmem_borrower_lender_copies_mapped/ { n += $2 } END { print n }')" -eq 1536 ]
+ok $? "they count every swap-in in the latency histogram ($reads reads), both lenders live, 1536 copies on them"
 
 # ------------------------------------------------- malformed and foreign
 before=$(g_run g3 'ipmemctl map list; ipmemctl route list')
