@@ -19,6 +19,15 @@ wait_until() {
 	done
 }
 
+# ctl_is FILTER ARGS...: `ipmemctl -j ARGS...` answers, and the jq FILTER
+# is true of its answer (tests read the JSON, the interface that is kept
+# stable, rather than the text)
+ctl_is() {
+	_f=$1
+	shift
+	_out=$(ipmemctl -j "$@") && printf '%s\n' "$_out" | jq -e "$_f" >/dev/null
+}
+
 # ipmem_load [PARAMS]: load the module under test (if it is not loaded),
 # with this host's keys if it has them (g_keys).  IPMEM_KO is a file, or
 # a module name that modprobe finds (an installed ipmem, e.g. by DKMS).

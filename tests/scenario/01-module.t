@@ -28,8 +28,8 @@ ok $? "/sys/module/ipmem/pool/ has its files, and no pool yet"
 g_run g1 'for f in table latency lenders grants borrowers; do
 	test -r /sys/kernel/debug/ipmem/$f || { echo "no $f"; exit 1; }; done'
 ok $? "/sys/kernel/debug/ipmem/ has its files"
-g_run g1 'ipmemctl status | grep -q "lender: no pool"'
-ok $? "ipmemctl talks to the module"
+g_run g1 'ctl_is "(.module.wire_protocol | type) == \"number\" and .lender.pool == null" status'
+ok $? "ipmemctl talks to the module: its wire protocol, no pool"
 
 g_run g1 'rmmod ipmem'
 ok $? "ipmem.ko unloads"

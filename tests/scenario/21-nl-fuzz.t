@@ -55,9 +55,9 @@ ok $rc "$N well-formed random requests with values near the limits"
 g_run g1 'ipmemctl status >/dev/null && ipmemctl map list >/dev/null &&
 	ipmemctl lender list >/dev/null'
 ok $? "the module still answers"
-g_run g1 -t 300 'ipmemctl disk list | awk "/^ipmem/ { print \$1 }" | while read d; do ipmemctl disk del $d || exit 1; done &&
-	ipmemctl route list | awk "{ print \$1 }" | while read r; do ipmemctl route del $r || exit 1; done &&
-	ipmemctl grant list | awk "{ print \$1 }" | while read g; do ipmemctl grant del $g || exit 1; done &&
+g_run g1 -t 300 'ipmemctl -j disk list | jq -r ".[].name" | while read d; do ipmemctl disk del $d || exit 1; done &&
+	ipmemctl -j route list | jq -r ".[].prefix" | while read r; do ipmemctl route del $r || exit 1; done &&
+	ipmemctl -j grant list | jq -r ".[].prefix" | while read g; do ipmemctl grant del $g || exit 1; done &&
 	{ ! ipmemctl lend destroy 2>&1 | grep -v "no pool" | grep -q .; } &&
 	wait_until 60 sh -c "! grep -q . /sys/kernel/debug/ipmem/lenders" &&
 	rmmod ipmem'

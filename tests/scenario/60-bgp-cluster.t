@@ -106,7 +106,7 @@ out=$(g_run g3 'ipmemctl status')
 echo "$out" | grep -q "lender 0a4d:0001 nexthop fd00:77::1 M_i 1024 V_i 1024 latency" &&
 	echo "$out" | grep -q "lender 0a4d:0002 nexthop fd00:77::2 M_i 1024 V_i 1024 latency"
 ok $? "ipmemctl status lists both lenders with host id, next hop, M_i, V_i, latency"
-g_run g3 -t 90 'wait_until 60 sh -c "ipmemctl status | grep -q \"lender 0a4d:0001 .* latency [0-9]\""'
+g_run g3 -t 90 "wait_until 60 ctl_is 'any(.ipmemd.lenders[]; .lender == \"0a4d:0001\" and (.latency_us | type) == \"number\")' status"
 ok $? "the borrower measured the latency to a lender"
 
 # -------------------------------------------------------------- borrow
@@ -114,14 +114,13 @@ out=$(g_run g3 -t 240 'ipmemctl borrow 96M')
 rc=$?
 diag "$out"
 ok $rc "ipmemctl borrow 96M (more than either lender has)"
-g_run g3 'ipmemctl map list | grep -q "via fd00:77::1 " &&
-	ipmemctl map list | grep -q "via fd00:77::2 " &&
+g_run g3 'ctl_is "any(.[]; .via == \"fd00:77::1\") and any(.[]; .via == \"fd00:77::2\")" map list &&
 	test "$(cat /sys/block/ipmem0/ipmem/mapped_copies)" = 1536'
 ok $? "/dev/ipmem0 maps all 1536 extents, from both lenders"
 bgp_wait_mv $M 512
 ok $? "M and V agree on all three hosts: V = 512"
-g_run g1 'ipmemctl grant list | grep -q "borrower 0a4d:0003 rights rw confirmed"' &&
-	g_run g2 'ipmemctl grant list | grep -q "borrower 0a4d:0003 rights rw confirmed"'
+confirmed='any(.[]; .borrower == "0a4d:0003" and .rights == "rw" and .state == "confirmed")'
+g_run g1 "ctl_is '$confirmed' grant list" && g_run g2 "ctl_is '$confirmed' grant list"
 ok $? "both lenders' modules hold confirmed grants for g3"
 rc=0
 for g in $BGP_GUESTS; do
@@ -143,7 +142,7 @@ bgp_kill g3
 forged="fd69:706d:656d:a4d:3:8000:a4d:2/128 nexthop fd00:77::3 large-community 65077:1:1,65077:2:2,65077:3:65536,65077:20:172818434,65077:21:1024,65077:23:2,65077:24:3,65077:25:1,65077:26:1"
 g_run g1 "gobgp global rib add -a ipv6 $forged" >/dev/null &&
 	g_run g2 -t 90 'wait_until 60 grep -q "ignored route fd69:706d:656d:a4d:3:8000:a4d:2/128 from fd00:77::1: unauthenticated: host 0a4d:0003 did not sign it" /run/share/ipmemd.log &&
-		ipmemctl grant list | grep -q "borrower 0a4d:0003" && ! grep -q "released" /run/share/ipmemd.log'
+		ctl_is "any(.[]; .borrower == \"0a4d:0003\")" grant list && ! grep -q "released" /run/share/ipmemd.log'
 ok $? "a forged release of g3's request reaches g2 while g3 is down: g2 logs it unauthenticated and keeps g3's grants"
 ready=$(g_run g1 'grep -c "gobgpd ready" /run/share/ipmemd.log')
 bgp_kill g1
@@ -161,16 +160,17 @@ replay=fd69:706d:656d:a4d:3:8000:a4d:2/128
 comms=$(signed g3 0x0a4d0002 $replay fd00:77::3 "65077:1:1,65077:2:2,65077:3:65536,65077:20:172818434,65077:21:1024,65077:23:2,65077:24:3,65077:25:1,65077:26:1") &&
 	g_run g1 -t 90 "wait_until 60 gobgp global rib add -a ipv6 $replay nexthop fd00:77::3 large-community $comms 2>/dev/null" >/dev/null &&
 	g_run g2 -t 90 'wait_until 60 grep -q "ignored request of host 0a4d:0003 disk 0 in state released: its serial 4294967297 is older than that of the request we answer" /run/share/ipmemd.log &&
-		ipmemctl grant list | grep -q "borrower 0a4d:0003" && ! grep -q "freeing .* blocks of host 0a4d:0003" /run/share/ipmemd.log'
+		ctl_is "any(.[]; .borrower == \"0a4d:0003\")" grant list && ! grep -q "freeing .* blocks of host 0a4d:0003" /run/share/ipmemd.log'
 ok $? "a replayed release of an older request of g3 (validly signed) reaches g2 while g3 is down: g2 logs it as older and keeps g3's grants"
 bgp_start g3 "$G3_CONF"
 ok $? "ipmemd and gobgpd on the borrower restarted during the workload"
-g_run g3 -t 200 'wait_until 180 sh -c "ipmemctl status | grep -q \"copy 0 lender 0a4d:0002: .* mapped (adopted)\" &&
-	ipmemctl status | grep -q \"copy 0 lender 0a4d:0001: .* mapped (adopted)\""'
+g_run g3 -t 200 'wait_until 180 ctl_is "[.ipmemd.borrows[].copies_from[] | select(.copy == 0 and .state == \"mapped\" and .adopted) | .lender] |
+	contains([\"0a4d:0001\", \"0a4d:0002\"])" status'
 ok $? "the restarted ipmemd rebuilt its borrow from the module and BGP"
-g_run g1 -t 120 'wait_until 100 sh -c "! ipmemctl status | grep -q held" &&
-	ipmemctl status | grep -q "host 0a4d:0003 disk 0: [0-9]* blocks in [0-9]* grants, confirmed"' &&
-	g_run g2 -t 120 'wait_until 100 sh -c "! ipmemctl status | grep -q held"'
+none_held='all(.ipmemd.pools[].requests[]?; .held | not)'
+g_run g1 -t 120 "wait_until 100 ctl_is '$none_held' status &&
+	ctl_is 'any(.ipmemd.pools[].requests[]?; .borrower == \"0a4d:0003\" and .disk == 0 and .state == \"confirmed\" and .blocks > 0)' status" &&
+	g_run g2 -t 120 "wait_until 100 ctl_is '$none_held' status"
 ok $? "g1 rebuilt its grants from the module; both lenders saw the requests come back (g2 uses g3's, not the older replayed one)"
 g_run g1 "gobgp global rib del -a ipv6 $replay" >/dev/null
 out=$(g_wait g3 "$work" -t 900)
@@ -216,12 +216,12 @@ g_run g1 '
 	# a request for 0 blocks
 	a fd69:706d:656d:a4d:63:8000:a4d:2/128 nexthop fd00:77::1 large-community 65077:1:1,65077:2:2,65077:3:65536,65077:20:172818434,65077:21:0,65077:23:2,65077:24:1,65077:25:1,65077:26:1' >/dev/null
 # a grant overlapping g2'"'"'s real grant to g3, from g1
-grant=$(g_run g2 'ipmemctl grant list | awk "/borrower 0a4d:0003/ { print \$1; exit }"')
+grant=$(g_run g2 'ipmemctl -j grant list | jq -r "first(.[] | select(.borrower == \"0a4d:0003\")) | .prefix"')
 g_run g1 "gobgp global rib add -a ipv6 ${grant%/*}/128 nexthop fd00:77::2 large-community 65077:1:1,65077:2:3,65077:30:172818435,65077:31:0,65077:23:2,65077:32:2,65077:25:1,65077:26:1" >/dev/null
-g_run g3 -t 90 'wait_until 60 sh -c "ipmemctl status | grep -q \"routes received (7 ignored)\"" &&
+g_run g3 -t 90 'wait_until 60 ctl_is ".ipmemd.bgp.routes_ignored == 7" status &&
 	wait_until 30 grep -q "ignored route fd69:706d:656d:a4d:63::/118 from fd00:77::1: unauthenticated: host 0a4d:0063 did not sign it" /run/share/ipmemd.log'
 ok $? "g3 logged and ignored the 5 malformed and foreign routes, and the grant nobody signed (and the replay of its own request before)"
-g_run g2 -t 90 'wait_until 60 sh -c "ipmemctl status | grep -q \"(6 ignored)\""'
+g_run g2 -t 90 'wait_until 60 ctl_is ".ipmemd.bgp.routes_ignored == 6" status'
 ok $? "so did g2 (the 5, and the forged release before)"
 after=$(g_run g3 'ipmemctl map list; ipmemctl route list')
 is "$after" "$before" "g3's mappings and routes are unchanged"
@@ -243,7 +243,7 @@ g_run g1 -t 600 'for i in $(seq 256 295); do
 	done'
 ok $? "g1 floods 40 well-formed grants and 30 malformed routes"
 g_run g3 -t 150 'wait_until 120 grep -q "neighbor fd00:77::1 has max-routes (24) paths: dropping its new routes until it withdraws some" /run/share/ipmemd.log &&
-	wait_until 60 sh -c "ipmemctl status | grep -q \"(37 ignored), some dropped\"" &&
+	wait_until 60 ctl_is ".ipmemd.bgp.routes_ignored == 37 and .ipmemd.bgp.routes_dropped > 0" status &&
 	ipmemctl status | grep -q "routes dropped: a neighbor had max-routes (24)"'
 ok $? "g3 keeps 24 paths of g1 at most: says so in its log and status; it counted the 30 malformed"
 out=$(g_run g3 'grep -c "ignored route" /run/share/ipmemd.log; grep -c "more this minute are counted, not logged" /run/share/ipmemd.log')
@@ -291,14 +291,12 @@ echo "$loser_out" | grep -q "cannot borrow"
 ok $? "the loser ($lose) gets a clear error"
 rc=0
 for l in g1 g2; do
-	g_run "$l" -t 90 "wait_until 60 sh -c '! ipmemctl grant list | grep -qv \"borrower $wid\"'" >/dev/null ||
+	g_run "$l" -t 90 "wait_until 60 ctl_is 'all(.[]; .borrower == \"$wid\")' grant list" >/dev/null ||
 		{ diag "$l still holds grants of the loser"; rc=1; }
-	g_run "$l" 'm=$(ipmemctl status | sed -n "s/^  M \([0-9]*\) blocks, V \([0-9]*\) free.*/\1 \2/p")
-		set -- $m
-		g=$(ipmemctl grant list | awk "{ n += \$NF } END { print n + 0 }")
-		test $(($2 + g)) -eq $1' || { diag "$l: free + granted != total"; rc=1; }
+	g_run "$l" 'ctl_is ".lender.pool.blocks_free + ([.lender.grants[].blocks] | add // 0) == .lender.pool.blocks_total" status' ||
+		{ diag "$l: free + granted != total"; rc=1; }
 done
-granted=$(for l in g1 g2; do g_run "$l" "ipmemctl grant list | awk '/borrower $wid/ { n += \$NF } END { print n + 0 }'"; done | awk '{ n += $1 } END { print n }')
+granted=$(for l in g1 g2; do g_run "$l" "ipmemctl -j grant list | jq '[.[] | select(.borrower == \"$wid\") | .blocks] | add // 0'"; done | awk '{ n += $1 } END { print n }')
 mapped=$(g_run "$win" 'cat /sys/block/ipmem0/ipmem/mapped_copies')
 [ "$granted" = "$mapped" ] && [ "$rc" -eq 0 ] || diag "granted $granted, mapped $mapped"
 ok $(( rc || granted != mapped )) "no block is granted twice: every lender's free and granted blocks add up, the winner maps exactly what it was granted, the loser holds nothing"
@@ -328,7 +326,7 @@ ok $? "g1 checks the signature and reserves 100 blocks: V = $((M - 100)) everywh
 bgp_wait_mv $M $M 90
 ok $? "the reservation expires (reserve-timeout 10 s): V = $M everywhere"
 g_run g1 'grep -q "reservation fd69:706d:656d:a4d:1:.* lapsed unconfirmed" /run/share/ipmemd.log &&
-	ipmemctl status | grep -q "host 0a4d:0002 disk 5: 0 blocks in 0 grants, refused: reservation expired"'
+	ctl_is "any(.ipmemd.pools[].requests[]?; .borrower == \"0a4d:0002\" and .disk == 5 and .blocks == 0 and .grants == 0 and .refused == \"reservation expired\")" status'
 ok $? "g1 logged the lapse and answers the request with a refusal"
 g_run g3 "gobgp global rib del -a ipv6 $pfx" >/dev/null
 
