@@ -16,7 +16,8 @@ IPMEMD_PROGS := $(BUILD)/ipmemd
 IPMEMD_PURE := helper/ipmemd/codec.c helper/ipmemd/plan.c \
 	helper/ipmemd/config.c
 IPMEMD_SRCS := $(IPMEMD_PURE) helper/ipmemd/main.c helper/ipmemd/log.c \
-	helper/ipmemd/mod.c helper/ipmemd/rib.c helper/ipmemd/bgpd.c \
+	helper/ipmemd/mod.c helper/ipmemd/mod_nl.c \
+	helper/ipmemd/mod_sim.c helper/ipmemd/rib.c helper/ipmemd/bgpd.c \
 	helper/ipmemd/lender.c helper/ipmemd/borrower.c helper/ipmemd/ctl.c \
 	helper/ipmemd/probe.c helper/ipmemd/metrics.c \
 	helper/ipmemctl_daemon.c helper/nl.c \

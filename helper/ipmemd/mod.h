@@ -8,6 +8,7 @@
  * and mappings in memory.  It moves no data; it exists so that the
  * control plane can be run at scale on one machine without ipmem.ko
  * ("module simulated" in the configuration, see Documentation/ipmemd.rst).
+ * The two are mod_nl.c and mod_sim.c behind one ops table (mod_impl.h).
  *
  * Functions return 0 or a negative errno; mod_err() then says why in
  * words (the kernel's extended ack when there is one).
