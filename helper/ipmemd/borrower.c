@@ -666,53 +666,54 @@ static uint64_t pending_to(struct ipmemd *d, uint32_t lender)
 	return n;
 }
 
-static uint64_t rnd(void *arg)
+/*
+ * The candidates for copy @r of @b (plan.c decides among them): every
+ * lender in the RIB with blocks of our size, and this host's own pools
+ * unless exclude-self, each with V_i less what we asked it and it has not
+ * answered; not the lenders that refused @b or that @b asks already.
+ */
+static int plan_candidates(struct ipmemd *d, struct borrow *b,
+			   struct plan_cands *c)
 {
-	static uint64_t s;
+	const struct ibgp_route *p;
+	struct rib_entry *e;
+	uint64_t pend;
+	size_t i;
 
-	if (!s)
-		s = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)(uintptr_t)arg;
-	s ^= s >> 12;
-	s ^= s << 25;
-	s ^= s >> 27;
-	return s * 0x2545f4914f6cdd1dULL;
-}
-
-/* our own pools are candidates too (when borrow-from-self is on) */
-struct cand_vec {
-	struct plan_lender *v;
-	size_t n, cap;
-	uint64_t free_total;
-};
-
-static void cand_add(struct cand_vec *c, uint32_t host, uint64_t free,
-		     uint32_t lat)
-{
-	struct plan_lender *n;
-
-	if (c->n == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 64;
-		n = realloc(c->v, c->cap * sizeof(*n));
-		if (!n)
-			return;
-		c->v = n;
+	c->n = 0;
+	c->free_total = 0;
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e) {
+		p = e->eff;
+		if (p->pool.block_size != d->conf.block_size ||
+		    excluded(b, p->host) || breq_find(b, p->host))
+			continue;
+		pend = pending_to(d, p->host);
+		if (p->pool.free > pend &&
+		    plan_cand_add(c, p->host, p->pool.free - pend,
+				  probe_latency(d, p->host)))
+			return -ENOMEM;
 	}
-	c->v[c->n].host = host;
-	c->v[c->n].free = free;
-	c->v[c->n].latency_us = lat;
-	c->v[c->n].excluded = false;
-	c->n++;
-	c->free_total += free;
+	for (i = 0; i < d->nlenders && !d->conf.exclude_self; i++) {
+		struct lender *l = &d->lenders[i];
+
+		if (!l->has_pool || excluded(b, l->host) ||
+		    breq_find(b, l->host) ||
+		    l->pool.block_size != d->conf.block_size)
+			continue;
+		pend = pending_to(d, l->host);
+		if (l->pool.free > pend &&
+		    plan_cand_add(c, l->host, l->pool.free - pend, 1))
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 /* plan the blocks of @b not asked for yet; false if they cannot be */
 static bool plan(struct ipmemd *d, struct borrow *b, char *err, size_t len)
 {
 	struct plan_pick picks[64];
-	struct cand_vec c = { 0 };
-	const struct ibgp_route *p;
-	struct rib_entry *e;
-	uint64_t left, t0, avail, pend;
+	struct plan_cands c = { 0 };
+	uint64_t left, t0;
 	size_t n, i;
 	struct breq *q;
 	int r;
@@ -721,65 +722,27 @@ static bool plan(struct ipmemd *d, struct borrow *b, char *err, size_t len)
 		if (!b->need[r])
 			continue;
 		t0 = now_us();
-		c.n = 0;
-		c.free_total = 0;
-		rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e) {
-			p = e->eff;
-			if (p->pool.block_size != d->conf.block_size ||
-			    excluded(b, p->host) || breq_find(b, p->host))
-				continue;
-			pend = pending_to(d, p->host);
-			avail = p->pool.free > pend ? p->pool.free - pend : 0;
-			if (avail)
-				cand_add(&c, p->host, avail,
-					 probe_latency(d, p->host));
+		if (plan_candidates(d, b, &c)) {
+			snprintf(err, len, "out of memory");
+			plan_cands_free(&c);
+			return false;
 		}
-		for (i = 0; i < d->nlenders && !d->conf.exclude_self; i++) {
-			struct lender *l = &d->lenders[i];
-
-			if (l->has_pool && !excluded(b, l->host) &&
-			    !breq_find(b, l->host) &&
-			    l->pool.block_size == d->conf.block_size &&
-			    l->pool.free > pending_to(d, l->host))
-				cand_add(&c, l->host,
-					 l->pool.free - pending_to(d, l->host), 1);
-		}
-		n = plan_pick(c.v, c.n, b->need[r], rnd, b, picks,
+		n = plan_pick(c.v, c.n, b->need[r], plan_rnd, b, picks,
 			      sizeof(picks) / sizeof(picks[0]), &left);
 		b->plan_us += now_us() - t0;
 		b->plan_cands = c.n;
 		if (left) {
-			char have[32], want[32], sz[32], why[200];
-
-			fmt_size(c.free_total * d->conf.block_size, have,
-				 sizeof(have));
-			fmt_size(b->need[r] * d->conf.block_size, want,
-				 sizeof(want));
-			fmt_size(b->blocks * d->conf.block_size, sz,
-				 sizeof(sz));
-			snprintf(why, sizeof(why), " (%s)", b->lastwhy);
-			if (c.n)
-				snprintf(err, len,
-					 "cannot borrow %s: %s short%s%s; the %zu lender%s not asked yet ha%s only %s free",
-					 sz, want,
-					 b->replicas > 1 ? " for a copy" : "",
-					 b->lastwhy[0] ? why : "", c.n,
-					 c.n == 1 ? "" : "s", c.n == 1 ? "s" : "ve",
-					 have);
-			else
-				snprintf(err, len,
-					 "cannot borrow %s: %s short%s%s; no other lender has free blocks",
-					 sz, want,
-					 b->replicas > 1 ? " for a copy" : "",
-					 b->lastwhy[0] ? why : "");
-			free(c.v);
+			plan_shortfall(err, len, &c, b->need[r], b->blocks,
+				       d->conf.block_size, b->replicas,
+				       b->lastwhy);
+			plan_cands_free(&c);
 			return false;
 		}
 		for (i = 0; i < n; i++) {
 			q = calloc(1, sizeof(*q));
 			if (!q) {
 				snprintf(err, len, "out of memory");
-				free(c.v);
+				plan_cands_free(&c);
 				return false;
 			}
 			q->lender = picks[i].host;
@@ -797,7 +760,7 @@ static bool plan(struct ipmemd *d, struct borrow *b, char *err, size_t len)
 			announce_request(d, b, q, IPMEM_BGP_REQ_PENDING);
 		}
 	}
-	free(c.v);
+	plan_cands_free(&c);
 	return true;
 }
 

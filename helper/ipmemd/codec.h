@@ -154,6 +154,32 @@ size_t plan_pick(struct plan_lender *c, size_t n, uint64_t want,
 		 uint64_t (*rnd)(void *arg), void *arg,
 		 struct plan_pick *out, size_t max, uint64_t *left);
 
+/* the candidates of one copy's plan, and the free blocks they have */
+struct plan_cands {
+	struct plan_lender *v;
+	size_t n, cap;
+	uint64_t free_total;
+};
+
+/* add a candidate (0, or -ENOMEM); reset by setting n and free_total 0 */
+int plan_cand_add(struct plan_cands *c, uint32_t host, uint64_t free,
+		  uint32_t latency_us);
+void plan_cands_free(struct plan_cands *c);
+
+/*
+ * Why a plan for @want of @blocks blocks (of @block_size bytes) cannot be
+ * made from @c, in words for the log and for ipmemctl: "cannot borrow
+ * 96MiB: 32MiB short (refused by 0a4d:0002); the 1 lender not asked
+ * yet has only 16MiB free".  @copies > 1 says "for a copy"; @why is
+ * the last refusal's reason, or "".
+ */
+void plan_shortfall(char *err, size_t len, const struct plan_cands *c,
+		    uint64_t want, uint64_t blocks, uint32_t block_size,
+		    int copies, const char *why);
+
+/* a xorshift generator for plan_pick(), seeded from the clock and @arg */
+uint64_t plan_rnd(void *arg);
+
 /* ----------------------------------------------------------- config.c */
 
 #define CONF_MAX_PEERS	64

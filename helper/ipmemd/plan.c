@@ -10,7 +10,19 @@
  * the best, keeps many borrowers that see the same view from all
  * stampeding to the same lender; it costs O(1) per pick however many
  * lenders there are (O(n) to build the candidate list).
+ *
+ * borrower.c gathers the candidates (its view of the RIB and of this
+ * host's own pools, less what it has asked and not been answered yet)
+ * and acts on the picks; what to pick, and how to say that nothing can
+ * be, is decided here.
  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "parse.h"
 #include "codec.h"
 
 static uint64_t score(const struct plan_lender *l, uint64_t want)
@@ -71,4 +83,68 @@ size_t plan_pick(struct plan_lender *c, size_t n, uint64_t want,
 	}
 	*left = want;
 	return npicks;
+}
+
+int plan_cand_add(struct plan_cands *c, uint32_t host, uint64_t free,
+		  uint32_t latency_us)
+{
+	struct plan_lender *n;
+
+	if (c->n == c->cap) {
+		n = realloc(c->v, (c->cap ? 2 * c->cap : 64) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		c->v = n;
+		c->cap = c->cap ? 2 * c->cap : 64;
+	}
+	c->v[c->n].host = host;
+	c->v[c->n].free = free;
+	c->v[c->n].latency_us = latency_us;
+	c->v[c->n].excluded = false;
+	c->n++;
+	c->free_total += free;
+	return 0;
+}
+
+void plan_cands_free(struct plan_cands *c)
+{
+	free(c->v);
+	c->v = NULL;
+	c->n = c->cap = 0;
+	c->free_total = 0;
+}
+
+void plan_shortfall(char *err, size_t len, const struct plan_cands *c,
+		    uint64_t want, uint64_t blocks, uint32_t block_size,
+		    int copies, const char *why)
+{
+	char have[32], short_[32], size[32], reason[200] = "";
+
+	ipmem_format_size(c->free_total * block_size, have, sizeof(have));
+	ipmem_format_size(want * block_size, short_, sizeof(short_));
+	ipmem_format_size(blocks * block_size, size, sizeof(size));
+	if (why && why[0])
+		snprintf(reason, sizeof(reason), " (%s)", why);
+	if (c->n)
+		snprintf(err, len,
+			 "cannot borrow %s: %s short%s%s; the %zu lender%s not asked yet ha%s only %s free",
+			 size, short_, copies > 1 ? " for a copy" : "", reason,
+			 c->n, c->n == 1 ? "" : "s", c->n == 1 ? "s" : "ve",
+			 have);
+	else
+		snprintf(err, len,
+			 "cannot borrow %s: %s short%s%s; no other lender has free blocks",
+			 size, short_, copies > 1 ? " for a copy" : "", reason);
+}
+
+uint64_t plan_rnd(void *arg)
+{
+	static uint64_t s;
+
+	if (!s)
+		s = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)(uintptr_t)arg;
+	s ^= s >> 12;
+	s ^= s << 25;
+	s ^= s >> 27;
+	return s * 0x2545f4914f6cdd1dULL;
 }

@@ -504,6 +504,33 @@ static void test_plan(void)
 	ok(!dup, "200 random plans: no lender picked twice, counts add up");
 }
 
+static void test_plan_cands(void)
+{
+	struct plan_cands c = { 0 };
+	char err[256];
+	int i, bad = 0;
+
+	for (i = 0; i < 200; i++)
+		bad |= plan_cand_add(&c, i + 1, 10, 100);
+	ok(!bad && c.n == 200 && c.free_total == 2000 && c.v[199].host == 200 &&
+	   !c.v[199].excluded, "200 candidates added, their free blocks summed");
+	c.n = 0;
+	c.free_total = 0;
+	plan_cand_add(&c, 7, 256, 0);
+	plan_shortfall(err, sizeof(err), &c, 512, 1536, 65536, 1, "");
+	is_str(err, "cannot borrow 96MiB: 32MiB short; the 1 lender not asked yet has only 16MiB free",
+	       "a shortfall says how much is missing and what the others have");
+	plan_cand_add(&c, 8, 256, 0);
+	plan_shortfall(err, sizeof(err), &c, 1024, 1536, 65536, 2,
+		       "refused by 0a4d:0002: pool exhausted");
+	is_str(err, "cannot borrow 96MiB: 64MiB short for a copy (refused by 0a4d:0002: pool exhausted); the 2 lenders not asked yet have only 32MiB free",
+	       "... for a copy, with the last refusal's reason");
+	plan_cands_free(&c);
+	plan_shortfall(err, sizeof(err), &c, 1536, 1536, 65536, 1, NULL);
+	is_str(err, "cannot borrow 96MiB: 96MiB short; no other lender has free blocks",
+	       "... or that nobody has free blocks");
+}
+
 /* --------------------------------------------------------- config.c */
 
 static void test_config(void)
@@ -587,7 +614,7 @@ static void test_config(void)
 
 int main(void)
 {
-	plan(86);
+	plan(90);
 	ctx.asn = IPMEM_BGP_ASN_DEFAULT;
 	pton("fd69:706d:656d::", ctx.net);
 	test_layout();
@@ -597,6 +624,7 @@ int main(void)
 	test_macs();
 	test_overlap();
 	test_plan();
+	test_plan_cands();
 	test_config();
 	return done();
 }
