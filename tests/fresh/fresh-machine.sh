@@ -25,6 +25,7 @@ cleanup() {
 	for m in $(echo "$mounts" | tr ' ' '\n' | tac); do
 		umount -l "$root/$m" 2>/dev/null
 	done
+	umount -l "$root" 2>/dev/null
 }
 trap cleanup EXIT
 say() { echo "fresh: $*" | tee -a "$log"; }
@@ -39,6 +40,9 @@ debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >>"$
 rm -f "$root/etc/apt/sources.list"
 cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/" 2>/dev/null ||
 	cp /etc/apt/sources.list "$root/etc/apt/sources.list"
+# the root a mount point of its own, as / is on a machine ("ip netns
+# exec", which the test harness runs QEMU under, remounts / as a slave)
+mount --bind "$root" "$root"
 for m in proc sys dev dev/pts; do
 	mount --bind "/$m" "$root/$m"
 done
