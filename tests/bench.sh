@@ -12,6 +12,9 @@
 #              the default)
 #   ipmem-clear /dev/ipmem1, the same with encryption off: what
 #              encryption costs
+#   ipmem-dr0  /dev/ipmem2, ipmem with direct_read=0 (swap-ins through
+#              the swap cache and the block layer, with readahead): what
+#              the direct read path gains or costs
 #   nvme-rdma  NVMe-oF/RDMA to an nvmet target backed by brd (/dev/ram0)
 #   nvme-tcp   the same target over NVMe/TCP
 #   brd        a local RAM disk (/dev/ram1), no network
@@ -26,7 +29,10 @@
 #
 # Environment (defaults in brackets):
 #   BENCH_ROUNDS [3]   BENCH_SETUPS ["loopback two-guest"]
-#   BENCH_BACKENDS ["ipmem ipmem-clear nvme-rdma nvme-tcp brd raw"]
+#   BENCH_BACKENDS ["ipmem ipmem-clear ipmem-dr0 nvme-rdma nvme-tcp brd raw"]
+#   BENCH_4P [1]       1: every swap backend also runs with four faulting
+#                      processes (memtouch -j 4, the same working set in
+#                      all: the "BACKEND-4p" rows); 0: one process only
 #   BENCH_WS_MIB [64]  working set; memory.max is half of it
 #   BENCH_PASSES [2]   memtouch verify passes (odd: seq, even: rand)
 #   BENCH_RDMA_SIZES ["4096 32768 65536"]  perftest bw message sizes
@@ -63,7 +69,8 @@ bail() {
 
 ROUNDS=${BENCH_ROUNDS:-3}
 SETUPS=${BENCH_SETUPS:-loopback two-guest}
-BACKENDS=${BENCH_BACKENDS:-ipmem ipmem-clear nvme-rdma nvme-tcp brd raw}
+BACKENDS=${BENCH_BACKENDS:-ipmem ipmem-clear ipmem-dr0 nvme-rdma nvme-tcp brd raw}
+FOUR=${BENCH_4P:-1}
 WS=${BENCH_WS_MIB:-64}
 PASSES=${BENCH_PASSES:-2}
 RDMA_SIZES=${BENCH_RDMA_SIZES:-4096 32768 65536}
@@ -77,19 +84,25 @@ MAX=$((WS / 2))
 # (the pool is granted as one prefix) of at least 1.5 times the working set
 SWAP=64
 while [ "$SWAP" -lt $((WS * 3 / 2)) ]; do SWAP=$((SWAP * 2)); done
+# the lent pool: one part of SWAP MiB per ipmem disk (ipmem0, ipmem1 and,
+# with ipmem-dr0, ipmem2), in a power of two of parts (each granted as one
+# prefix)
+PARTS=2
+case " $BACKENDS " in *" ipmem-dr0 "*) PARTS=4 ;; esac
 NQN=nqn.2024-01.org.ipmem:bench
 NVME_RDMA_PORT=4420
 NVME_TCP_PORT=4421
 LAT_ITERS=1000
 
-case "$ROUNDS$WS$PASSES$RUN_TIMEOUT$MTU" in
-*[!0-9]*) bail "BENCH_ROUNDS, BENCH_WS_MIB, BENCH_PASSES, BENCH_RUN_TIMEOUT and BENCH_MTU are numbers" ;;
+case "$ROUNDS$WS$PASSES$RUN_TIMEOUT$MTU$FOUR" in
+*[!0-9]*) bail "BENCH_ROUNDS, BENCH_WS_MIB, BENCH_PASSES, BENCH_RUN_TIMEOUT, BENCH_MTU and BENCH_4P are numbers" ;;
 esac
+case "$FOUR" in 0 | 1) ;; *) bail "BENCH_4P is 0 or 1" ;; esac
 [ "$WS" -ge 8 ] || bail "BENCH_WS_MIB must be at least 8"
 case "$LIMIT" in max | high) ;; *) bail "BENCH_LIMIT is max or high" ;; esac
 for b in $BACKENDS; do
-	case "$b" in ipmem | ipmem-clear | nvme-rdma | nvme-tcp | brd | raw) ;;
-	*) bail "unknown backend $b (ipmem ipmem-clear nvme-rdma nvme-tcp brd raw)" ;;
+	case "$b" in ipmem | ipmem-clear | ipmem-dr0 | nvme-rdma | nvme-tcp | brd | raw) ;;
+	*) bail "unknown backend $b (ipmem ipmem-clear ipmem-dr0 nvme-rdma nvme-tcp brd raw)" ;;
 	esac
 done
 for s in $SETUPS; do
@@ -107,7 +120,7 @@ bench_csv_headers "$OUT"
 	echo "host $(uname -r) $(nproc) cpus; load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "module $(sha256sum "$IPMEM_KO" | cut -c1-16) $(stat -c %y "$IPMEM_KO")"
 	echo "git $(git -C "$TOP" describe --always --dirty 2>/dev/null)"
-	echo "rounds $ROUNDS setups $SETUPS backends $BACKENDS"
+	echo "rounds $ROUNDS setups $SETUPS backends $BACKENDS four_processes $FOUR"
 	echo "ws_mib $WS limit memory.$LIMIT $MAX MiB swap_mib $SWAP passes $PASSES"
 	echo "rdma_sizes $RDMA_SIZES run_timeout $RUN_TIMEOUT mtu $MTU"
 	echo "ipmem_params $IPMEM_PARAMS"
@@ -192,12 +205,12 @@ up() {
 	case "$setup" in
 	loopback)
 		L=lb$GEN B=lb$GEN
-		g_boot "$L" --ip 1 --cpus 2 --mtu "$MTU" --mem $((640 + 4 * SWAP)) ||
+		g_boot "$L" --ip 1 --cpus 2 --mtu "$MTU" --mem $((640 + (PARTS + 2) * SWAP)) ||
 			bail "guest $L did not boot"
 		;;
 	two-guest)
 		L=g1_$GEN B=g2_$GEN
-		g_boot "$L" --ip 1 --mtu "$MTU" --mem $((512 + 3 * SWAP)) ||
+		g_boot "$L" --ip 1 --mtu "$MTU" --mem $((512 + (PARTS + 1) * SWAP)) ||
 			bail "guest $L did not boot"
 		g_boot "$B" --ip 2 --mtu "$MTU" --mem $((512 + SWAP + WS)) ||
 			bail "guest $B did not boot"
@@ -218,27 +231,38 @@ up() {
 	g_keys $(printf '%s\n' "$L" "$B" | sort -u) || bail "cannot provision host keys"
 	lid=$(g_run "$L" host_id)
 	bid=$(g_run "$B" host_id)
-	# blocks BLOCKS..2*BLOCKS-1 of the lender (BLOCKS a power of two)
-	second_half() {
+	# part Q of the pool: blocks Q*BLOCKS..(Q+1)*BLOCKS-1 of the lender
+	# (BLOCKS a power of two)
+	part() {
 		local k=0
 
 		while [ $((1 << k)) -lt "$blocks" ]; do k=$((k + 1)); done
-		printf '%s:%s::%x/%d' fd69:706d:656d "$lid" "$blocks" $((128 - k))
+		printf '%s:%s::%x/%d' fd69:706d:656d "$lid" $(($1 * blocks)) $((128 - k))
 	}
-	# the pool: the first half for ipmem0, the second for ipmem1
-	g_run "$L" "ipmemctl lend $((2 * SWAP))M dev eth0 &&
-		ipmemctl grant add \$(block_prefix $lid $blocks) borrower $bid rights rw &&
-		ipmemctl grant add $(second_half) borrower $bid rights rw" \
+	# the pool: part 0 for ipmem0, 1 for ipmem1, 2 for ipmem2
+	local q grants="" maps=""
+	for ((q = 0; q < PARTS && q < 3; q++)); do
+		grants="$grants && ipmemctl grant add $(part $q) borrower $bid rights rw"
+	done
+	g_run "$L" "ipmemctl lend $((PARTS * SWAP))M dev eth0 $grants" \
 		>>"$OUT/logs/setup.log" 2>&1 || bail "$L: cannot lend"
+	# ipmem2 is created with direct_read=0 (the parameter is read when
+	# a disk is created), then the parameter is what it was
+	[ "$PARTS" -eq 4 ] && maps="&& dr=\$(cat /sys/module/ipmem/parameters/direct_read) &&
+		echo 0 >/sys/module/ipmem/parameters/direct_read &&
+		ipmemctl disk create ${SWAP}M &&
+		echo \$dr >/sys/module/ipmem/parameters/direct_read &&
+		ipmemctl map add $(part 2) disk ipmem2 &&
+		wait_until 60 grep -qx ready /sys/block/ipmem2/ipmem/state"
 	g_run "$B" "ipmemctl host set dev eth0 &&
 		ipmemctl route add \$IPMEM_NET:$lid::/80 via $(g_ip6 "$L") &&
 		ipmemctl disk create ${SWAP}M &&
-		ipmemctl map add \$(block_prefix $lid $blocks) disk ipmem0 &&
+		ipmemctl map add $(part 0) disk ipmem0 &&
 		ipmemctl disk create ${SWAP}M encrypt off &&
-		ipmemctl map add $(second_half) disk ipmem1 &&
+		ipmemctl map add $(part 1) disk ipmem1 &&
 		wait_until 60 grep -qx ready /sys/block/ipmem0/ipmem/state &&
-		wait_until 60 grep -qx ready /sys/block/ipmem1/ipmem/state" \
-		>>"$OUT/logs/setup.log" 2>&1 || bail "$B: cannot map /dev/ipmem0"
+		wait_until 60 grep -qx ready /sys/block/ipmem1/ipmem/state $maps" \
+		>>"$OUT/logs/setup.log" 2>&1 || bail "$B: cannot map the ipmem disks"
 
 	# RAM disks: ram0 backs the NVMe-oF target (on L), ram1 is the local
 	# swap device (on B); in loopback both are in the one guest
@@ -268,15 +292,19 @@ down() {
 
 # run_swap SETUP ROUND SLOT BACKEND: one memtouch run on BACKEND
 run_swap() {
-	local setup=$1 round=$2 slot=$3 be=$4 dev out rc status tr=
+	local setup=$1 round=$2 slot=$3 be=$4 dev out rc status tr= jobs=1
 	local log=$OUT/logs/$setup-r$round-$be.log
 
-	case "$be" in
+	# BACKEND-4p: four memtouch processes share the working set
+	case "$be" in *-4p) jobs=4 ;; esac
+	case "${be%-4p}" in
 	ipmem) dev=ipmem0 ;;
 	ipmem-clear) dev=ipmem1 ;;
+	ipmem-dr0) dev=ipmem2 ;;
 	brd) dev=ram1 ;;
 	nvme-*)
 		tr=${be#nvme-}
+		tr=${tr%-4p}
 		local port=$NVME_RDMA_PORT
 		[ "$tr" = tcp ] && port=$NVME_TCP_PORT
 		dev=$(g_run "$B" -t 180 "bench_nvme_connect $tr $(g_ip6 "$L") $port $NQN" 2>&1)
@@ -294,9 +322,9 @@ run_swap() {
 		dev=$(echo "$dev" | tail -n 1)
 		;;
 	esac
-	log "$setup round $round $be: memtouch $WS MiB in memory.$LIMIT $MAX MiB on /dev/$dev"
+	log "$setup round $round $be: memtouch $WS MiB ($jobs processes) in memory.$LIMIT $MAX MiB on /dev/$dev"
 	out=$(g_watch "$B" $((RUN_TIMEOUT + 300)) \
-		"BENCH_LIMIT=$LIMIT bench_swap_run $dev $WS $MAX $PASSES $RUN_TIMEOUT")
+		"BENCH_LIMIT=$LIMIT bench_swap_run $dev $WS $MAX $PASSES $RUN_TIMEOUT $jobs")
 	rc=$?
 	printf '%s\n' "$out" >"$log"
 	if [ $rc -eq 125 ] && guest_panicked; then
@@ -401,7 +429,15 @@ h_init
 log "output in $OUT"
 log "rounds $ROUNDS; setups $SETUPS; backends $BACKENDS; working set $WS MiB in memory.$LIMIT $MAX MiB; $PASSES passes"
 START=$SECONDS
-set -- $BACKENDS
+# the runs of a round: every backend, and every swap backend again with
+# four processes
+RUNS=$BACKENDS
+if [ "$FOUR" -eq 1 ]; then
+	for b in $BACKENDS; do
+		[ "$b" = raw ] || RUNS="$RUNS $b-4p"
+	done
+fi
+set -- $RUNS
 NB=$#
 # the order of the backends is shuffled every round (Fisher-Yates on
 # bash's RANDOM), from a seed that is logged: BENCH_SEED=N repeats a run's
@@ -416,7 +452,7 @@ for setup in $SETUPS; do
 	for round in $(seq 1 "$ROUNDS"); do
 		# a new order every round: no backend always runs first or
 		# right after the same other one
-		read -r -a order <<<"$BACKENDS"
+		read -r -a order <<<"$RUNS"
 		for ((i = NB - 1; i > 0; i--)); do
 			j=$((RANDOM % (i + 1)))
 			t=${order[i]}; order[i]=${order[j]}; order[j]=$t

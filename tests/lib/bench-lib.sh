@@ -15,7 +15,10 @@
 
 BENCH_RESULTS_HDR=setup,round,slot,backend,status,pass,kind,pages,mismatches,pages_per_s,seconds,swapin_pages,swapout_pages,dev_read_bytes,dev_write_bytes,lat_reads,lat_p50_us,lat_p99_us,events
 BENCH_RDMA_HDR=setup,round,slot,test,size,iters,status,p50_us,p99_us,mib_per_s
-BENCH_SWAP_BACKENDS="ipmem ipmem-clear nvme-rdma nvme-tcp brd"
+# the swap backends in the order of the table, each once with one
+# faulting process and once with four (BACKEND-4p)
+BENCH_SWAP_BASE="ipmem ipmem-clear ipmem-dr0 nvme-rdma nvme-tcp brd"
+BENCH_SWAP_BACKENDS="$BENCH_SWAP_BASE $(printf '%s-4p ' $BENCH_SWAP_BASE)"
 
 bench_csv_headers() {
 	echo "$BENCH_RESULTS_HDR" >"$1/results.csv"
@@ -286,7 +289,7 @@ bench_report() {
 				if ($5 == "ok") okruns[s, be]++
 				else failed[++nfail] = sprintf("[%s] %s round %s: %s", s, be, $2, $5)
 				if ($19 > 0) evs[++nev] = sprintf("[%s] %s round %s: %s kernel log lines about timeouts, resets or errors", s, be, $2, $19)
-				if ($5 == "ok" && $17 != "") { add(lat50, s, $17); add(lat99, s, $18) }
+				if (be == "ipmem" && $5 == "ok" && $17 != "") { add(lat50, s, $17); add(lat99, s, $18) }
 			}
 			if ($5 != "ok" || $7 == "") next
 			add(pps, s SUBSEP be SUBSEP $7, $10)
@@ -340,16 +343,33 @@ bench_report() {
 				cur = sets[si]
 				tag = "[" cur "]"
 				print ""
-				# ratios to every other backend
+				# ratios of ipmem to every other backend, one process
+				# to one process and four to four
+				for (ri = 1; ri <= 2; ri++) {
+					ref = (ri == 1) ? "ipmem" : "ipmem-4p"
+					if (!runs[cur, ref]) continue
+					for (bi = 1; bi <= nb; bi++) {
+						be = B[bi]
+						if (be == ref || !runs[cur, be] || (be ~ /-4p$/) != (ref ~ /-4p$/)) continue
+						for (pi = 2; pi <= np; pi++) {
+							r = ratio(med[cur, ref, P[pi]], med[cur, be, P[pi]])
+							rat[cur, be, P[pi]] = r
+							printf "%s %s vs %s %s: %s%s\n", tag, ref, be, P[pi], rfmt(r),
+								spread(cur, ref, be, P[pi])
+							if (r != "") csv("ratio", ref "/" be, P[pi], sprintf("%.4f", r), "")
+						}
+					}
+				}
+				# four faulting processes against one, every backend
 				for (bi = 1; bi <= nb; bi++) {
 					be = B[bi]
-					if (be == "ipmem" || !runs[cur, be] || !runs[cur, "ipmem"]) continue
+					if (be ~ /-4p$/ || !runs[cur, be] || !runs[cur, be "-4p"]) continue
 					for (pi = 2; pi <= np; pi++) {
-						r = ratio(med[cur, "ipmem", P[pi]], med[cur, be, P[pi]])
-						rat[cur, be, P[pi]] = r
-						printf "%s ipmem vs %s %s: %s%s\n", tag, be, P[pi], rfmt(r),
-							spread(cur, "ipmem", be, P[pi])
-						if (r != "") csv("ratio", "ipmem/" be, P[pi], sprintf("%.4f", r), "")
+						r = ratio(med[cur, be "-4p", P[pi]], med[cur, be, P[pi]])
+						scale[cur, be, P[pi]] = r
+						printf "%s %s four processes vs one %s: %s%s\n", tag, be, P[pi], rfmt(r),
+							spread(cur, be "-4p", be, P[pi])
+						if (r != "") csv("ratio", be "-4p/" be, P[pi], sprintf("%.4f", r), "")
 					}
 				}
 				# latency
@@ -453,6 +473,10 @@ bench_report() {
 				target(tag, "ipmem vs ib_read_lat p50", latr, 1.2, 0)
 				for (pi = 2; pi <= np; pi++)
 					target(tag, "ipmem vs raw-rdma-floor " P[pi], flr[cur, P[pi]], 0.7, 1)
+				# several faulting threads keep several reads in flight
+				if (runs[cur, "ipmem-4p"])
+					for (pi = 2; pi <= np; pi++)
+						target(tag, "ipmem four processes vs one " P[pi], scale[cur, "ipmem", P[pi]], 1.8, 1)
 			}
 			print ""
 			printf "targets met: %d of %d (informational: they do not set the exit status)\n", nmet, ntarget
@@ -496,12 +520,16 @@ bench_plot() {
 
 	command -v gnuplot >/dev/null || { echo "bench: no gnuplot, no plot" >&2; return 0; }
 	if gnuplot -e 'set terminal pngcairo' 2>/dev/null; then
-		term="pngcairo size 1400,560 font ',10'"
+		term="pngcairo size 2000,600 font ',10'"
 	else
-		term="png size 1400,560"
+		term="png size 2000,600"
 	fi
 	setups=$(awk -F, 'NR > 1 && !seen[$1]++ { printf "%s ", $1 }' "$dir/results.csv")
 	[ -n "$setups" ] || return 0
+	# pass group g's bars are at g * (nb + 1) .. g * (nb + 1) + nb - 1
+	local nb mid
+	nb=$(echo $BENCH_SWAP_BACKENDS | wc -w)
+	mid=$(awk -v n="$nb" 'BEGIN { printf "%.1f", (n - 1) / 2 }')
 	for s in $setups; do
 		# results.csv: every ok round; summary.csv: the medians
 		bench_plot_points "$s" '$5 == "ok"' 4 7 10 \
@@ -517,14 +545,16 @@ bench_plot() {
 		echo "set ylabel 'pages/s (log scale)'"
 		echo "set style fill solid 0.6 border -1"
 		echo "set boxwidth 0.8"
-		echo "set xtics ('write' 1.5, 'seq' 6.5, 'rand' 11.5) scale 0"
-		echo "set xrange [-1:15]"
+		echo "set xtics ('write' $mid, 'seq' $mid + $((nb + 1)), 'rand' $mid + $((2 * (nb + 1)))) scale 0"
+		echo "set xrange [-1:$((3 * (nb + 1) - 1))]"
 		echo "set grid ytics"
 		echo "set key below horizontal"
 		echo "names = '$BENCH_SWAP_BACKENDS'"
 		for s in $setups; do
 			echo "set title '$s'"
-			echo "plot for [i=0:3] '$dir/plot-$s-median.dat' using (\$2 == i ? \$1 : 1/0):3 with boxes lc i+1 title word(names, i+1), \\"
+			# a backend's -4p row: its colour, hatched
+			echo "plot for [i=0:$((nb / 2 - 1))] '$dir/plot-$s-median.dat' using (\$2 == i ? \$1 : 1/0):3 with boxes lc i+1 title word(names, i+1), \\"
+			echo "     for [i=$((nb / 2)):$((nb - 1))] '$dir/plot-$s-median.dat' using (\$2 == i ? \$1 : 1/0):3 with boxes fs pattern 4 lc i-$((nb / 2 - 1)) title word(names, i+1), \\"
 			echo "     '$dir/plot-$s-rounds.dat' using 1:3 with points pt 7 ps 0.8 lc rgb 'black' title 'rounds'"
 		done
 		echo "unset multiplot"

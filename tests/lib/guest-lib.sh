@@ -311,8 +311,9 @@ bench_limited() {
 	return $_rc
 }
 
-# bench_swap_run DEV WS_MIB MAX_MIB PASSES TIMEOUT_S: make /dev/DEV the
-# only swap, drop caches, run memtouch in a cgroup limited to MAX_MIB
+# bench_swap_run DEV WS_MIB MAX_MIB PASSES TIMEOUT_S [JOBS]: make /dev/DEV
+# the only swap, drop caches, run memtouch (JOBS processes, default 1,
+# sharing WS_MIB) in a cgroup limited to MAX_MIB
 # (memory.max, or memory.high with BENCH_LIMIT=high),
 # each pass line followed by the counters at its end, and report:
 #   start vm PSWPIN PSWPOUT io RB WB   the counters before the first pass
@@ -323,7 +324,7 @@ bench_limited() {
 #   ipstat_b|ipstat_a READS WRITES   ipmem's request counters around it
 #   dmesg LINE       what the kernel logged during the run
 bench_swap_run() {
-	_dev=$1 _ws=$2 _max=$3 _passes=$4 _to=$5
+	_dev=$1 _ws=$2 _max=$3 _passes=$4 _to=$5 _jobs=${6:-1}
 	swap_on "$_dev" || { echo "error swapon $_dev"; return 1; }
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
@@ -347,7 +348,7 @@ bench_swap_run() {
 		END { print i, o }' /proc/vmstat) io $_io"
 	{
 		bench_limited "${BENCH_LIMIT:-max}" "$_max" timeout -k 15 "$_to" \
-			memtouch -p "$_passes" "$_ws" 2>&1
+			memtouch -p "$_passes" -j "$_jobs" "$_ws" 2>&1
 		echo "rc $?"
 	} | while IFS= read -r _l; do
 		case "$_l" in
