@@ -623,13 +623,21 @@ static void reply_ready(struct ipmemd *d, struct borrow *b)
 
 static void do_swapon(struct ipmemd *d, struct borrow *b)
 {
-	char dev[64];
+	char dev[64], prio[16];
 	char *mk[] = { "/sbin/mkswap", dev, NULL };
-	char *on[] = { "/sbin/swapon", dev, NULL };
+	char *on[] = { "/sbin/swapon", "--discard=pages", dev, NULL, NULL, NULL };
 	pid_t pid;
 	int st;
 
 	snprintf(dev, sizeof(dev), "/dev/%s", b->name);
+	/* every disk ipmemd swaps on at one priority: the kernel spreads
+	 * pages over them, and none fills while another stays empty */
+	if (d->conf.elastic.priority != UINT32_MAX) {
+		snprintf(prio, sizeof(prio), "%u", d->conf.elastic.priority);
+		on[2] = "-p";
+		on[3] = prio;
+		on[4] = dev;
+	}
 	pid = ipmemd_spawn(mk, "/dev/null");
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
 	    WEXITSTATUS(st)) {
@@ -642,7 +650,8 @@ static void do_swapon(struct ipmemd *d, struct borrow *b)
 		log_err("swapon %s failed", dev);
 		return;
 	}
-	log_info("swapping on %s", dev);
+	log_info("swapping on %s%s%s", dev,
+		 on[3] == prio ? " at priority " : "", on[3] == prio ? prio : "");
 }
 
 static uint64_t now_us(void)
@@ -1011,8 +1020,9 @@ out:
 
 /* --------------------------------------------------------- control */
 
-void borrower_borrow(struct ipmemd *d, struct ctl_client *c, uint64_t bytes,
-		     uint8_t rights, uint8_t replicas)
+static struct borrow *borrow_start(struct ipmemd *d, struct ctl_client *c,
+				   uint64_t bytes, uint8_t rights,
+				   uint8_t replicas)
 {
 	uint32_t bs = d->conf.block_size;
 	uint64_t blocks = (bytes + bs - 1) / bs;
@@ -1022,35 +1032,43 @@ void borrower_borrow(struct ipmemd *d, struct ctl_client *c, uint64_t bytes,
 
 	if (!blocks) {
 		ctl_end(c, -EINVAL, "borrow: the size must not be 0");
-		return;
+		return NULL;
 	}
 	if (!d->bgp.up) {
 		ctl_end(c, -EAGAIN, "borrow: gobgpd is not up yet; try again");
-		return;
+		return NULL;
 	}
 	ret = mod_disk_new(d->mod, blocks * bs, bs, replicas, &dk);
 	if (ret) {
+		log_warn("borrow: cannot create a disk: %s", mod_err(d->mod));
 		ctl_end(c, ret, "borrow: cannot create a disk: %s",
 			mod_err(d->mod));
-		return;
+		return NULL;
 	}
 	if (dk.id >= IPMEM_BGP_DISK_LIMIT) {
 		mod_disk_del(d->mod, dk.id);
 		ctl_end(c, -ENOSPC, "borrow: disk number %u is too high for BGP (at most %u)",
 			dk.id, IPMEM_BGP_DISK_LIMIT - 1);
-		return;
+		return NULL;
 	}
 	b = borrow_new(d, &dk, rights);
 	if (!b) {
 		mod_disk_del(d->mod, dk.id);
 		ctl_end(c, -ENOMEM, "borrow: out of memory");
-		return;
+		return NULL;
 	}
 	b->waiter = c;
 	b->swapon = !c && d->conf.auto_swapon;
 	log_info("%s: borrowing %" PRIu64 " blocks x %u (%s)", b->name, blocks,
 		 replicas, rights == IPMEM_RIGHTS_RO ? "ro" : "rw");
 	d->dirty = true;
+	return b;
+}
+
+void borrower_borrow(struct ipmemd *d, struct ctl_client *c, uint64_t bytes,
+		     uint8_t rights, uint8_t replicas)
+{
+	borrow_start(d, c, bytes, rights, replicas);
 }
 
 static bool borrow_matches(struct ipmemd *d, struct borrow *b,
@@ -1217,6 +1235,201 @@ void pool_view(struct ipmemd *d, uint64_t *M, uint64_t *V, uint64_t *nl)
 }
 
 /* ipmemd's part of `ipmemctl status`, in text or JSON (out.h) */
+/* ------------------------------------------------------ elastic memory */
+
+/* the text of @name under proc-dir, or NULL */
+static char *proc_read(struct ipmemd *d, const char *name)
+{
+	char path[128], *text = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", d->conf.proc, name);
+	if (ipmemd_read_file(path, &text))
+		return NULL;
+	return text;
+}
+
+/* a swapoff under way: done yet?  Then give the disk back. */
+static bool elastic_swapoff_done(struct ipmemd *d, struct borrow *b)
+{
+	struct borrower *br = &d->bor;
+	char err[512];
+	int st;
+
+	if (b->swapoff > 0) {
+		pid_t r = waitpid(b->swapoff, &st, WNOHANG);
+
+		if (r == 0)
+			return false;
+		b->swapoff = 0;
+		if (r < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+			log_warn("elastic: swapoff /dev/%s failed: it stays borrowed",
+				 b->name);
+			br->elastic_fails++;
+			br->elastic_act = "could not give back";
+			return true;
+		}
+	}
+	b->swapoff = 0;
+	log_info("elastic: %s is not swap (any more); giving it back",
+		 b->name);
+	if (!borrow_release(d, b, err, sizeof(err))) {
+		log_warn("elastic: cannot give %s back: %s", b->name, err);
+		br->elastic_fails++;
+		return true;
+	}
+	br->elastic_shrinks++;
+	return true;
+}
+
+/*
+ * Elastic borrowing: look at the swap on ipmem, memory pressure and
+ * available memory every two seconds; borrow one more step, or give the
+ * least used elastic disk back, as elastic_decide() says.
+ */
+static void elastic_tick(struct ipmemd *d)
+{
+	const struct elastic_conf *c = &d->conf.elastic;
+	struct borrower *br = &d->bor;
+	struct elastic_view v = { 0 };
+	struct borrow *b, *victim = NULL;
+	char *swaps, *text, why[200];
+	uint64_t size, used;
+	enum elastic_act act;
+
+	if (!c->max || d->now < br->next_elastic)
+		return;
+	br->next_elastic = d->now + 2000;
+
+	for (b = br->borrows; b; b = b->next)
+		if (b->swapoff && !elastic_swapoff_done(d, b))
+			v.busy = true;
+
+	swaps = proc_read(d, "swaps");
+	for (b = br->borrows; b; b = b->next) {
+		if (b->elastic)
+			v.elastic += b->blocks * d->conf.block_size;
+		if (b->elastic && (b->state != BORROW_READY || b->swapoff))
+			v.busy = true;
+		if (b->disk_gone || b->state != BORROW_READY || !swaps ||
+		    elastic_parse_swaps(swaps, b->name, &size, &used))
+			continue;
+		v.swap_size += size;
+		v.swap_used += used;
+		if (b->elastic && (!victim || used < v.victim_used)) {
+			victim = b;
+			v.victim_size = size;
+			v.victim_used = used;
+		}
+	}
+	free(swaps);
+	if (victim) {
+		v.have_victim = true;
+		snprintf(v.victim, sizeof(v.victim), "%s", victim->name);
+	}
+	text = proc_read(d, "pressure/memory");
+	if (text)
+		elastic_parse_psi(text, &v.psi_avg10);
+	free(text);
+	text = proc_read(d, "meminfo");
+	if (text)
+		elastic_parse_meminfo(text, &v.mem_available);
+	free(text);
+	v.now = d->now;
+	v.last_step = br->elastic_last;
+	v.have_last = br->elastic_stepped;
+	br->elastic_view = v;
+
+	/* no new borrow while BGP is down: it could not be placed */
+	act = elastic_decide(c, &v, why, sizeof(why));
+	br->elastic_looks++;
+	/* a step needs BGP: a borrow asks lenders, a release tells them */
+	if (act != ELASTIC_NONE && !d->bgp.up)
+		snprintf(why, sizeof(why), "BGP is down");
+	if (act == ELASTIC_NONE || !d->bgp.up) {
+		snprintf(br->elastic_now, sizeof(br->elastic_now), "%s", why);
+		return;
+	}
+	br->elastic_now[0] = 0;
+	br->elastic_last = d->now;
+	br->elastic_stepped = true;
+	snprintf(br->elastic_why, sizeof(br->elastic_why), "%s", why);
+	if (act == ELASTIC_GROW) {
+		char sz[32];
+
+		fmt_size(c->step, sz, sizeof(sz));
+		log_info("elastic: borrowing %s more: %s", sz, why);
+		b = borrow_start(d, NULL, c->step, d->conf.rights,
+				 d->conf.replicas);
+		if (!b) {
+			br->elastic_fails++;
+			br->elastic_act = "could not grow";
+			return;
+		}
+		b->elastic = true;
+		b->swapon = !d->conf.fake_module;
+		br->elastic_grows++;
+		br->elastic_act = "grew";
+		return;
+	}
+	log_info("elastic: giving %s back: %s", victim->name, why);
+	br->elastic_act = "gave back";
+	if (d->conf.fake_module) {
+		/* simulated: nothing is swapped on */
+		elastic_swapoff_done(d, victim);
+		return;
+	}
+	{
+		char dev[64];
+		char *off[] = { "/sbin/swapoff", dev, NULL };
+
+		snprintf(dev, sizeof(dev), "/dev/%s", victim->name);
+		victim->swapoff = ipmemd_spawn(off, NULL);
+		if (victim->swapoff < 0) {
+			victim->swapoff = 0;
+			log_warn("elastic: cannot run swapoff for %s", dev);
+			br->elastic_fails++;
+		}
+	}
+}
+
+static void elastic_status(struct ipmemd *d)
+{
+	const struct elastic_conf *c = &d->conf.elastic;
+	const struct elastic_view *v = &d->bor.elastic_view;
+	struct borrower *br = &d->bor;
+	char a[32], b[32], e[32];
+
+	if (!c->max)
+		return;
+	fmt_size(v->elastic, e, sizeof(e));
+	fmt_size(c->max, a, sizeof(a));
+	out_obj_open("elastic");
+	out_u64(OUT_JSON, "borrowed_bytes", NULL, v->elastic);
+	out_u64(OUT_JSON, "max_bytes", NULL, c->max);
+	out_text("elastic: %s of %s borrowed", e, a);
+	fmt_size(v->swap_used, a, sizeof(a));
+	fmt_size(v->swap_size, b, sizeof(b));
+	out_u64(OUT_JSON, "swap_used_bytes", NULL, v->swap_used);
+	out_u64(OUT_JSON, "swap_bytes", NULL, v->swap_size);
+	out_text("; swap on ipmem %s of %s used", a, b);
+	out_u64(OUT_JSON, "psi_some_avg10_hundredths", NULL, v->psi_avg10);
+	out_text("; pressure %u.%02u%%\n", v->psi_avg10 / 100,
+		 v->psi_avg10 % 100);
+	out_u64(OUT_ANY, "grows", "  steps: %" PRIu64 " grew", br->elastic_grows);
+	out_u64(OUT_ANY, "shrinks", ", %" PRIu64 " gave back", br->elastic_shrinks);
+	out_u64(OUT_ANY, "failures", ", %" PRIu64 " failed", br->elastic_fails);
+	if (br->elastic_stepped) {
+		out_str(OUT_ANY, "last", "; last %s", br->elastic_act);
+		out_u64(OUT_ANY, "last_ago_s", " %" PRIu64 " s ago",
+			(d->now - br->elastic_last) / 1000);
+		out_str(OUT_ANY, "last_why", " (%s)", br->elastic_why);
+	}
+	out_u64(OUT_ANY, "looks", "; %" PRIu64 " looks\n", br->elastic_looks);
+	if (br->elastic_now[0])
+		out_str(OUT_ANY, "now", "  now: no step: %s\n", br->elastic_now);
+	out_obj_close();
+}
+
 void borrower_status(struct ipmemd *d)
 {
 	const struct ibgp_route *p;
@@ -1280,10 +1493,13 @@ void borrower_status(struct ipmemd *d)
 		out_str(OUT_ANY, "rights", " %s",
 			b->rights == IPMEM_RIGHTS_RO ? "ro" : "rw");
 		out_u64(OUT_ANY, "copies", " copies %" PRIu64, b->replicas);
-		out_str(OUT_ANY, "state", ": %s\n",
+		out_bool(OUT_JSON, "elastic", NULL, b->elastic);
+		out_str(OUT_ANY, "state", ": %s",
 			b->state == BORROW_READY ? "ready" :
 			b->state == BORROW_ACQUIRING ? "acquiring" :
 			"releasing");
+		out_text("%s%s\n", b->elastic ? " (elastic)" : "",
+			 b->swapoff ? ", swapping off" : "");
 		out_arr_open("copies_from");
 		for (q = b->reqs; q; q = q->next) {
 			out_obj_open(NULL);
@@ -1302,6 +1518,7 @@ void borrower_status(struct ipmemd *d)
 		out_obj_close();
 	}
 	out_arr_close();
+	elastic_status(d);
 }
 
 /* ------------------------------------------------------------ ticks */
@@ -1334,6 +1551,8 @@ void borrower_tick(struct ipmemd *d)
 			free(dk);
 		}
 	}
+
+	elastic_tick(d);
 
 	if (d->conf.auto_borrow && !br->auto_done && d->bgp.up &&
 	    d->now >= br->next_auto && d->now - d->started > 15000) {

@@ -180,6 +180,69 @@ void plan_shortfall(char *err, size_t len, const struct plan_cands *c,
 /* a xorshift generator for plan_pick(), seeded from the clock and @arg */
 uint64_t plan_rnd(void *arg);
 
+/* ---------------------------------------------------------- elastic.c */
+
+/**
+ * struct elastic_conf - the elastic borrowing options (ipmemd.conf)
+ * @max: ceiling of what the policy borrows, bytes; 0: no elastic borrowing
+ * @step: bytes borrowed (or given back) in one step
+ * @high: grow when the swap on ipmem is used this many per cent or more
+ * @low: give a disk back when what ipmem swap holds fits in the rest
+ *	below this many per cent
+ * @psi: grow when memory pressure (some avg10) reaches this, in
+ *	hundredths of a per cent; 0: pressure is not looked at
+ * @hold: ms from one step to the next, at least
+ * @priority: swap priority of the disks ipmemd swaps on
+ */
+struct elastic_conf {
+	uint64_t max;
+	uint64_t step;
+	uint32_t high;
+	uint32_t low;
+	uint32_t psi;
+	uint32_t hold;
+	uint32_t priority;
+};
+
+/**
+ * struct elastic_view - what the host sees now
+ * @swap_size, @swap_used: bytes, over every ipmem disk that is swap
+ * @elastic: bytes borrowed by the policy (its disks, swapped on or not)
+ * @have_victim: an elastic disk could be given back: @victim, its size
+ *	and what it holds (@victim_size, @victim_used)
+ * @psi_avg10: memory pressure, hundredths of a per cent
+ * @mem_available: bytes (MemAvailable)
+ * @busy: a step (a borrow, a swapoff or a release) is under way
+ * @now, @last_step: ms; @have_last: there was a step
+ */
+struct elastic_view {
+	uint64_t swap_size, swap_used;
+	uint64_t elastic;
+	bool have_victim;
+	char victim[32];
+	uint64_t victim_size, victim_used;
+	uint32_t psi_avg10;
+	uint64_t mem_available;
+	bool busy;
+	uint64_t now, last_step;
+	bool have_last;
+};
+
+enum elastic_act { ELASTIC_NONE, ELASTIC_GROW, ELASTIC_SHRINK };
+
+/* what to do now; @why gets the reason of a step (or of none) */
+enum elastic_act elastic_decide(const struct elastic_conf *c,
+				const struct elastic_view *v, char *why,
+				size_t len);
+
+/* the size and use of /dev/@dev in /proc/swaps' @text (0, or -1: absent) */
+int elastic_parse_swaps(const char *text, const char *dev, uint64_t *size,
+			uint64_t *used);
+/* "some avg10=" of /proc/pressure/memory, in hundredths of a per cent */
+int elastic_parse_psi(const char *text, uint32_t *avg10);
+/* MemAvailable of /proc/meminfo, bytes */
+int elastic_parse_meminfo(const char *text, uint64_t *available);
+
 /* ----------------------------------------------------------- config.c */
 
 #define CONF_MAX_PEERS	64
@@ -245,6 +308,9 @@ struct ipmemd_conf {
 
 	uint64_t auto_borrow;		/* bytes, 0: none */
 	bool auto_swapon;
+	struct elastic_conf elastic;
+	char proc[64];			/* where swaps, meminfo and
+					 * pressure/memory are read */
 
 	bool fake_module;		/* simulation: no ipmem.ko */
 	uint32_t sim_lenders;		/* simulation: fake lenders to serve */

@@ -40,6 +40,12 @@ void conf_defaults(struct ipmemd_conf *c)
 	c->exclude_self = true;
 	c->max_routes = 100000;
 	c->sim_lend = 64ULL << 20;
+	c->elastic.step = 256ULL << 20;
+	c->elastic.high = 80;
+	c->elastic.low = 25;
+	c->elastic.hold = 60000;
+	c->elastic.priority = UINT32_MAX;
+	snprintf(c->proc, sizeof(c->proc), "/proc");
 }
 
 int conf_parse_duration(const char *s, uint32_t *ms)
@@ -181,6 +187,7 @@ int conf_parse_line(struct ipmemd_conf *c, const char *line, char *err,
 		{ "release-timeout", &c->release_timeout },
 		{ "probe-interval", &c->probe_interval },
 		{ "disk-poll", &c->disk_poll },
+		{ "elastic-hold", &c->elastic.hold },
 	};
 	size_t i;
 
@@ -347,6 +354,30 @@ int conf_parse_line(struct ipmemd_conf *c, const char *line, char *err,
 	} else if (!strcmp(k, "auto-swapon")) {
 		if (parse_bool(v, &c->auto_swapon))
 			return cerr(err, len, "%s: yes or no, not '%s'", k, v);
+	} else if (!strcmp(k, "elastic-max")) {
+		if (ipmem_parse_size(v, &c->elastic.max))
+			return cerr(err, len, "%s: '%s' is not a size", k, v);
+	} else if (!strcmp(k, "elastic-step")) {
+		if (ipmem_parse_size(v, &c->elastic.step) || !c->elastic.step)
+			return cerr(err, len, "%s: '%s' is not a size", k, v);
+	} else if (!strcmp(k, "elastic-high") || !strcmp(k, "elastic-low") ||
+		   !strcmp(k, "elastic-psi")) {
+		if (ipmem_parse_u32(v, &u) || u > 100)
+			return cerr(err, len, "%s: a per cent, 0 to 100, not '%s'", k, v);
+		if (!strcmp(k, "elastic-high"))
+			c->elastic.high = u;
+		else if (!strcmp(k, "elastic-low"))
+			c->elastic.low = u;
+		else
+			c->elastic.psi = u * 100;
+	} else if (!strcmp(k, "proc-dir")) {
+		if (v[0] != '/')
+			return cerr(err, len, "%s: an absolute path, not '%s'", k, v);
+		return copy_str(c->proc, sizeof(c->proc), v, k, err, len);
+	} else if (!strcmp(k, "swap-priority")) {
+		if (ipmem_parse_u32(v, &u) || u > 32767)
+			return cerr(err, len, "%s: 0 to 32767, not '%s'", k, v);
+		c->elastic.priority = u;
 	} else if (!strcmp(k, "module")) {
 		if (!strcmp(v, "simulated"))
 			c->fake_module = true;
@@ -388,5 +419,10 @@ int conf_parse(struct ipmemd_conf *c, const char *text, char *err,
 	}
 	if (c->lend && c->lend % c->block_size)
 		return cerr(err, len, "lend: not a multiple of the block size");
+	if (c->elastic.max && c->elastic.low >= c->elastic.high)
+		return cerr(err, len, "elastic-low (%u%%) must be below elastic-high (%u%%)",
+			    c->elastic.low, c->elastic.high);
+	if (c->elastic.max && c->elastic.max < c->elastic.step)
+		return cerr(err, len, "elastic-max is less than one elastic-step");
 	return 0;
 }

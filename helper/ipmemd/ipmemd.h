@@ -254,6 +254,8 @@ struct borrow {
 	char failed[512];			/* why acquiring failed */
 	char lastwhy[160];			/* why the last lender failed */
 	bool swapon;				/* auto-swapon once ready */
+	bool elastic;				/* borrowed by the elastic policy */
+	pid_t swapoff;				/* its swapoff, under way */
 	uint64_t plan_us;			/* time spent planning */
 	size_t plan_cands;			/* candidates last time */
 };
@@ -267,6 +269,16 @@ struct borrower {
 	size_t nmaps;
 	uint64_t maps_at;
 	uint64_t last_serial;			/* of our newest request */
+	/* elastic borrowing (elastic.c decides) */
+	uint64_t next_elastic;			/* the next look, ms */
+	uint64_t elastic_last;			/* the last step, ms */
+	bool elastic_stepped;			/* there was one */
+	char elastic_why[200];			/* and why */
+	const char *elastic_act;		/* "grew", "gave back", ... */
+	char elastic_now[200];			/* why no step, last look */
+	uint64_t elastic_grows, elastic_shrinks, elastic_fails;
+	uint64_t elastic_looks;
+	struct elastic_view elastic_view;	/* as last seen */
 };
 
 void borrower_init(struct ipmemd *d);
@@ -394,6 +406,9 @@ struct ipmemd {
 		uint8_t pub[32];
 	} *peer_keys;
 };
+
+/* the whole of file @path, NUL-terminated, in *@out (0 or -errno) */
+int ipmemd_read_file(const char *path, char **out);
 
 /* spawn @argv (no shell), output to @log or ours; returns the pid or -1 */
 pid_t ipmemd_spawn(char *const argv[], const char *log);

@@ -14,7 +14,7 @@ IPMEMD_PROGS := $(BUILD)/ipmemd
 
 # pure logic: no gRPC, no netlink (unit tested)
 IPMEMD_PURE := helper/ipmemd/codec.c helper/ipmemd/plan.c \
-	helper/ipmemd/config.c
+	helper/ipmemd/elastic.c helper/ipmemd/config.c
 IPMEMD_SRCS := $(IPMEMD_PURE) helper/ipmemd/main.c helper/ipmemd/log.c \
 	helper/ipmemd/mod.c helper/ipmemd/mod_nl.c \
 	helper/ipmemd/mod_sim.c helper/ipmemd/rib.c helper/ipmemd/bgpd.c \

@@ -57,7 +57,7 @@ static void usage(FILE *f)
 
 /* ------------------------------------------------------------ setup */
 
-static int read_file(const char *path, char **out)
+int ipmemd_read_file(const char *path, char **out)
 {
 	char *buf = NULL, *nb;
 	size_t len = 0, cap = 0;
@@ -455,7 +455,7 @@ static void reload(struct ipmemd *d)
 		return;
 	}
 	conf_defaults(n);
-	ret = read_file(d->conf_path, &text);
+	ret = ipmemd_read_file(d->conf_path, &text);
 	if (ret && ret != -ENOENT) {
 		log_err("SIGHUP: cannot read %s: %s; the configuration is unchanged",
 			d->conf_path, strerror(-ret));
@@ -495,6 +495,13 @@ static void reload(struct ipmemd *d)
 	LIVE(replicas, "replicas");
 	LIVE(exclude_self, "borrow-from-self (0 yes, 1 no)");
 	LIVE(auto_swapon, "auto-swapon (1 yes)");
+	LIVE(elastic.max, "elastic-max (bytes)");
+	LIVE(elastic.step, "elastic-step (bytes)");
+	LIVE(elastic.high, "elastic-high (%)");
+	LIVE(elastic.low, "elastic-low (%)");
+	LIVE(elastic.psi, "elastic-psi (hundredths of a %)");
+	LIVE(elastic.hold, "elastic-hold (ms)");
+	LIVE(elastic.priority, "swap-priority");
 	RESTART(SAME(asn), "asn");
 	RESTART(!strcmp(n->router_id, o->router_id), "router-id");
 	RESTART(SAME(net), "network");
@@ -521,6 +528,7 @@ static void reload(struct ipmemd *d)
 	RESTART(SAME(max_routes), "max-routes");
 	RESTART(!strcmp(n->metrics_listen, o->metrics_listen), "metrics-listen");
 	RESTART(SAME(auto_borrow), "auto-borrow");
+	RESTART(!strcmp(n->proc, o->proc), "proc-dir");
 	RESTART(SAME(fake_module) && SAME(sim_lenders) && SAME(sim_lend),
 		"module");
 #undef SAME
@@ -690,7 +698,7 @@ int main(int argc, char **argv)
 
 	log_init(true, verbose);
 	conf_defaults(&d->conf);
-	ret = read_file(conf_path, &text);
+	ret = ipmemd_read_file(conf_path, &text);
 	if (ret && (explicit_conf || ret != -ENOENT)) {
 		log_err("cannot read %s: %s", conf_path, strerror(-ret));
 		return 1;

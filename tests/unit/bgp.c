@@ -531,6 +531,100 @@ static void test_plan_cands(void)
 	       "... or that nobody has free blocks");
 }
 
+/* -------------------------------------------------------- elastic.c */
+
+static void test_elastic(void)
+{
+	struct elastic_conf c = { .max = 1024ULL << 20, .step = 256ULL << 20,
+				  .high = 80, .low = 25, .psi = 1000,
+				  .hold = 60000 };
+	struct elastic_view v = { .swap_size = 1000, .swap_used = 850,
+				  .now = 100000, .mem_available = 1 << 30 };
+	uint64_t size = 0, used = 0;
+	uint32_t avg = 0;
+	char why[200];
+
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_GROW,
+	       "grow: swap on ipmem 85%% used, high 80%%");
+	is_str(why, "swap on ipmem 85% used (high 80%)", "... and it says why");
+	v.swap_used = 790;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
+	       "79%% used: no step");
+	v.psi_avg10 = 1250;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_GROW,
+	       "grow: pressure 12.50%% past the 10%% threshold");
+	is_str(why, "memory pressure 12.50% (threshold 10%)", "... and it says so");
+	v.elastic = 1024ULL << 20;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
+	       "never past the ceiling");
+	ok(strstr(why, "at the ceiling") != NULL, "... and says it is at the ceiling");
+	v.elastic = 0;
+	v.have_last = true;
+	v.last_step = 50000;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
+	       "held down 60 s after the last step");
+	v.now = 110000;
+	v.busy = true;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
+	       "nothing while a step is under way");
+	v.busy = false;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_GROW,
+	       "and a step once the hold-down has passed");
+
+	/* giving back */
+	v.psi_avg10 = 0;
+	v.swap_size = 4000;
+	v.swap_used = 700;
+	v.have_victim = true;
+	snprintf(v.victim, sizeof(v.victim), "ipmem3");
+	v.victim_size = 1000;
+	v.victim_used = 100;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_SHRINK,
+	       "give back: 700 used fits in 25%% of the other 3000");
+	is_str(why, "swap on ipmem 17% used; without ipmem3 23% (low 25%)",
+	       "... and it says why");
+	v.swap_used = 751;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
+	       "751 of 3000 is past the low watermark: kept");
+	v.swap_used = 700;
+	v.psi_avg10 = 500;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
+	       "kept while pressure is at half its threshold");
+	v.psi_avg10 = 0;
+	v.mem_available = 150;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
+	       "kept when its pages would not fit in half the available memory");
+	v.mem_available = 1 << 30;
+	v.have_victim = false;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
+	       "nothing to give back without an elastic disk");
+	c.max = 0;
+	v.swap_used = 4000;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
+	       "elastic-max 0: the policy is off");
+
+	ok(!elastic_parse_swaps(
+		"Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+		"/dev/ipmem10                            partition\t524284\t\t0\t\t-2\n"
+		"/dev/ipmem1                             partition\t262140\t\t1024\t\t5\n",
+		"ipmem1", &size, &used) && size == 262140ULL * 1024 &&
+	   used == 1024 * 1024,
+	   "/proc/swaps: ipmem1's size and use (not ipmem10's)");
+	ok(elastic_parse_swaps("Filename Type Size Used Priority\n", "ipmem1",
+			       &size, &used),
+	   "/proc/swaps: a disk that is not swap is absent");
+	ok(!elastic_parse_psi("some avg10=3.07 avg60=1.00 avg300=0.20 total=1\n"
+			      "full avg10=0.50 avg60=0.00 avg300=0.00 total=1\n",
+			      &avg) && avg == 307,
+	   "pressure/memory: some avg10 3.07%% is 307");
+	ok(elastic_parse_psi("full avg10=0.50\n", &avg) &&
+	   elastic_parse_psi("some avg10=x\n", &avg),
+	   "pressure/memory without a some line, or garbled, is refused");
+	ok(!elastic_parse_meminfo("MemTotal: 2000 kB\nMemFree: 10 kB\nMemAvailable:    1500 kB\n",
+				  &size) && size == 1500 * 1024,
+	   "meminfo: MemAvailable in bytes");
+}
+
 /* --------------------------------------------------------- config.c */
 
 static void test_config(void)
@@ -606,6 +700,30 @@ static void test_config(void)
 	   conf_parse(&c, "max-routes 0\n", err, sizeof(err)) &&
 	   strstr(err, "max-routes") && c.max_routes == 50,
 	   "max-routes: 100000 by default, a positive number");
+	conf_defaults(&c);
+	ok(!c.elastic.max && c.elastic.step == 256ULL << 20 &&
+	   c.elastic.high == 80 && c.elastic.low == 25 && !c.elastic.psi &&
+	   c.elastic.hold == 60000 && c.elastic.priority == UINT32_MAX,
+	   "elastic defaults: off, 256 MiB steps, 80/25 %%, no PSI, 60 s");
+	ok(!conf_parse(&c, "elastic-max 2G\nelastic-step 512M\nelastic-high 70\n"
+		       "elastic-low 20\nelastic-psi 15\nelastic-hold 5m\n"
+		       "swap-priority 10\n", err, sizeof(err)) &&
+	   c.elastic.max == 2ULL << 30 && c.elastic.step == 512ULL << 20 &&
+	   c.elastic.high == 70 && c.elastic.low == 20 &&
+	   c.elastic.psi == 1500 && c.elastic.hold == 300000 &&
+	   c.elastic.priority == 10,
+	   "the elastic options parse");
+	conf_defaults(&c);
+	ok(conf_parse(&c, "elastic-max 1G\nelastic-high 30\nelastic-low 40\n",
+		      err, sizeof(err)) && strstr(err, "must be below"),
+	   "elastic-low must be below elastic-high");
+	conf_defaults(&c);
+	ok(conf_parse(&c, "elastic-high 101\n", err, sizeof(err)) &&
+	   strstr(err, "per cent") &&
+	   conf_parse(&c, "swap-priority 40000\n", err, sizeof(err)) &&
+	   conf_parse(&c, "elastic-max 128M\n", err, sizeof(err)) &&
+	   strstr(err, "less than one elastic-step"),
+	   "bad elastic values are refused, each with its reason");
 	ok(!conf_parse_duration("90", &ms) && ms == 90000 &&
 	   !conf_parse_duration("250ms", &ms) && ms == 250 &&
 	   conf_parse_duration("5 s", &ms) && conf_parse_duration("-1", &ms),
@@ -614,7 +732,7 @@ static void test_config(void)
 
 int main(void)
 {
-	plan(90);
+	plan(116);
 	ctx.asn = IPMEM_BGP_ASN_DEFAULT;
 	pton("fd69:706d:656d::", ctx.net);
 	test_layout();
@@ -625,6 +743,7 @@ int main(void)
 	test_overlap();
 	test_plan();
 	test_plan_cands();
+	test_elastic();
 	test_config();
 	return done();
 }

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * elastic.c - when a host borrows more memory, and when it gives some back.
+ *
+ * The policy of elastic borrowing (Documentation/ipmemd.rst, "Elastic
+ * memory"), as a pure function of what the host sees: its swap on ipmem
+ * (/proc/swaps), its memory pressure (/proc/pressure/memory) and its
+ * available memory (/proc/meminfo).  borrower.c reads those files,
+ * gathers the elastic disks and acts on the decision; the parsers of the
+ * files are here too, so that all of it is unit tested.
+ *
+ * Grow by one step when the swap on ipmem is used past the high
+ * watermark, or when the pressure (the share of time some task waited
+ * for memory, over 10 s) is past its threshold - up to the ceiling.
+ * Give back the least used elastic disk when what all ipmem swap holds
+ * would fit in what is left below the low watermark, the pressure is
+ * under half its threshold, and the disk's pages fit in half the
+ * available memory (swapoff brings them back in).  No step comes sooner
+ * than the hold-down time after the last one, and none while one is
+ * still under way, so that the policy cannot flap.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+
+enum elastic_act elastic_decide(const struct elastic_conf *c,
+				const struct elastic_view *v, char *why,
+				size_t len)
+{
+	uint64_t pct = 0, rest;
+	bool hot = false;
+
+	if (why && len)
+		why[0] = 0;
+	if (!c->max || !c->step)
+		return ELASTIC_NONE;
+	if (v->busy) {
+		snprintf(why, len, "a step is under way");
+		return ELASTIC_NONE;
+	}
+	if (v->have_last && v->now < v->last_step + c->hold) {
+		snprintf(why, len, "holding down until %" PRIu64 " s after the last step",
+			 (uint64_t)c->hold / 1000);
+		return ELASTIC_NONE;
+	}
+	if (v->swap_size)
+		pct = v->swap_used * 100 / v->swap_size;
+
+	if (v->swap_size && pct >= c->high) {
+		snprintf(why, len, "swap on ipmem %" PRIu64 "%% used (high %u%%)",
+			 pct, c->high);
+		hot = true;
+	} else if (c->psi && v->psi_avg10 >= c->psi) {
+		snprintf(why, len, "memory pressure %u.%02u%% (threshold %u%%)",
+			 v->psi_avg10 / 100, v->psi_avg10 % 100, c->psi / 100);
+		hot = true;
+	}
+	if (hot) {
+		if (v->elastic + c->step > c->max) {
+			size_t n = strlen(why);
+
+			snprintf(why + n, len - n, ", but at the ceiling");
+			return ELASTIC_NONE;
+		}
+		return ELASTIC_GROW;
+	}
+
+	if (!v->have_victim)
+		return ELASTIC_NONE;
+	if (c->psi && v->psi_avg10 >= c->psi / 2)
+		return ELASTIC_NONE;
+	rest = v->swap_size - v->victim_size;
+	if (v->swap_used * 100 > rest * c->low)
+		return ELASTIC_NONE;
+	if (v->victim_used > v->mem_available / 2)
+		return ELASTIC_NONE;
+	snprintf(why, len, "swap on ipmem %" PRIu64 "%% used; without %s %" PRIu64
+		 "%% (low %u%%)", pct, v->victim,
+		 rest ? v->swap_used * 100 / rest : 0, c->low);
+	return ELASTIC_SHRINK;
+}
+
+int elastic_parse_swaps(const char *text, const char *dev, uint64_t *size,
+			uint64_t *used)
+{
+	const char *p = text;
+	char name[128], type[32];
+	unsigned long long sz, us;
+	size_t dl = strlen(dev);
+
+	/* Filename Type Size Used Priority (KiB) */
+	while (p && *p) {
+		if (sscanf(p, "%127s %31s %llu %llu", name, type, &sz, &us) == 4 &&
+		    !strncmp(name, "/dev/", 5) && strlen(name + 5) == dl &&
+		    !strcmp(name + 5, dev)) {
+			*size = (uint64_t)sz * 1024;
+			*used = (uint64_t)us * 1024;
+			return 0;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+int elastic_parse_psi(const char *text, uint32_t *avg10)
+{
+	unsigned int whole, frac;
+	const char *p = strstr(text, "some avg10=");
+
+	/* "some avg10=1.23 avg60=..." - hundredths of a per cent */
+	if (!p || (p != text && p[-1] != '\n'))
+		return -1;
+	if (sscanf(p, "some avg10=%u.%2u", &whole, &frac) != 2 || whole > 100)
+		return -1;
+	*avg10 = whole * 100 + frac;
+	return 0;
+}
+
+int elastic_parse_meminfo(const char *text, uint64_t *available)
+{
+	const char *p = strstr(text, "MemAvailable:");
+	unsigned long long kb;
+
+	if (!p || (p != text && p[-1] != '\n') ||
+	    sscanf(p, "MemAvailable: %llu kB", &kb) != 1)
+		return -1;
+	*available = (uint64_t)kb * 1024;
+	return 0;
+}
