@@ -779,6 +779,10 @@ static void borrow_fail(struct ipmemd *d, struct borrow *b, const char *why)
 
 	log_warn("%s: borrow failed: %s", b->name, why);
 	snprintf(b->failed, sizeof(b->failed), "%s", why);
+	if (b->elastic) {
+		d->bor.elastic_fails++;
+		d->bor.elastic_act = "could not grow";
+	}
 	if (b->waiter) {
 		ctl_end(b->waiter, -ENOSPC, "%s", why);
 		b->waiter = NULL;
@@ -821,6 +825,8 @@ static void borrow_reconcile(struct ipmemd *d, struct borrow *b)
 		b->state = BORROW_READY;
 		log_info("%s ready: %" PRIu64 " blocks x %u in %" PRIu64 " ms",
 			 b->name, b->blocks, b->replicas, d->now - b->started);
+		if (b->elastic)
+			d->bor.elastic_grows++;
 		reply_ready(d, b);
 		if (b->swapon)
 			do_swapon(d, b);
@@ -1248,6 +1254,18 @@ static char *proc_read(struct ipmemd *d, const char *name)
 	return text;
 }
 
+void borrower_child_exit(struct ipmemd *d, pid_t pid, int status)
+{
+	struct borrow *b;
+
+	for (b = d->bor.borrows; b; b = b->next) {
+		if (b->swapoff == pid) {
+			b->swapoff_exited = true;
+			b->swapoff_status = status;
+		}
+	}
+}
+
 /* a swapoff under way: done yet?  Then give the disk back. */
 static bool elastic_swapoff_done(struct ipmemd *d, struct borrow *b)
 {
@@ -1256,12 +1274,12 @@ static bool elastic_swapoff_done(struct ipmemd *d, struct borrow *b)
 	int st;
 
 	if (b->swapoff > 0) {
-		pid_t r = waitpid(b->swapoff, &st, WNOHANG);
-
-		if (r == 0)
+		if (!b->swapoff_exited)
 			return false;
+		st = b->swapoff_status;
 		b->swapoff = 0;
-		if (r < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		b->swapoff_exited = false;
+		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
 			log_warn("elastic: swapoff /dev/%s failed: it stays borrowed",
 				 b->name);
 			br->elastic_fails++;
@@ -1367,7 +1385,6 @@ static void elastic_tick(struct ipmemd *d)
 		}
 		b->elastic = true;
 		b->swapon = !d->conf.fake_module;
-		br->elastic_grows++;
 		br->elastic_act = "grew";
 		return;
 	}

@@ -256,6 +256,8 @@ struct borrow {
 	bool swapon;				/* auto-swapon once ready */
 	bool elastic;				/* borrowed by the elastic policy */
 	pid_t swapoff;				/* its swapoff, under way */
+	bool swapoff_exited;			/* and reaped: */
+	int swapoff_status;			/* its wait status */
 	uint64_t plan_us;			/* time spent planning */
 	size_t plan_cands;			/* candidates last time */
 };
@@ -286,6 +288,8 @@ void borrower_free(struct ipmemd *d);
 void borrower_reconcile(struct ipmemd *d);
 void borrower_tick(struct ipmemd *d);
 void borrower_adopt_path(struct ipmemd *d, const struct ibgp_route *m);
+/* a child exited (SIGCHLD): a swapoff of ours? */
+void borrower_child_exit(struct ipmemd *d, pid_t pid, int status);
 /* control requests; they answer @c now or later */
 void borrower_borrow(struct ipmemd *d, struct ctl_client *c, uint64_t bytes,
 		     uint8_t rights, uint8_t replicas);

@@ -560,8 +560,10 @@ static void handle_signals(struct ipmemd *d, int sfd)
 			reload(d);
 			break;
 		case SIGCHLD:
-			while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+			while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 				bgpd_child_exit(d, pid, st);
+				borrower_child_exit(d, pid, st);
+			}
 			break;
 		}
 	}
