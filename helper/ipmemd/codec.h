@@ -300,6 +300,7 @@ struct ipmemd_conf {
 	uint32_t release_timeout;
 	uint32_t probe_interval;
 	uint32_t disk_poll;
+	uint32_t ignored_log_interval;	/* RIB_LOG_BURST lines each */
 
 	uint8_t rights;
 	uint8_t replicas;

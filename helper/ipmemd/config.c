@@ -35,6 +35,7 @@ void conf_defaults(struct ipmemd_conf *c)
 	c->release_timeout = 20000;
 	c->probe_interval = 10000;
 	c->disk_poll = 2000;
+	c->ignored_log_interval = 60000;
 	c->rights = IPMEM_RIGHTS_RW;
 	c->replicas = 1;
 	c->exclude_self = true;
@@ -188,6 +189,7 @@ int conf_parse_line(struct ipmemd_conf *c, const char *line, char *err,
 		{ "probe-interval", &c->probe_interval },
 		{ "disk-poll", &c->disk_poll },
 		{ "elastic-hold", &c->elastic.hold },
+		{ "ignored-log-interval", &c->ignored_log_interval },
 	};
 	size_t i;
 

@@ -491,6 +491,7 @@ static void reload(struct ipmemd *d)
 	LIVE(release_timeout, "release-timeout (ms)");
 	LIVE(probe_interval, "probe-interval (ms)");
 	LIVE(disk_poll, "disk-poll (ms)");
+	LIVE(ignored_log_interval, "ignored-log-interval (ms)");
 	LIVE(rights, "rights (1 ro, 2 rw)");
 	LIVE(replicas, "replicas");
 	LIVE(exclude_self, "borrow-from-self (0 yes, 1 no)");

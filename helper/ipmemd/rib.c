@@ -27,7 +27,7 @@
 
 #include "ipmemd.h"
 
-#define RIB_LOG_BURST	20		/* ignored paths logged a minute */
+#define RIB_LOG_BURST	20		/* ignored paths logged an interval */
 
 static size_t hash_key(const uint8_t prefix[16], uint8_t plen)
 {
@@ -329,16 +329,22 @@ static void entry_changed(struct ipmemd *d, struct rib_entry *e)
 	d->dirty = true;
 }
 
-/* log an ignored path, RIB_LOG_BURST lines a minute at most */
+/* log an ignored path, RIB_LOG_BURST lines an ignored-log-interval at most */
 static void note_ignored(struct ipmemd *d, int level, const char *pfx,
 			 const char *nbr, const char *why)
 {
 	struct rib *rib = &d->rib;
+	uint32_t iv = d->conf.ignored_log_interval;
+	char span[32];
 
-	if (d->now - rib->log_since >= 60000) {
+	if (iv == 60000)
+		snprintf(span, sizeof(span), "minute");
+	else
+		snprintf(span, sizeof(span), "%u s", iv / 1000);
+	if (d->now - rib->log_since >= iv) {
 		if (rib->log_quiet)
-			log_warn("%" PRIu64 " more routes were ignored in the last minute (not logged one by one)",
-				 rib->log_quiet);
+			log_warn("%" PRIu64 " more routes were ignored in the last %s (not logged one by one)",
+				 rib->log_quiet, span);
 		rib->log_since = d->now;
 		rib->log_lines = 0;
 		rib->log_quiet = 0;
@@ -348,9 +354,10 @@ static void note_ignored(struct ipmemd *d, int level, const char *pfx,
 		return;
 	}
 	rib->log_lines++;
-	logm(level, "ignored route %s from %s: %s%s", pfx, nbr[0] ? nbr : "local",
-	     why, rib->log_lines == RIB_LOG_BURST ?
-	     " (more this minute are counted, not logged)" : "");
+	logm(level, "ignored route %s from %s: %s%s%s%s", pfx, nbr[0] ? nbr : "local",
+	     why, rib->log_lines == RIB_LOG_BURST ? " (more this " : "",
+	     rib->log_lines == RIB_LOG_BURST ? span : "",
+	     rib->log_lines == RIB_LOG_BURST ? " are counted, not logged)" : "");
 }
 
 static struct rib_path *path_find(struct rib_entry *e,
