@@ -70,6 +70,32 @@ EOF
 		wait_until 60 test -S /run/ipmemd.sock"
 }
 
+# bgp_boot: boot g1 and g2 (768 MiB) and g3 (1024 MiB), and load the
+# module on each of BGP_GUESTS (a harness bail on failure)
+bgp_boot() {
+	local g
+
+	g_boot g1 --mem 768 || bail "guest g1 did not boot"
+	g_boot g2 --mem 768 || bail "guest g2 did not boot"
+	g_boot g3 --mem 1024 || bail "guest g3 did not boot"
+	for g in $BGP_GUESTS; do
+		g_run "$g" 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko on $g"
+	done
+}
+
+# bgp_end: the last check (every guest's dmesg clean), the logs of
+# ipmemd when something failed, and the plan's end
+bgp_end() {
+	local g rc=0
+
+	for g in $BGP_GUESTS; do
+		g_dmesg_clean "$g" || rc=1
+	done
+	ok $rc "nothing at warning level or above in any guest's dmesg"
+	[ "$H_FAILED" -eq 0 ] || bgp_diag $BGP_GUESTS
+	h_done
+}
+
 bgp_kill() {
 	g_run "$1" 'pkill -9 -x ipmemd; pkill -9 -x gobgpd
 		wait_until 20 sh -c "! pgrep -x ipmemd && ! pgrep -x gobgpd" >/dev/null
