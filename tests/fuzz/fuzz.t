@@ -16,21 +16,30 @@ secs=${FUZZ_SECONDS:-20}
 targets="route conf parse"
 
 echo "1..3"
+# the targets run at once (each is one process): FUZZ_SECONDS of wall
+# time for all three, not three times that
+declare -A pid
+for t in $targets; do
+	bin=$build/fuzz-$t
+	[ -x "$bin" ] || continue
+	work=$build/corpus-$t
+	mkdir -p "$work"
+	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 -artifact_prefix="$build/crash-$t-" \
+		"$work" "$top/tests/fuzz/corpus/$t" >"$build/fuzz-$t.log" 2>&1 &
+	pid[$t]=$!
+done
 n=0
 for t in $targets; do
 	n=$((n + 1))
 	bin=$build/fuzz-$t
-	if [ ! -x "$bin" ]; then
+	if [ -z "${pid[$t]:-}" ]; then
 		echo "not ok $n - fuzz-$t: $bin is not built (make fuzz)"
 		continue
 	fi
-	work=$build/corpus-$t
-	mkdir -p "$work"
-	log=$build/fuzz-$t.log
-	"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-		-print_final_stats=1 -artifact_prefix="$build/crash-$t-" \
-		"$work" "$top/tests/fuzz/corpus/$t" >"$log" 2>&1
+	wait "${pid[$t]}"
 	rc=$?
+	log=$build/fuzz-$t.log
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 	if [ $rc -eq 0 ]; then
 		echo "ok $n - fuzz-$t: ${runs:-?} inputs in $secs s, no crash, no sanitizer report"

@@ -49,12 +49,12 @@ is "$(g_run g2 "awk 'NR > 1 { print \$1, \$5 }' /proc/swaps | xargs")" \
 
 g_run g2 'for d in ipmem0 ipmem1; do ipmem_stat $d writes > /run/share/w.$d; done'
 g_start g2 'for i in 1 2 3 4; do
-		run_limited 12 memtouch -p 4 24 > /run/mt.$i 2>&1 &
+		run_limited 12 memtouch -p 2 24 > /run/mt.$i 2>&1 &
 	done
 	wait
 	for i in 1 2 3 4; do echo "proc $i: $(tail -n 1 /run/mt.$i)"; done'
 j2=$JOB
-g_start g3 'run_limited 24 memtouch -p 4 48'
+g_start g3 'run_limited 24 memtouch -p 2 48'
 j3=$JOB
 out2=$(g_wait g2 "$j2" -t 1500)
 rc2=$?
