@@ -40,7 +40,7 @@ ok $? "ipmemd starts on all three; every host sees M = V = $M"
 
 # /proc/swaps: Filename Type Size Used Priority
 swaps='awk "NR > 1 { print \$1, \$5 }" /proc/swaps | sort | xargs'
-g_run g3 -t 200 'wait_until 180 grep -q "^/dev/ipmem0 .* 10$" /proc/swaps' &&
+g_run g3 -t 200 "wait_until 180 sh -c '$swaps | grep -qx \"/dev/ipmem0 10\"'" &&
 	bgp_wait_mv $M 512
 ok $? "auto-borrow: /dev/ipmem0 (96 MiB) is swap at priority 10; V = 512 everywhere"
 
