@@ -321,13 +321,13 @@ bench_report() {
 			np = split("write seq rand", P, " ")
 			print ""
 			print "pages per second: median over rounds (runs ok/total)"
-			printf "%-10s %-10s %10s %10s %10s %8s\n", "setup", "backend", "write", "seq", "rand", "ok/runs"
+			printf "%-10s %-16s %10s %10s %10s %8s\n", "setup", "backend", "write", "seq", "rand", "ok/runs"
 			for (si = 1; si <= nset; si++) {
 				cur = sets[si]
 				for (bi = 1; bi <= nb; bi++) {
 					be = B[bi]
 					if (!runs[cur, be]) continue
-					line = sprintf("%-10s %-10s", cur, be)
+					line = sprintf("%-10s %-16s", cur, be)
 					for (pi = 1; pi <= np; pi++) {
 						k = cur SUBSEP be SUBSEP P[pi]
 						m = (k in pps) ? median(pps[k]) : ""
