@@ -7,7 +7,8 @@
 # scripts/setup installs everything else from Debian's archive; the demo
 # must reach its last line.  What CI cannot test (its machine is set up
 # once); run by hand after changing scripts/setup or the Makefile's first
-# steps.  Needs root and Debian's archive; takes 15 to 30 minutes.
+# steps.  Needs root, debootstrap (scripts/setup deb) and Debian's
+# archive; takes 15 to 30 minutes.
 #
 # usage: tests/fresh/fresh-machine.sh [TARGET]
 #   TARGET demo (default) or check: make TARGET, as the README says
@@ -31,6 +32,8 @@ trap cleanup EXIT
 say() { echo "fresh: $*" | tee -a "$log"; }
 
 [ "$(id -u)" -eq 0 ] || { echo "fresh: needs root" >&2; exit 1; }
+command -v debootstrap >/dev/null ||
+	{ echo "fresh: no debootstrap (scripts/setup deb installs it)" >&2; exit 1; }
 : >"$log"
 cleanup
 rm -rf "$root"
