@@ -642,12 +642,14 @@ static void do_swapon(struct ipmemd *d, struct borrow *b)
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
 	    WEXITSTATUS(st)) {
 		log_err("mkswap %s failed", dev);
+		b->swapon_failed = true;
 		return;
 	}
 	pid = ipmemd_spawn(on, NULL);
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
 	    WEXITSTATUS(st)) {
 		log_err("swapon %s failed", dev);
+		b->swapon_failed = true;
 		return;
 	}
 	log_info("swapping on %s%s%s", dev,
@@ -1328,12 +1330,30 @@ static void elastic_tick(struct ipmemd *d)
 			v.elastic += b->blocks * d->conf.block_size;
 		if (b->elastic && (b->state != BORROW_READY || b->swapoff))
 			v.busy = true;
-		if (b->disk_gone || b->state != BORROW_READY || !swaps ||
-		    elastic_parse_swaps(swaps, b->name, &size, &used))
+		if (b->disk_gone || b->state != BORROW_READY || !swaps)
 			continue;
+		if (elastic_parse_swaps(swaps, b->name, &size, &used)) {
+			/*
+			 * Ready, and not swap: its swapon failed, or it was
+			 * swap and someone swapped it off.  (Neither holds
+			 * for a disk between ready and its swapon: that
+			 * runs before the next look.)
+			 */
+			if (b->elastic && !b->swapoff &&
+			    (b->swapon_failed || b->was_swap) &&
+			    !v.victim_unswapped) {
+				victim = b;
+				v.victim_unswapped = true;
+				v.victim_size = 0;
+				v.victim_used = 0;
+			}
+			continue;
+		}
+		b->was_swap = true;
 		v.swap_size += size;
 		v.swap_used += used;
-		if (b->elastic && (!victim || used < v.victim_used)) {
+		if (b->elastic && !v.victim_unswapped &&
+		    (!victim || used < v.victim_used)) {
 			victim = b;
 			v.victim_size = size;
 			v.victim_used = used;
@@ -1390,8 +1410,8 @@ static void elastic_tick(struct ipmemd *d)
 	}
 	log_info("elastic: giving %s back: %s", victim->name, why);
 	br->elastic_act = "gave back";
-	if (d->conf.fake_module) {
-		/* simulated: nothing is swapped on */
+	if (d->conf.fake_module || v.victim_unswapped) {
+		/* not swap (or simulated): nothing to swap off */
 		elastic_swapoff_done(d, victim);
 		return;
 	}

@@ -210,6 +210,9 @@ struct elastic_conf {
  * @elastic: bytes borrowed by the policy (its disks, swapped on or not)
  * @have_victim: an elastic disk could be given back: @victim, its size
  *	and what it holds (@victim_size, @victim_used)
+ * @victim_unswapped: @victim is not swap (its swapon failed, or it was
+ *	swapped off from outside): it is given back first, whatever else
+ *	the numbers say
  * @psi_avg10: memory pressure, hundredths of a per cent
  * @mem_available: bytes (MemAvailable)
  * @busy: a step (a borrow, a swapoff or a release) is under way
@@ -219,6 +222,7 @@ struct elastic_view {
 	uint64_t swap_size, swap_used;
 	uint64_t elastic;
 	bool have_victim;
+	bool victim_unswapped;
 	char victim[32];
 	uint64_t victim_size, victim_used;
 	uint32_t psi_avg10;

@@ -12,6 +12,9 @@
  * Grow by one step when the swap on ipmem is used past the high
  * watermark, or when the pressure (the share of time some task waited
  * for memory, over 10 s) is past its threshold - up to the ceiling.
+ * An elastic disk that is not swap (its swapon failed, or someone swapped
+ * it off) serves nothing and holds part of the ceiling: it goes back
+ * before anything else is looked at.
  * Give back the least used elastic disk when what all ipmem swap holds
  * would fit in what is left below the low watermark, the pressure is
  * under half its threshold, and the disk's pages fit in half the
@@ -45,6 +48,10 @@ enum elastic_act elastic_decide(const struct elastic_conf *c,
 		snprintf(why, len, "holding down until %" PRIu64 " s after the last step",
 			 (uint64_t)c->hold / 1000);
 		return ELASTIC_NONE;
+	}
+	if (v->have_victim && v->victim_unswapped) {
+		snprintf(why, len, "%s is not swap", v->victim);
+		return ELASTIC_SHRINK;
 	}
 	if (v->swap_size)
 		pct = v->swap_used * 100 / v->swap_size;

@@ -255,6 +255,8 @@ struct borrow {
 	char lastwhy[160];			/* why the last lender failed */
 	bool swapon;				/* auto-swapon once ready */
 	bool elastic;				/* borrowed by the elastic policy */
+	bool swapon_failed;			/* its mkswap or swapon failed */
+	bool was_swap;				/* seen in /proc/swaps */
 	pid_t swapoff;				/* its swapoff, under way */
 	bool swapoff_exited;			/* and reaped: */
 	int swapoff_status;			/* its wait status */

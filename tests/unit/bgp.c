@@ -595,6 +595,25 @@ static void test_elastic(void)
 	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
 	       "kept when its pages would not fit in half the available memory");
 	v.mem_available = 1 << 30;
+	v.swap_used = 3900;
+	v.psi_avg10 = 2000;
+	v.elastic = 1024ULL << 20;
+	v.victim_unswapped = true;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_SHRINK,
+	       "a disk that is not swap goes back, under pressure and at the ceiling");
+	is_str(why, "ipmem3 is not swap", "... and it says why");
+	v.busy = true;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
+	       "... but not while a step is under way");
+	v.busy = false;
+	v.now = v.last_step + 1000;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
+	       "... nor inside the hold-down");
+	v.now = 110000;
+	v.victim_unswapped = false;
+	v.elastic = 0;
+	v.swap_used = 700;
+	v.psi_avg10 = 0;
 	v.have_victim = false;
 	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
 	       "nothing to give back without an elastic disk");
@@ -732,7 +751,7 @@ static void test_config(void)
 
 int main(void)
 {
-	plan(116);
+	plan(120);
 	ctx.asn = IPMEM_BGP_ASN_DEFAULT;
 	pton("fd69:706d:656d::", ctx.net);
 	test_layout();
