@@ -325,6 +325,35 @@ static void write_module_lenders(struct ipmemd *d, FILE *f)
 	free(l);
 }
 
+/* elastic borrowing (with elastic-max): what it holds and has done */
+static void write_elastic(struct ipmemd *d, FILE *f)
+{
+	const struct elastic_view *v = &d->bor.elastic_view;
+	const struct borrower *br = &d->bor;
+
+	if (!d->conf.elastic.max)
+		return;
+	metric(f, "ipmem_elastic_max_bytes", "gauge",
+	       "elastic-max: what the policy may borrow.", d->conf.elastic.max);
+	metric(f, "ipmem_elastic_borrowed_bytes", "gauge",
+	       "What the policy has borrowed.", v->elastic);
+	metric(f, "ipmem_elastic_swap_bytes", "gauge",
+	       "Swap on ipmem disks, at the last look.", v->swap_size);
+	metric(f, "ipmem_elastic_swap_used_bytes", "gauge",
+	       "Swap on ipmem disks in use, at the last look.", v->swap_used);
+	help(f, "ipmem_elastic_memory_pressure", "gauge",
+	     "Memory pressure (some avg10, 0 to 1) at the last look.");
+	fprintf(f, "ipmem_elastic_memory_pressure %u.%04u\n",
+		v->psi_avg10 / 10000, v->psi_avg10 % 10000);
+	metric(f, "ipmem_elastic_grows_total", "counter",
+	       "Steps that borrowed one more disk.", br->elastic_grows);
+	metric(f, "ipmem_elastic_give_backs_total", "counter",
+	       "Elastic disks given back.", br->elastic_shrinks);
+	metric(f, "ipmem_elastic_failures_total", "counter",
+	       "Steps that failed (a borrow, a swapoff or a release).",
+	       br->elastic_fails);
+}
+
 static void write_metrics(struct ipmemd *d, FILE *f)
 {
 	static const char *const states[] = { "acquiring", "ready",
@@ -374,6 +403,7 @@ static void write_metrics(struct ipmemd *d, FILE *f)
 	for (i = 0; i < 3; i++)
 		fprintf(f, "ipmem_borrows{state=\"%s\"} %" PRIu64 "\n",
 			states[i], nb[i]);
+	write_elastic(d, f);
 	write_disks(d, f);
 	write_module_lenders(d, f);
 }

@@ -15,7 +15,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ipmemd=${BUILD:-$top/build}/ipmemd
 
-echo "1..12"
+echo "1..14"
 [ "$(id -u)" -eq 0 ] || { echo "Bail out! needs root"; exit 1; }
 command -v gobgpd >/dev/null || { echo "Bail out! gobgpd is not installed (scripts/setup)"; exit 1; }
 [ -x "$ipmemd" ] || { echo "Bail out! no $ipmemd (make)"; exit 1; }
@@ -94,8 +94,10 @@ swaps 0
 
 node farm 10.99.1.1 fd00:99:1::1 50311 127.0.2.11 "sim-lenders 4" "sim-lend 256M" \
 	"peer 127.0.2.200 local-address 127.0.2.11"
+mport=$((40000 + $$ % 20000))
 node bor 10.99.200.1 fd00:99:200::1 50350 127.0.2.200 \
 	"peer 127.0.2.11 local-address 127.0.2.200" "proc-dir $proc" \
+	"metrics-listen 127.0.0.1:$mport" \
 	"elastic-max 512M" "elastic-step 128M" "elastic-psi 10" \
 	"elastic-high 80" "elastic-low 25" "elastic-hold 1s"
 
@@ -149,10 +151,27 @@ printf '%s\n' "$json" | jq -e '.ipmemd.elastic.grows == 4 and .ipmemd.elastic.bo
 	(.ipmemd.elastic.now | test("at the ceiling"))' >/dev/null &&
 	echo "ok 5 - ipmemctl -j status: 4 elastic borrows, grows 4, 512 MiB of 512 MiB, at the ceiling" ||
 	echo "not ok 5 - ipmemctl -j status: 4 elastic borrows, grows 4, 512 MiB of 512 MiB, at the ceiling"
+# and in the metrics (bash's /dev/tcp: no client program needed)
+metrics() {
+	exec 3<>"/dev/tcp/127.0.0.1/$mport" || return 1
+	printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
+	sed '1,/^\r$/d' <&3
+	exec 3<&-
+}
+met=$(metrics)
+printf '%s\n' "$met" | grep '^ipmem_elastic' | sed 's/^/# /'
+perr=$(printf '%s\n' "$met" | promtool check metrics 2>&1)
+[ -z "$perr" ] && printf '%s\n' "$met" | grep -qx 'ipmem_elastic_grows_total 4' &&
+	printf '%s\n' "$met" | grep -qx 'ipmem_elastic_borrowed_bytes 536870912' &&
+	printf '%s\n' "$met" | grep -qx 'ipmem_elastic_max_bytes 536870912' &&
+	printf '%s\n' "$met" | grep -qx 'ipmem_elastic_memory_pressure 0.4250' &&
+	printf '%s\n' "$met" | grep -qx 'ipmem_elastic_give_backs_total 0' &&
+	echo "ok 6 - the metrics say it too: 4 grows, 512 MiB of 512 MiB, pressure 0.425; promtool accepts them" ||
+	echo "not ok 6 - the metrics say it too: 4 grows, 512 MiB of 512 MiB, pressure 0.425; promtool accepts them${perr:+ ($perr)}"
 V=$(printf '%s\n' "$out" | sed -n 's/.* V \([0-9]*\) blocks in 4 lenders.*/\1/p')
 [ "$V" = $((16384 - 8192)) ] &&
-	echo "ok 6 - the lenders' free blocks dropped by 512 MiB in the borrower's view (V $V)" ||
-	echo "not ok 6 - the lenders' free blocks dropped by 512 MiB in the borrower's view (V $V)"
+	echo "ok 7 - the lenders' free blocks dropped by 512 MiB in the borrower's view (V $V)" ||
+	echo "not ok 7 - the lenders' free blocks dropped by 512 MiB in the borrower's view (V $V)"
 
 # the swap fills but pressure is gone: 90 % used is past the high
 # watermark, so nothing is given back (and it is at the ceiling)
@@ -162,13 +181,13 @@ wait_for 30 more_looks "$(looks)"
 out=$(ctl bor status)
 [ "$(nready)" -eq 4 ] &&
 	printf '%s\n' "$out" | grep -q '^  now: no step: swap on ipmem 90% used (high 80%), but at the ceiling$' &&
-	echo "ok 7 - with its swap 90 % used nothing is given back" ||
-	echo "not ok 7 - with its swap 90 % used nothing is given back"
+	echo "ok 8 - with its swap 90 % used nothing is given back" ||
+	echo "not ok 8 - with its swap 90 % used nothing is given back"
 swaps 40000
 wait_for 30 more_looks "$(looks)"
 [ "$(nready)" -eq 4 ] &&
-	echo "ok 8 - 30 % used (past the 25 % low watermark) keeps every disk" ||
-	echo "not ok 8 - 30 % used (past the 25 % low watermark) keeps every disk"
+	echo "ok 9 - 30 % used (past the 25 % low watermark) keeps every disk" ||
+	echo "not ok 9 - 30 % used (past the 25 % low watermark) keeps every disk"
 
 # one disk is swapped off from outside (its swapon could have failed
 # too): it is not swap, so it goes back although 30 % stays above the
@@ -181,8 +200,8 @@ rc=$?
 wait_for 30 more_looks "$(looks)"
 [ $rc -eq 0 ] && [ "$(nready)" -eq 3 ] && [ "$(elastic)" = 384MiB ] &&
 	grep -q "elastic: giving $gone back: $gone is not swap" "$dir/bor.log" &&
-	echo "ok 9 - a disk swapped off from outside goes back ($gone), the other three stay" ||
-	echo "not ok 9 - a disk swapped off from outside goes back ($gone), the other three stay"
+	echo "ok 10 - a disk swapped off from outside goes back ($gone), the other three stay" ||
+	echo "not ok 10 - a disk swapped off from outside goes back ($gone), the other three stay"
 
 # the swap empties: every elastic disk goes back, one step at a time
 swaps 0
@@ -193,12 +212,19 @@ out=$(ctl bor status)
 printf '%s\n' "$out" | sed 's/^/# /'
 shrinks=$(printf '%s\n' "$out" | sed -n 's/^  steps: [0-9]* grew, \([0-9]*\) gave back.*/\1/p')
 [ $rc -eq 0 ] && [ "$shrinks" = 4 ] &&
-	echo "ok 10 - an empty swap gives all 4 disks back, one step each" ||
-	echo "not ok 10 - an empty swap gives all 4 disks back, one step each"
+	echo "ok 11 - an empty swap gives all 4 disks back, one step each" ||
+	echo "not ok 11 - an empty swap gives all 4 disks back, one step each"
 grep -q 'elastic: giving ipmem[0-9]* back: swap on ipmem 0% used; without ipmem[0-9]* 0% (low 25%)' "$dir/bor.log" &&
-	echo "ok 11 - each give-back is logged with its reason" ||
-	echo "not ok 11 - each give-back is logged with its reason"
+	echo "ok 12 - each give-back is logged with its reason" ||
+	echo "not ok 12 - each give-back is logged with its reason"
 wait_for 60 full
-[ $? -eq 0 ] && echo "ok 12 - the lenders' blocks are all free again (V 16384)" ||
-	echo "not ok 12 - the lenders' blocks are all free again (V 16384)"
+[ $? -eq 0 ] && echo "ok 13 - the lenders' blocks are all free again (V 16384)" ||
+	echo "not ok 13 - the lenders' blocks are all free again (V 16384)"
+met=$(metrics)
+printf '%s\n' "$met" | grep -qx 'ipmem_elastic_give_backs_total 4' &&
+	printf '%s\n' "$met" | grep -qx 'ipmem_elastic_borrowed_bytes 0' &&
+	printf '%s\n' "$met" | grep -qx 'ipmem_elastic_grows_total 4' &&
+	printf '%s\n' "$met" | grep -qx 'ipmem_elastic_failures_total 0' &&
+	echo "ok 14 - the metrics count 4 give-backs and 0 B borrowed" ||
+	echo "not ok 14 - the metrics count 4 give-backs and 0 B borrowed"
 grep -E 'elastic|ready|releas' "$dir/bor.log" | sed 's/^/# /' | tail -n 30
