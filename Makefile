@@ -72,6 +72,8 @@ wire-test-module:
 
 NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+# ipmemd's routes in the kernel (helper/ipmemd/kroute.c)
+NLROUTE_LIBS := $(shell pkg-config --libs libnl-route-3.0 2>/dev/null)
 
 COMMON_SRCS := helper/nl.c helper/out.c helper/parse.c helper/secret.c
 # ipmemd.mk adds CTL_EXTRA_SRCS: the ipmemd client (borrow, release)

@@ -287,6 +287,8 @@ static bool route_for(struct ipmemd *d, uint32_t lender,
 	char hb[16];
 	int ret;
 
+	const uint8_t *nh = pool ? pool->nexthop : g->nexthop;
+
 	ipmem_addr_make(p, d->ctx.net, lender, 0);
 	if (!mod_route_list(d->mod, &r, &n)) {
 		for (i = 0; i < n && !have; i++)
@@ -296,8 +298,7 @@ static bool route_for(struct ipmemd *d, uint32_t lender,
 	}
 	if (have)
 		return true;
-	ret = mod_route_new(d->mod, p, IPMEM_HOST_PLEN,
-			    pool ? pool->nexthop : g->nexthop,
+	ret = mod_route_new(d->mod, p, IPMEM_HOST_PLEN, nh,
 			    pool ? pool->pool.port : IPMEM_PORT);
 	if (ret && ret != -EEXIST) {
 		log_err("ROUTE_NEW for lender %s: %s", fmt_host(lender, hb),
@@ -305,7 +306,11 @@ static bool route_for(struct ipmemd *d, uint32_t lender,
 		return false;
 	}
 	log_info("route %s via %s", pfx_str(p, IPMEM_HOST_PLEN),
-		 fmt_addr(pool ? pool->nexthop : g->nexthop, (char[46]){ 0 }));
+		 fmt_addr(nh, (char[46]){ 0 }));
+	/* and the kernel's, so that a block address is routed (kroute.c) */
+	if (mod_host_route(d->mod, true, p, IPMEM_HOST_PLEN, nh))
+		log_warn("cannot route %s in the kernel: %s",
+			 pfx_str(p, IPMEM_HOST_PLEN), mod_err(d->mod));
 	return true;
 }
 
@@ -346,6 +351,8 @@ static void route_gc(struct ipmemd *d, uint32_t lender)
 				return;
 	ipmem_addr_make(p, d->ctx.net, lender, 0);
 	mod_route_del(d->mod, p, IPMEM_HOST_PLEN);
+	if (mod_host_route(d->mod, false, p, IPMEM_HOST_PLEN, p) == 0)
+		log_info("route %s removed", pfx_str(p, IPMEM_HOST_PLEN));
 }
 
 /* ------------------------------------------------------- requests */

@@ -16,7 +16,7 @@ IPMEMD_PROGS := $(BUILD)/ipmemd
 IPMEMD_PURE := helper/ipmemd/codec.c helper/ipmemd/plan.c \
 	helper/ipmemd/elastic.c helper/ipmemd/config.c
 IPMEMD_SRCS := $(IPMEMD_PURE) helper/ipmemd/main.c helper/ipmemd/log.c \
-	helper/ipmemd/mod.c helper/ipmemd/mod_nl.c \
+	helper/ipmemd/mod.c helper/ipmemd/mod_nl.c helper/ipmemd/kroute.c \
 	helper/ipmemd/mod_sim.c helper/ipmemd/rib.c helper/ipmemd/bgpd.c \
 	helper/ipmemd/lender.c helper/ipmemd/borrower.c helper/ipmemd/ctl.c \
 	helper/ipmemd/probe.c helper/ipmemd/metrics.c \
@@ -33,7 +33,7 @@ $(BUILD)/ipmemd: $(IPMEMD_SRCS) $(IPMEMD_HDRS) $(GOBGP_SRCS) $(GOBGP_HDRS) \
 	@mkdir -p $(@D)
 	$(CC) $(USR_CFLAGS) $(NL_CFLAGS) $(GOBGP_CFLAGS) $(LDFLAGS) -o $@ \
 		$(IPMEMD_SRCS) $(GOBGP_SRCS) $(GOBGP_GEN_OBJS) \
-		$(NL_LIBS) $(GOBGP_LIBS)
+		$(NL_LIBS) $(NLROUTE_LIBS) $(GOBGP_LIBS)
 
 # The generic $(BUILD)/unit/% rule links only helper/parse.c.
 $(BUILD)/unit/bgp: tests/unit/bgp.c tests/unit/tap.h $(IPMEMD_PURE) \

@@ -305,6 +305,18 @@ int lender_init(struct ipmemd *d, struct lender *l, struct mod *mod,
 	}
 	l->has_pool = true;
 	l->announce_pool = true;
+	/* every block address answers: a ping to one reaches this host */
+	{
+		uint8_t p[16];
+
+		ipmem_addr_make(p, d->ctx.net, host, 0);
+		if (mod_host_route(mod, true, p, IPMEM_HOST_PLEN, NULL))
+			log_warn("cannot make %s local: %s",
+				 pfx_str(p, IPMEM_HOST_PLEN), mod_err(mod));
+		else if (!d->conf.fake_module)
+			log_info("%s is local: its block addresses answer",
+				 pfx_str(p, IPMEM_HOST_PLEN));
+	}
 
 	/* grants made before we (re)started */
 	ret = mod_grant_list(mod, &g, &n);

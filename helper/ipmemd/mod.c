@@ -179,6 +179,14 @@ int mod_route_list(struct mod *m, struct mod_route **out, size_t *n)
 	return MOD_CALL(m, route_list, out, n);
 }
 
+int mod_host_route(struct mod *m, bool add, const uint8_t prefix[16],
+		   uint8_t plen, const uint8_t *via)
+{
+	if (!m->ops->host_route)
+		return 0;
+	return MOD_CALL(m, host_route, add, prefix, plen, via);
+}
+
 int mod_disk_new(struct mod *m, uint64_t size, uint32_t block_size,
 		 uint8_t replicas, struct mod_disk *out)
 {

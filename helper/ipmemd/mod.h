@@ -142,6 +142,13 @@ int mod_route_new(struct mod *m, const uint8_t prefix[16], uint8_t plen,
 		  const uint8_t nexthop[16], uint16_t port);
 int mod_route_del(struct mod *m, const uint8_t prefix[16], uint8_t plen);
 int mod_route_list(struct mod *m, struct mod_route **out, size_t *n);
+/*
+ * The host's own route (kroute.h) that goes with the module's: a
+ * borrower's to a lender's /80 via @via, or (@via NULL) a lender's local
+ * route of its own /80.  Nothing with a simulated module.
+ */
+int mod_host_route(struct mod *m, bool add, const uint8_t prefix[16],
+		   uint8_t plen, const uint8_t *via);
 
 int mod_disk_new(struct mod *m, uint64_t size, uint32_t block_size,
 		 uint8_t replicas, struct mod_disk *out);

@@ -12,6 +12,7 @@
 #include <ipmem/netlink.h>
 
 #include "nl.h"
+#include "kroute.h"
 #include "mod_impl.h"
 
 struct mod_nl {
@@ -406,6 +407,13 @@ static int nl_route_del(struct mod *m, const uint8_t prefix[16], uint8_t plen)
 			NULL, NULL);
 }
 
+/* the host's route beside the module's (kroute.c) */
+static int nl_host_route(struct mod *m, bool add, const uint8_t prefix[16],
+			 uint8_t plen, const uint8_t *via)
+{
+	return kroute_set(add, prefix, plen, via, m->err, sizeof(m->err));
+}
+
 static int route_cb(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 {
 	struct mod_route *r;
@@ -635,6 +643,7 @@ static const struct mod_ops nl_ops = {
 	.route_new	= nl_route_new,
 	.route_del	= nl_route_del,
 	.route_list	= nl_route_list,
+	.host_route	= nl_host_route,
 	.disk_new	= nl_disk_new,
 	.disk_del	= nl_disk_del,
 	.disk_list	= nl_disk_list,

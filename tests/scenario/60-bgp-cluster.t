@@ -65,7 +65,7 @@ signed() {
 	[ ${#mac} -ge 24 ] || return 1
 	echo "$5,65077:50:$((16#${mac:0:8})),65077:51:$((16#${mac:8:8})),65077:52:$((16#${mac:16:8}))"
 }
-plan 47
+plan 50
 h_init
 bgp_boot
 
@@ -116,6 +116,22 @@ g_run g3 'ctl_is "any(.[]; .via == \"fd00:77::1\") and any(.[]; .via == \"fd00:7
 ok $? "/dev/ipmem0 maps all 1536 extents, from both lenders"
 bgp_wait_mv $M 512
 ok $? "M and V agree on all three hosts: V = 512"
+# block addresses are routed by the kernel: g3 routes each lender's /80
+# via its address (protocol 77, ipmemd's), each lender holds its /80 as
+# local, and a ping to a block's address gets that lender's answer
+out=$(g_run g3 'ip -6 route show proto 77')
+diag "$out"
+lroutes=$(g_run g1 'ip -6 route show table local proto 77')
+echo "$out" | grep -q "^fd69:706d:656d:a4d:1::/80 via $(g_ip6 g1) " &&
+	echo "$out" | grep -q "^fd69:706d:656d:a4d:2::/80 via $(g_ip6 g2) " &&
+	[ "$(echo "$out" | wc -l)" -eq 2 ] &&
+	echo "$lroutes" | grep -q "^local fd69:706d:656d:a4d:1::/80 dev lo "
+ok $? "ip -6 route on g3 lists both lenders' /80 via their addresses (proto 77); g1's /80 is local"
+out=$(g_run g3 'busybox ping -c 1 -W 10 fd69:706d:656d:a4d:1::2a5 2>&1 &&
+	busybox ping -c 1 -W 10 fd69:706d:656d:a4d:2::7ff 2>&1')
+rc=$?
+diag "$out"
+ok $rc "g3 pings a block address of g1 and one of g2 and gets their answers"
 confirmed='any(.[]; .borrower == "0a4d:0003" and .rights == "rw" and .state == "confirmed")'
 g_run g1 "ctl_is '$confirmed' grant list" && g_run g2 "ctl_is '$confirmed' grant list"
 ok $? "both lenders' modules hold confirmed grants for g3"
@@ -271,6 +287,10 @@ diag "$out"
 ok $rc "swapoff and ipmemctl release all"
 bgp_wait_mv $M $M
 ok $? "V is back to $M on every host"
+out=$(g_run g3 'ip -6 route show proto 77')
+diag "$out"
+g_run g3 '! busybox ping -c 1 -W 2 fd69:706d:656d:a4d:1::2a5' >/dev/null && [ -z "$out" ]
+ok $? "released: g3 routes no lender's /80 any more (a ping to a block address fails)"
 rc=0
 for g in $BGP_GUESTS; do
 	rib=$(g_run "$g" 'wait_until 60 sh -c "test \$($GOBGP global rib -a ipv6 | grep -c \"^\*\") = 2"; gobgp global rib -a ipv6 | awk "NR > 1 { print \$2 }" | sort | xargs')
