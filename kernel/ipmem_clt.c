@@ -35,6 +35,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
+#include <net/ip6_route.h>
 
 #include "ipmem.h"
 #include "ipmem_clt.h"
@@ -354,6 +355,30 @@ static struct ipmem_route *ipmem_route_lookup(const u8 *addr)
 		    (!best || r->plen > best->plen))
 			best = r;
 	return best;
+}
+
+/*
+ * Without a route of ours, a lender is reached at its endpoint: the first
+ * address of its /80 (an address of its RDMA interface, so a RoCEv2 GID),
+ * at the default port, through the kernel's routing - a route to the /80
+ * that ipmemd or the fabric installed.  Whether the kernel routes it at
+ * all is asked here, so that a block nobody routes fails at once.
+ */
+static bool ipmem_endpoint(u32 host, struct sockaddr_in6 *ep)
+{
+	struct flowi6 fl6 = { };
+	struct dst_entry *dst;
+	bool routed;
+
+	memset(ep, 0, sizeof(*ep));
+	ep->sin6_family = AF_INET6;
+	ep->sin6_port = htons(IPMEM_PORT);
+	ipmem_addr_make(ep->sin6_addr.s6_addr, ipmem_host.net, host, 0);
+	fl6.daddr = ep->sin6_addr;
+	dst = ip6_route_output(&init_net, NULL, &fl6);
+	routed = !dst->error;
+	dst_release(dst);
+	return routed;
 }
 
 int ipmem_route_dump(struct sk_buff *skb, struct netlink_callback *cb)
@@ -1624,9 +1649,11 @@ static void ipmem_lender_destroy(struct ipmem_lender *l)
  * @extack: where to say what is wrong
  *
  * Looks the block up in the route table, and finds or connects the lender
- * at the next hop.  The lender must say it is the host the address names
- * and have blocks of @block_size.  Connecting happens without any global
- * lock (ipmem_cfg_lock, which the caller holds, serialises creation).
+ * at the next hop; without a route there, the lender's endpoint in its
+ * /80, if the kernel routes it (ipmem_endpoint()).  The lender must say
+ * it is the host the address names and have blocks of @block_size.
+ * Connecting happens without any global lock (ipmem_cfg_lock, which the
+ * caller holds, serialises creation).
  *
  * Return: the lender with a reference (ipmem_clt_put()), or an ERR_PTR().
  */
@@ -1643,12 +1670,16 @@ struct ipmem_lender *ipmem_clt_get(const u8 *block_addr, u32 block_size,
 
 	mutex_lock(&ipmem_clt_lock);
 	r = ipmem_route_lookup(block_addr);
-	if (!r) {
-		mutex_unlock(&ipmem_clt_lock);
-		NL_SET_ERR_MSG(extack, "no route to the lender of these blocks");
+	if (r)
+		nh = r->nexthop;
+	mutex_unlock(&ipmem_clt_lock);
+	if (!r && !ipmem_endpoint(host, &nh)) {
+		NL_SET_ERR_MSG(extack,
+			       "no route to the lender of these blocks (neither ipmemctl route nor a kernel route to its /80)");
 		return ERR_PTR(-EHOSTUNREACH);
 	}
-	nh = r->nexthop;
+
+	mutex_lock(&ipmem_clt_lock);
 	list_for_each_entry(l, &ipmem_lenders, node) {
 		if (ipv6_addr_equal(&l->addr.sin6_addr, &nh.sin6_addr) &&
 		    l->addr.sin6_port == nh.sin6_port) {
