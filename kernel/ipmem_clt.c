@@ -1649,8 +1649,8 @@ static void ipmem_lender_destroy(struct ipmem_lender *l)
  * @extack: where to say what is wrong
  *
  * Looks the block up in the route table, and finds or connects the lender
- * at the next hop; without a route there, the lender's endpoint in its
- * /80, if the kernel routes it (ipmem_endpoint()).  The lender must say
+ * at the next hop; without a route there and with a host key, the
+ * lender's endpoint in its /80, if the kernel routes it (ipmem_endpoint()).  The lender must say
  * it is the host the address names and have blocks of @block_size.
  * Connecting happens without any global lock (ipmem_cfg_lock, which the
  * caller holds, serialises creation).
@@ -1673,6 +1673,17 @@ struct ipmem_lender *ipmem_clt_get(const u8 *block_addr, u32 block_size,
 	if (r)
 		nh = r->nexthop;
 	mutex_unlock(&ipmem_clt_lock);
+	/*
+	 * Whatever answers at a kernel route (a default route, say) is
+	 * believed only because it proves the host id the block address
+	 * names; without a host key nothing is proven, so only a route
+	 * root gave us explicitly leads to a lender.
+	 */
+	if (!r && !ipmem_auth_active()) {
+		NL_SET_ERR_MSG(extack,
+			       "no ipmemctl route to the lender of these blocks (without a host key, kernel routes are not used)");
+		return ERR_PTR(-EHOSTUNREACH);
+	}
 	if (!r && !ipmem_endpoint(host, &nh)) {
 		NL_SET_ERR_MSG(extack,
 			       "no route to the lender of these blocks (neither ipmemctl route nor a kernel route to its /80)");

@@ -9,7 +9,9 @@
 # address answers).  The borrower has no `ipmemctl route`: a kernel route
 # of the lender's /80 via the lender's address is what makes its blocks
 # reachable, for ping and for RDMA.  Without it, mapping fails with "no
-# route to the lender" and changes nothing.
+# route to the lender" and changes nothing; so it does without a host key
+# (the borrower loads ipmem with require_auth=N to try): nothing would
+# prove who answers at the kernel's route.
 #
 # The borrower loads ipmem with max_sge=1, so that every request of several
 # pages goes out as a chain of one-page RDMA work requests: the path a
@@ -31,12 +33,12 @@ NET=fd69:706d:656d
 EP=$NET:a4d:1::			# g1's endpoint: the first address of its /80
 BLOCKS=$((256 * 16))
 
-plan 20
+plan 21
 h_init
 g_boot g1 --mem 768 || bail "guest g1 did not boot"
 g_boot g2 --mem 768 || bail "guest g2 did not boot"
-g_run g1 ipmem_load && g_run g2 'ipmem_load max_sge=1' && g_keys g1 g2 ||
-	bail "cannot load ipmem.ko (max_sge=1 on g2) and provision host keys"
+g_run g1 ipmem_load && g_run g2 'ipmem_load max_sge=1 require_auth=N' && g_keys g1 g2 ||
+	bail "cannot load ipmem.ko (max_sge=1 require_auth=N on g2) and provision host keys"
 
 # the lender: its endpoint on eth0 (a GID of rxe0 once the RDMA core saw
 # it), its /80 local, its pool listening at the endpoint
@@ -65,8 +67,17 @@ rc=$?
 diag "$out"
 ok $rc "a ping from g2 to a block address of g1 gets g1's answer"
 
-g_run g2 "ipmemctl map add \$(block_prefix a4d:1 $BLOCKS) disk ipmem0"
-ok $? "map add of g1's $BLOCKS blocks succeeds through the kernel's route"
+# without a host key (allowed by require_auth=N) nothing proves who
+# answers at a kernel route, so the borrower does not use one
+out=$(g_run g2 "ipmemctl key del && ipmemctl map add \$(block_prefix a4d:1 $BLOCKS) disk ipmem0 2>&1")
+rc=$?
+diag "$out"
+[ $rc -ne 0 ] && echo "$out" | grep -q "without a host key, kernel routes are not used" &&
+	g_run g2 'test "$(cat /sys/block/ipmem0/ipmem/mapped_copies)" = 0 && test -z "$(ipmemctl lender list)"'
+ok $? "without a host key (require_auth=N), map add through the kernel route is refused, nothing connected"
+
+g_run g2 "ipmem_keys_apply && ipmemctl map add \$(block_prefix a4d:1 $BLOCKS) disk ipmem0"
+ok $? "with its key set again, map add of g1's $BLOCKS blocks succeeds through the kernel's route"
 is "$(g_run g2 'cat /sys/block/ipmem0/ipmem/state /sys/block/ipmem0/ipmem/mapped_copies | xargs')" \
 	"ready $BLOCKS" "ipmem0 is ready with $BLOCKS extent copies mapped"
 g_run g2 "grep -q 'lender 0a4d:0001 at \[$EP\]:7471: live' /sys/kernel/debug/ipmem/lenders && test -z \"\$(ipmemctl route list)\""
