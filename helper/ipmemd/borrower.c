@@ -280,6 +280,7 @@ static bool route_for(struct ipmemd *d, uint32_t lender,
 		      const struct ibgp_route *g)
 {
 	const struct ibgp_route *pool = rib_pool(d, lender);
+	const uint8_t *nh = pool ? pool->nexthop : g->nexthop;
 	struct mod_route *r = NULL;
 	uint8_t p[16];
 	size_t n = 0, i;
@@ -287,9 +288,16 @@ static bool route_for(struct ipmemd *d, uint32_t lender,
 	char hb[16];
 	int ret;
 
-	const uint8_t *nh = pool ? pool->nexthop : g->nexthop;
-
 	ipmem_addr_make(p, d->ctx.net, lender, 0);
+	/*
+	 * The kernel's route first, so that a block address is routed
+	 * (kroute.c).  It is replaced every time: one that someone deleted
+	 * comes back with the next map.
+	 */
+	ret = mod_host_route(d->mod, true, p, IPMEM_HOST_PLEN, nh);
+	if (ret && ret != -EOPNOTSUPP)
+		log_warn("cannot route %s in the kernel: %s",
+			 pfx_str(p, IPMEM_HOST_PLEN), mod_err(d->mod));
 	if (!mod_route_list(d->mod, &r, &n)) {
 		for (i = 0; i < n && !have; i++)
 			have = r[i].plen == IPMEM_HOST_PLEN &&
@@ -307,10 +315,6 @@ static bool route_for(struct ipmemd *d, uint32_t lender,
 	}
 	log_info("route %s via %s", pfx_str(p, IPMEM_HOST_PLEN),
 		 fmt_addr(nh, (char[46]){ 0 }));
-	/* and the kernel's, so that a block address is routed (kroute.c) */
-	if (mod_host_route(d->mod, true, p, IPMEM_HOST_PLEN, nh))
-		log_warn("cannot route %s in the kernel: %s",
-			 pfx_str(p, IPMEM_HOST_PLEN), mod_err(d->mod));
 	return true;
 }
 
@@ -939,6 +943,8 @@ static void adopt_grants(struct ipmemd *d)
 			q->adopted = true;
 			q->next = b->reqs;
 			b->reqs = q;
+			/* its routes, should someone have deleted them */
+			route_for(d, q->lender, g);
 		}
 		if (bgrant_add(q, g, true))
 			return;

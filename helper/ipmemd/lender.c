@@ -260,6 +260,22 @@ static void state_load(struct lender *l, struct mod_grant *g, size_t n,
 
 /* ------------------------------------------------------------- init */
 
+/* every block address answers: a ping to one reaches this host */
+static void route_local(struct lender *l)
+{
+	uint8_t p[16];
+	int ret;
+
+	ipmem_addr_make(p, l->d->ctx.net, l->host, 0);
+	ret = mod_host_route(l->mod, true, p, IPMEM_HOST_PLEN, NULL);
+	if (!ret)
+		log_info("%s is local: its block addresses answer",
+			 pfx_str(p, IPMEM_HOST_PLEN));
+	else if (ret != -EOPNOTSUPP)
+		log_warn("cannot make %s local: %s",
+			 pfx_str(p, IPMEM_HOST_PLEN), mod_err(l->mod));
+}
+
 int lender_init(struct ipmemd *d, struct lender *l, struct mod *mod,
 		uint32_t host, const uint8_t addr[16], uint64_t lend)
 {
@@ -305,18 +321,7 @@ int lender_init(struct ipmemd *d, struct lender *l, struct mod *mod,
 	}
 	l->has_pool = true;
 	l->announce_pool = true;
-	/* every block address answers: a ping to one reaches this host */
-	{
-		uint8_t p[16];
-
-		ipmem_addr_make(p, d->ctx.net, host, 0);
-		if (mod_host_route(mod, true, p, IPMEM_HOST_PLEN, NULL))
-			log_warn("cannot make %s local: %s",
-				 pfx_str(p, IPMEM_HOST_PLEN), mod_err(mod));
-		else if (!d->conf.fake_module)
-			log_info("%s is local: its block addresses answer",
-				 pfx_str(p, IPMEM_HOST_PLEN));
-	}
+	route_local(l);
 
 	/* grants made before we (re)started */
 	ret = mod_grant_list(mod, &g, &n);

@@ -183,7 +183,7 @@ int mod_host_route(struct mod *m, bool add, const uint8_t prefix[16],
 		   uint8_t plen, const uint8_t *via)
 {
 	if (!m->ops->host_route)
-		return 0;
+		return -EOPNOTSUPP;
 	return MOD_CALL(m, host_route, add, prefix, plen, via);
 }
 

@@ -145,7 +145,8 @@ int mod_route_list(struct mod *m, struct mod_route **out, size_t *n);
 /*
  * The host's own route (kroute.h) that goes with the module's: a
  * borrower's to a lender's /80 via @via, or (@via NULL) a lender's local
- * route of its own /80.  Nothing with a simulated module.
+ * route of its own /80.  -EOPNOTSUPP with a simulated module, which
+ * touches no route of the host.
  */
 int mod_host_route(struct mod *m, bool add, const uint8_t prefix[16],
 		   uint8_t plen, const uint8_t *via);
