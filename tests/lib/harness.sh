@@ -106,13 +106,19 @@ diag() {
 	done
 }
 
-# ok STATUS DESC: STATUS is an exit code (0 = pass).
+# ok STATUS DESC: STATUS is an exit code (0 = pass).  Each point says how
+# long it took since the one before, so that a slow scenario shows where
+# its time goes.
+H_LAST=$SECONDS
 ok() {
+	local took=$((SECONDS - H_LAST))
+
+	H_LAST=$SECONDS
 	H_TESTS=$((H_TESTS + 1))
 	if [ "$1" -eq 0 ]; then
-		echo "ok $H_TESTS - $2"
+		echo "ok $H_TESTS - $2 (+$took s)"
 	else
-		echo "not ok $H_TESTS - $2"
+		echo "not ok $H_TESTS - $2 (+$took s)"
 		H_FAILED=$((H_FAILED + 1))
 	fi
 	return "$1"
