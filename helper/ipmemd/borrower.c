@@ -528,6 +528,121 @@ static void breq_reconcile(struct ipmemd *d, struct borrow *b,
 	}
 }
 
+/*
+ * A restarted ipmemd adopts what it had borrowed as the grants come back
+ * over BGP; no policy borrows before they had time to (auto-borrow would
+ * borrow twice, the elastic policy past its ceiling).
+ */
+#define ADOPT_GRACE_MS	15000
+
+static bool adopt_grace_over(struct ipmemd *d)
+{
+	return d->now - d->started > ADOPT_GRACE_MS;
+}
+
+/* ----------------------------------------------------- elastic state */
+
+/*
+ * Which disks the elastic policy borrowed is the one thing about a borrow
+ * that neither the module nor BGP records: state-dir/elastic keeps it, so
+ * that a restarted ipmemd adopts those disks as elastic (and gives them
+ * back) rather than as borrows of its own.  Nothing with a simulated
+ * module, whose disks do not outlive us.
+ */
+static bool elastic_path(struct ipmemd *d, char *path, size_t len)
+{
+	if (d->conf.fake_module)
+		return false;
+	snprintf(path, len, "%s/elastic", d->conf.state_dir);
+	return true;
+}
+
+/* the elastic disks that still exist, and those of an earlier run */
+static void elastic_save(struct ipmemd *d)
+{
+	char path[300], tmp[310];
+	struct borrow *b;
+	size_t i;
+	FILE *f;
+
+	if (!elastic_path(d, path, sizeof(path)))
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f) {
+		log_err("cannot write %s: %m", tmp);
+		return;
+	}
+	fprintf(f, "# ipmemd: the disks its elastic policy borrowed\n");
+	for (b = d->bor.borrows; b; b = b->next)
+		if (b->elastic && !b->disk_gone)
+			fprintf(f, "elastic disk %u\n", b->disk);
+	for (i = 0; i < d->bor.nelastic_saved; i++)
+		fprintf(f, "elastic disk %u\n", d->bor.elastic_saved[i]);
+	if (fflush(f) || fsync(fileno(f)) || fclose(f)) {
+		log_err("cannot write %s: %m", tmp);
+		unlink(tmp);
+		return;
+	}
+	if (rename(tmp, path))
+		log_err("cannot rename %s: %m", tmp);
+}
+
+/* at start: the elastic disks of the file that the module still has */
+static void elastic_load(struct ipmemd *d)
+{
+	struct borrower *br = &d->bor;
+	struct mod_disk *dk = NULL;
+	unsigned int disk;
+	char path[300], line[128];
+	size_t n = 0, i;
+	uint32_t *a;
+	FILE *f;
+
+	if (!elastic_path(d, path, sizeof(path)))
+		return;
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (mod_disk_list(d->mod, &dk, &n)) {
+		log_warn("DISK_GET: %s", mod_err(d->mod));
+		n = 0;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "elastic disk %u", &disk) != 1)
+			continue;
+		for (i = 0; i < n && dk[i].id != disk; i++)
+			;
+		if (i == n)
+			continue;	/* gone while we were away */
+		a = realloc(br->elastic_saved,
+			    (br->nelastic_saved + 1) * sizeof(*a));
+		if (!a)
+			break;
+		br->elastic_saved = a;
+		br->elastic_saved[br->nelastic_saved++] = disk;
+	}
+	fclose(f);
+	free(dk);
+	elastic_save(d);	/* without those that are gone */
+}
+
+/* an adopted borrow: was it the elastic policy's?  (Then it is again.) */
+static bool elastic_adopt(struct ipmemd *d, uint32_t disk)
+{
+	struct borrower *br = &d->bor;
+	size_t i;
+
+	for (i = 0; i < br->nelastic_saved; i++) {
+		if (br->elastic_saved[i] == disk) {
+			br->elastic_saved[i] =
+				br->elastic_saved[--br->nelastic_saved];
+			return true;
+		}
+	}
+	return false;
+}
+
 /* --------------------------------------------------------- borrows */
 
 static void borrow_free(struct ipmemd *d, struct borrow *b)
@@ -595,6 +710,8 @@ static bool borrow_release(struct ipmemd *d, struct borrow *b, char *err,
 			return false;
 		}
 		b->disk_gone = true;
+		if (b->elastic)
+			elastic_save(d);
 	}
 	log_info("%s: releasing", b->name);
 	b->state = BORROW_RELEASING;
@@ -931,6 +1048,12 @@ static void adopt_grants(struct ipmemd *d)
 				return;
 			b->state = BORROW_READY;
 			b->need[0] = 0;
+			b->elastic = elastic_adopt(d, b->disk);
+			if (b->elastic) {
+				log_info("%s: adopted as elastic (state-dir)",
+					 b->name);
+				elastic_save(d);
+			}
 		}
 		if (!q) {
 			q = calloc(1, sizeof(*q));
@@ -1390,13 +1513,15 @@ static void elastic_tick(struct ipmemd *d)
 	v.have_last = br->elastic_stepped;
 	br->elastic_view = v;
 
-	/* no new borrow while BGP is down: it could not be placed */
 	act = elastic_decide(c, &v, why, sizeof(why));
 	br->elastic_looks++;
 	/* a step needs BGP: a borrow asks lenders, a release tells them */
 	if (act != ELASTIC_NONE && !d->bgp.up)
 		snprintf(why, sizeof(why), "BGP is down");
-	if (act == ELASTIC_NONE || !d->bgp.up) {
+	/* and, after a start, what we had borrowed adopted first */
+	else if (act != ELASTIC_NONE && !adopt_grace_over(d))
+		snprintf(why, sizeof(why), "starting: adopting what was borrowed");
+	if (act == ELASTIC_NONE || !d->bgp.up || !adopt_grace_over(d)) {
 		snprintf(br->elastic_now, sizeof(br->elastic_now), "%s", why);
 		return;
 	}
@@ -1418,6 +1543,7 @@ static void elastic_tick(struct ipmemd *d)
 		}
 		b->elastic = true;
 		b->swapon = !d->conf.fake_module;
+		elastic_save(d);
 		br->elastic_act = "grew";
 		return;
 	}
@@ -1605,24 +1731,32 @@ void borrower_tick(struct ipmemd *d)
 	elastic_tick(d);
 
 	if (d->conf.auto_borrow && !br->auto_done && d->bgp.up &&
-	    d->now >= br->next_auto && d->now - d->started > 15000) {
+	    d->now >= br->next_auto && adopt_grace_over(d)) {
 		br->next_auto = d->now + 30000;
-		if (br->borrows) {
-			br->auto_done = true;
-			return;
+		/*
+		 * Done once this host has a borrow (ours, adopted or by
+		 * hand); one still acquiring may yet fail.  A failed one is
+		 * releasing (and soon gone): borrow again.
+		 */
+		for (b = br->borrows; b; b = b->next) {
+			if (b->state == BORROW_READY) {
+				br->auto_done = true;
+				return;
+			}
+			if (b->state == BORROW_ACQUIRING)
+				return;
 		}
 		log_info("policy: borrowing %" PRIu64 " bytes (auto-borrow)",
 			 d->conf.auto_borrow);
 		borrower_borrow(d, NULL, d->conf.auto_borrow, d->conf.rights,
 				d->conf.replicas);
-		if (br->borrows)
-			br->auto_done = true;
 	}
 }
 
 void borrower_init(struct ipmemd *d)
 {
 	memset(&d->bor, 0, sizeof(d->bor));
+	elastic_load(d);
 }
 
 void borrower_free(struct ipmemd *d)
@@ -1631,4 +1765,7 @@ void borrower_free(struct ipmemd *d)
 		borrow_free(d, d->bor.borrows);
 	free(d->bor.maps);
 	d->bor.maps = NULL;
+	free(d->bor.elastic_saved);
+	d->bor.elastic_saved = NULL;
+	d->bor.nelastic_saved = 0;
 }

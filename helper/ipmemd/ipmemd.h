@@ -283,6 +283,9 @@ struct borrower {
 	uint64_t elastic_grows, elastic_shrinks, elastic_fails;
 	uint64_t elastic_looks;
 	struct elastic_view elastic_view;	/* as last seen */
+	/* elastic disks of an earlier run, until adopted (state-dir) */
+	uint32_t *elastic_saved;
+	size_t nelastic_saved;
 };
 
 void borrower_init(struct ipmemd *d);

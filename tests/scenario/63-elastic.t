@@ -13,8 +13,9 @@
 # ceiling (every new disk swapped on at the same priority); a second
 # workload takes the host past its first borrow (pages on the elastic
 # disks) and verifies; both end, the swap empties, and ipmemd gives both
-# elastic disks back (swapoff, then release).  M and V agree on all three
-# hosts after every step.
+# elastic disks back (swapoff, then release); ipmemd is restarted while
+# A runs, and adopts the elastic disks as elastic.  M and V agree on all
+# three hosts after every step.
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/bgp-lib.sh"
 
@@ -30,7 +31,7 @@ elastic-high 50
 elastic-low 25
 elastic-hold 2s"
 
-plan 10
+plan 11
 h_init
 bgp_boot
 
@@ -69,6 +70,15 @@ ok $? "workload B swaps past the first borrow and verifies"
 used=$(echo "$out" | awk '/^elastic used/ { print $3 }')
 [ "${used:-0}" -gt 0 ]
 ok $? "pages went to the elastic disks (${used:-0} KiB on them)"
+
+# ipmemd (and its gobgpd) killed and restarted while A runs: it adopts
+# both elastic disks as elastic again (state-dir/elastic), so that it
+# neither grows past its ceiling nor keeps them for ever (below)
+bgp_kill g3
+bgp_start g3 "$G3_CONF" &&
+	g_run g3 -t 200 "wait_until 180 ctl_is '[.ipmemd.borrows[] | select(.elastic)] | length == 2' status &&
+		test \$(grep -c 'adopted as elastic (state-dir)' /run/share/ipmemd.log) = 2"
+ok $? "ipmemd killed and restarted during the workload: it adopts ipmem1 and ipmem2 as elastic again"
 
 g_run g3 'touch /run/stop.a' >/dev/null
 out=$(g_wait g3 "$work_a" -t 900)
