@@ -715,6 +715,7 @@ static bool borrow_release(struct ipmemd *d, struct borrow *b, char *err,
 	}
 	log_info("%s: releasing", b->name);
 	b->state = BORROW_RELEASING;
+	b->started = d->now;
 	for (q = b->reqs; q; q = q->next) {
 		q->ngrants = 0;		/* unmapped with the disk */
 		breq_release(d, b, q);
@@ -966,7 +967,8 @@ static void borrow_reconcile(struct ipmemd *d, struct borrow *b)
 	case BORROW_RELEASING:
 		if (b->reqs)
 			return;
-		log_info("%s released", b->name);
+		log_info("%s released in %" PRIu64 " ms", b->name,
+			 d->now - b->started);
 		if (b->waiter) {
 			ctl_printf(b->waiter, "released %s", b->name);
 			b->waiter->pending--;
@@ -1629,6 +1631,8 @@ void borrower_status(struct ipmemd *d)
 		d->rib.nentries);
 	out_u64(OUT_ANY, "routes_ignored", " (%" PRIu64 " ignored)",
 		d->rib.ignored);
+	out_u64(OUT_ANY, "route_updates", ", %" PRIu64 " updates",
+		d->rib.updates);
 	out_u64(OUT_JSON, "routes_dropped", NULL, d->rib.dropped);
 	out_text("%s\n", d->rib.dropped ? ", some dropped" : "");
 	if (d->rib.dropped)

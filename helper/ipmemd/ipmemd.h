@@ -82,6 +82,7 @@ struct rib {
 	size_t nentries;
 	struct rib_entry *lists[IPMEM_BGP_KIND_REFUSAL + 1]; /* by kind */
 	size_t counts[IPMEM_BGP_KIND_REFUSAL + 1];
+	uint64_t updates;			/* path events: adds, withdrawals */
 	uint64_t ignored;			/* paths logged and ignored */
 	uint64_t dropped;			/* not kept: over max-routes */
 	struct rib_nbr *nbrs;
@@ -249,7 +250,7 @@ struct borrow {
 	bool disk_gone;				/* removed; do not delete it */
 	uint32_t *excluded;			/* lenders not to ask again */
 	size_t nexcluded;
-	uint64_t started;
+	uint64_t started;			/* acquiring or releasing since */
 	struct ctl_client *waiter;		/* borrow or release reply */
 	char failed[512];			/* why acquiring failed */
 	char lastwhy[160];			/* why the last lender failed */

@@ -372,6 +372,9 @@ static void write_metrics(struct ipmemd *d, FILE *f)
 	       "BGP neighbors in state established.", bgpd_established(d));
 	metric(f, "ipmem_bgp_routes", "gauge",
 	       "ipmem routes received and kept.", d->rib.nentries);
+	metric(f, "ipmem_bgp_route_updates_total", "counter",
+	       "ipmem route updates received (announcements and withdrawals).",
+	       d->rib.updates);
 	metric(f, "ipmem_bgp_routes_ignored_total", "counter",
 	       "Routes ignored (malformed, foreign or unsigned).",
 	       d->rib.ignored);

@@ -411,6 +411,7 @@ void rib_update(struct ipmemd *d, const struct gbgp_route *r)
 	struct rib_nbr *n;
 	char why[256];
 
+	rib->updates++;
 	e = entry_find(rib, prefix, r->plen);
 	p = path_find(e, r);
 	if (r->withdraw) {

@@ -34,54 +34,13 @@ ipmemd=${BUILD:-$top/build}/ipmemd
 farms=${FARMS:-4}
 borrows=${BORROWS:-5}
 dir=$(mktemp -d /tmp/ipmemd-scale.XXXXXX)
-pids=()
+. "$top/helper/ipmemd/sim-lib.sh"
 
 [ -x "$ipmemd" ] || { echo "no $ipmemd: run make" >&2; exit 1; }
 command -v gobgpd >/dev/null || { echo "no gobgpd" >&2; exit 1; }
 
-stop_all() {
-	local p
-
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${pids[@]}"; do
-		while kill -0 "$p" 2>/dev/null; do sleep 0.1; done
-	done
-	pids=()
-}
-trap 'stop_all; rm -rf "$dir"' EXIT
-
-# node NAME HOSTID ADDR APIPORT LISTEN [LINES...]
-node() {
-	local name=$1 id=$2 addr=$3 api=$4 listen=$5
-
-	shift 5
-	{
-		echo "module simulated"
-		echo "host-id $id"
-		echo "address $addr"
-		echo "gobgpd-api 127.0.0.1:$api"
-		echo "bgp-listen $listen"
-		echo "socket $dir/$name.sock"
-		echo "state-dir $dir/$name.state"
-		echo "probe-interval 60s"
-		printf '%s\n' "$@"
-	} >"$dir/$name.conf"
-	"$ipmemd" -f -c "$dir/$name.conf" >"$dir/$name.log" 2>&1 &
-	pids+=($!)
-}
-
 rss_kb() {
 	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null
-}
-
-ms() {
-	date +%s%3N
-}
-
-ctl() {
-	"$ipmemd" ctl -s "$dir/$1.sock" "${@:2}"
 }
 
 printf '%-8s %-10s %-14s %-14s %-14s %-16s %s\n' lenders routes \

@@ -21,42 +21,7 @@ command -v gobgpd >/dev/null || { echo "Bail out! gobgpd is not installed (scrip
 [ -x "$ipmemd" ] || { echo "Bail out! no $ipmemd (make)"; exit 1; }
 
 dir=$(mktemp -d /tmp/ipmem-elastic.XXXXXX)
-pids=()
-stop_all() {
-	local p
-
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${pids[@]}"; do
-		while kill -0 "$p" 2>/dev/null; do sleep 0.1; done
-	done
-}
-trap 'stop_all; rm -rf "$dir"' EXIT
-
-# node NAME HOSTID ADDR APIPORT LISTEN [LINES...]
-node() {
-	local name=$1 id=$2 addr=$3 api=$4 listen=$5
-
-	shift 5
-	{
-		echo "module simulated"
-		echo "host-id $id"
-		echo "address $addr"
-		echo "gobgpd-api 127.0.0.1:$api"
-		echo "bgp-listen $listen"
-		echo "socket $dir/$name.sock"
-		echo "state-dir $dir/$name.state"
-		echo "probe-interval 60s"
-		printf '%s\n' "$@"
-	} >"$dir/$name.conf"
-	"$ipmemd" -f -c "$dir/$name.conf" >"$dir/$name.log" 2>&1 &
-	pids+=($!)
-}
-
-ctl() {
-	"$ipmemd" ctl -s "$dir/$1.sock" "${@:2}"
-}
+. "$top/helper/ipmemd/sim-lib.sh"
 
 # wait_for SECONDS CMD...: until CMD succeeds (polled), or fail
 wait_for() {
