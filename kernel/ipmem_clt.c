@@ -1650,8 +1650,9 @@ static void ipmem_lender_destroy(struct ipmem_lender *l)
  *
  * Looks the block up in the route table, and finds or connects the lender
  * at the next hop; without a route there and with a host key, the
- * lender's endpoint in its /80, if the kernel routes it (ipmem_endpoint()).  The lender must say
- * it is the host the address names and have blocks of @block_size.
+ * lender's endpoint in its /80, if the kernel routes it (ipmem_endpoint()).
+ * The lender must say it is the host the address names and have blocks of
+ * @block_size.
  * Connecting happens without any global lock (ipmem_cfg_lock, which the
  * caller holds, serialises creation).
  *

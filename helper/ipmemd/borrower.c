@@ -567,25 +567,16 @@ static void elastic_save(struct ipmemd *d)
 
 	if (!elastic_path(d, path, sizeof(path)))
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		log_err("cannot write %s: %m", tmp);
+	f = state_begin(path, tmp, sizeof(tmp));
+	if (!f)
 		return;
-	}
 	fprintf(f, "# ipmemd: the disks its elastic policy borrowed\n");
 	for (b = d->bor.borrows; b; b = b->next)
 		if (b->elastic && !b->disk_gone)
 			fprintf(f, "elastic disk %u\n", b->disk);
 	for (i = 0; i < d->bor.nelastic_saved; i++)
 		fprintf(f, "elastic disk %u\n", d->bor.elastic_saved[i]);
-	if (fflush(f) || fsync(fileno(f)) || fclose(f)) {
-		log_err("cannot write %s: %m", tmp);
-		unlink(tmp);
-		return;
-	}
-	if (rename(tmp, path))
-		log_err("cannot rename %s: %m", tmp);
+	state_commit(f, tmp, path);
 }
 
 /* at start: the elastic disks of the file that the module still has */
@@ -596,6 +587,7 @@ static void elastic_load(struct ipmemd *d)
 	unsigned int disk;
 	char path[300], line[128];
 	size_t n = 0, i;
+	bool known;
 	uint32_t *a;
 	FILE *f;
 
@@ -604,16 +596,17 @@ static void elastic_load(struct ipmemd *d)
 	f = fopen(path, "r");
 	if (!f)
 		return;
-	if (mod_disk_list(d->mod, &dk, &n)) {
-		log_warn("DISK_GET: %s", mod_err(d->mod));
-		n = 0;
-	}
+	/* without the module's list, keep every entry: none is known gone */
+	known = !mod_disk_list(d->mod, &dk, &n);
+	if (!known)
+		log_warn("DISK_GET: %s; keeping every disk of %s",
+			 mod_err(d->mod), path);
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "elastic disk %u", &disk) != 1)
 			continue;
-		for (i = 0; i < n && dk[i].id != disk; i++)
+		for (i = 0; known && i < n && dk[i].id != disk; i++)
 			;
-		if (i == n)
+		if (known && i == n)
 			continue;	/* gone while we were away */
 		a = realloc(br->elastic_saved,
 			    (br->nelastic_saved + 1) * sizeof(*a));
@@ -624,7 +617,8 @@ static void elastic_load(struct ipmemd *d)
 	}
 	fclose(f);
 	free(dk);
-	elastic_save(d);	/* without those that are gone */
+	if (known)
+		elastic_save(d);	/* without those that are gone */
 }
 
 /* an adopted borrow: was it the elastic policy's?  (Then it is again.) */

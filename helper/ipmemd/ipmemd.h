@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <poll.h>
 #include <syslog.h>
@@ -39,6 +40,13 @@ void logm(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 #define log_dbg(...)	logm(LOG_DEBUG, __VA_ARGS__)
 
 uint64_t now_ms(void);
+/*
+ * A state file written whole or not at all: state_begin() opens
+ * "@path.tmp" (its name in @tmp), state_commit() syncs and closes it and
+ * renames it over @path.  Both log what failed; NULL: nothing to commit.
+ */
+FILE *state_begin(const char *path, char *tmp, size_t len);
+void state_commit(FILE *f, const char *tmp, const char *path);
 const char *fmt_host(uint32_t host, char buf[16]);
 const char *fmt_addr(const uint8_t a[16], char buf[46]);
 /* "fd69:...::/80", in a static ring of buffers (for log lines) */

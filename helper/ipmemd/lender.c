@@ -196,25 +196,16 @@ static void state_save(struct lender *l)
 
 	if (!l->state_path[0])
 		return;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", l->state_path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		log_err("cannot write %s: %m", tmp);
+	f = state_begin(l->state_path, tmp, sizeof(tmp));
+	if (!f)
 		return;
-	}
 	fprintf(f, "# ipmemd: which request each grant of this lender answers\n");
 	for (r = l->reqs; r; r = r->next)
 		for (i = 0; i < r->ngrants; i++)
 			fprintf(f, "grant %s borrower %08x disk %u rights %u serial %" PRIu64 "\n",
 				pfx_str(r->grants[i].prefix, r->grants[i].plen),
 				r->borrower, r->disk, r->rights, r->serial);
-	if (fflush(f) || fsync(fileno(f)) || fclose(f)) {
-		log_err("cannot write %s: %m", tmp);
-		unlink(tmp);
-		return;
-	}
-	if (rename(tmp, l->state_path))
-		log_err("cannot rename %s: %m", tmp);
+	state_commit(f, tmp, l->state_path);
 }
 
 /* the grants of the module, each given to its request from the file */

@@ -72,6 +72,28 @@ void logm(int level, const char *fmt, ...)
 		level_name(level), msg);
 }
 
+FILE *state_begin(const char *path, char *tmp, size_t len)
+{
+	FILE *f;
+
+	snprintf(tmp, len, "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		log_err("cannot write %s: %m", tmp);
+	return f;
+}
+
+void state_commit(FILE *f, const char *tmp, const char *path)
+{
+	if (fflush(f) || fsync(fileno(f)) || fclose(f)) {
+		log_err("cannot write %s: %m", tmp);
+		unlink(tmp);
+		return;
+	}
+	if (rename(tmp, path))
+		log_err("cannot rename %s: %m", tmp);
+}
+
 uint64_t now_ms(void)
 {
 	struct timespec t;
