@@ -11,11 +11,16 @@
 # (V) are back to their whole pools at the end.  What the policy decides
 # from the numbers is unit tested (tests/unit/bgp.c); this is the daemon
 # acting on it, over the real BGP exchange.
+#
+# Beside it, on BGP sessions of their own, the other policy: a borrower
+# with auto-borrow 96M that sees only one lender of 64 MiB at its start
+# fails its first borrow, and borrows again (every 30 s) once a second
+# lender appears.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ipmemd=${BUILD:-$top/build}/ipmemd
 
-echo "1..14"
+echo "1..16"
 [ "$(id -u)" -eq 0 ] || { echo "Bail out! needs root"; exit 1; }
 command -v gobgpd >/dev/null || { echo "Bail out! gobgpd is not installed (scripts/setup)"; exit 1; }
 [ -x "$ipmemd" ] || { echo "Bail out! no $ipmemd (make)"; exit 1; }
@@ -65,6 +70,13 @@ node bor 10.99.200.1 fd00:99:200::1 50350 127.0.2.200 \
 	"metrics-listen 127.0.0.1:$mport" \
 	"elastic-max 512M" "elastic-step 128M" "elastic-psi 10" \
 	"elastic-high 80" "elastic-low 25" "elastic-hold 1s"
+
+# auto-borrow: one lender of 64 MiB now, a second one (farm3) later
+node farm2 10.99.2.1 fd00:99:2::1 50312 127.0.2.12 "sim-lenders 1" "sim-lend 64M" \
+	"peer 127.0.2.201 local-address 127.0.2.12"
+node bor2 10.99.201.1 fd00:99:201::1 50351 127.0.2.201 \
+	"peer 127.0.2.12 local-address 127.0.2.201" \
+	"peer 127.0.2.13 local-address 127.0.2.201" "auto-borrow 96M"
 
 # 4 lenders of 256 MiB: 16384 blocks of 64 KiB
 full() { ctl bor status 2>/dev/null | grep -q 'V 16384 blocks in 4 lenders'; }
@@ -193,3 +205,22 @@ printf '%s\n' "$met" | grep -qx 'ipmem_elastic_give_backs_total 4' &&
 	echo "ok 14 - the metrics count 4 give-backs and 0 B borrowed" ||
 	echo "not ok 14 - the metrics count 4 give-backs and 0 B borrowed"
 grep -E 'elastic|ready|releas' "$dir/bor.log" | sed 's/^/# /' | tail -n 30
+
+# auto-borrow: the first borrow failed (one lender of 64 MiB for 96 MiB);
+# with farm3 up, the next try (30 s later) borrows from both
+failed1() { grep -q 'borrow failed' "$dir/bor2.log"; }
+wait_for 90 failed1
+rc=$?
+[ $rc -eq 0 ] && ! ctl bor2 status | grep -q ': ready' &&
+	echo "ok 15 - auto-borrow of 96 MiB with one lender of 64 MiB fails, and nothing is ready" ||
+	echo "not ok 15 - auto-borrow of 96 MiB with one lender of 64 MiB fails, and nothing is ready"
+grep -E 'policy|borrow failed' "$dir/bor2.log" | sed 's/^/# /'
+node farm3 10.99.3.1 fd00:99:3::1 50313 127.0.2.13 "sim-lenders 1" "sim-lend 64M" \
+	"peer 127.0.2.201 local-address 127.0.2.13"
+ready2() { ctl bor2 status | grep -q '^borrow .* 96MiB .*: ready$'; }
+wait_for 120 ready2
+rc=$?
+ctl bor2 status | sed 's/^/# /'
+[ $rc -eq 0 ] && [ "$(grep -c 'policy: borrowing .* (auto-borrow)' "$dir/bor2.log")" -ge 2 ] &&
+	echo "ok 16 - with a second lender up, auto-borrow tries again and its 96 MiB are ready" ||
+	echo "not ok 16 - with a second lender up, auto-borrow tries again and its 96 MiB are ready"
