@@ -45,6 +45,7 @@ static void usage(FILE *f)
 "  lend SIZE (dev IFACE | addr ADDR) [block-size BYTES] [port PORT]\n"
 "            [prefix NET/48] [host-id HOSTID]\n"
 "  lend destroy\n"
+"  lend drain | lend resume       (through ipmemd)\n"
 "  grant add PREFIX borrower HOSTID rights ro|rw\n"
 "  grant reserve COUNT borrower HOSTID rights ro|rw [timeout MS]\n"
 "  grant confirm PREFIX\n"
@@ -505,7 +506,13 @@ static int cmd_lend(struct args *a)
 	int err = 0;
 
 	if (!sz)
-		return fail("lend: give a SIZE (or 'destroy')");
+		return fail("lend: give a SIZE (or 'destroy', 'drain', 'resume')");
+	if (!strcmp(sz, "drain") || !strcmp(sz, "resume")) {
+		if (no_more(a, !strcmp(sz, "drain") ? "lend drain" :
+			    "lend resume"))
+			return 1;
+		return ipmemctl_lend_drain(!strcmp(sz, "drain"));
+	}
 	if (!strcmp(sz, "destroy")) {
 		if (no_more(a, "lend destroy"))
 			return 1;

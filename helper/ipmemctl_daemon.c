@@ -223,6 +223,11 @@ int ipmemctl_release(int argc, char **argv)
 	return run(line, "");
 }
 
+int ipmemctl_lend_drain(bool drain)
+{
+	return run(drain ? "lend drain" : "lend resume", "");
+}
+
 int ipmemctl_bgp_status(void)
 {
 	int fd = connect_daemon(true), ret;

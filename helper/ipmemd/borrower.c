@@ -811,7 +811,7 @@ static int plan_candidates(struct ipmemd *d, struct borrow *b,
 {
 	const struct ibgp_route *p;
 	struct rib_entry *e;
-	uint64_t pend;
+	uint64_t pend, v;
 	size_t i;
 
 	c->n = 0;
@@ -835,8 +835,8 @@ static int plan_candidates(struct ipmemd *d, struct borrow *b,
 		    l->pool.block_size != d->conf.block_size)
 			continue;
 		pend = pending_to(d, l->host);
-		if (l->pool.free > pend &&
-		    plan_cand_add(c, l->host, l->pool.free - pend, 1))
+		v = lender_announced_free(l);
+		if (v > pend && plan_cand_add(c, l->host, v - pend, 1))
 			return -ENOMEM;
 	}
 	return 0;
@@ -1369,7 +1369,7 @@ void pool_view(struct ipmemd *d, uint64_t *M, uint64_t *V, uint64_t *nl)
 		if (!d->lenders[i].has_pool)
 			continue;
 		*M += d->lenders[i].pool.total;
-		*V += d->lenders[i].pool.free;
+		*V += lender_announced_free(&d->lenders[i]);
 		(*nl)++;
 	}
 }
@@ -1644,7 +1644,8 @@ void borrower_status(struct ipmemd *d)
 		if (!d->lenders[i].has_pool)
 			continue;
 		lender_line(d->lenders[i].host, d->lenders[i].addr,
-			    d->lenders[i].pool.total, d->lenders[i].pool.free,
+			    d->lenders[i].pool.total,
+			    lender_announced_free(&d->lenders[i]),
 			    true, 0);
 	}
 	rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e) {

@@ -55,6 +55,7 @@ const char *ibgp_reason_name(unsigned int reason)
 	case IPMEM_BGP_REASON_NO_POOL: return "lends no pool";
 	case IPMEM_BGP_REASON_EXPIRED: return "reservation expired";
 	case IPMEM_BGP_REASON_ERROR: return "lender error";
+	case IPMEM_BGP_REASON_DRAINING: return "lender draining";
 	}
 	return "?";
 }

@@ -6,6 +6,7 @@
  *   status [json]
  *   borrow SIZE [rights ro|rw] [replicas N]
  *   release all|ipmemN|PREFIX
+ *   lend drain|resume
  *
  * and gets lines back, each tagged by its first two characters:
  *
@@ -283,6 +284,13 @@ static void command(struct ipmemd *d, struct ctl_client *c, char *line)
 			return;
 		}
 		borrower_borrow(d, c, size, rights, replicas);
+	} else if (!strcmp(w[0], "lend") && n == 2 &&
+		   (!strcmp(w[1], "drain") || !strcmp(w[1], "resume"))) {
+		char msg[200];
+		int ret = lender_drain(d, !strcmp(w[1], "drain"), msg,
+				       sizeof(msg));
+
+		ctl_end(c, ret, "%s", msg);
 	} else if (!strcmp(w[0], "release") && n == 2) {
 		borrower_release(d, c, w[1]);
 	} else if (!strcmp(w[0], "ping") && n == 1) {

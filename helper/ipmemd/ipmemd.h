@@ -193,7 +193,9 @@ struct lender {
 	bool announce_pool;
 	struct lreq *reqs;
 	char state_path[256];			/* "" = none (simulated) */
+	char drain_path[256];			/* "" = none (simulated) */
 	uint64_t grants_total;			/* blocks in grants */
+	bool draining;				/* grants nothing new */
 };
 
 int lender_init(struct ipmemd *d, struct lender *l, struct mod *mod,
@@ -207,6 +209,10 @@ void lender_adopt_done(struct lender *l);
 struct lender *lender_find(struct ipmemd *d, uint32_t host);
 void lender_status(struct lender *l);
 void lender_held(struct lender *l, uint64_t *blocks, uint64_t *reqs);
+/* V_i as announced: 0 while draining */
+uint64_t lender_announced_free(const struct lender *l);
+/* `ipmemctl lend drain|resume`: stop or start granting; 0 or -errno */
+int lender_drain(struct ipmemd *d, bool drain, char *msg, size_t len);
 
 /* -------------------------------------------------------- borrower.c */
 

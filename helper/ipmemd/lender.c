@@ -23,6 +23,7 @@
  * with the module's grant dump rebuilds everything after a restart.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,11 @@ void lender_held(struct lender *l, uint64_t *blocks, uint64_t *reqs)
 	}
 }
 
+uint64_t lender_announced_free(const struct lender *l)
+{
+	return l->draining ? 0 : l->pool.free;
+}
+
 /* --------------------------------------------------------- announce */
 
 static void announce_pool(struct lender *l)
@@ -134,7 +140,7 @@ static void announce_pool(struct lender *l)
 		return;
 	}
 	m.pool.total = l->pool.total;
-	m.pool.free = l->pool.free;
+	m.pool.free = lender_announced_free(l);
 	m.pool.block_size = l->pool.block_size;
 	m.pool.port = l->pool.port ? l->pool.port : IPMEM_PORT;
 	bgpd_announce(l->d, &m);
@@ -282,9 +288,16 @@ int lender_init(struct ipmemd *d, struct lender *l, struct mod *mod,
 	l->mod = mod;
 	l->host = host;
 	memcpy(l->addr, addr, 16);
-	if (!d->conf.fake_module)
+	if (!d->conf.fake_module) {
 		snprintf(l->state_path, sizeof(l->state_path), "%s/grants",
 			 d->conf.state_dir);
+		snprintf(l->drain_path, sizeof(l->drain_path), "%s/draining",
+			 d->conf.state_dir);
+		l->draining = !access(l->drain_path, F_OK);
+		if (l->draining)
+			log_info("draining (%s): granting nothing new",
+				 l->drain_path);
+	}
 
 	ret = mod_pool_get(mod, &l->pool);
 	if (ret == -ENOENT && lend) {
@@ -573,6 +586,10 @@ static void reserve(struct lender *l, const struct ibgp_route *q)
 		refuse(l, r, IPMEM_BGP_REASON_BLOCK_SIZE);
 		return;
 	}
+	if (l->draining) {
+		refuse(l, r, IPMEM_BGP_REASON_DRAINING);
+		return;
+	}
 	ret = mod_grant_reserve(l->mod, q->req.count, q->host, q->req.rights,
 				l->d->conf.reserve_timeout, &g, &n);
 	if (ret) {
@@ -745,6 +762,72 @@ void lender_reconcile(struct lender *l)
 	}
 }
 
+/* draining survives a restart: state-dir/draining exists meanwhile */
+static int drain_save(struct lender *l)
+{
+	int fd;
+
+	if (!l->drain_path[0])
+		return 0;
+	if (!l->draining) {
+		if (unlink(l->drain_path) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	fd = open(l->drain_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd)) {
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
+int lender_drain(struct ipmemd *d, bool drain, char *msg, size_t len)
+{
+	uint64_t blocks = 0, reqs = 0, b, q;
+	struct lender *l;
+	size_t i, n = 0;
+	int ret;
+
+	for (i = 0; i < d->nlenders; i++) {
+		l = &d->lenders[i];
+		if (!l->has_pool)
+			continue;
+		n++;
+		if (l->draining != drain) {
+			l->draining = drain;
+			ret = drain_save(l);
+			if (ret) {
+				l->draining = !drain;
+				snprintf(msg, len, "cannot %s %s: %s",
+					 drain ? "create" : "remove",
+					 l->drain_path, strerror(-ret));
+				return ret;
+			}
+			l->announce_pool = true;
+			d->dirty = true;
+			log_info("%s", drain ? "draining: granting nothing new, announcing FREE 0" :
+				 "drain ended: granting again");
+		}
+		lender_held(l, &b, &q);
+		blocks += b;
+		reqs += q;
+	}
+	if (!n) {
+		snprintf(msg, len, "this host lends no pool");
+		return -ENOENT;
+	}
+	if (drain)
+		snprintf(msg, len, "draining: %" PRIu64 " blocks still granted to %" PRIu64 " requests",
+			 blocks, reqs);
+	else
+		snprintf(msg, len, "granting again");
+	return 0;
+}
+
 /* this lender's part of `ipmemctl status`, in text or JSON (out.h) */
 void lender_status(struct lender *l)
 {
@@ -768,7 +851,9 @@ void lender_status(struct lender *l)
 	out_u64(OUT_ANY, "M_i", ": M_i %" PRIu64, l->pool.total);
 	out_u64(OUT_ANY, "V_i", " V_i %" PRIu64, l->pool.free);
 	out_u64(OUT_ANY, "blocks_granted", ", %" PRIu64 " blocks granted", held);
-	out_u64(OUT_TEXT, NULL, " to %" PRIu64 " requests\n", nreq);
+	out_u64(OUT_TEXT, NULL, " to %" PRIu64 " requests", nreq);
+	out_bool(OUT_JSON, "draining", NULL, l->draining);
+	out_text("%s\n", l->draining ? ", draining (announced V_i 0)" : "");
 	out_arr_open("requests");
 	for (r = l->reqs; r; r = r->next) {
 		out_obj_open(NULL);

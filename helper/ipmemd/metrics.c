@@ -250,7 +250,7 @@ static void write_lenders(struct ipmemd *d, FILE *f, const char *name,
 		if (d->lenders[i].has_pool)
 			fprintf(f, "%s{lender=\"%s\"} %" PRIu64 "\n", name,
 				fmt_host(d->lenders[i].host, hb),
-				free ? d->lenders[i].pool.free :
+				free ? lender_announced_free(&d->lenders[i]) :
 				d->lenders[i].pool.total);
 	rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e)
 		fprintf(f, "%s{lender=\"%s\"} %" PRIu64 "\n", name,
@@ -397,6 +397,9 @@ static void write_metrics(struct ipmemd *d, FILE *f)
 		       "Blocks of this host's pool granted or reserved.", held);
 		metric(f, "ipmem_pool_requests", "gauge",
 		       "Borrowers' requests this host's pool serves.", nreq);
+		metric(f, "ipmem_pool_draining", "gauge",
+		       "1 while this host's pool is drained (grants nothing new).",
+		       d->lenders[i].draining);
 	}
 
 	for (b = d->bor.borrows; b; b = b->next)

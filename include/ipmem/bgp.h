@@ -193,6 +193,8 @@ enum ipmem_bgp_req_state {
  * @IPMEM_BGP_REASON_NO_POOL: this host lends nothing (now)
  * @IPMEM_BGP_REASON_EXPIRED: the reservation lapsed before it was confirmed
  * @IPMEM_BGP_REASON_ERROR: the lender's module failed otherwise
+ * @IPMEM_BGP_REASON_DRAINING: the lender is being drained: it grants
+ *	nothing new (its pool route says FREE 0 meanwhile)
  */
 enum ipmem_bgp_reason {
 	IPMEM_BGP_REASON_NOSPACE = 1,
@@ -200,8 +202,9 @@ enum ipmem_bgp_reason {
 	IPMEM_BGP_REASON_NO_POOL = 3,
 	IPMEM_BGP_REASON_EXPIRED = 4,
 	IPMEM_BGP_REASON_ERROR = 5,
+	IPMEM_BGP_REASON_DRAINING = 6,
 
-	IPMEM_BGP_REASON_MAX = IPMEM_BGP_REASON_ERROR
+	IPMEM_BGP_REASON_MAX = IPMEM_BGP_REASON_DRAINING
 };
 
 /**

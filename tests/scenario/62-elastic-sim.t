@@ -15,12 +15,14 @@
 # Beside it, on BGP sessions of their own, the other policy: a borrower
 # with auto-borrow 96M that sees only one lender of 64 MiB at its start
 # fails its first borrow, and borrows again (every 30 s) once a second
-# lender appears.
+# lender appears.  Then that lender is drained (ipmemctl lend drain): it
+# announces no free blocks and grants nothing new, what it granted stays,
+# and after lend resume it grants again.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ipmemd=${BUILD:-$top/build}/ipmemd
 
-echo "1..16"
+echo "1..19"
 [ "$(id -u)" -eq 0 ] || { echo "Bail out! needs root"; exit 1; }
 command -v gobgpd >/dev/null || { echo "Bail out! gobgpd is not installed (scripts/setup)"; exit 1; }
 [ -x "$ipmemd" ] || { echo "Bail out! no $ipmemd (make)"; exit 1; }
@@ -224,3 +226,31 @@ ctl bor2 status | sed 's/^/# /'
 [ $rc -eq 0 ] && [ "$(grep -c 'policy: borrowing .* (auto-borrow)' "$dir/bor2.log")" -ge 2 ] &&
 	echo "ok 16 - with a second lender up, auto-borrow tries again and its 96 MiB are ready" ||
 	echo "not ok 16 - with a second lender up, auto-borrow tries again and its 96 MiB are ready"
+
+# lend drain on farm3 (32 of its 64 MiB are free): it announces V_i 0,
+# so a new borrow of 16 MiB finds nothing (farm2 is full); the 96 MiB
+# borrow stays ready
+ipmemctl=${BUILD:-$top/build}/ipmemctl
+out=$(IPMEMD_SOCKET=$dir/farm3.sock "$ipmemctl" lend drain 2>&1)
+rc=$?
+echo "# $out"
+v0() { ctl bor2 status | grep -q 'lender 0a63:0301 .* V_i 0'; }
+wait_for 30 v0
+w=$?
+[ $rc -eq 0 ] && [ $w -eq 0 ] && [ "$out" = "draining: 512 blocks still granted to 1 requests" ] &&
+	ctl farm3 status | grep -q ', draining (announced V_i 0)$' &&
+	echo "ok 17 - ipmemctl lend drain: 512 blocks still granted; the borrower sees V_i 0" ||
+	echo "not ok 17 - ipmemctl lend drain: 512 blocks still granted; the borrower sees V_i 0"
+out=$(ctl bor2 borrow 16M 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+[ $rc -ne 0 ] && echo "$out" | grep -q 'short' && ready2 &&
+	echo "ok 18 - while it drains, a new borrow finds no free blocks; the old one stays ready" ||
+	echo "not ok 18 - while it drains, a new borrow finds no free blocks; the old one stays ready"
+out=$(IPMEMD_SOCKET=$dir/farm3.sock "$ipmemctl" lend resume 2>&1)
+rc=$?
+v512() { ctl bor2 status | grep -q 'lender 0a63:0301 .* V_i 512'; }
+wait_for 30 v512 && [ $rc -eq 0 ] && ctl bor2 borrow 16M >/dev/null &&
+	! ctl farm3 status | grep -q draining &&
+	echo "ok 19 - after lend resume it announces its free blocks again and grants 16 MiB" ||
+	echo "not ok 19 - after lend resume it announces its free blocks again and grants 16 MiB ($out)"
