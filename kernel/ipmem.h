@@ -78,6 +78,7 @@ extern bool ipmem_direct_read;
 extern bool ipmem_require_auth;
 extern char ipmem_cipher[CRYPTO_MAX_ALG_NAME];
 extern unsigned int ipmem_max_sge;
+extern unsigned int ipmem_ack_timeout;
 
 /* ----------------------------------------------------------- ipmem_rdma.c */
 

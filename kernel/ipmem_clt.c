@@ -859,10 +859,12 @@ static int ipmem_clt_conn_connect_once(struct ipmem_clt_conn *conn)
 	conn->cm_id = id;
 	/*
 	 * A lender that stops answering is lost after about 3 s: 6 retries
-	 * of 4.096 us * 2^17 (0.5 s) each.  Shorter, and a lender that is
-	 * merely busy looks dead.
+	 * of 4.096 us * 2^17 (0.5 s) each, by default.  Shorter, and a
+	 * lender that is merely busy looks dead; on a device slower than
+	 * that (rxe under emulation), each retry sends the whole window
+	 * again while the first copy still waits in its queues.
 	 */
-	rdma_set_ack_timeout(id, 17);
+	rdma_set_ack_timeout(id, READ_ONCE(ipmem_ack_timeout));
 
 	ret = rdma_resolve_addr(id, NULL, (struct sockaddr *)&l->addr,
 				ipmem_connect_tmo * 1000);

@@ -22,6 +22,7 @@ unsigned int ipmem_connect_tmo = 10;
 bool ipmem_direct_read = IPMEM_DIRECT_READ_DEFAULT;
 bool ipmem_require_auth = true;
 unsigned int ipmem_max_sge = 16;
+unsigned int ipmem_ack_timeout = 17;
 
 static int ipmem_param_set_range(const char *val, const struct kernel_param *kp,
 				 unsigned int min, unsigned int max)
@@ -53,6 +54,11 @@ static int ipmem_sge_set(const char *val, const struct kernel_param *kp)
 	return ipmem_param_set_range(val, kp, 1, 16);
 }
 
+static int ipmem_ack_set(const char *val, const struct kernel_param *kp)
+{
+	return ipmem_param_set_range(val, kp, 12, 24);
+}
+
 static int ipmem_tmo_set(const char *val, const struct kernel_param *kp)
 {
 	return ipmem_param_set_range(val, kp, 1, 3600);
@@ -73,6 +79,11 @@ static const struct kernel_param_ops ipmem_sge_ops = {
 	.get = param_get_uint,
 };
 
+static const struct kernel_param_ops ipmem_ack_ops = {
+	.set = ipmem_ack_set,
+	.get = param_get_uint,
+};
+
 static const struct kernel_param_ops ipmem_tmo_ops = {
 	.set = ipmem_tmo_set,
 	.get = param_get_uint,
@@ -90,6 +101,9 @@ MODULE_PARM_DESC(io_fail_tmo,
 module_param_cb(connect_tmo, &ipmem_tmo_ops, &ipmem_connect_tmo, 0644);
 MODULE_PARM_DESC(connect_tmo,
 		 "seconds a connection attempt to a lender may take (1-3600, default 10)");
+module_param_cb(ack_timeout, &ipmem_ack_ops, &ipmem_ack_timeout, 0644);
+MODULE_PARM_DESC(ack_timeout,
+		 "how long a borrower's queue pair waits for the lender's acknowledgment before it sends again, as N in 4.096 us * 2^N; after 6 such retries the lender is lost (12-24, default 17: 0.5 s; for queue pairs connected from now on)");
 module_param_cb(max_sge, &ipmem_sge_ops, &ipmem_max_sge, 0444);
 MODULE_PARM_DESC(max_sge,
 		 "pages one RDMA work request of a borrower carries at most; more go out as a chain of work requests (1-16, default 16, lowered further to what the device supports)");

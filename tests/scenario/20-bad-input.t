@@ -13,7 +13,7 @@
 #   +--------------------------------------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 
-plan 63
+plan 64
 h_init
 g_boot g1 --cpus 2 || bail "guest g1 did not boot"
 g_run g1 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko"
@@ -152,6 +152,9 @@ rejects "a cipher the kernel does not have" "no synchronous AEAD of that name" \
 rejects "a cipher that is not an AEAD of 12-byte nonces" "12-byte nonce" \
 	'p=/sys/module/ipmem/parameters/cipher; c=$(cat $p); echo "ccm(aes)" > $p
 	ipmemctl disk create 1M; rc=$?; echo "$c" > $p; exit $rc'
+rejects "an ack_timeout out of its range (25; 12-24) is refused and changes nothing" "Invalid argument" \
+	'p=/sys/module/ipmem/parameters/ack_timeout; v=$(cat $p); echo 25 > $p; rc=$?
+	test "$(cat $p)" = "$v" || rc=0; exit $rc'
 rejects "the number of a disk that exists" "disk number is in use" \
 	'ipmemctl disk create 1M disk ipmem0'
 rejects "removing a disk that does not exist" "no such disk" 'ipmemctl disk del ipmem9'
