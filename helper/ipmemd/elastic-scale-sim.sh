@@ -134,49 +134,43 @@ blocks_per=$((lend * 16))		# 64 KiB blocks of one lender
 total=$((nl * blocks_per))
 agents() { echo rr1 rr2; for i in $(seq 1 "$nb"); do bname "$i"; done; }
 
-# "M V LENDERS" as agent $1 sees them
-view() {
-	ctl "$1" status 2>/dev/null |
-		sed -n 's/^M \([0-9]*\) V \([0-9]*\) blocks in \([0-9]*\) lenders.*/\1 \2 \3/p'
-}
-# the views of every agent that differ from "$1"
-others() {
-	local a v
-
-	for a in $(agents); do
-		v=$(view "$a")
-		[ "$v" = "$1" ] || echo "$a: ${v:-no answer}"
-	done
-}
-# ready elastic disks of borrower $1
-nready() {
-	ctl "$1" status 2>/dev/null | grep -c ': ready (elastic)'
+# look AGENT: "M V LENDERS READY UPDATES" as AGENT's ipmemd says (READY:
+# its ready elastic disks; UPDATES: route updates it received)
+look() {
+	ctl "$1" status 2>/dev/null | awk '
+		/^M [0-9]+ V [0-9]+ blocks in [0-9]+ lenders/ { m = $2; v = $4; l = $7 }
+		/: ready \(elastic\)/ { r++ }
+		/, [0-9]+ updates$/ { u = $(NF - 1) }
+		END { printf "%s %s %s %d %d\n", m, v, l, r, u }'
 }
 # updates received, summed over the borrowers
 updates() {
-	local i s=0 u
+	local i s=0 x
 
 	for i in $(seq 1 "$nb"); do
-		u=$(ctl "$(bname "$i")" status 2>/dev/null |
-			sed -n 's/.*, \([0-9]*\) updates$/\1/p')
-		s=$((s + ${u:-0}))
+		x=$(look "$(bname "$i")")
+		s=$((s + ${x##* }))
 	done
 	echo "$s"
 }
 
 # settle EXPECT_V NREADY WHAT: until every agent sees M, V = EXPECT_V and
-# every borrower holds NREADY elastic disks, or $settle seconds
+# every borrower holds NREADY elastic disks, or $settle seconds.  Each
+# look stops at the first agent that is not there yet.
 settle() {
-	local want="$total $1 $nl" end=$((SECONDS + settle)) bad i
+	local want="$total $1 $nl" end=$((SECONDS + settle)) bad a x
 
 	while :; do
-		bad=$(others "$want" | head -n 3)
-		if [ -z "$bad" ]; then
-			for i in $(seq 1 "$nb"); do
-				[ "$(nready "$(bname "$i")")" -eq "$2" ] ||
-					{ bad="$(bname "$i") holds $(nready "$(bname "$i")") disks"; break; }
-			done
-		fi
+		bad=
+		for a in $(agents); do
+			x=$(look "$a")
+			if [ "${x% * *}" != "$want" ]; then
+				bad="$a sees M V lenders ${x% * *}, not $want"
+			elif [ "${a#b}" != "$a" ] && [ "$(echo "$x" | cut -d' ' -f4)" != "$2" ]; then
+				bad="$a holds $(echo "$x" | cut -d' ' -f4) elastic disks, not $2"
+			fi
+			[ -z "$bad" ] || break
+		done
 		[ -n "$bad" ] || return 0
 		if [ $SECONDS -ge "$end" ]; then
 			echo "$3: not settled in $settle s: $bad" >&2
