@@ -153,7 +153,7 @@ rejects "a cipher that is not an AEAD of 12-byte nonces" "12-byte nonce" \
 	'p=/sys/module/ipmem/parameters/cipher; c=$(cat $p); echo "ccm(aes)" > $p
 	ipmemctl disk create 1M; rc=$?; echo "$c" > $p; exit $rc'
 rejects "an ack_timeout out of its range (25; 12-24) is refused and changes nothing" "Invalid argument" \
-	'p=/sys/module/ipmem/parameters/ack_timeout; v=$(cat $p); echo 25 > $p; rc=$?
+	'p=/sys/module/ipmem/parameters/ack_timeout; v=$(cat $p); bash -c "echo 25 > $p"; rc=$?
 	test "$(cat $p)" = "$v" || rc=0; exit $rc'
 rejects "the number of a disk that exists" "disk number is in use" \
 	'ipmemctl disk create 1M disk ipmem0'
