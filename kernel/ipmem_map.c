@@ -123,7 +123,8 @@ const char *ipmem_disk_state(struct ipmem_disk *d)
 		}
 		good = 0;
 		mapped = 0;
-		for (r = 0; r < d->replicas; r++) {
+		/* a spare copy (a move under way) counts as one more */
+		for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
 			if (!READ_ONCE(e->rep[r].lender))
 				continue;
 			mapped++;
@@ -229,8 +230,18 @@ int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
 	ret = ipmem_prefix_check(prefix, plen, &host, &first, &count, extack);
 	if (ret)
 		return ret;
-	if (replica >= d->replicas) {
+	/*
+	 * Copies past the disk's replicas are spares: mapped at an extent
+	 * that has its copies already, to move one of them (fill the spare,
+	 * then unmap the old copy).  Placement without an extent only uses
+	 * the disk's own copies.
+	 */
+	if (replica >= IPMEM_MAX_REPLICAS) {
 		NL_SET_ERR_MSG(extack, "the disk has fewer copies");
+		return -EINVAL;
+	}
+	if (replica >= d->replicas && extent < 0) {
+		NL_SET_ERR_MSG(extack, "a spare copy needs an extent");
 		return -EINVAL;
 	}
 	if (count > d->nr_extents) {
@@ -582,7 +593,7 @@ int ipmem_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			cb->args[1] = 0;
 			cb->args[2] = 0;
 		}
-		for (r = cb->args[1]; r < d->replicas; r++) {
+		for (r = cb->args[1]; r < IPMEM_MAX_REPLICAS; r++) {
 			i = cb->args[2];
 			/* holes (extents never mapped) cost nothing */
 			while ((e = xa_find(&d->extents, &i, d->nr_extents - 1,
@@ -656,7 +667,7 @@ void ipmem_blk_show_table(struct seq_file *m)
 	rcu_read_lock();
 	list_for_each_entry(d, &ipmem_disks, node) {
 		xa_for_each(&d->extents, i, e) {
-			for (r = 0; r < d->replicas; r++) {
+			for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
 				l = e->rep[r].lender;
 				if (!l)
 					continue;

@@ -4,8 +4,12 @@
 # With two copies of every extent, losing a lender loses no data: reads
 # fall over to the other copy while the workload runs on.  A replacement
 # copy is then mapped and refilled in the background from the survivor;
-# after that the survivor is unmapped too, and the workload, now reading
-# only refilled data, still verifies every page.
+# after that the survivor is unmapped too.  Last, the one copy left is
+# moved, as a lender drain moves it: a spare copy (2, past the disk's
+# two) is mapped at the same extents and filled, and the old copy is
+# unmapped without force (the module refuses that while the old copy is
+# the only current one).  The workload, reading only the moved data at
+# the end, still verifies every page.
 #
 #   +---------------------+          +--------------------------------+
 #   | g1 lender A (a4d:1) |  RoCEv2  | g2 borrower + lender B (a4d:2)  |
@@ -13,11 +17,12 @@
 #   |  killed mid-run     |          |  /dev/ipmem0, 64 MiB, 2 copies: |
 #   +---------------------+          |   copy 0 on A, copy 1 on B      |
 #                                    |   then copy 0 on B (refilled)   |
+#                                    |   then spare copy 2 on B (moved)|
 #                                    |  memtouch 48 MiB / 24 MiB       |
 #                                    +--------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 
-plan 13
+plan 16
 h_init
 g_boot g1 --mem 512 || bail "guest g1 did not boot"
 g_boot g2 --mem 1024 || bail "guest g2 did not boot"
@@ -27,9 +32,10 @@ B=$(g_run g2 'ipmem_load && host_id') || bail "cannot load ipmem.ko on g2"
 g_keys g1 g2 || bail "cannot provision host keys"
 NET=fd69:706d:656d
 g_run g1 "ipmemctl lend 64M dev eth0 && ipmemctl grant add $NET:$A::/118 borrower $B rights rw" &&
-g_run g2 "ipmemctl lend 128M dev eth0 &&
+g_run g2 "ipmemctl lend 192M dev eth0 &&
 	ipmemctl grant add $NET:$B::/118 borrower $B rights rw &&
 	ipmemctl grant add $NET:$B::400/118 borrower $B rights rw &&
+	ipmemctl grant add $NET:$B::800/118 borrower $B rights rw &&
 	ipmemctl route add $NET:$A::/80 via $(g_ip6 g1) &&
 	ipmemctl route add $NET:$B::/80 via $(g_ip6 g2) &&
 	ipmemctl disk create 64M replicas 2 &&
@@ -60,6 +66,25 @@ ok $? "refills were counted ($(g_run g2 'cat /sys/block/ipmem0/ipmem/refills'))"
 # Only the refilled copy is left to read from.
 g_run g2 "ipmemctl map del $NET:$B::/118" >/dev/null
 ok $? "copy 1 is unmapped: only the refilled copy holds the data"
+
+# The move: copy 0 (B::400) to a spare copy 2 (B::800), under the workload.
+out=$(g_run g2 "ipmemctl map add $NET:$B::800/118 disk ipmem0 replica 2 2>&1; echo rc \$?")
+echo "$out" | grep -qx "ipmemctl: map add: a spare copy needs an extent" &&
+	echo "$out" | grep -qx "rc 1"
+ok $? "a spare copy without an extent is refused, with the reason" || diag "$out"
+out=$(g_run g2 "ipmemctl map add $NET:$B::800/118 disk ipmem0 extent 0 replica 2 &&
+	wait_until 600 sh -c 'ipmemctl map list disk ipmem0 > /tmp/ml &&
+		grep -q \" copy 2 \" /tmp/ml && ! grep \" copy 2 \" /tmp/ml | grep -qv \" ok\$\"' &&
+	ipmemctl map list disk ipmem0" 2>&1)
+rc=$?
+diag "$out"
+[ $rc -eq 0 ] && echo "$out" | grep -q "^ipmem0 extents 0-1023 copy 2 blocks .* +1024 via .* rw ok$"
+ok $? "spare copy 2 is mapped at extent 0 and the refill fills it (map list: ok)"
+out=$(g_run g2 "ipmemctl map del $NET:$B::400/118 && ipmemctl map list disk ipmem0 && cat /sys/block/ipmem0/ipmem/state" 2>&1)
+rc=$?
+diag "$out"
+[ $rc -eq 0 ] && ! echo "$out" | grep -q "copy 0" && echo "$out" | grep -q "copy 2 .* rw ok$"
+ok $? "the old copy 0 is unmapped without force: the moved copy holds the data"
 g_run g2 -t 900 'n=$(grep -c "^pass" /run/share/out.'"$job"'); wait_until 800 sh -c "test \$(grep -c ^pass /run/share/out.'"$job"') -ge $((n + 2))"; rc=$?; touch /run/stop; exit $rc'
 ok $? "two more passes of the workload end"
 out=$(g_wait g2 "$job" -t 900)
