@@ -231,7 +231,9 @@ static void sum_grants(struct ipmemd *d, const struct borrow *b,
 		}
 		s->blocks += g->grant.count;
 		s->n++;
-		if (g->grant.state != IPMEM_GRANT_CONFIRMED)
+		/* a draining grant is a confirmed one (to be moved) */
+		if (g->grant.state != IPMEM_GRANT_CONFIRMED &&
+		    g->grant.state != IPMEM_BGP_GRANT_DRAINING)
 			s->all_confirmed = false;
 	}
 }
@@ -329,7 +331,7 @@ static void unmap(struct ipmemd *d, struct borrow *b, struct breq *q)
 			continue;
 		if (!b->disk_gone) {
 			ret = mod_map_del(d->mod, q->grants[i].prefix,
-					  q->grants[i].plen);
+					  q->grants[i].plen, true);
 			if (ret && ret != -ENOENT)
 				log_err("MAP_DEL %s: %s",
 					pfx_str(q->grants[i].prefix,
@@ -351,6 +353,7 @@ static void route_gc(struct ipmemd *d, uint32_t lender)
 		for (q = b->reqs; q; q = q->next)
 			if (q->lender == lender &&
 			    (q->state == BREQ_MAPPED ||
+			     q->state == BREQ_FILLING ||
 			     q->state == BREQ_CONFIRMING))
 				return;
 	ipmem_addr_make(p, d->ctx.net, lender, 0);
@@ -385,6 +388,9 @@ static void breq_free(struct borrow *b, struct breq *q)
 	free(q);
 }
 
+static void move_abort(struct ipmemd *d, struct borrow *b, uint32_t from,
+		       const char *why);
+
 /* @q did not work out: give the lender up and plan its part again */
 static void breq_fail(struct ipmemd *d, struct borrow *b, struct breq *q,
 		      const char *why)
@@ -394,6 +400,11 @@ static void breq_fail(struct ipmemd *d, struct borrow *b, struct breq *q,
 	log_warn("%s: lender %s: %s", b->name, fmt_host(q->lender, hb), why);
 	snprintf(b->lastwhy, sizeof(b->lastwhy), "lender %s: %s", hb, why);
 	exclude(b, q->lender);
+	if (q->is_move) {
+		/* the move as a whole is given up, and tried again */
+		move_abort(d, b, q->move_from, b->lastwhy);
+		return;
+	}
 	if (b->state == BORROW_ACQUIRING)
 		b->need[q->replica] += q->count;
 	breq_release(d, b, q);
@@ -455,7 +466,7 @@ static void map_grants(struct ipmemd *d, struct borrow *b, struct breq *q)
 		if (q->grants[i].mapped)
 			continue;
 		ret = mod_map_new(d->mod, b->disk, q->grants[i].prefix,
-				  q->grants[i].plen, q->replica);
+				  q->grants[i].plen, q->replica, -1);
 		if (ret) {
 			snprintf(why, sizeof(why), "mapping %s: %s",
 				 pfx_str(q->grants[i].prefix, q->grants[i].plen),
@@ -469,6 +480,384 @@ static void map_grants(struct ipmemd *d, struct borrow *b, struct breq *q)
 	log_info("%s: mapped %" PRIu64 " blocks of lender %s (copy %u)",
 		 b->name, q->count, fmt_host(q->lender, (char[16]){ 0 }),
 		 q->replica);
+}
+
+/* a new request of @b for copy @r, to @pick's lender (announced by the caller) */
+static struct breq *breq_ask(struct ipmemd *d, struct borrow *b,
+			     const struct plan_pick *pick, int r)
+{
+	struct breq *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return NULL;
+	q->lender = pick->host;
+	q->replica = r;
+	q->count = pick->count;
+	q->serial = new_serial(d);
+	q->state = BREQ_PENDING;
+	q->deadline = d->now + d->conf.request_timeout;
+	q->next = b->reqs;
+	b->reqs = q;
+	return q;
+}
+
+/* ------------------------------------------------------ lender drain */
+
+/*
+ * A lender that drains announces its confirmed grants in state
+ * IPMEM_BGP_GRANT_DRAINING.  For each request of ours whose grants say
+ * so, a move: ask other lenders for as many blocks (move requests, one
+ * per lender, as the planner picks them), map them as a spare copy of the
+ * same extents (a copy slot the borrow does not use), wait until the
+ * module has filled that copy from the current one, then unmap the old
+ * copy and release the old request.  Swap runs on throughout: writes go
+ * to both copies, reads to a current one.  If no lender has the blocks,
+ * the old copy stays and the lender keeps them; we try again later, or
+ * as soon as the number of lenders' pools we know changes.
+ */
+#define MOVE_RETRY_MS	30000
+
+static int plan_candidates(struct ipmemd *d, struct borrow *b,
+			   struct plan_cands *c);
+
+static bool grants_draining(struct ipmemd *d, const struct borrow *b,
+			    const struct breq *q)
+{
+	struct rib_entry *e;
+
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_GRANT, e)
+		if (grant_for(d, e->eff, b, q) &&
+		    e->eff->grant.state == IPMEM_BGP_GRANT_DRAINING)
+			return true;
+	return false;
+}
+
+/* the moves of request @from's copy under way (not failed) */
+static size_t moves_of(const struct borrow *b, uint32_t from, bool *filled)
+{
+	const struct breq *n;
+	size_t k = 0;
+
+	*filled = true;
+	for (n = b->reqs; n; n = n->next) {
+		if (!n->is_move || n->move_from != from ||
+		    n->state == BREQ_RELEASING)
+			continue;
+		k++;
+		if (n->state != BREQ_MAPPED)
+			*filled = false;
+	}
+	return k;
+}
+
+/* a copy slot that no request of @b uses, or -1 */
+static int spare_slot(const struct borrow *b)
+{
+	const struct breq *q;
+	int r;
+
+	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+		for (q = b->reqs; q; q = q->next)
+			if (q->replica == r)
+				break;
+		if (!q)
+			return r;
+	}
+	return -1;
+}
+
+/* give up the moves of @from's copy (what is mapped of them goes too) */
+static void move_abort(struct ipmemd *d, struct borrow *b, uint32_t from,
+		       const char *why)
+{
+	struct breq *n, *q = breq_find(b, from);
+	char hb[16];
+
+	log_warn("%s: moving the copy off lender %s failed: %s; trying again in %d s",
+		 b->name, fmt_host(from, hb), why, MOVE_RETRY_MS / 1000);
+	d->bor.move_fails++;
+	for (n = b->reqs; n; n = n->next)
+		if (n->is_move && n->move_from == from) {
+			n->is_move = false;
+			breq_release(d, b, n);
+			route_gc(d, n->lender);
+		}
+	if (q)
+		q->move_retry = d->now + MOVE_RETRY_MS;
+}
+
+static void move_start(struct ipmemd *d, struct borrow *b, struct breq *q)
+{
+	struct plan_pick picks[64];
+	struct plan_cands c = { 0 };
+	uint64_t left, off = 0;
+	char err[512], hb[16];
+	struct breq *n;
+	size_t k, i;
+	int slot;
+
+	q->move_retry = d->now + MOVE_RETRY_MS;
+	q->move_pools = d->rib.counts[IPMEM_BGP_KIND_POOL];
+	slot = spare_slot(b);
+	if (slot < 0) {
+		log_warn("%s: cannot move %" PRIu64 " blocks off draining lender %s: every copy slot is in use (%u copies)",
+			 b->name, q->count, fmt_host(q->lender, hb),
+			 b->replicas);
+		d->bor.move_fails++;
+		return;
+	}
+	if (plan_candidates(d, b, &c)) {
+		plan_cands_free(&c);
+		return;
+	}
+	k = plan_pick(c.v, c.n, q->count, plan_rnd, b, picks,
+		      sizeof(picks) / sizeof(picks[0]), &left);
+	if (left) {
+		plan_shortfall(err, sizeof(err), &c, left, q->count,
+			       d->conf.block_size, 1, b->lastwhy);
+		log_warn("%s: cannot move %" PRIu64 " blocks off draining lender %s (they stay there): %s",
+			 b->name, q->count, fmt_host(q->lender, hb), err);
+		d->bor.move_fails++;
+		plan_cands_free(&c);
+		return;
+	}
+	plan_cands_free(&c);
+	for (i = 0; i < k; i++) {
+		n = breq_ask(d, b, &picks[i], slot);
+		if (!n) {
+			move_abort(d, b, q->lender, "out of memory");
+			return;
+		}
+		n->is_move = true;
+		n->move_from = q->lender;
+		n->move_off = off;
+		off += n->count;
+		log_info("%s: moving %" PRIu64 " blocks off draining lender %s: asking lender %s (copy %d)",
+			 b->name, n->count, fmt_host(q->lender, hb),
+			 fmt_host(n->lender, (char[16]){ 0 }), slot);
+		announce_request(d, b, n, IPMEM_BGP_REQ_PENDING);
+	}
+}
+
+/* a run of extents of the copy being moved */
+struct move_run {
+	uint64_t extent, count;
+};
+
+static int run_cmp(const void *a, const void *b)
+{
+	const struct move_run *x = a, *y = b;
+
+	return x->extent < y->extent ? -1 : x->extent > y->extent;
+}
+
+/*
+ * The extents of @q's copy, in order (from the module's table); how many
+ * runs, or -1 if they do not add up to @q's blocks.
+ */
+static ssize_t copy_runs(struct ipmemd *d, const struct borrow *b,
+			 const struct breq *q, struct move_run **out)
+{
+	const struct mod_map *m;
+	struct move_run *v;
+	uint64_t sum = 0;
+	size_t i, n = 0;
+
+	maps_refresh(d, true);
+	v = calloc(d->bor.nmaps ? d->bor.nmaps : 1, sizeof(*v));
+	if (!v)
+		return -1;
+	for (i = 0; i < d->bor.nmaps; i++) {
+		m = &d->bor.maps[i];
+		if (m->disk != b->disk || m->replica != q->replica ||
+		    ipmem_addr_host(m->prefix) != q->lender)
+			continue;
+		v[n].extent = m->extent;
+		v[n].count = m->count;
+		sum += m->count;
+		n++;
+	}
+	if (sum != q->count) {
+		free(v);
+		return -1;
+	}
+	qsort(v, n, sizeof(*v), run_cmp);
+	*out = v;
+	return n;
+}
+
+/*
+ * Map the grants of move @n where the copy it replaces is: the blocks of
+ * its grants, in order, onto the extents of that copy from n->move_off on,
+ * as aligned pieces (a prefix maps to consecutive extents; the old copy's
+ * runs and the new grants need not line up).
+ */
+static void map_move(struct ipmemd *d, struct borrow *b, struct breq *n)
+{
+	struct breq *q = breq_find(b, n->move_from);
+	uint64_t pos = n->move_off, first, left, piece, chunk, at;
+	struct move_run *runs = NULL;
+	struct rib_entry *e;
+	uint8_t p[16];
+	char why[300];
+	ssize_t nr;
+	size_t i, ri;
+	int ret;
+
+	if (!q || q->state != BREQ_MAPPED) {
+		move_abort(d, b, n->move_from, "the copy to move is gone");
+		return;
+	}
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_GRANT, e) {
+		if (!grant_usable(d, b, n, e, why, sizeof(why)))
+			continue;
+		if (bgrant_add(n, e->eff, false)) {
+			move_abort(d, b, n->move_from, "out of memory");
+			return;
+		}
+	}
+	if (!route_for(d, n->lender, n->ngrants ? (const void *)rib_lookup(
+			&d->rib, n->grants[0].prefix, n->grants[0].plen) :
+		       NULL)) {
+		move_abort(d, b, n->move_from, "no route to the new lender");
+		return;
+	}
+	nr = copy_runs(d, b, q, &runs);
+	if (nr < 0) {
+		move_abort(d, b, n->move_from,
+			   "the old copy is not wholly in the module's table");
+		return;
+	}
+	for (i = 0; i < n->ngrants; i++) {
+		first = ipmem_addr_block(n->grants[i].prefix);
+		left = n->grants[i].count;
+		while (left) {
+			/* the extent at position @pos of the old copy */
+			for (ri = 0, at = pos; ri < (size_t)nr &&
+			     at >= runs[ri].count; ri++)
+				at -= runs[ri].count;
+			if (ri == (size_t)nr) {
+				free(runs);
+				move_abort(d, b, n->move_from,
+					   "more blocks granted than the copy has");
+				return;
+			}
+			piece = runs[ri].count - at;
+			if (piece > left)
+				piece = left;
+			/* the largest aligned power of two that fits */
+			for (chunk = 1; chunk * 2 <= piece &&
+			     !(first & (chunk * 2 - 1)); chunk *= 2)
+				;
+			ipmem_addr_make(p, d->ctx.net, n->lender, first);
+			ret = mod_map_new(d->mod, b->disk, p,
+					  128 - __builtin_ctzll(chunk),
+					  n->replica, runs[ri].extent + at);
+			if (ret) {
+				snprintf(why, sizeof(why), "mapping %s at extent %" PRIu64 ": %s",
+					 pfx_str(p, 128 - __builtin_ctzll(chunk)),
+					 runs[ri].extent + at, mod_err(d->mod));
+				free(runs);
+				move_abort(d, b, n->move_from, why);
+				return;
+			}
+			n->grants[i].mapped = true;
+			first += chunk;
+			left -= chunk;
+			pos += chunk;
+		}
+	}
+	free(runs);
+	n->state = BREQ_FILLING;
+	log_info("%s: mapped %" PRIu64 " blocks of lender %s as spare copy %u; filling",
+		 b->name, n->count, fmt_host(n->lender, why), n->replica);
+}
+
+/* has the module filled @n's copy? -1: it never will (lost) */
+static int move_filled(struct ipmemd *d, const struct borrow *b,
+		       const struct breq *n)
+{
+	const struct mod_map *m;
+	uint64_t ok = 0;
+	size_t i;
+
+	maps_refresh(d, false);
+	for (i = 0; i < d->bor.nmaps; i++) {
+		m = &d->bor.maps[i];
+		if (m->disk != b->disk || m->replica != n->replica ||
+		    ipmem_addr_host(m->prefix) != n->lender)
+			continue;
+		if (m->state == IPMEM_MAP_LOST)
+			return -1;
+		if (m->state == IPMEM_MAP_OK)
+			ok += m->count;
+	}
+	return ok == n->count;
+}
+
+/* every move of @q's copy is filled: the old copy goes */
+static void move_finish(struct ipmemd *d, struct borrow *b, struct breq *q)
+{
+	struct breq *n;
+	char hb[16];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < q->ngrants; i++) {
+		if (!q->grants[i].mapped)
+			continue;
+		/* the module refuses if this were the only current copy */
+		ret = mod_map_del(d->mod, q->grants[i].prefix,
+				  q->grants[i].plen, false);
+		if (ret && ret != -ENOENT) {
+			/* a write missed the new copy since: wait for it */
+			log_warn("%s: unmapping %s after its move: %s; waiting for the new copy again",
+				 b->name, pfx_str(q->grants[i].prefix,
+						  q->grants[i].plen),
+				 mod_err(d->mod));
+			for (n = b->reqs; n; n = n->next)
+				if (n->is_move && n->move_from == q->lender &&
+				    n->state == BREQ_MAPPED)
+					n->state = BREQ_FILLING;
+			return;
+		}
+		q->grants[i].mapped = false;
+	}
+	for (n = b->reqs; n; n = n->next)
+		if (n->is_move && n->move_from == q->lender)
+			n->is_move = false;
+	d->bor.moves++;
+	d->bor.moved_blocks += q->count;
+	log_info("%s: moved %" PRIu64 " blocks off draining lender %s",
+		 b->name, q->count, fmt_host(q->lender, hb));
+	breq_release(d, b, q);
+	route_gc(d, q->lender);
+}
+
+/* the drain moves of a ready borrow: start, and finish */
+static void moves_reconcile(struct ipmemd *d, struct borrow *b)
+{
+	struct breq *q, *next;
+	bool filled;
+	size_t k;
+
+	/* a move whose old copy went meanwhile is a copy like any other */
+	for (q = b->reqs; q; q = q->next)
+		if (q->is_move && !breq_find(b, q->move_from))
+			q->is_move = false;
+	for (q = b->reqs; q; q = next) {
+		next = q->next;
+		if (q->state != BREQ_MAPPED || q->is_move)
+			continue;
+		q->drain_asked = grants_draining(d, b, q);
+		k = moves_of(b, q->lender, &filled);
+		if (k && filled)
+			move_finish(d, b, q);
+		else if (!k && q->drain_asked && d->bgp.up &&
+			 (d->now >= q->move_retry || q->move_pools !=
+			  d->rib.counts[IPMEM_BGP_KIND_POOL]))
+			move_start(d, b, q);
+	}
 }
 
 static void breq_reconcile(struct ipmemd *d, struct borrow *b,
@@ -498,7 +887,10 @@ static void breq_reconcile(struct ipmemd *d, struct borrow *b,
 						 IPMEM_BGP_REQ_CONFIRMED);
 			}
 			if (s.all_confirmed) {
-				map_grants(d, b, q);
+				if (q->is_move)
+					map_move(d, b, q);
+				else
+					map_grants(d, b, q);
 				return;
 			}
 		}
@@ -509,6 +901,22 @@ static void breq_reconcile(struct ipmemd *d, struct borrow *b,
 				 "confirmed grants", d->conf.request_timeout / 1000,
 				 s.blocks, q->count);
 			breq_fail(d, b, q, why);
+		}
+		return;
+	case BREQ_FILLING:
+		switch (move_filled(d, b, q)) {
+		case 1:
+			q->state = BREQ_MAPPED;
+			log_info("%s: spare copy %u from lender %s filled",
+				 b->name, q->replica, fmt_host(q->lender, why));
+			break;
+		case -1:
+			if (q->is_move)
+				move_abort(d, b, q->move_from,
+					   "the new copy was lost");
+			else
+				q->state = BREQ_MAPPED;
+			break;
 		}
 		return;
 	case BREQ_MAPPED:
@@ -873,20 +1281,12 @@ static bool plan(struct ipmemd *d, struct borrow *b, char *err, size_t len)
 			return false;
 		}
 		for (i = 0; i < n; i++) {
-			q = calloc(1, sizeof(*q));
+			q = breq_ask(d, b, &picks[i], r);
 			if (!q) {
 				snprintf(err, len, "out of memory");
 				plan_cands_free(&c);
 				return false;
 			}
-			q->lender = picks[i].host;
-			q->replica = r;
-			q->count = picks[i].count;
-			q->serial = new_serial(d);
-			q->state = BREQ_PENDING;
-			q->deadline = d->now + d->conf.request_timeout;
-			q->next = b->reqs;
-			b->reqs = q;
 			b->need[r] -= q->count;
 			log_info("%s: asking lender %s for %" PRIu64 " blocks (copy %d)",
 				 b->name, fmt_host(q->lender, (char[16]){ 0 }),
@@ -957,6 +1357,7 @@ static void borrow_reconcile(struct ipmemd *d, struct borrow *b)
 			do_swapon(d, b);
 		return;
 	case BORROW_READY:
+		moves_reconcile(d, b);
 		return;
 	case BORROW_RELEASING:
 		if (b->reqs)
@@ -1322,6 +1723,7 @@ static const char *breq_state_name(enum breq_state s)
 	switch (s) {
 	case BREQ_PENDING: return "asked";
 	case BREQ_CONFIRMING: return "confirming";
+	case BREQ_FILLING: return "filling";
 	case BREQ_MAPPED: return "mapped";
 	case BREQ_RELEASING: return "releasing";
 	}
@@ -1612,6 +2014,7 @@ void borrower_status(struct ipmemd *d)
 	char hb[16], sz[32];
 	uint8_t bp[16];
 	size_t i;
+	bool any;
 
 	pool_view(d, &M, &V, &nl);
 	out_obj_open("bgp");
@@ -1685,6 +2088,14 @@ void borrower_status(struct ipmemd *d)
 				q->count);
 			out_str(OUT_ANY, "state", ", %s",
 				breq_state_name(q->state));
+			if (q->is_move)
+				out_str(OUT_ANY, "moving_from",
+					", moving the copy off lender %s",
+					fmt_host(q->move_from, hb));
+			out_bool(OUT_JSON, "lender_draining", NULL,
+				 q->drain_asked);
+			out_text("%s", q->drain_asked ? ", lender draining" :
+				 "");
 			out_bool(OUT_JSON, "adopted", NULL, q->adopted);
 			out_text("%s\n", q->adopted ? " (adopted)" : "");
 			out_obj_close();
@@ -1693,6 +2104,16 @@ void borrower_status(struct ipmemd *d)
 		out_obj_close();
 	}
 	out_arr_close();
+	/* in the text only once a lender has asked us to move */
+	any = d->bor.moves || d->bor.move_fails;
+	out_obj_open("drain_moves");
+	out_u64(any ? OUT_ANY : OUT_JSON, "moves",
+		"drain moves: %" PRIu64 " done", d->bor.moves);
+	out_u64(any ? OUT_ANY : OUT_JSON, "blocks", " (%" PRIu64 " blocks)",
+		d->bor.moved_blocks);
+	out_u64(any ? OUT_ANY : OUT_JSON, "failures",
+		", %" PRIu64 " failed or could not start\n", d->bor.move_fails);
+	out_obj_close();
 	elastic_status(d);
 }
 

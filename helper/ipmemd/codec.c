@@ -407,7 +407,8 @@ int ibgp_decode(const struct ibgp_ctx *c, const struct gbgp_route *in,
 				   val[IPMEM_BGP_FN_RIGHTS]);
 		m->grant.rights = val[IPMEM_BGP_FN_RIGHTS];
 		if (val[IPMEM_BGP_FN_GRANT_STATE] != IPMEM_GRANT_RESERVED &&
-		    val[IPMEM_BGP_FN_GRANT_STATE] != IPMEM_GRANT_CONFIRMED)
+		    val[IPMEM_BGP_FN_GRANT_STATE] != IPMEM_GRANT_CONFIRMED &&
+		    val[IPMEM_BGP_FN_GRANT_STATE] != IPMEM_BGP_GRANT_DRAINING)
 			return bad(why, len, "malformed: grant state %u",
 				   val[IPMEM_BGP_FN_GRANT_STATE]);
 		m->grant.state = val[IPMEM_BGP_FN_GRANT_STATE];

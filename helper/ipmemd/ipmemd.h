@@ -219,6 +219,7 @@ int lender_drain(struct ipmemd *d, bool drain, char *msg, size_t len);
 enum breq_state {
 	BREQ_PENDING,		/* asked; waiting for grants or a refusal */
 	BREQ_CONFIRMING,	/* confirmed; waiting for confirmed grants */
+	BREQ_FILLING,		/* a move's spare copy, mapped; until filled */
 	BREQ_MAPPED,		/* in the disk */
 	BREQ_RELEASING,		/* released; waiting for the grants to go */
 };
@@ -242,6 +243,14 @@ struct breq {
 	size_t ngrants;
 	bool adopted;				/* rebuilt after a restart */
 	uint64_t serial;			/* IPMEM_BGP_FN_SERIAL */
+	/* lender drain: the lender asks us to move this request's copy */
+	bool drain_asked;
+	uint64_t move_retry;			/* no new move before, ms */
+	size_t move_pools;			/* unless the pools known change */
+	/* a move: the new copy of the extents of request @move_from */
+	bool is_move;
+	uint32_t move_from;			/* its lender (one per borrow) */
+	uint64_t move_off;			/* from its move_off-th extent */
 };
 
 enum borrow_state {
@@ -297,6 +306,8 @@ struct borrower {
 	char elastic_now[200];			/* why no step, last look */
 	uint64_t elastic_grows, elastic_shrinks, elastic_fails;
 	uint64_t elastic_looks;
+	/* lender drain: moves finished, and moves that could not start */
+	uint64_t moves, moved_blocks, move_fails;
 	struct elastic_view elastic_view;	/* as last seen */
 	/* elastic disks of an earlier run, until adopted (state-dir) */
 	uint32_t *elastic_saved;

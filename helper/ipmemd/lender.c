@@ -160,7 +160,9 @@ static void announce_grant(struct lender *l, const struct lreq *r,
 	m.grant.first = ipmem_addr_block(g->prefix);
 	m.grant.count = g->count;
 	m.grant.rights = r->rights;
-	m.grant.state = g->state;
+	/* a draining lender asks the borrower to move confirmed blocks */
+	m.grant.state = l->draining && g->state == IPMEM_GRANT_CONFIRMED ?
+			IPMEM_BGP_GRANT_DRAINING : g->state;
 	m.grant.serial = r->serial;
 	bgpd_announce(l->d, &m);
 }
@@ -423,6 +425,8 @@ void lender_adopt_done(struct lender *l)
 	state_save(l);
 }
 
+static int drain_save(struct lender *l);
+
 /* ----------------------------------------------------------- events */
 
 static void grant_gone(struct lender *l, const uint8_t prefix[16],
@@ -497,6 +501,18 @@ void lender_event(struct lender *l, const struct mod_event *ev)
 			if (l->has_pool)
 				log_warn("the pool was destroyed");
 			l->has_pool = false;
+			/* what was drained is gone: a new pool lends */
+			if (l->draining) {
+				int ret;
+
+				l->draining = false;
+				ret = drain_save(l);
+				if (ret)
+					log_warn("cannot remove %s: %s",
+						 l->drain_path, strerror(-ret));
+				else
+					log_info("drain ended with the pool");
+			}
 		} else {
 			if (!l->has_pool)
 				log_info("a pool appeared: %" PRIu64 " blocks",
@@ -785,6 +801,18 @@ static int drain_save(struct lender *l)
 	return 0;
 }
 
+/* the confirmed grants again, in the state that says whether we drain */
+static void reannounce_grants(struct lender *l)
+{
+	struct lreq *r;
+	size_t i;
+
+	for (r = l->reqs; r; r = r->next)
+		for (i = 0; i < r->ngrants; i++)
+			if (r->grants[i].state == IPMEM_GRANT_CONFIRMED)
+				announce_grant(l, r, &r->grants[i]);
+}
+
 int lender_drain(struct ipmemd *d, bool drain, char *msg, size_t len)
 {
 	uint64_t blocks = 0, reqs = 0, b, q;
@@ -809,8 +837,9 @@ int lender_drain(struct ipmemd *d, bool drain, char *msg, size_t len)
 			}
 			l->announce_pool = true;
 			d->dirty = true;
-			log_info("%s", drain ? "draining: granting nothing new, announcing FREE 0" :
+			log_info("%s", drain ? "draining: granting nothing new, announcing FREE 0, asking borrowers to move" :
 				 "drain ended: granting again");
+			reannounce_grants(l);
 		}
 		lender_held(l, &b, &q);
 		blocks += b;
@@ -853,7 +882,10 @@ void lender_status(struct lender *l)
 	out_u64(OUT_ANY, "blocks_granted", ", %" PRIu64 " blocks granted", held);
 	out_u64(OUT_TEXT, NULL, " to %" PRIu64 " requests", nreq);
 	out_bool(OUT_JSON, "draining", NULL, l->draining);
-	out_text("%s\n", l->draining ? ", draining (announced V_i 0)" : "");
+	out_bool(OUT_JSON, "drained", NULL, l->draining && !held);
+	out_text("%s\n", !l->draining ? "" : held ?
+		 ", draining (announced V_i 0; borrowers asked to move)" :
+		 ", drained (announced V_i 0; nothing granted)");
 	out_arr_open("requests");
 	for (r = l->reqs; r; r = r->next) {
 		out_obj_open(NULL);

@@ -409,6 +409,13 @@ static void write_metrics(struct ipmemd *d, FILE *f)
 	for (i = 0; i < 3; i++)
 		fprintf(f, "ipmem_borrows{state=\"%s\"} %" PRIu64 "\n",
 			states[i], nb[i]);
+	metric(f, "ipmem_drain_moves_total", "counter",
+	       "Copies moved off a draining lender.", d->bor.moves);
+	metric(f, "ipmem_drain_moved_blocks_total", "counter",
+	       "Blocks moved off draining lenders.", d->bor.moved_blocks);
+	metric(f, "ipmem_drain_move_failures_total", "counter",
+	       "Moves that could not start or were given up (tried again later).",
+	       d->bor.move_fails);
 	write_elastic(d, f);
 	write_disks(d, f);
 	write_module_lenders(d, f);

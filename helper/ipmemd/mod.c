@@ -214,14 +214,15 @@ int mod_lender_list(struct mod *m, struct mod_lender **out, size_t *n)
 }
 
 int mod_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
-		uint8_t plen, uint8_t replica)
+		uint8_t plen, uint8_t replica, int64_t extent)
 {
-	return MOD_CALL(m, map_new, disk, prefix, plen, replica);
+	return MOD_CALL(m, map_new, disk, prefix, plen, replica, extent);
 }
 
-int mod_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen)
+int mod_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen,
+		bool force)
 {
-	return MOD_CALL(m, map_del, prefix, plen);
+	return MOD_CALL(m, map_del, prefix, plen, force);
 }
 
 int mod_map_list(struct mod *m, struct mod_map **out, size_t *n)

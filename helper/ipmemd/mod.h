@@ -158,9 +158,20 @@ int mod_disk_list(struct mod *m, struct mod_disk **out, size_t *n);
 /* the module's lenders (none with a simulated module) */
 int mod_lender_list(struct mod *m, struct mod_lender **out, size_t *n);
 
+/*
+ * Map @prefix as copy @replica of disk @disk from extent @extent on, or
+ * (@extent < 0) at the first run of free extents of that copy.  A copy
+ * past the disk's replicas is a spare, for a move: @extent is then given,
+ * and the new copy is stale until the module has filled it.
+ */
 int mod_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
-		uint8_t plen, uint8_t replica);
-int mod_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen);
+		uint8_t plen, uint8_t replica, int64_t extent);
+/*
+ * Unmap the copies in @prefix.  Unless @force, -EBUSY (and nothing
+ * unmapped) if some of them is the only current copy of data.
+ */
+int mod_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen,
+		bool force);
 int mod_map_list(struct mod *m, struct mod_map **out, size_t *n);
 
 #endif /* IPMEMD_MOD_H */

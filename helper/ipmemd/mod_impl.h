@@ -55,8 +55,9 @@ struct mod_ops {
 	int (*disk_list)(struct mod *m, struct mod_disk **out, size_t *n);
 	int (*lender_list)(struct mod *m, struct mod_lender **out, size_t *n);
 	int (*map_new)(struct mod *m, uint32_t disk, const uint8_t prefix[16],
-		       uint8_t plen, uint8_t replica);
-	int (*map_del)(struct mod *m, const uint8_t prefix[16], uint8_t plen);
+		       uint8_t plen, uint8_t replica, int64_t extent);
+	int (*map_del)(struct mod *m, const uint8_t prefix[16], uint8_t plen,
+		       bool force);
 	int (*map_list)(struct mod *m, struct mod_map **out, size_t *n);
 };
 

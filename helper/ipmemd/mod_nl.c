@@ -566,7 +566,7 @@ static int nl_lender_list(struct mod *m, struct mod_lender **out, size_t *n)
 /* ================================================================ maps */
 
 static int nl_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
-		      uint8_t plen, uint8_t replica)
+		      uint8_t plen, uint8_t replica, int64_t extent)
 {
 	struct nl_msg *msg = prefix_msg(m, IPMEM_CMD_MAP_NEW, prefix, plen);
 
@@ -574,12 +574,17 @@ static int nl_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
 		return -ENOMEM;
 	nla_put_u32(msg, IPMEM_A_DISK, disk);
 	nla_put_u8(msg, IPMEM_A_REPLICA, replica);
+	if (extent >= 0)
+		nla_put_u64(msg, IPMEM_A_EXTENT, extent);
 	return send_msg(m, msg, NULL, NULL);
 }
 
-static int nl_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen)
+static int nl_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen,
+		      bool force)
 {
-	return send_msg(m, prefix_del_msg(m, IPMEM_CMD_MAP_DEL, prefix, plen),
+	return send_msg(m, force ? prefix_del_msg(m, IPMEM_CMD_MAP_DEL, prefix,
+						  plen) :
+			prefix_msg(m, IPMEM_CMD_MAP_DEL, prefix, plen),
 			NULL, NULL);
 }
 

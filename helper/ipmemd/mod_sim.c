@@ -29,6 +29,7 @@ struct sim_grant {
 struct sim_map {
 	struct sim_map *next;
 	struct mod_map m;
+	uint64_t ok_at;			/* stale until then (ms) */
 };
 
 struct sim_disk {
@@ -403,7 +404,8 @@ static int sim_disk_new(struct mod *m, uint64_t size, uint32_t bs,
 	d->d.block_size = bs;
 	d->d.replicas = replicas;
 	d->d.extents = size / bs;
-	for (i = 0; i < replicas; i++) {
+	/* spare copies too: a move maps one past the disk's replicas */
+	for (i = 0; i < SIM_REPLICAS_MAX; i++) {
 		d->used[i] = calloc(d->d.extents ? d->d.extents : 1, 1);
 		if (!d->used[i]) {
 			sim_disk_free(d);
@@ -468,34 +470,59 @@ static int sim_disk_list(struct mod *m, struct mod_disk **out, size_t *n)
 
 /* ================================================================ maps */
 
+/*
+ * A new copy of extents that have a copy already starts stale and is
+ * "refilled" this long after (the real module copies the data): ipmemd
+ * must wait for it before it unmaps the old copy.
+ */
+#define SIM_REFILL_MS	1000
+
 static int sim_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
-		       uint8_t plen, uint8_t replica)
+		       uint8_t plen, uint8_t replica, int64_t extent)
 {
 	struct mod_sim *s = to_sim(m);
 	struct sim_disk *d = sim_disk_find(s, disk);
 	uint64_t count = 1ULL << (128 - plen), e, i;
-	struct sim_route *r, *best = NULL;
+	struct sim_route *rt, *best = NULL;
 	struct sim_map *mp;
+	bool other;
+	int r;
 
 	if (!d)
 		return mod_seterr(m, -ENOENT, "no such disk");
-	if (replica >= d->d.replicas)
+	if (replica >= SIM_REPLICAS_MAX)
 		return mod_seterr(m, -EINVAL, "the disk has fewer copies");
-	for (r = s->routes; r; r = r->next)
-		if (ipmem_addr_prefix_eq(prefix, r->r.prefix, r->r.plen) &&
-		    (!best || r->r.plen > best->r.plen))
-			best = r;
+	if (replica >= d->d.replicas && extent < 0)
+		return mod_seterr(m, -EINVAL, "a spare copy needs an extent");
+	for (rt = s->routes; rt; rt = rt->next)
+		if (ipmem_addr_prefix_eq(prefix, rt->r.prefix, rt->r.plen) &&
+		    (!best || rt->r.plen > best->r.plen))
+			best = rt;
 	if (!best)
 		return mod_seterr(m, -EHOSTUNREACH, "no route to the blocks");
-	for (e = 0; e + count <= d->d.extents; e++) {
-		for (i = 0; i < count && !d->used[replica][e + i]; i++)
-			;
-		if (i == count)
-			break;
+	if (extent >= 0) {
+		e = extent;
+		if (e >= d->d.extents || count > d->d.extents - e)
+			return mod_seterr(m, -ERANGE,
+					  "the blocks reach past the end of the disk");
+		for (i = 0; i < count; i++)
+			if (d->used[replica][e + i])
+				return mod_seterr(m, -EEXIST,
+						  "an extent copy is already mapped");
+	} else {
+		for (e = 0; e + count <= d->d.extents; e++) {
+			for (i = 0; i < count && !d->used[replica][e + i]; i++)
+				;
+			if (i == count)
+				break;
+		}
+		if (e + count > d->d.extents)
+			return mod_seterr(m, -ENOSPC,
+					  "no run of free extents that long on the disk");
 	}
-	if (e + count > d->d.extents)
-		return mod_seterr(m, -ENOSPC,
-				  "no run of free extents that long on the disk");
+	for (r = 0, other = false; r < SIM_REPLICAS_MAX; r++)
+		for (i = 0; r != replica && i < count && !other; i++)
+			other = d->used[r][e + i];
 	mp = calloc(1, sizeof(*mp));
 	if (!mp)
 		return mod_seterr(m, -ENOMEM, "out of memory");
@@ -509,24 +536,66 @@ static int sim_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
 	memcpy(mp->m.nexthop, best->r.nexthop, 16);
 	mp->m.rights = IPMEM_RIGHTS_RW;
 	mp->m.state = IPMEM_MAP_OK;
+	mp->ok_at = other ? s->now + SIM_REFILL_MS : 0;
 	mp->next = s->maps;
 	s->maps = mp;
 	return 0;
 }
 
-static int sim_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen)
+static bool sim_map_in(const struct sim_map *mp, uint32_t host,
+		       uint64_t first, uint64_t count)
+{
+	uint64_t b = ipmem_addr_block(mp->m.prefix);
+
+	return ipmem_addr_host(mp->m.prefix) == host && b >= first &&
+	       b < first + count;
+}
+
+/*
+ * Would unmapping the copies in @first..@count of @host leave some extent
+ * they hold without a current copy?  Every extent counts as holding data
+ * (the simulated module sees no writes); a copy is current once filled.
+ */
+static bool sim_unmap_loses(struct mod_sim *s, uint32_t host, uint64_t first,
+			    uint64_t count)
+{
+	const struct sim_map *mp, *o;
+	uint64_t e, lo, hi;
+	bool other;
+
+	for (mp = s->maps; mp; mp = mp->next) {
+		if (!sim_map_in(mp, host, first, count))
+			continue;
+		for (e = mp->m.extent; e < mp->m.extent + mp->m.count; e++) {
+			other = false;
+			for (o = s->maps; o && !other; o = o->next) {
+				lo = o->m.extent;
+				hi = lo + o->m.count;
+				other = o->m.disk == mp->m.disk &&
+					!sim_map_in(o, host, first, count) &&
+					e >= lo && e < hi && s->now >= o->ok_at;
+			}
+			if (!other)
+				return true;
+		}
+	}
+	return false;
+}
+
+static int sim_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen,
+		       bool force)
 {
 	uint64_t first = ipmem_addr_block(prefix), count = 1ULL << (128 - plen);
 	uint32_t host = ipmem_addr_host(prefix);
 	struct mod_sim *s = to_sim(m);
 	struct sim_map **pp;
 	bool found = false;
-	uint64_t b;
 
+	if (!force && sim_unmap_loses(s, host, first, count))
+		return mod_seterr(m, -EBUSY,
+				  "data swapped to those blocks has no other copy: it would be lost (force unmaps anyway)");
 	for (pp = &s->maps; *pp;) {
-		b = ipmem_addr_block((*pp)->m.prefix);
-		if (ipmem_addr_host((*pp)->m.prefix) == host &&
-		    b >= first && b < first + count) {
+		if (sim_map_in(*pp, host, first, count)) {
 			sim_map_drop(s, pp);
 			found = true;
 		} else {
@@ -548,6 +617,8 @@ static int sim_map_list(struct mod *m, struct mod_map **out, size_t *n)
 		if (!vm)
 			return mod_vec_give(&v, -ENOMEM, (void **)out, n);
 		*vm = mp->m;
+		if (to_sim(m)->now < mp->ok_at)
+			vm->state = IPMEM_MAP_STALE;
 	}
 	return mod_vec_give(&v, 0, (void **)out, n);
 }

@@ -95,7 +95,7 @@
  * @IPMEM_BGP_FN_DISK: grant and refusal; the disk of the request answered
  *	(with the lender, which owns the route, it names the request)
  * @IPMEM_BGP_FN_GRANT_STATE: grant; enum ipmem_grant_state (reserved or
- *	confirmed, as in <ipmem/netlink.h>)
+ *	confirmed, as in <ipmem/netlink.h>), or IPMEM_BGP_GRANT_DRAINING
  * @IPMEM_BGP_FN_REASON: refusal; enum ipmem_bgp_reason
  * @IPMEM_BGP_FN_MAC: request, grant and refusal, optional: up to
  *	IPMEM_BGP_MACS message authentication codes of IPMEM_ROUTE_MAC_LEN
@@ -185,6 +185,14 @@ enum ipmem_bgp_req_state {
 	IPMEM_BGP_REQ_CONFIRMED = 2,
 	IPMEM_BGP_REQ_RELEASED = 3,
 };
+
+/*
+ * IPMEM_BGP_GRANT_DRAINING - a grant's state (IPMEM_BGP_FN_GRANT_STATE)
+ * besides reserved and confirmed: confirmed, and its lender is draining.
+ * The borrower should move what it keeps there to blocks of another
+ * lender and release these; they stay valid until it does.
+ */
+#define IPMEM_BGP_GRANT_DRAINING	3
 
 /**
  * enum ipmem_bgp_reason - why a lender refused (IPMEM_BGP_FN_REASON)

@@ -16,13 +16,16 @@
 # with auto-borrow 96M that sees only one lender of 64 MiB at its start
 # fails its first borrow, and borrows again (every 30 s) once a second
 # lender appears.  Then that lender is drained (ipmemctl lend drain): it
-# announces no free blocks and grants nothing new, what it granted stays,
-# and after lend resume it grants again.
+# announces no free blocks and grants nothing new, and asks the borrower
+# to move what it granted.  With no other lender free the blocks stay
+# where they are; once a fourth lender is up the borrower moves them there
+# (a spare copy, filled before the old one goes) and the drained lender
+# has nothing granted.  After lend resume it grants again.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ipmemd=${BUILD:-$top/build}/ipmemd
 
-echo "1..19"
+echo "1..21"
 [ "$(id -u)" -eq 0 ] || { echo "Bail out! needs root"; exit 1; }
 command -v gobgpd >/dev/null || { echo "Bail out! gobgpd is not installed (scripts/setup)"; exit 1; }
 [ -x "$ipmemd" ] || { echo "Bail out! no $ipmemd (make)"; exit 1; }
@@ -78,7 +81,8 @@ node farm2 10.99.2.1 fd00:99:2::1 50312 127.0.2.12 "sim-lenders 1" "sim-lend 64M
 	"peer 127.0.2.201 local-address 127.0.2.12"
 node bor2 10.99.201.1 fd00:99:201::1 50351 127.0.2.201 \
 	"peer 127.0.2.12 local-address 127.0.2.201" \
-	"peer 127.0.2.13 local-address 127.0.2.201" "auto-borrow 96M"
+	"peer 127.0.2.13 local-address 127.0.2.201" \
+	"peer 127.0.2.14 local-address 127.0.2.201" "auto-borrow 96M"
 
 # 4 lenders of 256 MiB: 16384 blocks of 64 KiB
 full() { ctl bor status 2>/dev/null | grep -q 'V 16384 blocks in 4 lenders'; }
@@ -238,7 +242,7 @@ v0() { ctl bor2 status | grep -q 'lender 0a63:0301 .* V_i 0'; }
 wait_for 30 v0
 w=$?
 [ $rc -eq 0 ] && [ $w -eq 0 ] && [ "$out" = "draining: 512 blocks still granted to 1 requests" ] &&
-	ctl farm3 status | grep -q ', draining (announced V_i 0)$' &&
+	ctl farm3 status | grep -q ', draining (announced V_i 0; borrowers asked to move)$' &&
 	echo "ok 17 - ipmemctl lend drain: 512 blocks still granted; the borrower sees V_i 0" ||
 	echo "not ok 17 - ipmemctl lend drain: 512 blocks still granted; the borrower sees V_i 0"
 out=$(ctl bor2 borrow 16M 2>&1)
@@ -247,10 +251,49 @@ echo "$out" | sed 's/^/# /'
 [ $rc -ne 0 ] && echo "$out" | grep -q 'short' && ready2 &&
 	echo "ok 18 - while it drains, a new borrow finds no free blocks; the old one stays ready" ||
 	echo "not ok 18 - while it drains, a new borrow finds no free blocks; the old one stays ready"
+
+# the borrower is asked to move its 32 MiB off farm3, but no lender it
+# does not use already has blocks (farm2 is full and in the borrow): it
+# says so, and the blocks stay granted and mapped
+nomove() { grep -q 'cannot move 512 blocks off draining lender 0a63:0301 (they stay there)' "$dir/bor2.log"; }
+wait_for 30 nomove
+rc=$?
+grep 'move' "$dir/bor2.log" | sed 's/^/# /'
+[ $rc -eq 0 ] && ready2 && ctl bor2 status | grep -q '^  copy 0 lender 0a63:0301: 512 blocks, mapped, lender draining$' &&
+	ctl farm3 status | grep -q ' 512 blocks granted to 1 requests, draining' &&
+	echo "ok 19 - with no lender to move to, the borrower says so and the 512 blocks stay on the draining lender" ||
+	echo "not ok 19 - with no lender to move to, the borrower says so and the 512 blocks stay on the draining lender"
+
+# a fourth lender (farm4, 64 MiB): the borrower moves the 32 MiB there,
+# as a spare copy (1) of the same extents, filled (the simulated module
+# takes 1 s, and refuses to unmap the only current copy of an extent)
+# before the old copy is unmapped and released
+node farm4 10.99.4.1 fd00:99:4::1 50314 127.0.2.14 "sim-lenders 1" "sim-lend 64M" \
+	"peer 127.0.2.201 local-address 127.0.2.14"
+drained() {
+	ctl farm3 status | grep -q ': M_i 1024 V_i 1024, 0 blocks granted to 0 requests, drained' &&
+		! ctl bor2 status | grep -q 'lender 0a63:0301:'
+}
+wait_for 120 drained
+rc=$?
+ctl bor2 status | sed 's/^/# /'
+ctl farm3 status | sed 's/^/# /'
+grep -E 'move|spare|releas' "$dir/bor2.log" | sed 's/^/# /'
+l_map=$(grep -n 'mapped 512 blocks of lender 0a63:0401 as spare copy 1; filling' "$dir/bor2.log" | cut -d: -f1)
+l_fill=$(grep -n 'spare copy 1 from lender 0a63:0401 filled' "$dir/bor2.log" | cut -d: -f1)
+l_moved=$(grep -n 'moved 512 blocks off draining lender 0a63:0301' "$dir/bor2.log" | cut -d: -f1)
+[ $rc -eq 0 ] && [ -n "$l_map" ] && [ -n "$l_fill" ] && [ -n "$l_moved" ] &&
+	[ "$l_map" -lt "$l_fill" ] && [ "$l_fill" -lt "$l_moved" ] && ready2 &&
+	! grep -q 'after its move' "$dir/bor2.log" &&
+	ctl bor2 status | grep -q '^  copy 1 lender 0a63:0401: 512 blocks, mapped$' &&
+	ctl bor2 status | grep -q '^drain moves: 1 done (512 blocks)' &&
+	echo "ok 20 - with farm4 up the 32 MiB move there (spare copy filled, then the old one released); farm3 is drained" ||
+	echo "not ok 20 - with farm4 up the 32 MiB move there (spare copy filled, then the old one released); farm3 is drained"
+
 out=$(IPMEMD_SOCKET=$dir/farm3.sock "$ipmemctl" lend resume 2>&1)
 rc=$?
-v512() { ctl bor2 status | grep -q 'lender 0a63:0301 .* V_i 512'; }
-wait_for 30 v512 && [ $rc -eq 0 ] && ctl bor2 borrow 16M >/dev/null &&
-	! ctl farm3 status | grep -q draining &&
-	echo "ok 19 - after lend resume it announces its free blocks again and grants 16 MiB" ||
-	echo "not ok 19 - after lend resume it announces its free blocks again and grants 16 MiB ($out)"
+v1024() { ctl bor2 status | grep -q 'lender 0a63:0301 .* V_i 1024'; }
+wait_for 30 v1024 && [ $rc -eq 0 ] && ctl bor2 borrow 16M >/dev/null &&
+	! ctl farm3 status | grep -q -e draining -e drained &&
+	echo "ok 21 - after lend resume it announces its free blocks again and grants 16 MiB" ||
+	echo "not ok 21 - after lend resume it announces its free blocks again and grants 16 MiB ($out)"

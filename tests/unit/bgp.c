@@ -297,8 +297,9 @@ static void make_request(struct ibgp_route *m, uint8_t state,
 
 static void test_reject_kinds(void)
 {
-	struct ibgp_route m;
+	struct ibgp_route m, m2;
 	struct gbgp_route r, r2;
+	char why[256];
 
 	make_request(&m, IPMEM_BGP_REQ_PENDING, &r);
 
@@ -349,8 +350,16 @@ static void test_reject_kinds(void)
 	find_fn(&r2, IPMEM_BGP_FN_DISK)->local2 = IPMEM_BGP_DISK_LIMIT;
 	rejects(&r2, "disk", "a grant for disk 16384");
 	r2 = r;
-	find_fn(&r2, IPMEM_BGP_FN_GRANT_STATE)->local2 = 3;
-	rejects(&r2, "grant state", "grant state 3");
+	find_fn(&r2, IPMEM_BGP_FN_GRANT_STATE)->local2 = 4;
+	rejects(&r2, "grant state", "grant state 4");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_GRANT_STATE)->local2 = 0;
+	rejects(&r2, "grant state", "grant state 0");
+	m.grant.state = IPMEM_BGP_GRANT_DRAINING;
+	ibgp_encode(&ctx, &m, &r2);
+	ok(ibgp_decode(&ctx, &r2, &m2, why, sizeof(why)) == 0 &&
+	   m2.grant.state == IPMEM_BGP_GRANT_DRAINING,
+	   "a draining grant (state 3) decodes as such");
 
 	memset(&m, 0, sizeof(m));
 	m.kind = IPMEM_BGP_KIND_REFUSAL;
@@ -751,7 +760,7 @@ static void test_config(void)
 
 int main(void)
 {
-	plan(120);
+	plan(122);
 	ctx.asn = IPMEM_BGP_ASN_DEFAULT;
 	pton("fd69:706d:656d::", ctx.net);
 	test_layout();
