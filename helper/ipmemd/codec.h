@@ -316,6 +316,10 @@ struct ipmemd_conf {
 	struct elastic_conf elastic;
 	char proc[64];			/* where swaps, meminfo and
 					 * pressure/memory are read */
+	uint32_t drain_psi;		/* the lender drains itself at this
+					 * memory pressure (hundredths of a %);
+					 * 0: never */
+	uint32_t drain_hold;		/* ms below half of it to resume */
 
 	bool fake_module;		/* simulation: no ipmem.ko */
 	uint32_t sim_lenders;		/* simulation: fake lenders to serve */

@@ -45,6 +45,7 @@ void conf_defaults(struct ipmemd_conf *c)
 	c->elastic.high = 80;
 	c->elastic.low = 25;
 	c->elastic.hold = 60000;
+	c->drain_hold = 60000;
 	c->elastic.priority = UINT32_MAX;
 	snprintf(c->proc, sizeof(c->proc), "/proc");
 }
@@ -189,6 +190,7 @@ int conf_parse_line(struct ipmemd_conf *c, const char *line, char *err,
 		{ "probe-interval", &c->probe_interval },
 		{ "disk-poll", &c->disk_poll },
 		{ "elastic-hold", &c->elastic.hold },
+		{ "drain-hold", &c->drain_hold },
 		{ "ignored-log-interval", &c->ignored_log_interval },
 	};
 	size_t i;
@@ -363,13 +365,15 @@ int conf_parse_line(struct ipmemd_conf *c, const char *line, char *err,
 		if (ipmem_parse_size(v, &c->elastic.step) || !c->elastic.step)
 			return cerr(err, len, "%s: '%s' is not a size", k, v);
 	} else if (!strcmp(k, "elastic-high") || !strcmp(k, "elastic-low") ||
-		   !strcmp(k, "elastic-psi")) {
+		   !strcmp(k, "elastic-psi") || !strcmp(k, "drain-psi")) {
 		if (ipmem_parse_u32(v, &u) || u > 100)
 			return cerr(err, len, "%s: a per cent, 0 to 100, not '%s'", k, v);
 		if (!strcmp(k, "elastic-high"))
 			c->elastic.high = u;
 		else if (!strcmp(k, "elastic-low"))
 			c->elastic.low = u;
+		else if (!strcmp(k, "drain-psi"))
+			c->drain_psi = u * 100;
 		else
 			c->elastic.psi = u * 100;
 	} else if (!strcmp(k, "proc-dir")) {

@@ -195,7 +195,12 @@ struct lender {
 	char state_path[256];			/* "" = none (simulated) */
 	char drain_path[256];			/* "" = none (simulated) */
 	uint64_t grants_total;			/* blocks in grants */
-	bool draining;				/* grants nothing new */
+	bool draining;				/* grants nothing new: */
+	bool drain_manual;			/* lend drain (state-dir) */
+	bool drain_auto;			/* or memory pressure */
+	uint32_t psi;				/* some avg10, last look */
+	uint64_t drain_look;			/* next look, ms */
+	uint64_t drain_calm;			/* below half since, ms; 0 */
 };
 
 int lender_init(struct ipmemd *d, struct lender *l, struct mod *mod,
@@ -203,6 +208,8 @@ int lender_init(struct ipmemd *d, struct lender *l, struct mod *mod,
 void lender_free(struct lender *l);
 void lender_event(struct lender *l, const struct mod_event *ev);
 void lender_reconcile(struct lender *l);
+/* every second or so: the lender's own memory pressure (drain-psi) */
+void lender_tick(struct lender *l);
 /* a path of ours that gobgpd still had when we (re)started */
 void lender_adopt_path(struct lender *l, const struct ibgp_route *m);
 void lender_adopt_done(struct lender *l);

@@ -295,7 +295,8 @@ int lender_init(struct ipmemd *d, struct lender *l, struct mod *mod,
 			 d->conf.state_dir);
 		snprintf(l->drain_path, sizeof(l->drain_path), "%s/draining",
 			 d->conf.state_dir);
-		l->draining = !access(l->drain_path, F_OK);
+		l->drain_manual = !access(l->drain_path, F_OK);
+		l->draining = l->drain_manual;
 		if (l->draining)
 			log_info("draining (%s): granting nothing new",
 				 l->drain_path);
@@ -502,10 +503,11 @@ void lender_event(struct lender *l, const struct mod_event *ev)
 				log_warn("the pool was destroyed");
 			l->has_pool = false;
 			/* what was drained is gone: a new pool lends */
-			if (l->draining) {
+			if (l->drain_manual) {
 				int ret;
 
-				l->draining = false;
+				l->drain_manual = false;
+				l->draining = l->drain_auto;
 				ret = drain_save(l);
 				if (ret)
 					log_warn("cannot remove %s: %s",
@@ -785,7 +787,7 @@ static int drain_save(struct lender *l)
 
 	if (!l->drain_path[0])
 		return 0;
-	if (!l->draining) {
+	if (!l->drain_manual) {
 		if (unlink(l->drain_path) && errno != ENOENT)
 			return -errno;
 		return 0;
@@ -813,9 +815,68 @@ static void reannounce_grants(struct lender *l)
 				announce_grant(l, r, &r->grants[i]);
 }
 
+/*
+ * Draining is the operator's (lend drain, kept in state-dir) or the
+ * memory pressure's (drain-psi); either makes the lender drain.
+ */
+static void drain_apply(struct lender *l, const char *why)
+{
+	bool drain = l->drain_manual || l->drain_auto;
+
+	if (drain == l->draining)
+		return;
+	l->draining = drain;
+	l->announce_pool = true;
+	l->d->dirty = true;
+	log_info("%s (%s)", drain ? "draining: granting nothing new, announcing FREE 0, asking borrowers to move" :
+		 "drain ended: granting again", why);
+	reannounce_grants(l);
+}
+
+void lender_tick(struct lender *l)
+{
+	struct ipmemd *d = l->d;
+	uint32_t psi, on = d->conf.drain_psi;
+	char path[128], *text = NULL, why[160];
+
+	if (!l->has_pool || d->now < l->drain_look)
+		return;
+	l->drain_look = d->now + 2000;
+	if (!on && !l->drain_auto)
+		return;
+	snprintf(path, sizeof(path), "%s/pressure/memory", d->conf.proc);
+	if (ipmemd_read_file(path, &text) || elastic_parse_psi(text, &psi)) {
+		free(text);
+		return;
+	}
+	free(text);
+	l->psi = psi;
+	if (on && psi >= on) {
+		l->drain_calm = 0;
+		if (!l->drain_auto) {
+			l->drain_auto = true;
+			snprintf(why, sizeof(why), "memory pressure %u.%02u%% reached drain-psi %u%%",
+				 psi / 100, psi % 100, on / 100);
+			drain_apply(l, why);
+		}
+	} else if (l->drain_auto && (!on || psi < on / 2)) {
+		if (!l->drain_calm)
+			l->drain_calm = d->now;
+		if (d->now - l->drain_calm >= d->conf.drain_hold) {
+			l->drain_auto = false;
+			snprintf(why, sizeof(why), "memory pressure %u.%02u%% below half of drain-psi for %u s",
+				 psi / 100, psi % 100, d->conf.drain_hold / 1000);
+			drain_apply(l, why);
+		}
+	} else {
+		l->drain_calm = 0;
+	}
+}
+
 int lender_drain(struct ipmemd *d, bool drain, char *msg, size_t len)
 {
 	uint64_t blocks = 0, reqs = 0, b, q;
+	bool still = false;
 	struct lender *l;
 	size_t i, n = 0;
 	int ret;
@@ -825,22 +886,19 @@ int lender_drain(struct ipmemd *d, bool drain, char *msg, size_t len)
 		if (!l->has_pool)
 			continue;
 		n++;
-		if (l->draining != drain) {
-			l->draining = drain;
+		if (l->drain_manual != drain) {
+			l->drain_manual = drain;
 			ret = drain_save(l);
 			if (ret) {
-				l->draining = !drain;
+				l->drain_manual = !drain;
 				snprintf(msg, len, "cannot %s %s: %s",
 					 drain ? "create" : "remove",
 					 l->drain_path, strerror(-ret));
 				return ret;
 			}
-			l->announce_pool = true;
-			d->dirty = true;
-			log_info("%s", drain ? "draining: granting nothing new, announcing FREE 0, asking borrowers to move" :
-				 "drain ended: granting again");
-			reannounce_grants(l);
+			drain_apply(l, drain ? "lend drain" : "lend resume");
 		}
+		still |= l->drain_auto;
 		lender_held(l, &b, &q);
 		blocks += b;
 		reqs += q;
@@ -852,6 +910,8 @@ int lender_drain(struct ipmemd *d, bool drain, char *msg, size_t len)
 	if (drain)
 		snprintf(msg, len, "draining: %" PRIu64 " blocks still granted to %" PRIu64 " requests",
 			 blocks, reqs);
+	else if (still)
+		snprintf(msg, len, "still draining: memory pressure is past drain-psi");
 	else
 		snprintf(msg, len, "granting again");
 	return 0;
@@ -882,10 +942,15 @@ void lender_status(struct lender *l)
 	out_u64(OUT_ANY, "blocks_granted", ", %" PRIu64 " blocks granted", held);
 	out_u64(OUT_TEXT, NULL, " to %" PRIu64 " requests", nreq);
 	out_bool(OUT_JSON, "draining", NULL, l->draining);
+	out_bool(OUT_JSON, "drain_pressure", NULL, l->drain_auto);
 	out_bool(OUT_JSON, "drained", NULL, l->draining && !held);
-	out_text("%s\n", !l->draining ? "" : held ?
+	out_text("%s", !l->draining ? "" : held ?
 		 ", draining (announced V_i 0; borrowers asked to move)" :
 		 ", drained (announced V_i 0; nothing granted)");
+	if (l->drain_auto)
+		out_text("; memory pressure %u.%02u%% (drain-psi %u%%)",
+			 l->psi / 100, l->psi % 100, l->d->conf.drain_psi / 100);
+	out_text("\n");
 	out_arr_open("requests");
 	for (r = l->reqs; r; r = r->next) {
 		out_obj_open(NULL);

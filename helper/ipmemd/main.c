@@ -503,6 +503,8 @@ static void reload(struct ipmemd *d)
 	LIVE(elastic.psi, "elastic-psi (hundredths of a %)");
 	LIVE(elastic.hold, "elastic-hold (ms)");
 	LIVE(elastic.priority, "swap-priority");
+	LIVE(drain_psi, "drain-psi (hundredths of a %)");
+	LIVE(drain_hold, "drain-hold (ms)");
 	RESTART(SAME(asn), "asn");
 	RESTART(!strcmp(n->router_id, o->router_id), "router-id");
 	RESTART(SAME(net), "network");
@@ -606,6 +608,8 @@ static int loop(struct ipmemd *d, int sfd, int tfd)
 			bgpd_tick(d);
 			probe_tick(d);
 			borrower_tick(d);
+			for (i = 0; i < d->nlenders; i++)
+				lender_tick(&d->lenders[i]);
 			d->dirty = true;	/* deadlines and hold timers */
 		}
 		if (pfd[2].revents)

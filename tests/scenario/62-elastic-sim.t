@@ -20,12 +20,15 @@
 # to move what it granted.  With no other lender free the blocks stay
 # where they are; once a fourth lender is up the borrower moves them there
 # (a spare copy, filled before the old one goes) and the drained lender
-# has nothing granted.  After lend resume it grants again.
+# has nothing granted.  After lend resume it grants again.  Last, the
+# fourth lender's own memory pressure passes its drain-psi: it drains
+# itself, the borrower moves off it, and it lends again once the
+# pressure has stayed low for drain-hold.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ipmemd=${BUILD:-$top/build}/ipmemd
 
-echo "1..21"
+echo "1..23"
 [ "$(id -u)" -eq 0 ] || { echo "Bail out! needs root"; exit 1; }
 command -v gobgpd >/dev/null || { echo "Bail out! gobgpd is not installed (scripts/setup)"; exit 1; }
 [ -x "$ipmemd" ] || { echo "Bail out! no $ipmemd (make)"; exit 1; }
@@ -268,16 +271,24 @@ grep 'move' "$dir/bor2.log" | sed 's/^/# /'
 # as a spare copy (1) of the same extents, filled (the simulated module
 # takes 1 s, and refuses to unmap the only current copy of an extent)
 # before the old copy is unmapped and released
-node farm4 10.99.4.1 fd00:99:4::1 50314 127.0.2.14 "sim-lenders 1" "sim-lend 64M" \
-	"peer 127.0.2.201 local-address 127.0.2.14"
-drained() {
-	ctl farm3 status | grep -q ': M_i 1024 V_i 1024, 0 blocks granted to 0 requests, drained' &&
-		! ctl bor2 status | grep -q 'lender 0a63:0301:'
+mkdir -p "$dir/proc4/pressure"
+pressure4() {
+	printf 'some avg10=%s avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n' \
+		"$1" >"$dir/proc4/pressure/memory.tmp" && mv "$dir/proc4/pressure/memory.tmp" "$dir/proc4/pressure/memory"
 }
-wait_for 120 drained
+pressure4 0.00
+node farm4 10.99.4.1 fd00:99:4::1 50314 127.0.2.14 "sim-lenders 1" "sim-lend 64M" \
+	"peer 127.0.2.201 local-address 127.0.2.14" "proc-dir $dir/proc4" \
+	"drain-psi 50" "drain-hold 2s"
+# drained_off FARM HOST [TAIL]: FARM is drained (its whole pool free, its
+# status line ending in TAIL) and bor2 maps nothing of HOST
+drained_off() {
+	ctl "$1" status | grep -q ": M_i 1024 V_i 1024, 0 blocks granted to 0 requests, drained (announced V_i 0; nothing granted)${3:-}\$" &&
+		! ctl bor2 status | grep -q "lender $2:"
+}
+wait_for 120 drained_off farm3 0a63:0301
 rc=$?
-ctl bor2 status | sed 's/^/# /'
-ctl farm3 status | sed 's/^/# /'
+{ ctl bor2 status; ctl farm3 status; } | sed 's/^/# /'
 grep -E 'move|spare|releas' "$dir/bor2.log" | sed 's/^/# /'
 l_map=$(grep -n 'mapped 512 blocks of lender 0a63:0401 as spare copy 1; filling' "$dir/bor2.log" | cut -d: -f1)
 l_fill=$(grep -n 'spare copy 1 from lender 0a63:0401 filled' "$dir/bor2.log" | cut -d: -f1)
@@ -297,3 +308,25 @@ wait_for 30 v1024 && [ $rc -eq 0 ] && ctl bor2 borrow 16M >/dev/null &&
 	! ctl farm3 status | grep -q -e draining -e drained &&
 	echo "ok 21 - after lend resume it announces its free blocks again and grants 16 MiB" ||
 	echo "not ok 21 - after lend resume it announces its free blocks again and grants 16 MiB ($out)"
+
+# farm4's memory pressure passes its drain-psi (50 %): it drains itself
+# and says why; the borrower moves what it has there to farm3
+pressure4 80.00
+wait_for 120 drained_off farm4 0a63:0401 '; memory pressure 80.00% (drain-psi 50%)'
+rc=$?
+{ ctl bor2 status; ctl farm4 status; } | sed 's/^/# /'
+[ $rc -eq 0 ] && grep -q 'draining: granting nothing new, announcing FREE 0, asking borrowers to move (memory pressure 80.00% reached drain-psi 50%)' "$dir/farm4.log" &&
+	grep -q 'moved 512 blocks off draining lender 0a63:0401' "$dir/bor2.log" && ready2 &&
+	! grep -q 'after its move' "$dir/bor2.log" &&
+	echo "ok 22 - farm4's memory pressure 80 % passes drain-psi 50 %: it drains itself, the borrower moves off it" ||
+	echo "not ok 22 - farm4's memory pressure 80 % passes drain-psi 50 %: it drains itself, the borrower moves off it"
+
+# the pressure falls: after drain-hold (2 s) below 25 % it lends again
+pressure4 10.00
+back4() { ctl bor2 status | grep -q 'lender 0a63:0401 .* V_i 1024'; }
+wait_for 60 back4
+rc=$?
+[ $rc -eq 0 ] && ! ctl farm4 status | grep -q -e draining -e drained &&
+	grep -q 'drain ended: granting again (memory pressure 10.00% below half of drain-psi for 2 s)' "$dir/farm4.log" &&
+	echo "ok 23 - with the pressure at 10 % for drain-hold, farm4 lends again (V_i 1024 announced)" ||
+	echo "not ok 23 - with the pressure at 10 % for drain-hold, farm4 lends again (V_i 1024 announced)"

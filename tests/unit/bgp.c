@@ -752,6 +752,13 @@ static void test_config(void)
 	   conf_parse(&c, "elastic-max 128M\n", err, sizeof(err)) &&
 	   strstr(err, "less than one elastic-step"),
 	   "bad elastic values are refused, each with its reason");
+	conf_defaults(&c);
+	ok(!c.drain_psi && c.drain_hold == 60000 &&
+	   !conf_parse(&c, "drain-psi 40\ndrain-hold 10s\n", err, sizeof(err)) &&
+	   c.drain_psi == 4000 && c.drain_hold == 10000 &&
+	   conf_parse(&c, "drain-psi 120\n", err, sizeof(err)) &&
+	   strstr(err, "drain-psi: a per cent"),
+	   "drain-psi (off by default, a per cent) and drain-hold (60 s) parse");
 	ok(!conf_parse_duration("90", &ms) && ms == 90000 &&
 	   !conf_parse_duration("250ms", &ms) && ms == 250 &&
 	   conf_parse_duration("5 s", &ms) && conf_parse_duration("-1", &ms),
@@ -760,7 +767,7 @@ static void test_config(void)
 
 int main(void)
 {
-	plan(122);
+	plan(123);
 	ctx.asn = IPMEM_BGP_ASN_DEFAULT;
 	pton("fd69:706d:656d::", ctx.net);
 	test_layout();
