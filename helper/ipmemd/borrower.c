@@ -278,6 +278,21 @@ static const struct mod_map *mapped_in(struct ipmemd *d, uint32_t lender,
 
 /* ---------------------------------------------------- module calls */
 
+/* the module's table changes: the next maps_refresh() reads it again */
+static int map_new(struct ipmemd *d, uint32_t disk, const uint8_t prefix[16],
+		   uint8_t plen, uint8_t replica, int64_t extent)
+{
+	d->bor.maps_at = 0;
+	return mod_map_new(d->mod, disk, prefix, plen, replica, extent);
+}
+
+static int map_del(struct ipmemd *d, const uint8_t prefix[16], uint8_t plen,
+		   bool force)
+{
+	d->bor.maps_at = 0;
+	return mod_map_del(d->mod, prefix, plen, force);
+}
+
 static bool route_for(struct ipmemd *d, uint32_t lender,
 		      const struct ibgp_route *g)
 {
@@ -330,8 +345,8 @@ static void unmap(struct ipmemd *d, struct borrow *b, struct breq *q)
 		if (!q->grants[i].mapped)
 			continue;
 		if (!b->disk_gone) {
-			ret = mod_map_del(d->mod, q->grants[i].prefix,
-					  q->grants[i].plen, true);
+			ret = map_del(d, q->grants[i].prefix,
+				      q->grants[i].plen, true);
 			if (ret && ret != -ENOENT)
 				log_err("MAP_DEL %s: %s",
 					pfx_str(q->grants[i].prefix,
@@ -465,8 +480,8 @@ static void map_grants(struct ipmemd *d, struct borrow *b, struct breq *q)
 	for (i = 0; i < q->ngrants; i++) {
 		if (q->grants[i].mapped)
 			continue;
-		ret = mod_map_new(d->mod, b->disk, q->grants[i].prefix,
-				  q->grants[i].plen, q->replica, -1);
+		ret = map_new(d, b->disk, q->grants[i].prefix,
+			      q->grants[i].plen, q->replica, -1);
 		if (ret) {
 			snprintf(why, sizeof(why), "mapping %s: %s",
 				 pfx_str(q->grants[i].prefix, q->grants[i].plen),
@@ -750,9 +765,9 @@ static void map_move(struct ipmemd *d, struct borrow *b, struct breq *n)
 			     !(first & (chunk * 2 - 1)); chunk *= 2)
 				;
 			ipmem_addr_make(p, d->ctx.net, n->lender, first);
-			ret = mod_map_new(d->mod, b->disk, p,
-					  128 - __builtin_ctzll(chunk),
-					  n->replica, runs[ri].extent + at);
+			ret = map_new(d, b->disk, p,
+				      128 - __builtin_ctzll(chunk),
+				      n->replica, runs[ri].extent + at);
 			if (ret) {
 				snprintf(why, sizeof(why), "mapping %s at extent %" PRIu64 ": %s",
 					 pfx_str(p, 128 - __builtin_ctzll(chunk)),
@@ -807,8 +822,8 @@ static void move_finish(struct ipmemd *d, struct borrow *b, struct breq *q)
 		if (!q->grants[i].mapped)
 			continue;
 		/* the module refuses if this were the only current copy */
-		ret = mod_map_del(d->mod, q->grants[i].prefix,
-				  q->grants[i].plen, false);
+		ret = map_del(d, q->grants[i].prefix,
+			      q->grants[i].plen, false);
 		if (ret && ret != -ENOENT) {
 			/* a write missed the new copy since: wait for it */
 			log_warn("%s: unmapping %s after its move: %s; waiting for the new copy again",
@@ -834,12 +849,60 @@ static void move_finish(struct ipmemd *d, struct borrow *b, struct breq *q)
 	route_gc(d, q->lender);
 }
 
+/*
+ * Do other copies than @q's hold each of its extents, as many as the
+ * borrow keeps?  2: yes, and current; 1: yes, some still being filled; 0:
+ * no.  After a restart in the middle of a move the spare copy is just
+ * another copy: this is how the move is recognised and finished.
+ */
+static int covered_elsewhere(struct ipmemd *d, const struct borrow *b,
+			     const struct breq *q)
+{
+	uint8_t *mapped, *ok, *mine;
+	const struct mod_map *m;
+	uint64_t e, n = b->blocks;
+	int ret = 2;
+	size_t i;
+
+	maps_refresh(d, false);
+	mapped = calloc(n ? n : 1, 3);
+	if (!mapped)
+		return 0;
+	ok = mapped + n;
+	mine = ok + n;
+	for (i = 0; i < d->bor.nmaps; i++) {
+		m = &d->bor.maps[i];
+		if (m->disk != b->disk || m->extent + m->count > n)
+			continue;
+		for (e = m->extent; e < m->extent + m->count; e++) {
+			if (m->replica == q->replica &&
+			    ipmem_addr_host(m->prefix) == q->lender) {
+				mine[e] = 1;
+			} else if (m->state != IPMEM_MAP_LOST) {
+				mapped[e]++;
+				ok[e] += m->state == IPMEM_MAP_OK;
+			}
+		}
+	}
+	for (e = 0; e < n && ret; e++) {
+		if (!mine[e])
+			continue;
+		if (mapped[e] < b->replicas)
+			ret = 0;
+		else if (ok[e] < b->replicas)
+			ret = 1;
+	}
+	free(mapped);
+	return ret;
+}
+
 /* the drain moves of a ready borrow: start, and finish */
 static void moves_reconcile(struct ipmemd *d, struct borrow *b)
 {
 	struct breq *q, *next;
 	bool filled;
 	size_t k;
+	int c;
 
 	/* a move whose old copy went meanwhile is a copy like any other */
 	for (q = b->reqs; q; q = q->next)
@@ -851,9 +914,18 @@ static void moves_reconcile(struct ipmemd *d, struct borrow *b)
 			continue;
 		q->drain_asked = grants_draining(d, b, q);
 		k = moves_of(b, q->lender, &filled);
-		if (k && filled)
+		if (k) {
+			if (filled)
+				move_finish(d, b, q);
+			continue;
+		}
+		if (!q->drain_asked)
+			continue;
+		/* a move an earlier ipmemd began: finish it, or wait */
+		c = covered_elsewhere(d, b, q);
+		if (c == 2)
 			move_finish(d, b, q);
-		else if (!k && q->drain_asked && d->bgp.up &&
+		else if (!c && d->bgp.up &&
 			 (d->now >= q->move_retry || q->move_pools !=
 			  d->rib.counts[IPMEM_BGP_KIND_POOL]))
 			move_start(d, b, q);

@@ -314,7 +314,7 @@ wait_for 30 v1024 && [ $rc -eq 0 ] && ctl bor2 borrow 16M >/dev/null &&
 pressure4 80.00
 wait_for 120 drained_off farm4 0a63:0401 '; memory pressure 80.00% (drain-psi 50%)'
 rc=$?
-{ ctl bor2 status; ctl farm4 status; } | sed 's/^/# /'
+{ ctl bor2 status; ctl farm4 status; grep drain "$dir/farm4.log"; grep -E 'move|spare' "$dir/bor2.log" | tail -n 6; } | sed 's/^/# /'
 [ $rc -eq 0 ] && grep -q 'draining: granting nothing new, announcing FREE 0, asking borrowers to move (memory pressure 80.00% reached drain-psi 50%)' "$dir/farm4.log" &&
 	grep -q 'moved 512 blocks off draining lender 0a63:0401' "$dir/bor2.log" && ready2 &&
 	! grep -q 'after its move' "$dir/bor2.log" &&

@@ -6,9 +6,10 @@
 # workload swaps to it at full rate, with one copy.  The borrower's
 # ipmemd moves the copy to the other lender (a spare copy of the same
 # extents, filled by the module, then the old copy unmapped and its
-# grants released): no I/O error, no wrong page, the drained lender has
-# nothing granted and its whole pool free, and the borrower no longer
-# routes the drained lender's /80.
+# grants released), and finishes the move after being killed and
+# restarted in the middle of it: no I/O error, no wrong page, the drained
+# lender has nothing granted and its whole pool free, and the borrower no
+# longer routes the drained lender's /80.
 #
 #   g1 lender a4d:1 (64 MiB)   g2 lender a4d:2 (64 MiB)   g3 borrower a4d:3
 #
@@ -23,7 +24,7 @@ BGP_KEYS=1
 M=2048
 NET=fd69:706d:656d
 
-plan 10
+plan 11
 h_init
 bgp_boot
 
@@ -61,8 +62,14 @@ diag "$L: $out"
 [ $rc -eq 0 ] && [ "$out" = "draining: 768 blocks still granted to 1 requests" ]
 ok $? "ipmemctl lend drain on $L: its 768 blocks are still granted"
 
-# g3 moves the copy to N while the workload runs
-moved="[.ipmemd.borrows[0].copies_from[] | .lender] == [\"$NH\"] and .ipmemd.borrows[0].copies_from[0].state == \"mapped\""
+# g3 moves the copy to N while the workload runs; its ipmemd is killed
+# and restarted while the spare copy fills, and finishes the move (it
+# finds the old copy's extents covered by the filled spare)
+g_run g3 -t 400 'wait_until 360 grep -q "as spare copy 1; filling" /run/share/ipmemd.log' &&
+	bgp_kill g3 && bgp_start g3 "auto-borrow 48M
+auto-swapon yes"
+ok $? "g3's ipmemd is killed while the spare copy fills, and started again"
+moved="[.ipmemd.borrows[0].copies_from // [] | .[] | .lender] == [\"$NH\"] and .ipmemd.borrows[0].copies_from[0].state == \"mapped\""
 g_run g3 -t 900 "wait_until 840 ctl_is '$moved' status" &&
 	g_run $L -t 200 "wait_until 180 ctl_is '.ipmemd.pools[0].drained and .ipmemd.pools[0].V_i == 1024 and .ipmemd.pools[0].blocks_granted == 0' status"
 rc=$?
