@@ -601,6 +601,17 @@ static void move_abort(struct ipmemd *d, struct borrow *b, uint32_t from,
 		q->move_retry = d->now + MOVE_RETRY_MS;
 }
 
+/* tell @q's lender whether we can move off it now (REQ_UNMOVABLE) */
+static void set_unmovable(struct ipmemd *d, struct borrow *b, struct breq *q,
+			  bool unmovable)
+{
+	if (q->unmovable == unmovable || q->state != BREQ_MAPPED)
+		return;
+	q->unmovable = unmovable;
+	announce_request(d, b, q, unmovable ? IPMEM_BGP_REQ_UNMOVABLE :
+			 IPMEM_BGP_REQ_CONFIRMED);
+}
+
 static void move_start(struct ipmemd *d, struct borrow *b, struct breq *q)
 {
 	struct plan_pick picks[64];
@@ -619,6 +630,7 @@ static void move_start(struct ipmemd *d, struct borrow *b, struct breq *q)
 			 b->name, q->count, fmt_host(q->lender, hb),
 			 b->replicas);
 		d->bor.move_fails++;
+		set_unmovable(d, b, q, true);
 		return;
 	}
 	if (plan_candidates(d, b, &c)) {
@@ -634,9 +646,11 @@ static void move_start(struct ipmemd *d, struct borrow *b, struct breq *q)
 			 b->name, q->count, fmt_host(q->lender, hb), err);
 		d->bor.move_fails++;
 		plan_cands_free(&c);
+		set_unmovable(d, b, q, true);
 		return;
 	}
 	plan_cands_free(&c);
+	set_unmovable(d, b, q, false);
 	for (i = 0; i < k; i++) {
 		n = breq_ask(d, b, &picks[i], slot);
 		if (!n) {
@@ -919,8 +933,10 @@ static void moves_reconcile(struct ipmemd *d, struct borrow *b)
 				move_finish(d, b, q);
 			continue;
 		}
-		if (!q->drain_asked)
+		if (!q->drain_asked) {
+			set_unmovable(d, b, q, false);
 			continue;
+		}
 		/* a move an earlier ipmemd began: finish it, or wait */
 		c = covered_elsewhere(d, b, q);
 		if (c == 2)
@@ -1616,7 +1632,9 @@ void borrower_adopt_path(struct ipmemd *d, const struct ibgp_route *m)
 		q->state = BREQ_RELEASING;
 		q->deadline = d->now + d->conf.release_timeout;
 		announce_request(d, b, q, IPMEM_BGP_REQ_RELEASED);
-	} else if (m->req.state == IPMEM_BGP_REQ_CONFIRMED) {
+	} else if (m->req.state == IPMEM_BGP_REQ_CONFIRMED ||
+		   m->req.state == IPMEM_BGP_REQ_UNMOVABLE) {
+		/* whether it can move is looked at again (a drain) */
 		q->state = BREQ_CONFIRMING;
 		announce_request(d, b, q, IPMEM_BGP_REQ_CONFIRMED);
 	} else {

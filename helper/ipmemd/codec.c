@@ -43,6 +43,7 @@ const char *ibgp_req_state_name(unsigned int state)
 	case IPMEM_BGP_REQ_PENDING: return "pending";
 	case IPMEM_BGP_REQ_CONFIRMED: return "confirmed";
 	case IPMEM_BGP_REQ_RELEASED: return "released";
+	case IPMEM_BGP_REQ_UNMOVABLE: return "unmovable";
 	}
 	return "?";
 }
@@ -384,7 +385,7 @@ int ibgp_decode(const struct ibgp_ctx *c, const struct gbgp_route *in,
 				   val[IPMEM_BGP_FN_RIGHTS]);
 		m->req.rights = val[IPMEM_BGP_FN_RIGHTS];
 		if (val[IPMEM_BGP_FN_REQ_STATE] < IPMEM_BGP_REQ_PENDING ||
-		    val[IPMEM_BGP_FN_REQ_STATE] > IPMEM_BGP_REQ_RELEASED)
+		    val[IPMEM_BGP_FN_REQ_STATE] > IPMEM_BGP_REQ_UNMOVABLE)
 			return bad(why, len, "malformed: request state %u",
 				   val[IPMEM_BGP_FN_REQ_STATE]);
 		m->req.state = val[IPMEM_BGP_FN_REQ_STATE];

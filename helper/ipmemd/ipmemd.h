@@ -176,6 +176,7 @@ struct lreq {
 	size_t ngrants;
 	uint32_t refused;			/* enum ipmem_bgp_reason, or 0 */
 	bool released;
+	bool unmovable;				/* draining: cannot move now */
 	bool seen;				/* in the RIB this round */
 	bool seen_ever;
 	uint64_t absent_since;			/* ms; 0 while requested */
@@ -252,6 +253,7 @@ struct breq {
 	uint64_t serial;			/* IPMEM_BGP_FN_SERIAL */
 	/* lender drain: the lender asks us to move this request's copy */
 	bool drain_asked;
+	bool unmovable;				/* said so: REQ_UNMOVABLE */
 	uint64_t move_retry;			/* no new move before, ms */
 	size_t move_pools;			/* unless the pools known change */
 	/* a move: the new copy of the extents of request @move_from */

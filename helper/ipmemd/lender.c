@@ -722,7 +722,8 @@ void lender_reconcile(struct lender *l)
 		if (!r) {
 			if (q->req.state == IPMEM_BGP_REQ_PENDING) {
 				reserve(l, q);
-			} else if (q->req.state == IPMEM_BGP_REQ_CONFIRMED) {
+			} else if (q->req.state == IPMEM_BGP_REQ_CONFIRMED ||
+				   q->req.state == IPMEM_BGP_REQ_UNMOVABLE) {
 				r = lreq_new(l, q->host, q->req.disk,
 					     q->req.rights);
 				if (r) {
@@ -742,8 +743,10 @@ void lender_reconcile(struct lender *l)
 		}
 		if (r->refused)
 			continue;
+		r->unmovable = q->req.state == IPMEM_BGP_REQ_UNMOVABLE;
 		switch (q->req.state) {
 		case IPMEM_BGP_REQ_CONFIRMED:
+		case IPMEM_BGP_REQ_UNMOVABLE:
 			confirm(l, r);
 			break;
 		case IPMEM_BGP_REQ_RELEASED:
@@ -965,6 +968,10 @@ void lender_status(struct lender *l)
 		if (r->refused)
 			out_str(OUT_ANY, "refused", ", refused: %s",
 				ibgp_reason_name(r->refused));
+		out_bool(OUT_JSON, "unmovable", NULL, r->unmovable);
+		out_text("%s", r->unmovable ?
+			 ", its borrower cannot move them (no other lender has room)" :
+			 "");
 		out_bool(OUT_JSON, "held", NULL,
 			 r->absent_since && r->ngrants);
 		out_text("%s\n", r->absent_since && r->ngrants ?

@@ -175,6 +175,12 @@ enum ipmem_bgp_kind {
  *	withdraws the grants, zeroes and frees the blocks.  The borrower
  *	withdraws the request once the grants are gone.
  *
+ * @IPMEM_BGP_REQ_UNMOVABLE: confirmed, as CONFIRMED; and the lender's
+ *	grants drain (IPMEM_BGP_GRANT_DRAINING) but the borrower cannot move
+ *	the blocks now (no other lender has room): the lender keeps them.
+ *	The borrower tries again, and says CONFIRMED again when it moves
+ *	them or the drain ends.  Only sent to a lender that drains.
+ *
  * A request withdrawn while its grants are confirmed, without passing
  * through RELEASED, is taken as a failure of the borrower or of BGP, not
  * as a release: the lender keeps the grants for a hold time (ipmemd's
@@ -184,6 +190,7 @@ enum ipmem_bgp_req_state {
 	IPMEM_BGP_REQ_PENDING = 1,
 	IPMEM_BGP_REQ_CONFIRMED = 2,
 	IPMEM_BGP_REQ_RELEASED = 3,
+	IPMEM_BGP_REQ_UNMOVABLE = 4,
 };
 
 /*

@@ -257,15 +257,19 @@ echo "$out" | sed 's/^/# /'
 
 # the borrower is asked to move its 32 MiB off farm3, but no lender it
 # does not use already has blocks (farm2 is full and in the borrow): it
-# says so, and the blocks stay granted and mapped
-nomove() { grep -q 'cannot move 512 blocks off draining lender 0a63:0301 (they stay there)' "$dir/bor2.log"; }
+# says so, in its log and to farm3 (its request: unmovable), and the
+# blocks stay granted and mapped
+nomove() {
+	grep -q 'cannot move 512 blocks off draining lender 0a63:0301 (they stay there)' "$dir/bor2.log" &&
+		ctl farm3 status | grep -q '^  host 0a63:c901 disk 0: 512 blocks in .* grants, confirmed, its borrower cannot move them (no other lender has room)$'
+}
 wait_for 30 nomove
 rc=$?
-grep 'move' "$dir/bor2.log" | sed 's/^/# /'
+{ grep 'move' "$dir/bor2.log"; ctl farm3 status; } | sed 's/^/# /'
 [ $rc -eq 0 ] && ready2 && ctl bor2 status | grep -q '^  copy 0 lender 0a63:0301: 512 blocks, mapped, lender draining$' &&
 	ctl farm3 status | grep -q ' 512 blocks granted to 1 requests, draining' &&
-	echo "ok 19 - with no lender to move to, the borrower says so and the 512 blocks stay on the draining lender" ||
-	echo "not ok 19 - with no lender to move to, the borrower says so and the 512 blocks stay on the draining lender"
+	echo "ok 19 - with no lender to move to, the borrower says so (log, and to the lender) and the 512 blocks stay on the draining lender" ||
+	echo "not ok 19 - with no lender to move to, the borrower says so (log, and to the lender) and the 512 blocks stay on the draining lender"
 
 # a fourth lender (farm4, 64 MiB): the borrower moves the 32 MiB there,
 # as a spare copy (1) of the same extents, filled (the simulated module

@@ -313,8 +313,8 @@ static void test_reject_kinds(void)
 	find_fn(&r2, IPMEM_BGP_FN_RIGHTS)->local2 = 3;
 	rejects(&r2, "rights", "rights 3");
 	r2 = r;
-	find_fn(&r2, IPMEM_BGP_FN_REQ_STATE)->local2 = 4;
-	rejects(&r2, "request state", "request state 4");
+	find_fn(&r2, IPMEM_BGP_FN_REQ_STATE)->local2 = 5;
+	rejects(&r2, "request state", "request state 5");
 	r2 = r;
 	r2.prefix.s6_addr[10] &= 0x3f;	/* into the blocks space */
 	rejects(&r2, "request space", "a request in the blocks space");
