@@ -259,21 +259,34 @@ static void maps_refresh(struct ipmemd *d, bool force)
 }
 
 /* the run mapping all of @count blocks from @first of @lender, if any */
+/*
+ * A run mapping blocks of @first..@count of @lender, if the runs of its
+ * disk and copy map all of them (a moved copy's grant can be mapped in
+ * pieces, at extents that are not consecutive).
+ */
 static const struct mod_map *mapped_in(struct ipmemd *d, uint32_t lender,
 				       uint64_t first, uint64_t count)
 {
-	const struct mod_map *m;
-	uint64_t b;
+	const struct mod_map *m, *one = NULL;
+	uint64_t b, lo, hi, have = 0;
 	size_t i;
 
 	for (i = 0; i < d->bor.nmaps; i++) {
 		m = &d->bor.maps[i];
 		b = ipmem_addr_block(m->prefix);
-		if (ipmem_addr_host(m->prefix) == lender && first >= b &&
-		    first + count <= b + m->count)
-			return m;
+		if (ipmem_addr_host(m->prefix) != lender ||
+		    b + m->count <= first || b >= first + count)
+			continue;
+		if (!one)
+			one = m;
+		else if (m->disk != one->disk || m->replica != one->replica)
+			return NULL;
+		lo = b > first ? b : first;
+		hi = b + m->count < first + count ? b + m->count :
+		     first + count;
+		have += hi - lo;
 	}
-	return NULL;
+	return have == count ? one : NULL;
 }
 
 /* ---------------------------------------------------- module calls */
@@ -525,8 +538,8 @@ static struct breq *breq_ask(struct ipmemd *d, struct borrow *b,
  * per lender, as the planner picks them), map them as a spare copy of the
  * same extents (a copy slot the borrow does not use), wait until the
  * module has filled that copy from the current one, then unmap the old
- * copy and release the old request.  Swap runs on throughout: writes go
- * to both copies, reads to a current one.  If no lender has the blocks,
+ * copy and release the old request.  Swap runs on throughout (the refill
+ * copies an extent written meanwhile again).  If no lender has the blocks,
  * the old copy stays and the lender keeps them; we try again later, or
  * as soon as the number of lenders' pools we know changes.
  */
@@ -582,6 +595,32 @@ static int spare_slot(const struct borrow *b)
 }
 
 /* give up the moves of @from's copy (what is mapped of them goes too) */
+/*
+ * Unmap what is mapped of @q without force: false (and some of it left
+ * mapped) if the module says a part holds the only current copy of data.
+ */
+static bool unmap_unforced(struct ipmemd *d, struct borrow *b, struct breq *q)
+{
+	bool all = true;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < q->ngrants; i++) {
+		if (!q->grants[i].mapped)
+			continue;
+		ret = map_del(d, q->grants[i].prefix, q->grants[i].plen, false);
+		if (ret && ret != -ENOENT) {
+			log_warn("%s: unmapping %s: %s", b->name,
+				 pfx_str(q->grants[i].prefix, q->grants[i].plen),
+				 mod_err(d->mod));
+			all = false;
+			continue;
+		}
+		q->grants[i].mapped = false;
+	}
+	return all;
+}
+
 static void move_abort(struct ipmemd *d, struct borrow *b, uint32_t from,
 		       const char *why)
 {
@@ -594,6 +633,15 @@ static void move_abort(struct ipmemd *d, struct borrow *b, uint32_t from,
 	for (n = b->reqs; n; n = n->next)
 		if (n->is_move && n->move_from == from) {
 			n->is_move = false;
+			if (!unmap_unforced(d, b, n)) {
+				/* the only current copy of some extents now
+				 * (the old one is partly unmapped): it stays */
+				log_warn("%s: the new copy on lender %s holds data no other copy has: kept",
+					 b->name, fmt_host(n->lender, hb));
+				if (n->state == BREQ_FILLING)
+					n->state = BREQ_MAPPED;
+				continue;
+			}
 			breq_release(d, b, n);
 			route_gc(d, n->lender);
 		}
@@ -863,6 +911,19 @@ static void move_finish(struct ipmemd *d, struct borrow *b, struct breq *q)
 	route_gc(d, q->lender);
 }
 
+/* the request of @b whose copy run @m is */
+static const struct breq *copy_of(const struct borrow *b,
+				  const struct mod_map *m)
+{
+	const struct breq *q;
+
+	for (q = b->reqs; q; q = q->next)
+		if (q->replica == m->replica &&
+		    q->lender == ipmem_addr_host(m->prefix))
+			return q;
+	return NULL;
+}
+
 /*
  * Do other copies than @q's hold each of its extents, as many as the
  * borrow keeps?  2: yes, and current; 1: yes, some still being filled; 0:
@@ -875,6 +936,8 @@ static int covered_elsewhere(struct ipmemd *d, const struct borrow *b,
 	uint8_t *mapped, *ok, *mine;
 	const struct mod_map *m;
 	uint64_t e, n = b->blocks;
+	const struct breq *mq;
+	bool filled;
 	int ret = 2;
 	size_t i;
 
@@ -888,9 +951,14 @@ static int covered_elsewhere(struct ipmemd *d, const struct borrow *b,
 		m = &d->bor.maps[i];
 		if (m->disk != b->disk || m->extent + m->count > n)
 			continue;
+		mq = copy_of(b, m);
+		/* a copy that is leaving too does not count */
+		if (mq != q && (!mq || mq->drain_asked ||
+				mq->state == BREQ_RELEASING ||
+				moves_of(b, mq->lender, &filled)))
+			continue;
 		for (e = m->extent; e < m->extent + m->count; e++) {
-			if (m->replica == q->replica &&
-			    ipmem_addr_host(m->prefix) == q->lender) {
+			if (mq == q) {
 				mine[e] = 1;
 			} else if (m->state != IPMEM_MAP_LOST) {
 				mapped[e]++;
@@ -1584,7 +1652,7 @@ void borrower_adopt_path(struct ipmemd *d, const struct ibgp_route *m)
 	const struct mod_map *mp;
 	struct borrow *b;
 	struct breq *q;
-	size_t n = 0, i;
+	size_t n = 0, i, r;
 
 	if (mod_disk_list(d->mod, &dk, &n))
 		n = 0;
@@ -1624,10 +1692,20 @@ void borrower_adopt_path(struct ipmemd *d, const struct ibgp_route *m)
 	}
 	q->next = b->reqs;
 	b->reqs = q;
-	if (b->need[q->replica] >= q->count)
-		b->need[q->replica] -= q->count;
+	/*
+	 * What it covers is not needed again.  A copy in a spare slot (it
+	 * moved off a draining lender) stands for one of the borrow's
+	 * copies: the one that still needs the most.
+	 */
+	r = q->replica;
+	if (r >= b->replicas)
+		for (r = 0, i = 1; i < b->replicas; i++)
+			if (b->need[i] > b->need[r])
+				r = i;
+	if (b->need[r] >= q->count)
+		b->need[r] -= q->count;
 	else
-		b->need[q->replica] = 0;
+		b->need[r] = 0;
 	if (b->state == BORROW_RELEASING || m->req.state == IPMEM_BGP_REQ_RELEASED) {
 		q->state = BREQ_RELEASING;
 		q->deadline = d->now + d->conf.release_timeout;

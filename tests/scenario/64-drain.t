@@ -76,9 +76,10 @@ rc=$?
 out=$(g_run g3 'grep -E "draining|spare|moved|moving" /run/share/ipmemd.log; ipmemctl map list')
 diag "$out"
 ok $rc "g3's copy moves to $N; $L has nothing granted and its whole pool (1024 blocks) free"
-echo "$out" | grep -q "ipmem0: mapped 768 blocks of lender $NH as spare copy 1; filling" &&
-	echo "$out" | grep -q "ipmem0: moved 768 blocks off draining lender $from" &&
-	! echo "$out" | grep -q "after its move"
+l_map=$(grep -n "ipmem0: mapped 768 blocks of lender $NH as spare copy 1; filling" "$(bgp_log g3)" | cut -d: -f1)
+l_moved=$(grep -n "ipmem0: moved 768 blocks off draining lender $from" "$(bgp_log g3)" | cut -d: -f1)
+[ -n "$l_map" ] && [ -n "$l_moved" ] && [ "$l_map" -lt "$l_moved" ] &&
+	! grep -q "after its move" "$(bgp_log g3)"
 ok $? "the spare copy was filled before the old one was unmapped (log)"
 
 out=$(g_run g3 'ip -6 route show proto 77')
