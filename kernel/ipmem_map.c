@@ -379,24 +379,31 @@ static bool ipmem_rep_in(struct ipmem_rep *rep, u32 host, u64 first,
 /*
  * Would unmapping @e's copies in @first..@count of @host lose data: some
  * copy is there, @e holds data that is not lost already, and no current
- * copy elsewhere has it?
+ * copy elsewhere has it?  A copy elsewhere is current if it is not stale
+ * and its key is not lost (its lender may be away: it comes back).
  */
 static bool ipmem_unmap_loses(struct ipmem_disk *d, struct ipmem_ext *e,
 			      u32 host, u64 first, u64 count)
 {
-	bool hit = false;
+	bool hit = false, other = false;
+	struct ipmem_rep *rep;
 	int r;
 
 	if (!test_bit(IPMEM_EXT_WRITTEN, &e->flags) ||
 	    READ_ONCE(e->lost) == ipmem_page_mask(0, d->block_size))
 		return false;
+	rcu_read_lock();
 	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
-		if (ipmem_rep_in(&e->rep[r], host, first, count))
+		rep = &e->rep[r];
+		if (ipmem_rep_in(rep, host, first, count))
 			hit = true;
-		else if (e->rep[r].lender && !test_bit(r, &e->stale))
-			return false;
+		else if (rep->lender && !test_bit(r, &e->stale) &&
+			 ipmem_clt_copy_state(rep->lender, rep->block, rep->gen,
+					      false) != IPMEM_COPY_LOST)
+			other = true;
 	}
-	return hit;
+	rcu_read_unlock();
+	return hit && !other;
 }
 
 /*
