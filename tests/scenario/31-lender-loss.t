@@ -36,7 +36,7 @@ g_start g2 'exec ipmemctl -j monitor lender'
 mon=$JOB
 # it has joined the events group (a generic netlink socket with a group)
 g_run g2 'wait_until 60 nl_subscribed' || bail "ipmemctl monitor did not subscribe"
-g_start g2 'run_limited 32 memtouch -p 4 64'
+g_start g2 'run_limited 32 memtouch -p 2 64'
 job=$JOB
 g_run g2 "$swapping" >/dev/null
 ok $? "the workload swaps to the lender"
