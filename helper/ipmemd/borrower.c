@@ -258,7 +258,6 @@ static void maps_refresh(struct ipmemd *d, bool force)
 	br->maps_at = d->now;
 }
 
-/* the run mapping all of @count blocks from @first of @lender, if any */
 /*
  * A run mapping blocks of @first..@count of @lender, if the runs of its
  * disk and copy map all of them (a moved copy's grant can be mapped in
@@ -764,6 +763,17 @@ static ssize_t copy_runs(struct ipmemd *d, const struct borrow *b,
 }
 
 /*
+ * @n's copy is mapped and the module fills it.  A move whose new copy
+ * fills nothing more for move-stall is given up (BREQ_FILLING below).
+ */
+static void set_filling(struct ipmemd *d, struct breq *n)
+{
+	n->state = BREQ_FILLING;
+	n->fill_ok = 0;
+	n->fill_at = d->now;
+}
+
+/*
  * Map the grants of move @n where the copy it replaces is: the blocks of
  * its grants, in order, onto the extents of that copy from n->move_off on,
  * as aligned pieces (a prefix maps to consecutive extents; the old copy's
@@ -845,14 +855,14 @@ static void map_move(struct ipmemd *d, struct borrow *b, struct breq *n)
 		}
 	}
 	free(runs);
-	n->state = BREQ_FILLING;
+	set_filling(d, n);
 	log_info("%s: mapped %" PRIu64 " blocks of lender %s as spare copy %u; filling",
 		 b->name, n->count, fmt_host(n->lender, why), n->replica);
 }
 
 /* has the module filled @n's copy? -1: it never will (lost) */
 static int move_filled(struct ipmemd *d, const struct borrow *b,
-		       const struct breq *n)
+		       struct breq *n)
 {
 	const struct mod_map *m;
 	uint64_t ok = 0;
@@ -868,6 +878,10 @@ static int move_filled(struct ipmemd *d, const struct borrow *b,
 			return -1;
 		if (m->state == IPMEM_MAP_OK)
 			ok += m->count;
+	}
+	if (ok > n->fill_ok) {
+		n->fill_ok = ok;
+		n->fill_at = d->now;
 	}
 	return ok == n->count;
 }
@@ -895,7 +909,7 @@ static void move_finish(struct ipmemd *d, struct borrow *b, struct breq *q)
 			for (n = b->reqs; n; n = n->next)
 				if (n->is_move && n->move_from == q->lender &&
 				    n->state == BREQ_MAPPED)
-					n->state = BREQ_FILLING;
+					set_filling(d, n);
 			return;
 		}
 		q->grants[i].mapped = false;
@@ -1021,7 +1035,7 @@ static void breq_reconcile(struct ipmemd *d, struct borrow *b,
 {
 	const struct ibgp_route *ref = refusal(d, b, q);
 	struct grant_sum s;
-	char why[256];
+	char why[256], hb[16];
 
 	switch (q->state) {
 	case BREQ_PENDING:
@@ -1072,6 +1086,16 @@ static void breq_reconcile(struct ipmemd *d, struct borrow *b,
 					   "the new copy was lost");
 			else
 				q->state = BREQ_MAPPED;
+			break;
+		case 0:
+			if (!q->is_move ||
+			    d->now - q->fill_at < d->conf.move_stall)
+				break;
+			snprintf(why, sizeof(why),
+				 "its new copy on lender %s filled no more extents in %u s (%" PRIu64 " of %" PRIu64 ")",
+				 fmt_host(q->lender, hb), d->conf.move_stall / 1000,
+				 q->fill_ok, q->count);
+			move_abort(d, b, q->move_from, why);
 			break;
 		}
 		return;

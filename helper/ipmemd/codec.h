@@ -320,10 +320,13 @@ struct ipmemd_conf {
 					 * memory pressure (hundredths of a %);
 					 * 0: never */
 	uint32_t drain_hold;		/* ms below half of it to resume */
+	uint32_t move_stall;		/* ms a move's new copy may fill
+					 * nothing before it is given up */
 
 	bool fake_module;		/* simulation: no ipmem.ko */
 	uint32_t sim_lenders;		/* simulation: fake lenders to serve */
 	uint64_t sim_lend;		/* bytes each */
+	uint32_t sim_refill;		/* ms the module takes to fill a copy */
 };
 
 void conf_defaults(struct ipmemd_conf *c);

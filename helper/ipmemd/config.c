@@ -46,6 +46,8 @@ void conf_defaults(struct ipmemd_conf *c)
 	c->elastic.low = 25;
 	c->elastic.hold = 60000;
 	c->drain_hold = 60000;
+	c->move_stall = 120000;
+	c->sim_refill = 1000;
 	c->elastic.priority = UINT32_MAX;
 	snprintf(c->proc, sizeof(c->proc), "/proc");
 }
@@ -191,6 +193,8 @@ int conf_parse_line(struct ipmemd_conf *c, const char *line, char *err,
 		{ "disk-poll", &c->disk_poll },
 		{ "elastic-hold", &c->elastic.hold },
 		{ "drain-hold", &c->drain_hold },
+		{ "move-stall", &c->move_stall },
+		{ "sim-refill", &c->sim_refill },
 		{ "ignored-log-interval", &c->ignored_log_interval },
 	};
 	size_t i;

@@ -260,6 +260,8 @@ struct breq {
 	bool is_move;
 	uint32_t move_from;			/* its lender (one per borrow) */
 	uint64_t move_off;			/* from its move_off-th extent */
+	uint64_t fill_ok;			/* filling: extents ok so far */
+	uint64_t fill_at;			/* when that last grew, ms */
 };
 
 enum borrow_state {

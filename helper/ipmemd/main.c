@@ -505,6 +505,7 @@ static void reload(struct ipmemd *d)
 	LIVE(elastic.priority, "swap-priority");
 	LIVE(drain_psi, "drain-psi (hundredths of a %)");
 	LIVE(drain_hold, "drain-hold (ms)");
+	LIVE(move_stall, "move-stall (ms)");
 	RESTART(SAME(asn), "asn");
 	RESTART(!strcmp(n->router_id, o->router_id), "router-id");
 	RESTART(SAME(net), "network");
@@ -532,8 +533,8 @@ static void reload(struct ipmemd *d)
 	RESTART(!strcmp(n->metrics_listen, o->metrics_listen), "metrics-listen");
 	RESTART(SAME(auto_borrow), "auto-borrow");
 	RESTART(!strcmp(n->proc, o->proc), "proc-dir");
-	RESTART(SAME(fake_module) && SAME(sim_lenders) && SAME(sim_lend),
-		"module");
+	RESTART(SAME(fake_module) && SAME(sim_lenders) && SAME(sim_lend) &&
+		SAME(sim_refill), "module");
 #undef SAME
 #undef RESTART
 #undef LIVE
@@ -768,6 +769,7 @@ int main(int argc, char **argv)
 		log_err("out of memory");
 		goto out;
 	}
+	mod_sim_set_refill(d->mod, d->conf.sim_refill);
 	if (mod_set_host(d->mod, d->ctx.net, d->host)) {
 		log_err("setting the host id: %s", mod_err(d->mod));
 		goto out;

@@ -103,6 +103,11 @@ typedef void (*mod_event_fn)(void *arg, const struct mod_event *ev);
 
 /* Open the real module (@simulated false) or a simulated one. */
 struct mod *mod_open(bool simulated, mod_event_fn fn, void *arg);
+/*
+ * How long a simulated module takes to fill a new copy of extents that
+ * have one (ms; "sim-refill"); no-op for the real one.
+ */
+void mod_sim_set_refill(struct mod *m, uint32_t ms);
 void mod_close(struct mod *m);
 void mod_set_handler(struct mod *m, mod_event_fn fn, void *arg);
 const char *mod_err(const struct mod *m);

@@ -62,6 +62,7 @@ struct mod_sim {
 	struct sim_route *routes;
 	struct sim_event *evq, **evtail;
 	uint64_t now;
+	uint32_t refill;		/* ms to fill a new copy */
 };
 
 static struct mod_sim *to_sim(struct mod *m)
@@ -472,10 +473,16 @@ static int sim_disk_list(struct mod *m, struct mod_disk **out, size_t *n)
 
 /*
  * A new copy of extents that have a copy already starts stale and is
- * "refilled" this long after (the real module copies the data): ipmemd
+ * "refilled" s->refill ms after (the real module copies the data): ipmemd
  * must wait for it before it unmaps the old copy.
  */
-#define SIM_REFILL_MS	1000
+static const struct mod_ops sim_ops;
+
+void mod_sim_set_refill(struct mod *m, uint32_t ms)
+{
+	if (m->ops == &sim_ops)
+		to_sim(m)->refill = ms;
+}
 
 static int sim_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
 		       uint8_t plen, uint8_t replica, int64_t extent)
@@ -536,7 +543,7 @@ static int sim_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
 	memcpy(mp->m.nexthop, best->r.nexthop, 16);
 	mp->m.rights = IPMEM_RIGHTS_RW;
 	mp->m.state = IPMEM_MAP_OK;
-	mp->ok_at = other ? s->now + SIM_REFILL_MS : 0;
+	mp->ok_at = other ? s->now + s->refill : 0;
 	mp->next = s->maps;
 	s->maps = mp;
 	return 0;
@@ -689,5 +696,6 @@ struct mod *mod_sim_open(void)
 		return NULL;
 	s->m.ops = &sim_ops;
 	s->evtail = &s->evq;
+	s->refill = 1000;
 	return &s->m;
 }

@@ -23,12 +23,15 @@
 # has nothing granted.  After lend resume it grants again.  Last, the
 # fourth lender's own memory pressure passes its drain-psi: it drains
 # itself, the borrower moves off it, and it lends again once the
-# pressure has stayed low for drain-hold.
+# pressure has stayed low for drain-hold.  And a move whose new copy
+# fills nothing (a third borrower whose simulated module never fills) is
+# given up after move-stall: the new lender's blocks are released, the
+# old copy stays.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ipmemd=${BUILD:-$top/build}/ipmemd
 
-echo "1..23"
+echo "1..25"
 [ "$(id -u)" -eq 0 ] || { echo "Bail out! needs root"; exit 1; }
 command -v gobgpd >/dev/null || { echo "Bail out! gobgpd is not installed (scripts/setup)"; exit 1; }
 [ -x "$ipmemd" ] || { echo "Bail out! no $ipmemd (make)"; exit 1; }
@@ -334,3 +337,41 @@ rc=$?
 	grep -q 'drain ended: granting again (memory pressure 10.00% below half of drain-psi for 2 s)' "$dir/farm4.log" &&
 	echo "ok 23 - with the pressure at 10 % for drain-hold, farm4 lends again (V_i 1024 announced)" ||
 	echo "not ok 23 - with the pressure at 10 % for drain-hold, farm4 lends again (V_i 1024 announced)"
+
+# a move that never fills: bor3's simulated module takes an hour to fill
+# a copy and its move-stall is 3 s.  It borrows 16 MiB of farm5 (farm6
+# is not up yet); farm6 comes up with 16 MiB and farm5 is drained.
+node farm5 10.99.5.1 fd00:99:5::1 50315 127.0.2.15 "sim-lenders 1" "sim-lend 16M" \
+	"peer 127.0.2.202 local-address 127.0.2.15"
+node bor3 10.99.202.1 fd00:99:202::1 50352 127.0.2.202 \
+	"peer 127.0.2.15 local-address 127.0.2.202" \
+	"peer 127.0.2.16 local-address 127.0.2.202" \
+	"sim-refill 1h" "move-stall 3s"
+sees() { ctl bor3 status | grep -q "lender $1 .* V_i $2\\b"; }
+ready3() { ctl bor3 status | grep -q '^borrow .* 16MiB .*: ready$'; }
+wait_for 60 sees 0a63:0501 256 && ctl bor3 borrow 16M >/dev/null && wait_for 60 ready3 &&
+	ctl bor3 status | grep -q '^  copy 0 lender 0a63:0501: 256 blocks, mapped$'
+rc=$?
+node farm6 10.99.6.1 fd00:99:6::1 50316 127.0.2.16 "sim-lenders 1" "sim-lend 16M" \
+	"peer 127.0.2.202 local-address 127.0.2.16"
+wait_for 60 sees 0a63:0601 256 && IPMEMD_SOCKET=$dir/farm5.sock "$ipmemctl" lend drain >/dev/null
+rc2=$?
+[ $rc -eq 0 ] && [ $rc2 -eq 0 ] &&
+	echo "ok 24 - bor3 borrows 16 MiB of farm5; farm6 comes up and farm5 is drained" ||
+	echo "not ok 24 - bor3 borrows 16 MiB of farm5; farm6 comes up and farm5 is drained"
+
+stalled() {
+	grep -q 'moving the copy off lender 0a63:0501 failed: its new copy on lender 0a63:0601 filled no more extents in 3 s (0 of 256); trying again in 30 s' "$dir/bor3.log" &&
+		sees 0a63:0601 256
+}
+wait_for 60 stalled
+rc=$?
+{ ctl bor3 status; ctl farm6 status; grep -E 'move|spare|fill' "$dir/bor3.log"; } | sed 's/^/# /'
+l_map=$(grep -n 'mapped 256 blocks of lender 0a63:0601 as spare copy 1; filling' "$dir/bor3.log" | cut -d: -f1)
+[ $rc -eq 0 ] && [ -n "$l_map" ] && ready3 &&
+	ctl bor3 status | grep -q '^  copy 0 lender 0a63:0501: 256 blocks, mapped, lender draining$' &&
+	! ctl bor3 status | grep -q 'lender 0a63:0601:' &&
+	ctl bor3 status | grep -q '^drain moves: 0 done (0 blocks), 1 failed or could not start$' &&
+	ctl farm6 status | grep -q ': M_i 256 V_i 256, 0 blocks granted to 0 requests' &&
+	echo "ok 25 - the new copy on farm6 fills nothing: after move-stall (3 s) the move is given up, farm6's blocks released, the copy stays on farm5" ||
+	echo "not ok 25 - the new copy on farm6 fills nothing: after move-stall (3 s) the move is given up, farm6's blocks released, the copy stays on farm5"

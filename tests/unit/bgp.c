@@ -759,6 +759,12 @@ static void test_config(void)
 	   conf_parse(&c, "drain-psi 120\n", err, sizeof(err)) &&
 	   strstr(err, "drain-psi: a per cent"),
 	   "drain-psi (off by default, a per cent) and drain-hold (60 s) parse");
+	conf_defaults(&c);
+	ok(c.move_stall == 120000 && c.sim_refill == 1000 &&
+	   !conf_parse(&c, "move-stall 3s\nsim-refill 1h\n", err, sizeof(err)) &&
+	   c.move_stall == 3000 && c.sim_refill == 3600000 &&
+	   conf_parse(&c, "move-stall soon\n", err, sizeof(err)),
+	   "move-stall (120 s) and sim-refill (1 s) parse");
 	ok(!conf_parse_duration("90", &ms) && ms == 90000 &&
 	   !conf_parse_duration("250ms", &ms) && ms == 250 &&
 	   conf_parse_duration("5 s", &ms) && conf_parse_duration("-1", &ms),
@@ -767,7 +773,7 @@ static void test_config(void)
 
 int main(void)
 {
-	plan(123);
+	plan(124);
 	ctx.asn = IPMEM_BGP_ASN_DEFAULT;
 	pton("fd69:706d:656d::", ctx.net);
 	test_layout();
