@@ -4,10 +4,11 @@
 # (sourced before every command; POSIX sh).
 
 # wait_until SECONDS CMD...: re-check CMD until it succeeds; fail with a
-# message naming it after SECONDS.  For conditions that have no event to
+# message naming it after SECONDS (times H_SLOW, set by the harness for
+# the debug kernel).  For conditions that have no event to
 # wait on (a listener appearing on another host, a counter moving).
 wait_until() {
-	_limit=$1
+	_limit=$(($1 * ${H_SLOW:-1}))
 	shift
 	_end=$(($(date +%s) + _limit))
 	until "$@"; do

@@ -85,6 +85,11 @@ H_GUEST_DEBUG=${H_GUEST_DEBUG-slub_debug=FZPU page_poison=1 init_on_free=1 panic
 # model; the debug kernel runs without 5-level paging (la57=off).
 H_MEM_EXTRA=${H_MEM_EXTRA:-0}
 H_CPU=${H_CPU:-max}
+# H_SLOW multiplies every time limit: how long the harness waits for a
+# guest command (g_run -t, g_wait -t) and wait_until's limit in a guest.
+# The debug kernel sets it (KASAN under TCG is several times slower);
+# limits are there to end a hang, never to judge speed.
+H_SLOW=${H_SLOW:-1}
 # virtio_net.napi_tx=0: virtio-net lets go of a packet when it queues it,
 # not when QEMU reports it sent.  rxe holds a reference on the queue pair
 # of every packet not let go of, and rdma_destroy_qp() waits up to 50 s
@@ -302,7 +307,7 @@ h_submit() {
 	share=$(g_share "$name")
 	{
 		echo "set -u"
-		echo "export IPMEM_KO='$IPMEM_KO' IPMEMCTL='$IPMEMCTL' IPMEM_PARAMS='$IPMEM_PARAMS' PATH='$H_BUILD:/usr/sbin:/usr/bin:/sbin:/bin'"
+		echo "export IPMEM_KO='$IPMEM_KO' IPMEMCTL='$IPMEMCTL' IPMEM_PARAMS='$IPMEM_PARAMS' H_SLOW='$H_SLOW' PATH='$H_BUILD:/usr/sbin:/usr/bin:/sbin:/bin'"
 		echo ". '$H_TOP/tests/lib/guest-lib.sh'"
 		printf '%s\n' "$*"
 	} >"$share/cmd.$H_ID"
@@ -325,6 +330,7 @@ h_collect() {
 	local name=$1 id=$2 timeout=$3 deadline rc share left
 
 	share=$(g_share "$name")
+	timeout=$((timeout * H_SLOW))
 	deadline=$((SECONDS + timeout))
 	while [ -z "${H_JOBS[$name.$id]:-}" ]; do
 		left=$((deadline - SECONDS))
