@@ -406,9 +406,26 @@ static bool ipmem_unmap_loses(struct ipmem_disk *d, struct ipmem_ext *e,
 	return hit && !other;
 }
 
+/* Would unmapping the copies in those blocks lose data of @d? */
+static bool ipmem_disk_unmap_loses(struct ipmem_disk *d, u32 host, u64 first,
+				   u64 count)
+{
+	struct ipmem_ext *e;
+	unsigned long i;
+
+	xa_for_each(&d->extents, i, e)
+		if (ipmem_unmap_loses(d, e, host, first, count))
+			return true;
+	return false;
+}
+
 /*
  * Unmap the copies in the blocks of @prefix from every disk.  Unless
- * @force, not if the only copy of some swapped data is among them.
+ * @force, not if the only copy of some swapped data is among them: that
+ * is decided with the disk's queue frozen (no write in flight, none can
+ * start), so a write that a copy being unmapped missed is seen; and such
+ * an unmap takes the blocks of one disk only, so that a refusal changes
+ * nothing.
  */
 int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
 		  struct netlink_ext_ack *extack)
@@ -418,8 +435,7 @@ int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
 	u64 first, count, *n, j;
 	struct ipmem_disk *d;
 	struct ipmem_ext *e;
-	int r, k, nd = 0, ret;
-	bool found = false, loses = false;
+	int r, k, nd = 0, nhit = 0, ret;
 	unsigned long i;
 	u32 host;
 
@@ -443,13 +459,9 @@ int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
 			for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
 				n[k] += ipmem_rep_in(&e->rep[r], host, first,
 						     count);
-			/* advisory: a write meanwhile is the caller's race */
-			if (!force && !loses)
-				loses = ipmem_unmap_loses(d, e, host, first,
-							  count);
 		}
 		if (n[k]) {
-			found = true;
+			nhit++;
 			gone[k] = kvmalloc_array(n[k], sizeof(**gone),
 						 GFP_KERNEL);
 			if (!gone[k])
@@ -457,14 +469,14 @@ int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
 		}
 		k++;
 	}
-	if (!found) {
+	if (!nhit) {
 		NL_SET_ERR_MSG(extack, "none of those blocks is mapped");
 		ret = -ENOENT;
 		goto out_free;
 	}
-	if (loses) {
+	if (!force && nhit > 1) {
 		NL_SET_ERR_MSG(extack,
-			       "data swapped to those blocks has no other copy: it would be lost (force unmaps anyway)");
+			       "those blocks are mapped in more than one disk: unmap each disk's part (a longer prefix), or force");
 		ret = -EBUSY;
 		goto out_free;
 	}
@@ -476,6 +488,15 @@ int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
 		/* drains in-flight I/O: nothing uses the copies after this */
 		mutex_lock(&d->refill_lock);
 		blk_mq_freeze_queue(d->gd->queue);
+		if (!force && ipmem_disk_unmap_loses(d, host, first, count)) {
+			/* the only disk: nothing has changed */
+			blk_mq_unfreeze_queue(d->gd->queue);
+			mutex_unlock(&d->refill_lock);
+			NL_SET_ERR_MSG(extack,
+				       "data swapped to those blocks has no other copy: it would be lost (force unmaps anyway)");
+			ret = -EBUSY;
+			goto out_free;
+		}
 		j = 0;
 		xa_for_each(&d->extents, i, e) {
 			bool hit = false;

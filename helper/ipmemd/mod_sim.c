@@ -595,9 +595,18 @@ static int sim_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen,
 	uint64_t first = ipmem_addr_block(prefix), count = 1ULL << (128 - plen);
 	uint32_t host = ipmem_addr_host(prefix);
 	struct mod_sim *s = to_sim(m);
-	struct sim_map **pp;
+	struct sim_map **pp, *mp, *one = NULL;
 	bool found = false;
 
+	/* as the module: without force, the blocks of one disk only */
+	for (mp = s->maps; mp && !force; mp = mp->next) {
+		if (!sim_map_in(mp, host, first, count))
+			continue;
+		if (one && mp->m.disk != one->m.disk)
+			return mod_seterr(m, -EBUSY,
+					  "those blocks are mapped in more than one disk: unmap each disk's part (a longer prefix), or force");
+		one = mp;
+	}
 	if (!force && sim_unmap_loses(s, host, first, count))
 		return mod_seterr(m, -EBUSY,
 				  "data swapped to those blocks has no other copy: it would be lost (force unmaps anyway)");

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Losing the lender.  A short outage of its link (shorter than
+# Losing the lender.  A short outage of its link (longer than the
+# borrower's RDMA retries, so that it loses the lender, and shorter than
 # io_fail_tmo): the borrower reconnects by itself and the workload
 # verifies with no error, and ipmemctl monitor shows the lender lost and
 # back.  Then the lender guest is killed while the
@@ -40,8 +41,12 @@ g_start g2 'run_limited 32 memtouch -p 2 64'
 job=$JOB
 g_run g2 "$swapping" >/dev/null
 ok $? "the workload swaps to the lender"
-g_run g1 'ip link set eth0 down && sleep 5 && ip link set eth0 up'
-ok $? "the lender's link was down for 5 s"
+# the RDMA retries give up after 7 tries of 4.096 us << ack_timeout: 3.8
+# s with the default (17), 30 s with the debug kernel's 20
+cut=$(g_run g2 'cat /sys/module/ipmem/parameters/ack_timeout' |
+	awk '{ c = int(4.096e-6 * 2 ^ $1 * 7) + 2; print (c < 5 ? 5 : c) }')
+g_run g1 "ip link set eth0 down && sleep $cut && ip link set eth0 up"
+ok $? "the lender's link was down for $cut s"
 out=$(g_wait g2 "$job" -t 1200)
 rc=$?
 diag "$out"

@@ -17,7 +17,7 @@
 
 NET=fd69:706d:656d
 
-plan 15
+plan 16
 h_init
 g_boot g1 --cpus 2 || bail "guest g1 did not boot"
 ID=$(g_run g1 'ipmem_load && host_id') || bail "cannot load ipmem.ko"
@@ -91,6 +91,25 @@ g_run g1 "ipmemctl map del $B force && ipmemctl map add $A disk ipmem0 extent 0 
 	test \$(ipmem_stat ipmem0 state) = ready &&
 	dd if=/dev/ipmem0 of=/dev/null bs=1M count=1 iflag=direct status=none"
 ok $? "lost again when B goes (A's old blocks are not trusted); a discard of the 1 MiB clears it"
+# an unmap without force takes one disk's blocks: a prefix whose blocks
+# are in two disks is refused and nothing changes (the loss check is made
+# per disk, with its queue frozen)
+C=$NET:$ID::200/123
+out=$(g_run g1 "ipmemctl grant add $C borrower $ID rights rw &&
+	ipmemctl disk create 1M && ipmemctl disk create 1M &&
+	ipmemctl map add $NET:$ID::200/124 disk ipmem1 >/dev/null &&
+	ipmemctl map add $NET:$ID::210/124 disk ipmem2 >/dev/null &&
+	ipmemctl map del $C 2>&1; echo \"rc \$?\"
+	ipmemctl -j map list | jq -r '.[] | select(.disk != \"ipmem0\") | .disk + \" \" + .blocks + \" +\" + (.extents | tostring)' | sort")
+echo "$out" | grep -qx "ipmemctl: map del: those blocks are mapped in more than one disk: unmap each disk's part (a longer prefix), or force" &&
+	echo "$out" | grep -qx "rc 1" &&
+	echo "$out" | grep -qx "ipmem1 $NET:$ID::200 +16" &&
+	echo "$out" | grep -qx "ipmem2 $NET:$ID::210 +16"
+ok $? "an unforced unmap of blocks mapped in two disks is refused, and both stay mapped" || diag "$out"
+g_run g1 "ipmemctl map del $NET:$ID::200/124 && ipmemctl map del $NET:$ID::210/124 &&
+	ipmemctl disk del ipmem2 && ipmemctl disk del ipmem1 && ipmemctl grant del $C" >/dev/null ||
+	diag "cleaning up C failed"
+
 g_dmesg_sane g1
 ok $? "no BUG, oops or warning splat"
 h_done
