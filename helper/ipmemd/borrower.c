@@ -771,6 +771,7 @@ static void set_filling(struct ipmemd *d, struct breq *n)
 	n->state = BREQ_FILLING;
 	n->fill_ok = 0;
 	n->fill_at = d->now;
+	n->stall_said = false;
 }
 
 /*
@@ -913,6 +914,7 @@ static void move_finish(struct ipmemd *d, struct borrow *b, struct breq *q)
 			return;
 		}
 		q->grants[i].mapped = false;
+		q->move_half_gone = true;
 	}
 	for (n = b->reqs; n; n = n->next)
 		if (n->is_move && n->move_from == q->lender)
@@ -1036,6 +1038,7 @@ static void breq_reconcile(struct ipmemd *d, struct borrow *b,
 	const struct ibgp_route *ref = refusal(d, b, q);
 	struct grant_sum s;
 	char why[256], hb[16];
+	struct breq *from;
 
 	switch (q->state) {
 	case BREQ_PENDING:
@@ -1091,6 +1094,17 @@ static void breq_reconcile(struct ipmemd *d, struct borrow *b,
 			if (!q->is_move ||
 			    d->now - q->fill_at < d->conf.move_stall)
 				break;
+			from = breq_find(b, q->move_from);
+			if (from && from->move_half_gone) {
+				/* only the new copy has those extents now */
+				if (d->now - q->fill_at >= 2 * d->conf.move_stall &&
+				    !q->stall_said) {
+					log_warn("%s: the new copy on lender %s fills no more; part of the old one is unmapped already, so the move waits for it",
+						 b->name, fmt_host(q->lender, hb));
+					q->stall_said = true;
+				}
+				break;
+			}
 			snprintf(why, sizeof(why),
 				 "its new copy on lender %s filled no more extents in %u s (%" PRIu64 " of %" PRIu64 ")",
 				 fmt_host(q->lender, hb), d->conf.move_stall / 1000,

@@ -225,6 +225,9 @@ int conf_parse_line(struct ipmemd_conf *c, const char *line, char *err,
 		if (conf_parse_duration(v, durations[i].ms) ||
 		    !*durations[i].ms)
 			return cerr(err, len, "%s: '%s' is not a duration", k, v);
+		/* the module's table is looked at every 2 s */
+		if (durations[i].ms == &c->move_stall && c->move_stall < 3000)
+			return cerr(err, len, "move-stall: at least 3s, not '%s'", v);
 		return 0;
 	}
 

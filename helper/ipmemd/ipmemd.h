@@ -262,6 +262,10 @@ struct breq {
 	uint64_t move_off;			/* from its move_off-th extent */
 	uint64_t fill_ok;			/* filling: extents ok so far */
 	uint64_t fill_at;			/* when that last grew, ms */
+	/* its copy is moving and part of it is unmapped already: the move
+	 * can only be finished, never given up */
+	bool move_half_gone;
+	bool stall_said;			/* logged that it waits anyway */
 };
 
 enum borrow_state {

@@ -86,7 +86,8 @@ H_GUEST_DEBUG=${H_GUEST_DEBUG-slub_debug=FZPU page_poison=1 init_on_free=1 panic
 H_MEM_EXTRA=${H_MEM_EXTRA:-0}
 H_CPU=${H_CPU:-max}
 # H_SLOW multiplies every time limit: how long the harness waits for a
-# guest command (g_run -t, g_wait -t) and wait_until's limit in a guest.
+# guest to boot and for a guest command (g_run -t, g_wait -t), and
+# wait_until's limit in a guest.
 # The debug kernel sets it (KASAN under TCG is several times slower);
 # limits are there to end a hang, never to judge speed.
 H_SLOW=${H_SLOW:-1}
@@ -280,8 +281,8 @@ g_boot() {
 
 	exec {H_FDIN[$name]}<>"$dir/ctl.out"
 	exec {H_FDOUT[$name]}<>"$dir/ctl.in"
-	if ! h_readline "$name" 180; then
-		diag "guest $name did not come up in 180 s"
+	if ! h_readline "$name" $((180 * H_SLOW)); then
+		diag "guest $name did not come up in $((180 * H_SLOW)) s"
 		H_FAILED=$((H_FAILED + 1))
 		return 1
 	fi

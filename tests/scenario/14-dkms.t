@@ -43,6 +43,7 @@ is "$(modinfo -F version "$ko") $(modinfo -F vermagic "$ko" | cut -d' ' -f1)" "$
 # kernel's modules linked in, depmod run natively (in the guest, under
 # TCG, depmod unpacking every .ko.xz over 9p took a minute).
 M=$D/root/lib/modules/$H_KVER
+[ -d "/lib/modules/$H_KVER/kernel" ] || bail "no /lib/modules/$H_KVER/kernel (the guest kernel's modules)"
 rm -rf "$D/root" && mkdir -p "$M/updates" &&
 	for f in /lib/modules/"$H_KVER"/*; do
 		case ${f##*/} in

@@ -763,7 +763,9 @@ static void test_config(void)
 	ok(c.move_stall == 120000 && c.sim_refill == 1000 &&
 	   !conf_parse(&c, "move-stall 3s\nsim-refill 1h\n", err, sizeof(err)) &&
 	   c.move_stall == 3000 && c.sim_refill == 3600000 &&
-	   conf_parse(&c, "move-stall soon\n", err, sizeof(err)),
+	   conf_parse(&c, "move-stall soon\n", err, sizeof(err)) &&
+	   conf_parse(&c, "move-stall 2s\n", err, sizeof(err)) &&
+	   strstr(err, "at least 3s"),
 	   "move-stall (120 s) and sim-refill (1 s) parse");
 	ok(!conf_parse_duration("90", &ms) && ms == 90000 &&
 	   !conf_parse_duration("250ms", &ms) && ms == 250 &&
