@@ -480,6 +480,17 @@ int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
 		ret = -EBUSY;
 		goto out_free;
 	}
+	/*
+	 * Refused at once if it would lose data now (freezing the queue can
+	 * wait for I/O that waits for a lender); if not, decided again below
+	 * with the queue frozen.
+	 */
+	k = 0;
+	list_for_each_entry(d, &ipmem_disks, node) {
+		if (n[k++] && !force &&
+		    ipmem_disk_unmap_loses(d, host, first, count))
+			goto out_loses;
+	}
 
 	k = 0;
 	list_for_each_entry(d, &ipmem_disks, node) {
@@ -492,10 +503,7 @@ int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
 			/* the only disk: nothing has changed */
 			blk_mq_unfreeze_queue(d->gd->queue);
 			mutex_unlock(&d->refill_lock);
-			NL_SET_ERR_MSG(extack,
-				       "data swapped to those blocks has no other copy: it would be lost (force unmaps anyway)");
-			ret = -EBUSY;
-			goto out_free;
+			goto out_loses;
 		}
 		j = 0;
 		xa_for_each(&d->extents, i, e) {
@@ -534,6 +542,11 @@ int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
 		mutex_unlock(&d->refill_lock);
 	}
 	ret = 0;
+	goto out_free;
+out_loses:
+	NL_SET_ERR_MSG(extack,
+		       "data swapped to those blocks has no other copy: it would be lost (force unmaps anyway)");
+	ret = -EBUSY;
 out_free:
 	for (k = 0; gone && k < nd; k++)
 		kvfree(gone[k]);
