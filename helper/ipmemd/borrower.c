@@ -305,15 +305,33 @@ static int map_del(struct ipmemd *d, const uint8_t prefix[16], uint8_t plen,
 	return mod_map_del(d->mod, prefix, plen, force);
 }
 
+/*
+ * Routes to @lender's blocks: the kernel's route to its /80 via its
+ * data-plane address, and the module's own route where the module needs
+ * one.  It needs none when the lender's endpoint is the first address of
+ * its /80 at the default port, the kernel's route is in place and this
+ * host has a host key: the module then connects there through the
+ * kernel's route (without a key it uses no kernel route,
+ * Documentation/admin-guide.rst).  A module route of the /80 that is not
+ * the one needed (the lender moved its endpoint) is replaced or deleted.
+ * Without the lender's pool route (not received yet, when adopting),
+ * whatever route the module has stays, and with a host key none is made
+ * (the module tries the /80's first address).
+ */
 static bool route_for(struct ipmemd *d, uint32_t lender,
 		      const struct ibgp_route *g)
 {
 	const struct ibgp_route *pool = rib_pool(d, lender);
 	const uint8_t *nh = pool ? pool->nexthop : g->nexthop;
+	uint16_t port = pool ? pool->pool.port : IPMEM_PORT;
+	bool in_prefix = pool &&
+			 pool->pool.endpoint == IPMEM_BGP_ENDPOINT_PREFIX;
 	struct mod_route *r = NULL;
+	const uint8_t *to = nh;
 	uint8_t p[16];
 	size_t n = 0, i;
-	bool have = false;
+	int have = 0;		/* 1: the one needed; -1: another */
+	bool need;
 	char hb[16];
 	int ret;
 
@@ -327,23 +345,42 @@ static bool route_for(struct ipmemd *d, uint32_t lender,
 	if (ret && ret != -EOPNOTSUPP)
 		log_warn("cannot route %s in the kernel: %s",
 			 pfx_str(p, IPMEM_HOST_PLEN), mod_err(d->mod));
+	if (in_prefix)
+		to = p;		/* the /80's first address */
+	need = !in_prefix || port != IPMEM_PORT || !d->have_host_key || ret;
+	if (!pool && d->have_host_key && !ret)
+		need = false;	/* unknown: the module's fallback will do */
 	if (!mod_route_list(d->mod, &r, &n)) {
 		for (i = 0; i < n && !have; i++)
-			have = r[i].plen == IPMEM_HOST_PLEN &&
-			       !memcmp(r[i].prefix, p, 16);
+			if (r[i].plen == IPMEM_HOST_PLEN &&
+			    !memcmp(r[i].prefix, p, 16))
+				have = need && r[i].port == port &&
+				       !memcmp(r[i].nexthop, to, 16) ? 1 : -1;
 		free(r);
 	}
-	if (have)
+	if (have == 1 || (have && !pool) || (!need && !have))
 		return true;
-	ret = mod_route_new(d->mod, p, IPMEM_HOST_PLEN, nh,
-			    pool ? pool->pool.port : IPMEM_PORT);
+	if (have == -1) {
+		ret = mod_route_del(d->mod, p, IPMEM_HOST_PLEN);
+		if (ret && ret != -ENOENT) {
+			log_err("ROUTE_DEL for lender %s: %s",
+				fmt_host(lender, hb), mod_err(d->mod));
+			return false;
+		}
+		if (!need) {
+			log_info("route %s removed from the module: it reaches the lender's endpoint through the kernel's route",
+				 pfx_str(p, IPMEM_HOST_PLEN));
+			return true;
+		}
+	}
+	ret = mod_route_new(d->mod, p, IPMEM_HOST_PLEN, to, port);
 	if (ret && ret != -EEXIST) {
 		log_err("ROUTE_NEW for lender %s: %s", fmt_host(lender, hb),
 			mod_err(d->mod));
 		return false;
 	}
 	log_info("route %s via %s", pfx_str(p, IPMEM_HOST_PLEN),
-		 fmt_addr(nh, (char[46]){ 0 }));
+		 fmt_addr(to, (char[46]){ 0 }));
 	return true;
 }
 
@@ -1937,7 +1974,8 @@ static const char *breq_state_name(enum breq_state s)
 }
 
 /* one lender of the pool view, as a status line or a JSON object */
-static void lender_line(uint32_t host, const uint8_t *nexthop, uint64_t total, uint64_t free,
+static void lender_line(uint32_t host, const uint8_t *nexthop,
+			const uint8_t *endpoint, uint64_t total, uint64_t free,
 			bool local, uint32_t us)
 {
 	char hb[16], ab[46], lat[32];
@@ -1945,6 +1983,7 @@ static void lender_line(uint32_t host, const uint8_t *nexthop, uint64_t total, u
 	out_obj_open(NULL);
 	out_str(OUT_ANY, "lender", "  lender %s", fmt_host(host, hb));
 	out_str(OUT_ANY, "nexthop", " nexthop %s", fmt_addr(nexthop, ab));
+	out_str(OUT_JSON, "endpoint", NULL, fmt_addr(endpoint, ab));
 	out_u64(OUT_ANY, "M_i", " M_i %" PRIu64, total);
 	out_u64(OUT_ANY, "V_i", " V_i %" PRIu64, free);
 	out_bool(OUT_JSON, "local", NULL, local);
@@ -2213,6 +2252,7 @@ static void elastic_status(struct ipmemd *d)
 void borrower_status(struct ipmemd *d)
 {
 	const struct ibgp_route *p;
+	uint8_t ep[16];
 	struct rib_entry *e;
 	uint64_t M, V, nl;
 	struct borrow *b;
@@ -2253,13 +2293,16 @@ void borrower_status(struct ipmemd *d)
 		if (!d->lenders[i].has_pool)
 			continue;
 		lender_line(d->lenders[i].host, d->lenders[i].addr,
-			    d->lenders[i].pool.total,
+			    d->lenders[i].pool.addr, d->lenders[i].pool.total,
 			    lender_announced_free(&d->lenders[i]),
 			    true, 0);
 	}
 	rib_for_each(&d->rib, IPMEM_BGP_KIND_POOL, e) {
 		p = e->eff;
-		lender_line(p->host, p->nexthop, p->pool.total,
+		ipmem_addr_make(ep, d->ctx.net, p->host, 0);
+		lender_line(p->host, p->nexthop,
+			    p->pool.endpoint == IPMEM_BGP_ENDPOINT_PREFIX ?
+			    ep : p->nexthop, p->pool.total,
 			    p->pool.free, false, probe_latency(d, p->host));
 	}
 	out_arr_close();

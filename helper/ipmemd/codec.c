@@ -163,6 +163,8 @@ int ibgp_encode(const struct ibgp_ctx *c, struct ibgp_route *m,
 		put64(r, a, IPMEM_BGP_FN_FREE, IPMEM_BGP_FN_FREE_HI,
 		      m->pool.free);
 		put(r, a, IPMEM_BGP_FN_PORT, m->pool.port);
+		if (m->pool.endpoint != IPMEM_BGP_ENDPOINT_NEXTHOP)
+			put(r, a, IPMEM_BGP_FN_ENDPOINT, m->pool.endpoint);
 		break;
 	case IPMEM_BGP_KIND_REQUEST:
 		put(r, a, IPMEM_BGP_FN_BLOCK_SIZE, m->req.block_size);
@@ -208,7 +210,8 @@ static const struct {
 		B(IPMEM_BGP_FN_VERSION) | B(IPMEM_BGP_FN_KIND) |
 		B(IPMEM_BGP_FN_BLOCK_SIZE) | B(IPMEM_BGP_FN_TOTAL) |
 		B(IPMEM_BGP_FN_FREE) | B(IPMEM_BGP_FN_PORT),
-		B(IPMEM_BGP_FN_TOTAL_HI) | B(IPMEM_BGP_FN_FREE_HI),
+		B(IPMEM_BGP_FN_TOTAL_HI) | B(IPMEM_BGP_FN_FREE_HI) |
+		B(IPMEM_BGP_FN_ENDPOINT),
 	},
 	[IPMEM_BGP_KIND_REQUEST] = {
 		B(IPMEM_BGP_FN_VERSION) | B(IPMEM_BGP_FN_KIND) |
@@ -358,6 +361,10 @@ int ibgp_decode(const struct ibgp_ctx *c, const struct gbgp_route *in,
 		if (!m->pool.port || val[IPMEM_BGP_FN_PORT] > 65535)
 			return bad(why, len, "malformed: port %u",
 				   val[IPMEM_BGP_FN_PORT]);
+		if (val[IPMEM_BGP_FN_ENDPOINT] > IPMEM_BGP_ENDPOINT_PREFIX)
+			return bad(why, len, "malformed: endpoint %u",
+				   val[IPMEM_BGP_FN_ENDPOINT]);
+		m->pool.endpoint = val[IPMEM_BGP_FN_ENDPOINT];
 		break;
 
 	case IPMEM_BGP_KIND_REQUEST:

@@ -46,6 +46,7 @@ struct ibgp_route {
 			uint64_t free;		/* V_i */
 			uint32_t block_size;
 			uint16_t port;
+			uint8_t endpoint;	/* IPMEM_BGP_ENDPOINT_* */
 		} pool;
 		struct {
 			uint32_t disk;
@@ -309,6 +310,7 @@ struct ipmemd_conf {
 	uint8_t rights;
 	uint8_t replicas;
 	bool exclude_self;
+	bool endpoint_nexthop;		/* endpoint address (default): pool at addr */
 	uint32_t max_routes;		/* paths kept per BGP neighbor */
 
 	uint64_t auto_borrow;		/* bytes, 0: none */

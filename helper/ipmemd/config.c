@@ -39,6 +39,7 @@ void conf_defaults(struct ipmemd_conf *c)
 	c->rights = IPMEM_RIGHTS_RW;
 	c->replicas = 1;
 	c->exclude_self = true;
+	c->endpoint_nexthop = true;
 	c->max_routes = 100000;
 	c->sim_lend = 64ULL << 20;
 	c->elastic.step = 256ULL << 20;
@@ -359,6 +360,13 @@ int conf_parse_line(struct ipmemd_conf *c, const char *line, char *err,
 		if (parse_bool(v, &b))
 			return cerr(err, len, "%s: yes or no, not '%s'", k, v);
 		c->exclude_self = !b;
+	} else if (!strcmp(k, "endpoint")) {
+		if (!strcmp(v, "prefix"))
+			c->endpoint_nexthop = false;
+		else if (!strcmp(v, "address"))
+			c->endpoint_nexthop = true;
+		else
+			return cerr(err, len, "endpoint: prefix or address, not '%s'", v);
 	} else if (!strcmp(k, "auto-borrow")) {
 		if (ipmem_parse_size(v, &c->auto_borrow))
 			return cerr(err, len, "auto-borrow: '%s' is not a size", v);

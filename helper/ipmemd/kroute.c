@@ -10,16 +10,21 @@
  * address (the next hop of its BGP route), in the main table.  Both
  * carry protocol IPMEM_RTPROT ("ipmem", 77), so that `ip -6 route show
  * proto 77` lists them, and metric IPMEM_RTMETRIC, so that ipmemd
- * replaces and deletes only its own.
+ * replaces and deletes only its own.  A lender's rdma_cm endpoint is the
+ * first address of its /80, added to the interface of its data-plane
+ * address (kroute_addr).
  * (Documentation/ipmemd.rst, "Routes in the kernel".)
  */
 #include <errno.h>
+#include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
+#include <netlink/route/addr.h>
 #include <netlink/route/route.h>
 
 #include "kroute.h"
@@ -114,6 +119,75 @@ out:
 	nl_addr_put(gw);
 	nl_addr_put(dst);
 	rtnl_route_put(r);
+	nl_socket_free(sk);
+	return ret ? kroute_err(ret, err, len) : 0;
+}
+
+/* the interface that holds the IPv6 address @addr, or 0 */
+static unsigned int addr_ifindex(const uint8_t addr[16])
+{
+	struct ifaddrs *ifa, *i;
+	unsigned int idx = 0;
+
+	if (getifaddrs(&ifa))
+		return 0;
+	for (i = ifa; i && !idx; i = i->ifa_next) {
+		const struct sockaddr_in6 *s6 = (void *)i->ifa_addr;
+
+		if (s6 && s6->sin6_family == AF_INET6 &&
+		    !memcmp(&s6->sin6_addr, addr, 16))
+			idx = if_nametoindex(i->ifa_name);
+	}
+	freeifaddrs(ifa);
+	return idx;
+}
+
+int kroute_addr(bool add, const uint8_t addr[16], const uint8_t on[16],
+		char *err, size_t len)
+{
+	struct rtnl_addr *a = NULL;
+	struct nl_addr *local = NULL;
+	struct nl_sock *sk = NULL;
+	unsigned int idx;
+	int ret = -NLE_NOMEM;
+
+	err[0] = 0;
+	idx = addr_ifindex(on);
+	if (!idx) {
+		snprintf(err, len, "no interface holds the data-plane address");
+		return -ENODEV;
+	}
+	sk = nl_socket_alloc();
+	a = rtnl_addr_alloc();
+	local = nl_addr_build(AF_INET6, addr, 16);
+	if (!sk || !a || !local)
+		goto out;
+	nl_addr_set_prefixlen(local, 128);
+	rtnl_addr_set_family(a, AF_INET6);
+	rtnl_addr_set_ifindex(a, idx);
+	ret = rtnl_addr_set_local(a, local);
+	if (ret)
+		goto out;
+	/*
+	 * Ours alone: duplicate address detection would only delay it.
+	 * Deprecated (preferred lifetime 0, valid for ever), so that the
+	 * host never picks it as the source of its own connections (a
+	 * borrower's to another lender's endpoint would otherwise come
+	 * from here, the longest match): it only answers.
+	 */
+	rtnl_addr_set_flags(a, IFA_F_NODAD);
+	rtnl_addr_set_preferred_lifetime(a, 0);
+	rtnl_addr_set_valid_lifetime(a, 0xffffffff);
+	ret = nl_connect(sk, NETLINK_ROUTE);
+	if (ret)
+		goto out;
+	if (add)
+		ret = rtnl_addr_add(sk, a, NLM_F_REPLACE);
+	else
+		ret = rtnl_addr_delete(sk, a, 0);
+out:
+	nl_addr_put(local);
+	rtnl_addr_put(a);
 	nl_socket_free(sk);
 	return ret ? kroute_err(ret, err, len) : 0;
 }

@@ -32,4 +32,14 @@
 int kroute_set(bool add, const uint8_t prefix[16], uint8_t plen,
 	       const uint8_t *via, char *err, size_t len);
 
+/*
+ * kroute_addr() - add (or keep) or delete the address @addr/128, without
+ * duplicate address detection and deprecated (never a source address the
+ * host picks), on the interface that holds @on
+ *
+ * Return: 0, or a negative errno (-ENODEV: no interface holds @on).
+ */
+int kroute_addr(bool add, const uint8_t addr[16], const uint8_t on[16],
+		char *err, size_t len);
+
 #endif /* IPMEMD_KROUTE_H */

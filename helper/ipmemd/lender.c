@@ -22,8 +22,10 @@
  * records, so it is kept in a small state file (state-dir/grants), which
  * with the module's grant dump rebuilds everything after a restart.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +127,21 @@ uint64_t lender_announced_free(const struct lender *l)
 
 /* --------------------------------------------------------- announce */
 
+/* the first address of our /80: the pool's endpoint with "endpoint prefix" */
+static void endpoint_addr(const struct lender *l, uint8_t ep[16])
+{
+	ipmem_addr_make(ep, l->d->ctx.net, l->host, 0);
+}
+
+static bool endpoint_in_prefix(const struct lender *l)
+{
+	uint8_t ep[16];
+
+	endpoint_addr(l, ep);
+	return !memcmp(l->pool.addr, ep, 16);
+}
+
+
 static void announce_pool(struct lender *l)
 {
 	struct ibgp_route m;
@@ -143,6 +160,8 @@ static void announce_pool(struct lender *l)
 	m.pool.free = lender_announced_free(l);
 	m.pool.block_size = l->pool.block_size;
 	m.pool.port = l->pool.port ? l->pool.port : IPMEM_PORT;
+	m.pool.endpoint = endpoint_in_prefix(l) ? IPMEM_BGP_ENDPOINT_PREFIX :
+			  IPMEM_BGP_ENDPOINT_NEXTHOP;
 	bgpd_announce(l->d, &m);
 }
 
@@ -275,6 +294,108 @@ static void route_local(struct lender *l)
 			 pfx_str(p, IPMEM_HOST_PLEN), mod_err(l->mod));
 }
 
+/*
+ * Put the endpoint on the interface of our data-plane address: 0 when it
+ * is there, -EOPNOTSUPP when the module is simulated (no interface).
+ */
+static int endpoint_add(struct lender *l)
+{
+	uint8_t ep[16];
+	int ret;
+
+	endpoint_addr(l, ep);
+	ret = mod_host_addr(l->mod, true, ep, l->addr);
+	if (ret && ret != -EOPNOTSUPP)
+		log_warn("cannot add the endpoint %s to the interface of %s: %s",
+			 fmt_addr(ep, (char[46]){ 0 }),
+			 fmt_addr(l->addr, (char[46]){ 0 }), mod_err(l->mod));
+	return ret;
+}
+
+/* does an RDMA device have @a as a GID (what rdma_cm binds to)? */
+static bool have_gid(const uint8_t a[16])
+{
+	char line[64], *nl;
+	struct in6_addr g;
+	bool found = false;
+	glob_t gl;
+	size_t i;
+	FILE *f;
+
+	if (glob("/sys/class/infiniband/*/ports/*/gids/*", 0, NULL, &gl))
+		return false;
+	for (i = 0; i < gl.gl_pathc && !found; i++) {
+		f = fopen(gl.gl_pathv[i], "re");
+		if (!f)
+			continue;
+		if (fgets(line, sizeof(line), f)) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = 0;
+			found = inet_pton(AF_INET6, line, &g) == 1 &&
+				!memcmp(&g, a, 16);
+		}
+		fclose(f);
+	}
+	globfree(&gl);
+	return found;
+}
+
+/*
+ * The RDMA core learns a new address (a GID) a moment after the IP
+ * stack, from a work item; the module cannot listen at it before.  Wait
+ * up to 10 s for it.
+ */
+static bool gid_wait(const uint8_t a[16])
+{
+	uint64_t end = now_ms() + 10000;
+
+	while (!have_gid(a)) {
+		if (now_ms() >= end) {
+			log_warn("no RDMA device has %s as a GID after 10 s",
+				 fmt_addr(a, (char[46]){ 0 }));
+			return false;
+		}
+		usleep(50000);
+	}
+	return true;
+}
+
+/*
+ * The pool, listening at our data-plane address (endpoint address, the
+ * default, or when the other cannot be had) or at the first address of
+ * our /80 (endpoint prefix), so that a route to the /80 reaches it.
+ */
+static int pool_create(struct lender *l, uint64_t lend)
+{
+	struct ipmemd *d = l->d;
+	const uint8_t *at = l->addr;
+	uint8_t ep[16];
+	int ret;
+
+	endpoint_addr(l, ep);
+	if (!d->conf.endpoint_nexthop) {
+		ret = endpoint_add(l);
+		if (ret == -EOPNOTSUPP || (!ret && gid_wait(ep)))
+			at = ep;
+	}
+	ret = mod_pool_new(l->mod, lend, d->conf.block_size, at, d->conf.port);
+	if (ret && at != l->addr && (ret == -ENODEV || ret == -EADDRNOTAVAIL)) {
+		log_warn("cannot create the pool at %s: %s; creating it at %s",
+			 fmt_addr(ep, (char[46]){ 0 }), mod_err(l->mod),
+			 fmt_addr(l->addr, (char[46]){ 0 }));
+		at = l->addr;
+		ret = mod_pool_new(l->mod, lend, d->conf.block_size, at,
+				   d->conf.port);
+	}
+	if (ret)
+		log_err("cannot create the pool: %s", mod_err(l->mod));
+	else if (at == l->addr && !d->conf.endpoint_nexthop)
+		log_warn("lending at %s: borrowers reach the pool through the module's routes only",
+			 fmt_addr(l->addr, (char[46]){ 0 }));
+	return ret;
+}
+
 int lender_init(struct ipmemd *d, struct lender *l, struct mod *mod,
 		uint32_t host, const uint8_t addr[16], uint64_t lend)
 {
@@ -304,21 +425,23 @@ int lender_init(struct ipmemd *d, struct lender *l, struct mod *mod,
 
 	ret = mod_pool_get(mod, &l->pool);
 	if (ret == -ENOENT && lend) {
-		ret = mod_pool_new(mod, lend, d->conf.block_size, addr,
-				   d->conf.port);
-		if (ret) {
-			log_err("cannot create the pool: %s", mod_err(mod));
+		ret = pool_create(l, lend);
+		if (ret)
 			return ret;
-		}
 		ret = mod_pool_get(mod, &l->pool);
 		if (!ret && d->nlenders <= 1)
-			log_info("lending %" PRIu64 " blocks of %u bytes",
-				 l->pool.total, l->pool.block_size);
+			log_info("lending %" PRIu64 " blocks of %u bytes at %s",
+				 l->pool.total, l->pool.block_size,
+				 fmt_addr(l->pool.addr, (char[46]){ 0 }));
 	} else if (!ret) {
-		log_info("adopting the module's pool: %" PRIu64 " blocks of %u bytes, %" PRIu64 " free",
-			 l->pool.total, l->pool.block_size, l->pool.free);
+		log_info("adopting the module's pool: %" PRIu64 " blocks of %u bytes, %" PRIu64 " free, at %s",
+			 l->pool.total, l->pool.block_size, l->pool.free,
+			 fmt_addr(l->pool.addr, (char[46]){ 0 }));
 		if (lend && lend != l->pool.total * l->pool.block_size)
 			log_warn("the pool is not the configured size (lend); destroy it to change it");
+		/* its endpoint address, should someone have deleted it */
+		if (endpoint_in_prefix(l))
+			endpoint_add(l);
 	}
 	if (ret == -ENOENT)
 		return 0;		/* not a lender */

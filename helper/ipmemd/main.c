@@ -124,7 +124,10 @@ static int resolve_dev(struct ipmemd *d)
 			struct in6_addr *a =
 				&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
 
-			if (IN6_IS_ADDR_LINKLOCAL(a))
+			/* nor a block address (a lender's endpoint) */
+			if (IN6_IS_ADDR_LINKLOCAL(a) ||
+			    ipmem_addr_prefix_eq(a->s6_addr, c->net,
+						 IPMEM_NET_PLEN))
 				continue;
 			memcpy(c->addr, a, 16);
 			v6 = true;
@@ -532,6 +535,7 @@ static void reload(struct ipmemd *d)
 	RESTART(SAME(max_routes), "max-routes");
 	RESTART(!strcmp(n->metrics_listen, o->metrics_listen), "metrics-listen");
 	RESTART(SAME(auto_borrow), "auto-borrow");
+	RESTART(SAME(endpoint_nexthop), "endpoint");
 	RESTART(!strcmp(n->proc, o->proc), "proc-dir");
 	RESTART(SAME(fake_module) && SAME(sim_lenders) && SAME(sim_lend) &&
 		SAME(sim_refill), "module");

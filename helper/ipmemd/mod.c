@@ -187,6 +187,14 @@ int mod_host_route(struct mod *m, bool add, const uint8_t prefix[16],
 	return MOD_CALL(m, host_route, add, prefix, plen, via);
 }
 
+int mod_host_addr(struct mod *m, bool add, const uint8_t addr[16],
+		  const uint8_t on[16])
+{
+	if (!m->ops->host_addr)
+		return -EOPNOTSUPP;
+	return MOD_CALL(m, host_addr, add, addr, on);
+}
+
 int mod_disk_new(struct mod *m, uint64_t size, uint32_t block_size,
 		 uint8_t replicas, struct mod_disk *out)
 {

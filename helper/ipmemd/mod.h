@@ -155,6 +155,13 @@ int mod_route_list(struct mod *m, struct mod_route **out, size_t *n);
  */
 int mod_host_route(struct mod *m, bool add, const uint8_t prefix[16],
 		   uint8_t plen, const uint8_t *via);
+/*
+ * The host's address @addr (a lender's endpoint in its /80) added to or
+ * deleted from the interface that holds @on (kroute_addr).  -EOPNOTSUPP
+ * with a simulated module.
+ */
+int mod_host_addr(struct mod *m, bool add, const uint8_t addr[16],
+		  const uint8_t on[16]);
 
 int mod_disk_new(struct mod *m, uint64_t size, uint32_t block_size,
 		 uint8_t replicas, struct mod_disk *out);

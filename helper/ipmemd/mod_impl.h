@@ -13,9 +13,9 @@
 
 /*
  * One implementation.  Optional members (NULL) mean: event_fd -1,
- * event_read and tick nothing, key_set, peer_key_add and host_route
- * succeed with nothing to do, route_macs -EOPNOTSUPP, lender_list an
- * empty list.
+ * event_read and tick nothing, key_set and peer_key_add succeed with
+ * nothing to do, host_route, host_addr and route_macs -EOPNOTSUPP,
+ * lender_list an empty list.
  * Every request returns 0 or a negative errno and then says why with
  * mod_seterr() (or the kernel's extended ack).
  */
@@ -49,6 +49,8 @@ struct mod_ops {
 	int (*route_list)(struct mod *m, struct mod_route **out, size_t *n);
 	int (*host_route)(struct mod *m, bool add, const uint8_t prefix[16],
 			  uint8_t plen, const uint8_t *via);
+	int (*host_addr)(struct mod *m, bool add, const uint8_t addr[16],
+			 const uint8_t on[16]);
 	int (*disk_new)(struct mod *m, uint64_t size, uint32_t block_size,
 			uint8_t replicas, struct mod_disk *out);
 	int (*disk_del)(struct mod *m, uint32_t id);

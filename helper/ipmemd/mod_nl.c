@@ -414,6 +414,12 @@ static int nl_host_route(struct mod *m, bool add, const uint8_t prefix[16],
 	return kroute_set(add, prefix, plen, via, m->err, sizeof(m->err));
 }
 
+static int nl_host_addr(struct mod *m, bool add, const uint8_t addr[16],
+			const uint8_t on[16])
+{
+	return kroute_addr(add, addr, on, m->err, sizeof(m->err));
+}
+
 static int route_cb(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 {
 	struct mod_route *r;
@@ -649,6 +655,7 @@ static const struct mod_ops nl_ops = {
 	.route_del	= nl_route_del,
 	.route_list	= nl_route_list,
 	.host_route	= nl_host_route,
+	.host_addr	= nl_host_addr,
 	.disk_new	= nl_disk_new,
 	.disk_del	= nl_disk_del,
 	.disk_list	= nl_disk_list,

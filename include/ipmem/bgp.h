@@ -76,6 +76,10 @@
  * @IPMEM_BGP_FN_FREE: pool; V_i, blocks neither granted nor reserved
  * @IPMEM_BGP_FN_FREE_HI: pool; V_i, bits 32 and up (omitted when zero)
  * @IPMEM_BGP_FN_PORT: pool; the lender's rdma_cm port (1..65535)
+ * @IPMEM_BGP_FN_ENDPOINT: pool, optional; IPMEM_BGP_ENDPOINT_PREFIX: the
+ *	lender's rdma_cm endpoint is the first address of its /80 (an
+ *	address of its RDMA interface), reached through a route to the /80;
+ *	absent or IPMEM_BGP_ENDPOINT_NEXTHOP: it is the route's next hop
  * @IPMEM_BGP_FN_LENDER: request; the lender asked, which is also the low
  *	32 bits of the request prefix
  * @IPMEM_BGP_FN_COUNT: request; blocks asked for (low 32 bits)
@@ -116,6 +120,7 @@ enum ipmem_bgp_fn {
 	IPMEM_BGP_FN_FREE = 12,
 	IPMEM_BGP_FN_FREE_HI = 13,
 	IPMEM_BGP_FN_PORT = 14,
+	IPMEM_BGP_FN_ENDPOINT = 15,
 
 	IPMEM_BGP_FN_LENDER = 20,
 	IPMEM_BGP_FN_COUNT = 21,
@@ -200,6 +205,14 @@ enum ipmem_bgp_req_state {
  * lender and release these; they stay valid until it does.
  */
 #define IPMEM_BGP_GRANT_DRAINING	3
+
+/*
+ * Where a pool's rdma_cm endpoint is (IPMEM_BGP_FN_ENDPOINT): at the
+ * route's next hop, or at the first address of the lender's /80, so that
+ * a borrower reaches it through its route to the /80 (the kernel's).
+ */
+#define IPMEM_BGP_ENDPOINT_NEXTHOP	0
+#define IPMEM_BGP_ENDPOINT_PREFIX	1
 
 /**
  * enum ipmem_bgp_reason - why a lender refused (IPMEM_BGP_FN_REASON)

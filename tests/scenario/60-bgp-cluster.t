@@ -31,8 +31,12 @@ BGP_GUESTS="g1 g2 g3"
 BGP_KEYS=1
 # every session is signed (TCP-MD5); the password is this run's
 BGP_PASSWORD=pw-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
-# the lenders' pools: 64 MiB of 64 KiB blocks each
+# the lenders' pools: 64 MiB of 64 KiB blocks each; g1's listens at the
+# first address of its /80 (reached by the kernel's route to the /80),
+# g2's at its data-plane address (the default: the module's own route)
 M=2048
+G1_CONF="lend 64M
+endpoint prefix"
 # the borrower keeps few paths of each neighbor: a flood hits the bound;
 # it logs 20 ignored routes each 30 s at most
 G3_CONF="max-routes 24
@@ -65,11 +69,11 @@ signed() {
 	[ ${#mac} -ge 24 ] || return 1
 	echo "$5,65077:50:$((16#${mac:0:8})),65077:51:$((16#${mac:8:8})),65077:52:$((16#${mac:16:8}))"
 }
-plan 50
+plan 51
 h_init
 bgp_boot
 
-bgp_start g1 "lend 64M" && bgp_start g2 "lend 64M" && bgp_start g3 "$G3_CONF"
+bgp_start g1 "$G1_CONF" && bgp_start g2 "lend 64M" && bgp_start g3 "$G3_CONF"
 ok $? "ipmemd starts on all three (lenders g1 and g2, borrower g3)"
 
 bgp_wait_mv $M $M
@@ -111,7 +115,7 @@ out=$(g_run g3 -t 240 'ipmemctl borrow 96M')
 rc=$?
 diag "$out"
 ok $rc "ipmemctl borrow 96M (more than either lender has)"
-g_run g3 'ctl_is "any(.[]; .via == \"fd00:77::1\") and any(.[]; .via == \"fd00:77::2\")" map list &&
+g_run g3 'ctl_is "any(.[]; .via == \"fd69:706d:656d:a4d:1::\") and any(.[]; .via == \"fd00:77::2\")" map list &&
 	test "$(cat /sys/block/ipmem0/ipmem/mapped_copies)" = 1536'
 ok $? "/dev/ipmem0 maps all 1536 extents, from both lenders"
 bgp_wait_mv $M 512
@@ -132,6 +136,20 @@ out=$(g_run g3 'busybox ping -c 1 -W 10 fd69:706d:656d:a4d:1::2a5 2>&1 &&
 rc=$?
 diag "$out"
 ok $rc "g3 pings a block address of g1 and one of g2 and gets their answers"
+# g1 listens at its /80's first address (on eth0; its pool route says
+# so), and g3's module has no route of its own to it: it connects there
+# through the kernel's route to the /80.  g2 listens at its address, which
+# the module's own route names.
+ep=fd69:706d:656d:a4d:1::
+out=$(g_run g1 "ip -6 addr show dev eth0 | grep -c ' $ep/128 '
+	ipmemctl -j status | jq -r '.ipmemd.lenders[] | select(.local) | .endpoint'" | xargs)
+out2=$(g_run g3 "ipmemctl route list
+	ipmemctl -j status | jq -r '[.ipmemd.lenders[] | .endpoint] | sort | join(\" \")'
+	grep -c 'lender 0a4d:0001 at \[$ep\]:7471: live' /sys/kernel/debug/ipmem/lenders" | xargs)
+diag "g1: $out; g3: $out2"
+[ "$out" = "1 $ep" ] &&
+	[ "$out2" = "fd69:706d:656d:a4d:2::/80 via fd00:77::2 port 7471 fd00:77::2 $ep 1" ]
+ok $? "g1 lends at its /80's first address; g3 reaches it through the kernel's route, g2 through the module's"
 confirmed='any(.[]; .borrower == "0a4d:0003" and .rights == "rw" and .state == "confirmed")'
 g_run g1 "ctl_is '$confirmed' grant list" && g_run g2 "ctl_is '$confirmed' grant list"
 ok $? "both lenders' modules hold confirmed grants for g3"
@@ -150,9 +168,10 @@ g_start g3 'run_limited 40 memtouch -p 2 80'
 work=$JOB
 bgp_kill g3
 # someone deletes a route ipmemd made while it is down: the next mapping
-# of that lender (the restarted ipmemd's adoption) puts it back
-g_run g3 'ip -6 route del fd69:706d:656d:a4d:1::/80 proto 77 &&
-	! ip -6 route show proto 77 | grep -q "^fd69:706d:656d:a4d:1::/80 "'
+# of that lender (the restarted ipmemd's adoption) puts it back.  g2's:
+# the module's own route carries its connection to g2 meanwhile
+g_run g3 'ip -6 route del fd69:706d:656d:a4d:2::/80 proto 77 &&
+	! ip -6 route show proto 77 | grep -q "^fd69:706d:656d:a4d:2::/80 "'
 deleted=$?
 # g3's requests are gone (g2 holds its grants, waiting for them to come
 # back); a rogue speaker (g1's gobgpd) announces g3's request to g2 as
@@ -167,7 +186,7 @@ bgp_kill g1
 # restarted: its ipmemd withdraws the paths in gobgpd it does not own when
 # it first reaches gobgpd ("gobgpd ready"); what is injected below must
 # come after that, or it goes as a stale path
-bgp_start g1 "lend 64M" &&
+bgp_start g1 "$G1_CONF" &&
 	g_run g1 -t 90 "wait_until 60 sh -c 'test \$(grep -c \"gobgpd ready\" /run/share/ipmemd.log) -gt ${ready:-0}'"
 ok $? "ipmemd and gobgpd on lender g1 killed (-9) and restarted during the workload"
 # a replay: g3's own release of an earlier request of its disk 0 from g2
@@ -185,7 +204,7 @@ ok $? "ipmemd and gobgpd on the borrower restarted during the workload"
 g_run g3 -t 200 'wait_until 180 ctl_is "[.ipmemd.borrows[].copies_from[] | select(.copy == 0 and .state == \"mapped\" and .adopted) | .lender] |
 	contains([\"0a4d:0001\", \"0a4d:0002\"])" status' &&
 	[ $deleted -eq 0 ] &&
-	g_run g3 "ip -6 route show proto 77 | grep -q '^fd69:706d:656d:a4d:1::/80 via $(g_ip6 g1) '"
+	g_run g3 "ip -6 route show proto 77 | grep -q '^fd69:706d:656d:a4d:2::/80 via $(g_ip6 g2) '"
 ok $? "the restarted ipmemd rebuilt its borrow from the module and BGP, and the kernel route deleted meanwhile"
 none_held='all(.ipmemd.pools[].requests[]?; .held | not)'
 g_run g1 -t 120 "wait_until 100 ctl_is '$none_held' status &&

@@ -65,6 +65,19 @@ static struct gbgp_large *find_fn(struct gbgp_route *r, uint32_t fn)
 	abort();
 }
 
+/* @m: lender a4d:1's pool of 64 blocks of 64 KiB, at port 7471; @r: its path */
+static void pool_route(struct ibgp_route *m, struct gbgp_route *r)
+{
+	memset(m, 0, sizeof(*m));
+	m->kind = IPMEM_BGP_KIND_POOL;
+	m->host = 0x0a4d0001;
+	set_nh(m);
+	m->pool.total = m->pool.free = 64;
+	m->pool.block_size = 65536;
+	m->pool.port = IPMEM_PORT;
+	ibgp_encode(&ctx, m, r);
+}
+
 /* decode @r; 0 if valid; @why gets the reason and must contain @want */
 static int rejects(struct gbgp_route *r, const char *want, const char *what)
 {
@@ -423,16 +436,23 @@ static void test_macs(void)
 	ok(ibgp_put_macs(&ctx, &r2, (const uint8_t (*)[IPMEM_ROUTE_MAC_LEN])macs, 1) == -ENOSPC &&
 	   r2.nlarge == GBGP_MAX_LARGE - 2, "MACs that do not fit in the path are refused");
 
-	memset(&m, 0, sizeof(m));
-	m.kind = IPMEM_BGP_KIND_POOL;
-	m.host = 0x0a4d0001;
-	set_nh(&m);
-	m.pool.total = m.pool.free = 64;
-	m.pool.block_size = 65536;
-	m.pool.port = IPMEM_PORT;
-	ibgp_encode(&ctx, &m, &pool);
+	pool_route(&m, &pool);
 	ibgp_put_macs(&ctx, &pool, (const uint8_t (*)[IPMEM_ROUTE_MAC_LEN])macs, 1);
 	rejects(&pool, "not valid in a pool route", "a pool route carries no MAC");
+
+	/* the endpoint: absent means the next hop, 1 the /80's first address */
+	pool_route(&m, &pool);
+	ok(pool.nlarge == 6 && !ibgp_decode(&ctx, &pool, &out, why, sizeof(why)) &&
+	   out.pool.endpoint == IPMEM_BGP_ENDPOINT_NEXTHOP,
+	   "a pool at its next hop carries no endpoint community and decodes as such");
+	m.pool.endpoint = IPMEM_BGP_ENDPOINT_PREFIX;
+	ibgp_encode(&ctx, &m, &pool);
+	ok(find_fn(&pool, IPMEM_BGP_FN_ENDPOINT)->local2 == 1 &&
+	   !ibgp_decode(&ctx, &pool, &out, why, sizeof(why)) &&
+	   out.pool.endpoint == IPMEM_BGP_ENDPOINT_PREFIX,
+	   "a pool at its /80's first address says so (endpoint 1) and decodes as such");
+	find_fn(&pool, IPMEM_BGP_FN_ENDPOINT)->local2 = 2;
+	rejects(&pool, "malformed: endpoint 2", "endpoint 2");
 }
 
 static void test_overlap(void)
@@ -698,6 +718,15 @@ static void test_config(void)
 	ok(conf_parse(&c, "block-size 3K\n", err, sizeof(err)),
 	   "block sizes are powers of two");
 	conf_defaults(&c);
+	ok(c.endpoint_nexthop &&
+	   !conf_parse(&c, "endpoint prefix\n", err, sizeof(err)) &&
+	   !c.endpoint_nexthop &&
+	   !conf_parse(&c, "endpoint address\n", err, sizeof(err)) &&
+	   c.endpoint_nexthop &&
+	   conf_parse(&c, "endpoint eth0\n", err, sizeof(err)) &&
+	   strstr(err, "endpoint: prefix or address, not 'eth0'"),
+	   "endpoint: address by default, or prefix; nothing else");
+	conf_defaults(&c);
 	ok(!strcmp(c.gobgpd_api, "unix:///run/ipmemd/gobgpd.sock") &&
 	   !conf_parse(&c, "gobgpd-api /run/x/api.sock\n", err, sizeof(err)) &&
 	   !strcmp(c.gobgpd_api, "unix:///run/x/api.sock") &&
@@ -775,7 +804,7 @@ static void test_config(void)
 
 int main(void)
 {
-	plan(124);
+	plan(128);
 	ctx.asn = IPMEM_BGP_ASN_DEFAULT;
 	pton("fd69:706d:656d::", ctx.net);
 	test_layout();
