@@ -141,7 +141,6 @@ static bool endpoint_in_prefix(const struct lender *l)
 	return !memcmp(l->pool.addr, ep, 16);
 }
 
-
 static void announce_pool(struct lender *l)
 {
 	struct ibgp_route m;
