@@ -75,9 +75,8 @@ EOF
 bgp_boot() {
 	local g
 
-	g_boot g1 --mem 768 || bail "guest g1 did not boot"
-	g_boot g2 --mem 768 || bail "guest g2 did not boot"
-	g_boot g3 --mem 1024 || bail "guest g3 did not boot"
+	g_boot_all "g1 --mem 768" "g2 --mem 768" "g3 --mem 1024" ||
+		bail "the guests did not boot"
 	for g in $BGP_GUESTS; do
 		g_run "$g" 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko on $g"
 	done

@@ -35,8 +35,7 @@ BLOCKS=$((256 * 16))
 
 plan 21
 h_init
-g_boot g1 --mem 768 || bail "guest g1 did not boot"
-g_boot g2 --mem 768 || bail "guest g2 did not boot"
+g_boot_all "g1 --mem 768" "g2 --mem 768" || bail "the guests did not boot"
 g_run g1 ipmem_load && g_run g2 'ipmem_load max_sge=1 require_auth=N' && g_keys g1 g2 ||
 	bail "cannot load ipmem.ko (max_sge=1 require_auth=N on g2) and provision host keys"
 

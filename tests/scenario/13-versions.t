@@ -26,8 +26,7 @@ h_init
 is "$(modinfo -F version "$IPMEM_KO") $(modinfo -F version "$OTHER_KO")" "$RELEASE $RELEASE" \
 	"modinfo: both modules are release $RELEASE"
 
-g_boot g1 || bail "guest g1 did not boot"
-g_boot g2 || bail "guest g2 did not boot"
+g_boot_all g1 g2 || bail "the guests did not boot"
 g_run g1 "IPMEM_KO=$OTHER_KO ipmem_load" >/dev/null || bail "cannot load $OTHER_KO on g1"
 g_run g2 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko on g2"
 g_keys g1 g2 || bail "cannot provision host keys"

@@ -24,8 +24,7 @@
 
 plan 17
 h_init
-g_boot g1 --mem 768 || bail "guest g1 did not boot"
-g_boot g2 --mem 768 || bail "guest g2 did not boot"
+g_boot_all "g1 --mem 768" "g2 --mem 768" || bail "the guests did not boot"
 swap_setup g1 g2 128
 g_run g2 'swap_on ipmem0' || bail "swapon"
 

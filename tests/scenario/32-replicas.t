@@ -24,8 +24,7 @@
 
 plan 16
 h_init
-g_boot g1 --mem 512 || bail "guest g1 did not boot"
-g_boot g2 --mem 1024 || bail "guest g2 did not boot"
+g_boot_all "g1 --mem 512" "g2 --mem 1024" || bail "the guests did not boot"
 
 A=$(g_run g1 'ipmem_load && host_id') || bail "cannot load ipmem.ko on g1"
 B=$(g_run g2 'ipmem_load && host_id') || bail "cannot load ipmem.ko on g2"

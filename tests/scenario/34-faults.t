@@ -39,8 +39,7 @@ PB2=$NET:a4d:2::400/118		# B's blocks 1024-2047: the replacement
 
 plan 35
 h_init
-g_boot g1 --mem 512 || bail "guest g1 did not boot"
-g_boot g2 --mem 1024 || bail "guest g2 did not boot"
+g_boot_all "g1 --mem 512" "g2 --mem 1024" || bail "the guests did not boot"
 
 lender_a() {
 	g_run g1 "ipmem_load && ipmemctl lend 128M dev eth0 &&

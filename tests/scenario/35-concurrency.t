@@ -21,9 +21,8 @@ NET=fd69:706d:656d
 
 plan 9
 h_init
-g_boot g1 --mem 512 || bail "guest g1 did not boot"
-g_boot g2 --mem 1024 --cpus 2 || bail "guest g2 did not boot"
-g_boot g3 --mem 768 || bail "guest g3 did not boot"
+g_boot_all "g1 --mem 512" "g2 --mem 1024 --cpus 2" "g3 --mem 768" ||
+	bail "the guests did not boot"
 
 for g in g1 g2 g3; do
 	g_run $g ipmem_load || bail "cannot load ipmem.ko on $g"

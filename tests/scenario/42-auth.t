@@ -19,9 +19,7 @@ NET=fd69:706d:656d
 
 plan 23
 h_init
-for g in g1 g2 g3; do
-	g_boot $g || bail "guest $g did not boot"
-done
+g_boot_all g1 g2 g3 || bail "the guests did not boot"
 I1=$(g_run g1 'ipmem_load && host_id') && I2=$(g_run g2 'ipmem_load && host_id') &&
 	I3=$(g_run g3 'ipmem_load && host_id') || bail "cannot load ipmem.ko"
 A=$NET:$I1::/120

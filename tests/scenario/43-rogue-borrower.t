@@ -26,9 +26,7 @@ MIB=32
 
 plan 11
 h_init
-for g in g1 g2 g3; do
-	g_boot $g || bail "guest $g did not boot"
-done
+g_boot_all g1 g2 g3 || bail "the guests did not boot"
 I1=$(g_run g1 'ipmem_load && host_id') && I2=$(g_run g2 'ipmem_load && host_id') ||
 	bail "cannot load ipmem.ko"
 g_run g3 'modprobe rdma_ucm && modprobe ib_uverbs' || bail "g3: no rdma_ucm"
