@@ -103,7 +103,7 @@ void ipmem_iu_free(struct ib_device *dev, struct ipmem_iu *iu);
 int ipmem_iu_post_recv(struct ib_qp *qp, struct ipmem_iu *iu);
 int ipmem_iu_post_send(struct ib_qp *qp, struct ipmem_iu *iu);
 struct ipmem_msg *ipmem_iu_recvd(struct ib_cq *cq, struct ipmem_iu *iu);
-bool ipmem_cm_port_up(struct rdma_cm_id *id);
+const char *ipmem_cm_no_path(struct rdma_cm_id *id);
 
 /* ------------------------------------------------------------ ipmem_lnd.c */
 

@@ -1434,18 +1434,18 @@ static int ipmem_lender_refetch(struct ipmem_lender *l)
 	return 0;
 }
 
-/* Is the port our queues to @l are on up (or are there no queues)? */
-static bool ipmem_lender_port_active(struct ipmem_lender *l)
+/* Why the queues to @l could not send now, or NULL (or no queues). */
+static const char *ipmem_lender_no_path(struct ipmem_lender *l)
 {
+	const char *why = NULL;
 	struct rdma_cm_id *id;
-	bool up = true;
 
 	mutex_lock(&l->ctl_lock);	/* the queues stay while we look */
 	id = l->conns[0].cm_id;
 	if (l->dev && id)
-		up = ipmem_cm_port_up(id);
+		why = ipmem_cm_no_path(id);
 	mutex_unlock(&l->ctl_lock);
-	return up;
+	return why;
 }
 
 /*
@@ -1460,21 +1460,24 @@ static void ipmem_lender_recover_work(struct work_struct *work)
 					      struct ipmem_lender,
 					      recover_work);
 	unsigned int noio;
+	const char *why;
 	int ret;
 
 	if (READ_ONCE(l->state) != IPMEM_CONN_RECONNECTING)
 		return;
 	/*
-	 * Our own port is down (the link of the RDMA device's netdev): wait
-	 * for it before tearing the queues down.  Nothing can connect before
-	 * anyway, the queues in error flush what is outstanding by
-	 * themselves, and Soft-RoCE (rxe, 6.1) puts its GSI QP in the error
-	 * state for good when rdma_cm's DREQ is sent while the link is down:
-	 * no connection on that device would ever work again.
+	 * Our own port is down (the link of the RDMA device's netdev), or the
+	 * kernel no longer routes the lender's address (its route withdrawn):
+	 * wait for that before tearing the queues down.  Nothing can connect
+	 * before anyway, the queues in error flush what is outstanding by
+	 * themselves, and the teardown sends rdma_cm's DREQ, which Soft-RoCE
+	 * (rxe, 6.1) cannot send then: it puts its GSI QP in the error state
+	 * for good, and no connection on that device would ever work again.
 	 */
-	if (!ipmem_lender_port_active(l)) {
-		pr_debug("lender %04x:%04x: our port is down, waiting\n",
-			 l->host_id >> 16, l->host_id & 0xffff);
+	why = ipmem_lender_no_path(l);
+	if (why) {
+		pr_debug("lender %04x:%04x at %pISpc: %s, waiting\n",
+			 l->host_id >> 16, l->host_id & 0xffff, &l->addr, why);
 		mod_delayed_work(ipmem_wq, &l->recover_work,
 				 IPMEM_RECONNECT_DELAY);
 		return;

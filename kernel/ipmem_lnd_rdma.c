@@ -134,7 +134,7 @@ struct ipmem_lnd_conn {
 
 /* set once the queue is being torn down; whoever sets it tears it down */
 #define IPMEM_LND_CONN_RELEASING	0
-/* tear it down now, even while our port is down (the pool or device goes) */
+/* tear it down now, even without a path to the borrower (pool or device goes) */
 #define IPMEM_LND_CONN_FORCE		1
 
 static struct ipmem_lnd_conn *to_lnd_conn(struct ib_cq *cq)
@@ -644,27 +644,21 @@ static void ipmem_lnd_conn_teardown(struct ipmem_lnd_conn *conn)
 	}
 }
 
-/* Is the port of @conn's device up (and its netdev)? */
-static bool ipmem_lnd_port_active(struct ipmem_lnd_conn *conn)
-{
-	return ipmem_cm_port_up(conn->cm_id);
-}
-
 static void ipmem_lnd_release_work(struct work_struct *work)
 {
 	struct ipmem_lnd_conn *conn = container_of(work, struct ipmem_lnd_conn,
 						   release_work);
 
 	/*
-	 * Not while our own port is down: teardown sends rdma_cm's DREQ,
-	 * and Soft-RoCE (rxe, 6.1) puts its GSI QP in the error state for
-	 * good when a MAD is sent while the link is down, after which it
-	 * accepts no connection any more.  The queue is dead meanwhile (its
-	 * work checks RELEASING); it goes when the port is back, or at once
-	 * when the pool or the device goes (FORCE).
+	 * Not while our own port is down or the borrower's address has no
+	 * route: teardown sends rdma_cm's DREQ, and Soft-RoCE (rxe, 6.1)
+	 * puts its GSI QP in the error state for good when a packet cannot
+	 * go out, after which it accepts no connection any more.  The queue
+	 * is dead meanwhile (its work checks RELEASING); it goes when the
+	 * path is back, or at once when the pool or the device goes (FORCE).
 	 */
 	while (!test_bit(IPMEM_LND_CONN_FORCE, &conn->flags) &&
-	       !ipmem_lnd_port_active(conn))
+	       ipmem_cm_no_path(conn->cm_id))
 		msleep(1000);
 	ipmem_lnd_conn_teardown(conn);
 	rdma_destroy_id(conn->cm_id);

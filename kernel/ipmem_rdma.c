@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ipmem: RDMA helpers shared by the lender and the borrower: control
- * message buffers (information units) and posting them.
+ * message buffers (information units), posting them, and whether a
+ * queue's packets can leave.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/slab.h>
+#include <net/ip6_route.h>
+#include <net/route.h>
 
 #include "ipmem.h"
 
@@ -92,13 +95,58 @@ struct ipmem_msg *ipmem_iu_recvd(struct ib_cq *cq, struct ipmem_iu *iu)
 }
 
 /*
- * Is the port of @id up: its RDMA port active and, on RoCE, its netdev
- * running with carrier?  The netdev goes down first: Soft-RoCE marks its
- * port down only when the netdev's notifier gets to it, and sending a
- * MAD (rdma_cm's DREQ) in between puts its GSI QP in the error state for
- * good.  True if it cannot tell.
+ * Would Soft-RoCE find a route for a packet of @id, as it looks one up
+ * for each packet it sends (rxe_find_route(): from the source address,
+ * out of the bound device)?
  */
-bool ipmem_cm_port_up(struct rdma_cm_id *id)
+static bool ipmem_cm_routed(struct rdma_cm_id *id, int ifindex)
+{
+	const struct sockaddr_storage *src = &id->route.addr.src_addr;
+	const struct sockaddr_storage *dst = &id->route.addr.dst_addr;
+	bool routed = true;
+
+	if (dst->ss_family == AF_INET6 && src->ss_family == AF_INET6) {
+		struct flowi6 fl6 = {
+			.flowi6_oif = ifindex,
+			.flowi6_proto = IPPROTO_UDP,
+			.saddr = ((const struct sockaddr_in6 *)src)->sin6_addr,
+			.daddr = ((const struct sockaddr_in6 *)dst)->sin6_addr,
+		};
+		struct dst_entry *d = ip6_route_output(&init_net, NULL, &fl6);
+
+		routed = !d->error;
+		dst_release(d);
+	} else if (dst->ss_family == AF_INET && src->ss_family == AF_INET) {
+		struct flowi4 fl4 = {
+			.flowi4_oif = ifindex,
+			.flowi4_proto = IPPROTO_UDP,
+			.saddr = ((const struct sockaddr_in *)src)->sin_addr.s_addr,
+			.daddr = ((const struct sockaddr_in *)dst)->sin_addr.s_addr,
+		};
+		struct rtable *rt = ip_route_output_key(&init_net, &fl4);
+
+		routed = !IS_ERR(rt);
+		if (routed)
+			ip_rt_put(rt);
+	}
+	return routed;
+}
+
+/**
+ * ipmem_cm_no_path() - why a packet of @id could not leave now, if it could not
+ * @id: a connected (or connecting) rdma_cm id
+ *
+ * Its RDMA port must be active and, on RoCE, its netdev running with
+ * carrier, and the kernel must route its peer's address.  The netdev goes
+ * down first: Soft-RoCE marks its port down only when the netdev's
+ * notifier gets to it.  A packet that cannot go out puts the Soft-RoCE
+ * (rxe, 6.1) queue pair that sends it in the error state, and for
+ * rdma_cm's DREQ that is the GSI QP, for good: no connection on that
+ * device works any more.  So no teardown while this says why not.
+ *
+ * Return: NULL if it can tell of no reason, or the reason.
+ */
+const char *ipmem_cm_no_path(struct rdma_cm_id *id)
 {
 	int ifindex = id->route.addr.dev_addr.bound_dev_if;
 	struct ib_port_attr attr;
@@ -114,5 +162,9 @@ bool ipmem_cm_port_up(struct rdma_cm_id *id)
 			dev_put(ndev);
 		}
 	}
-	return up;
+	if (!up)
+		return "our port is down";
+	if (!ipmem_cm_routed(id, ifindex))
+		return "no route to it";
+	return NULL;
 }

@@ -5,10 +5,11 @@
 #
 # One copy (ipmem0, on lender A):
 #  - the RDMA device of the borrower, then of the lender, is deleted and
-#    added again, rmmod and disk removal are tried (and refused), and the
-#    borrower's link is cut for 5 s, and the lender for 5 s while a map
-#    waits 30 s for another lender that never answers: each outage
-#    shorter than io_fail_tmo, so the workload verifies with no error;
+#    added again, rmmod and disk removal are tried (and refused), the
+#    borrower's link is cut for 5 s, its route to the lender is taken
+#    away for 5 s, and the lender is cut for 5 s while a map waits 30 s
+#    for another lender that never answers: each outage shorter than
+#    io_fail_tmo, so the workload verifies with no error;
 #  - the lender is cut off for longer than io_fail_tmo: the workload gets
 #    SIGBUS, never wrong data; once healed, the disk serves again.
 # Two copies (ipmem1, copy 0 on A, copy 1 on B, a loopback lender in g2):
@@ -37,7 +38,7 @@ PA1=$NET:a4d:1::400/118		# A's blocks 1024-2047: ipmem1 copy 0
 PB=$NET:a4d:2::/118		# B's blocks 0-1023: ipmem1 copy 1
 PB2=$NET:a4d:2::400/118		# B's blocks 1024-2047: the replacement
 
-plan 35
+plan 37
 h_init
 g_boot_all "g1 --mem 512" "g2 --mem 1024" || bail "the guests did not boot"
 
@@ -89,6 +90,11 @@ live() {
 	g_run g2 -t 200 "wait_until 180 grep -q 'lender $1 .*: live,' /sys/kernel/debug/ipmem/lenders"
 }
 
+# back_count LENDER: how many times the borrower got that lender back
+back_count() {
+	g_run g2 "sed -n 's/^lender $1 .* back \\([0-9]*\\) times\$/\\1/p' /sys/kernel/debug/ipmem/lenders"
+}
+
 # ------------------------------------------------------------ one copy
 start_work ipmem0
 ok $? "the workload swaps to ipmem0 (one copy, on A)"
@@ -107,6 +113,17 @@ g_run g2 'ip link set eth0 down && sleep 5 && ip link set eth0 up'
 ok $? "the borrower's own link is down for 5 s"
 live $A && passes 1
 ok $? "and the workload goes on"
+
+# The borrower's route to A goes away for 5 s (withdrawn, where a fabric
+# routes block addresses): A is lost, and the borrower waits for a route
+# before it tears the queues down - rxe sending the teardown's DREQ with
+# no route would leave no RDMA connection on that device working.
+back=$(back_count $A)
+g_run g2 "ip -6 route add unreachable $(g_ip6 g1)/128 && sleep 5 &&
+	ip -6 route del unreachable $(g_ip6 g1)/128"
+ok $? "the borrower has no route to A for 5 s"
+live $A && test "$(back_count $A)" -gt "$back" && passes 1
+ok $? "A was lost and is back (the borrower connects again), the workload goes on"
 
 # A lender that never answers (its address resolves to a MAC nobody
 # has): a map to it waits connect_tmo, 30 s here, longer than io_fail_tmo
