@@ -44,6 +44,7 @@ static void usage(FILE *f)
 "Lender\n"
 "  lend SIZE (dev IFACE | addr ADDR) [block-size BYTES] [port PORT]\n"
 "            [prefix NET/48] [host-id HOSTID]\n"
+"  lend shrink SIZE\n"
 "  lend destroy\n"
 "  lend drain | lend resume       (through ipmemd)\n"
 "  grant add PREFIX borrower HOSTID rights ro|rw\n"
@@ -506,7 +507,7 @@ static int cmd_lend(struct args *a)
 	int err = 0;
 
 	if (!sz)
-		return fail("lend: give a SIZE (or 'destroy', 'drain', 'resume')");
+		return fail("lend: give a SIZE (or 'shrink SIZE', 'destroy', 'drain', 'resume')");
 	if (!strcmp(sz, "drain") || !strcmp(sz, "resume")) {
 		if (no_more(a, !strcmp(sz, "drain") ? "lend drain" :
 			    "lend resume"))
@@ -518,6 +519,19 @@ static int cmd_lend(struct args *a)
 			return 1;
 		return simple(ipmem_nl_msg(&nl, IPMEM_CMD_POOL_DEL, false),
 			      "lend destroy");
+	}
+	if (!strcmp(sz, "shrink")) {
+		sz = next_arg(a);
+		if (!sz)
+			return fail("lend shrink: give the pool's new SIZE");
+		if (ipmem_parse_size(sz, &size) || !size)
+			return fail("lend shrink: '%s' is not a size", sz);
+		if (no_more(a, "lend shrink"))
+			return 1;
+		msg = ipmem_nl_msg(&nl, IPMEM_CMD_POOL_SHRINK, false);
+		if (msg)
+			nla_put_u64(msg, IPMEM_A_SIZE, size);
+		return simple(msg, "lend shrink");
 	}
 	if (ipmem_parse_size(sz, &size) || !size)
 		return fail("lend: '%s' is not a size", sz);

@@ -173,6 +173,7 @@ extern struct ipmem_pool *ipmem_pool;
 int ipmem_pool_create(u64 size, u32 block_size, const struct in6_addr *addr,
 		      u16 port, struct netlink_ext_ack *extack);
 int ipmem_pool_destroy(struct netlink_ext_ack *extack);
+int ipmem_pool_shrink(u64 size, struct netlink_ext_ack *extack);
 int ipmem_grant_add(const u8 *prefix, u8 plen, u32 borrower, u8 rights,
 		    struct netlink_ext_ack *extack);
 int ipmem_grant_reserve(u64 count, u32 borrower, u8 rights,

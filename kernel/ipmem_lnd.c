@@ -158,7 +158,8 @@ static void ipmem_pool_free(struct ipmem_pool *pool)
 	kfree(pool);
 }
 
-int ipmem_pool_destroy(struct netlink_ext_ack *extack)
+/* The pool with ipmem_lnd_lock held, or NULL (not held) if there is none. */
+static struct ipmem_pool *ipmem_pool_lock(struct netlink_ext_ack *extack)
 {
 	struct ipmem_pool *pool;
 
@@ -169,8 +170,16 @@ int ipmem_pool_destroy(struct netlink_ext_ack *extack)
 	if (!pool) {
 		mutex_unlock(&ipmem_lnd_lock);
 		NL_SET_ERR_MSG(extack, "this host lends no pool");
-		return -ENOENT;
 	}
+	return pool;
+}
+
+int ipmem_pool_destroy(struct netlink_ext_ack *extack)
+{
+	struct ipmem_pool *pool = ipmem_pool_lock(extack);
+
+	if (!pool)
+		return -ENOENT;
 	if (!list_empty(&pool->grants)) {
 		mutex_unlock(&ipmem_lnd_lock);
 		NL_SET_ERR_MSG(extack,
@@ -182,6 +191,47 @@ int ipmem_pool_destroy(struct netlink_ext_ack *extack)
 
 	ipmem_pool_free(pool);
 	pr_info("pool destroyed\n");
+	ipmem_nl_notify_pool();
+	return 0;
+}
+
+/*
+ * Give back the blocks past @size: the end of the pool, never granted or
+ * reserved when this is asked.  Reservations take the lowest free runs
+ * that fit, so the end of a pool tends to be granted last.
+ */
+int ipmem_pool_shrink(u64 size, struct netlink_ext_ack *extack)
+{
+	struct ipmem_pool *pool = ipmem_pool_lock(extack);
+	u64 keep, old, i;
+
+	if (!pool)
+		return -ENOENT;
+	old = pool->nr_blocks;
+	keep = size >> pool->block_shift;
+	if (size & (pool->block_size - 1) || !keep || keep >= old) {
+		mutex_unlock(&ipmem_lnd_lock);
+		NL_SET_ERR_MSG(extack,
+			       "the new size must be a non-zero multiple of the block size, smaller than the pool");
+		return -EINVAL;
+	}
+	if (find_next_bit(pool->used, old, keep) < old) {
+		mutex_unlock(&ipmem_lnd_lock);
+		NL_SET_ERR_MSG(extack,
+			       "blocks past the new size are granted or reserved");
+		return -EBUSY;
+	}
+	/* past nr_blocks nothing finds these blocks, not even under the lock */
+	pool->nr_blocks = keep;
+	pool->nr_free -= old - keep;
+	mutex_unlock(&ipmem_lnd_lock);
+
+	for (i = keep; i < old; i++) {
+		__free_pages(pool->blocks[i], ipmem_block_order(pool));
+		pool->blocks[i] = NULL;
+		cond_resched();
+	}
+	pr_info("pool shrunk from %llu to %llu blocks\n", old, keep);
 	ipmem_nl_notify_pool();
 	return 0;
 }

@@ -57,6 +57,10 @@ static const struct nla_policy ipmem_pol_pool_new[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 };
 
+static const struct nla_policy ipmem_pol_pool_shrink[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_SIZE] = NLA_POLICY_MIN(NLA_U64, 1),
+};
+
 static const struct nla_policy ipmem_pol_grant_new[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_PREFIX] = IPMEM_POL_ADDR,
 	[IPMEM_A_PREFIX_LEN] = IPMEM_POL_BLOCK_PLEN,
@@ -448,6 +452,14 @@ static int ipmem_nl_pool_new(struct sk_buff *skb, struct genl_info *info)
 static int ipmem_nl_pool_del(struct sk_buff *skb, struct genl_info *info)
 {
 	return ipmem_pool_destroy(info->extack);
+}
+
+static int ipmem_nl_pool_shrink(struct sk_buff *skb, struct genl_info *info)
+{
+	if (ipmem_nl_missing(info, IPMEM_A_SIZE))
+		return -EINVAL;
+	return ipmem_pool_shrink(nla_get_u64(info->attrs[IPMEM_A_SIZE]),
+				 info->extack);
 }
 
 static int ipmem_nl_fill_pool(struct sk_buff *msg)
@@ -909,6 +921,8 @@ static const struct genl_ops ipmem_ops[] = {
 	IPMEM_OP(IPMEM_CMD_ROUTE_MAC, ipmem_nl_route_mac, ipmem_pol_route_mac),
 	IPMEM_GET(IPMEM_CMD_VERSION_GET, ipmem_nl_version_get, NULL,
 		  ipmem_pol_none),
+	IPMEM_OP(IPMEM_CMD_POOL_SHRINK, ipmem_nl_pool_shrink,
+		 ipmem_pol_pool_shrink),
 };
 
 static struct genl_family ipmem_family __ro_after_init = {

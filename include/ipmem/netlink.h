@@ -28,6 +28,12 @@
  * IPMEM_CMD_POOL_GET      the pool: SIZE, BLOCK_SIZE, NET_PREFIX, HOST_ID,
  *                         ADDR, PORT, BLOCKS_TOTAL (M_i), BLOCKS_FREE
  *                         (V_i), EPOCH.  -ENOENT without a pool.
+ * IPMEM_CMD_POOL_SHRINK   give back the end of the pool: SIZE (bytes, a
+ *                         non-zero multiple of the block size, less than
+ *                         the pool's) is its new size; the blocks past it
+ *                         are freed.  -EBUSY while any of them is granted
+ *                         or reserved, -EINVAL for a SIZE that is not
+ *                         smaller, -ENOENT without a pool.
  * IPMEM_CMD_GRANT_NEW     grant the blocks of PREFIX/PREFIX_LEN (inside
  *                         this lender's /80) to BORROWER with RIGHTS, in
  *                         state confirmed.  Overlap with another grant is
@@ -115,7 +121,8 @@
  *
  * Multicast group IPMEM_MCGRP_EVENTS carries, without a request:
  *   IPMEM_CMD_POOL_GET    the pool was created, destroyed (no attributes)
- *                         or its BLOCKS_FREE changed (a lender re-announces)
+ *                         or shrunk, or its BLOCKS_FREE changed (a lender
+ *                         re-announces)
  *   IPMEM_CMD_GRANT_DEL   a grant went away, with the attributes of
  *                         GRANT_GET (expired reservations included)
  *   IPMEM_CMD_LENDER_GET  a lender was connected, lost, came back, or is
@@ -167,6 +174,7 @@ enum ipmem_cmd {
 	IPMEM_CMD_PEER_KEY_GET,
 	IPMEM_CMD_ROUTE_MAC,
 	IPMEM_CMD_VERSION_GET,
+	IPMEM_CMD_POOL_SHRINK,
 
 	__IPMEM_CMD_MAX,
 	IPMEM_CMD_MAX = __IPMEM_CMD_MAX - 1

@@ -39,7 +39,7 @@ expect() {
 	[ "$rc" -eq "$want" ] || echo "#   exit status $rc, wanted $want"
 	printf '%s\n' "$err" | grep -Eq -- "$pat" || echo "#   stderr: $err"
 }
-echo "1..36"
+echo "1..38"
 
 # the module is not loaded here; if it is, the checks that need it absent
 # are skipped (and say so)
@@ -84,6 +84,10 @@ expect 1 "^ipmemctl: release: give one of all, ipmemN or PREFIX$" \
 	"a bare release releases nothing" -- "$ctl" release
 expect 1 "^ipmemctl: network prefix must be an IPv6 /48, not 'fd00::/64'$" \
 	"lend: a wrong network prefix is named" -- "$ctl" lend 1G addr fd00::1 prefix fd00::/64
+expect 1 "^ipmemctl: lend shrink: '12Q' is not a size$" \
+	"lend shrink: a size that is not one is named" -- "$ctl" lend shrink 12Q
+expect 1 "^ipmemctl: lend shrink: give the pool's new SIZE$" \
+	"lend shrink needs the new size" -- "$ctl" lend shrink
 
 if [ $no_module -eq 1 ]; then
 	expect 1 "^ipmemctl: map list: the ipmem module is not loaded .*: load it with 'modprobe ipmem'$" \

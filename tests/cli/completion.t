@@ -48,9 +48,11 @@ expect() {
 	[ "$got" = "$2" ] || echo "#   got: $got"
 }
 
-echo "1..13"
+echo "1..15"
 expect "ipmemctl " "--version borrow disk grant help host host-key key lend lender map monitor peer release route status"
 expect "ipmemctl ho" "host host-key"
+expect "ipmemctl lend " "destroy drain help resume shrink"
+expect "ipmemctl lend shrink " ""
 expect "ipmemctl -j ma" "map"
 expect "ipmemctl map " "add del help list"
 expect "ipmemctl map add fd69:706d:656d:a4d:1::/118 " "disk extent replica"

@@ -4,7 +4,8 @@
 # Bad input gets a clear error and changes nothing.  Every request below
 # is wrong in one way; each must fail with the message that says how,
 # ipmemctl must exit non-zero printing the kernel's message, and after
-# all of them the module's state must be exactly what it was.
+# all of them the module's state must be exactly what it was.  Then the
+# pool shrinks (past its grants) and refuses a grant past its new end.
 #
 #   +--------------------------------------------------------------+
 #   | g1 (host a4d:1): pool 64 MiB; grant blocks 0-255 to itself;   |
@@ -13,7 +14,7 @@
 #   +--------------------------------------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 
-plan 64
+plan 72
 h_init
 g_boot g1 --cpus 2 || bail "guest g1 did not boot"
 g_run g1 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko"
@@ -108,6 +109,14 @@ rejects "confirming a grant that does not exist" "no grant with that prefix" \
 rejects "revoking a grant that does not exist" "no grant with that prefix" \
 	"ipmemctl grant del $P::200/120"
 rejects "destroying a pool with grants" "the pool has grants" 'ipmemctl lend destroy'
+rejects "shrinking the pool to its own size" "smaller than the pool" \
+	'ipmemctl lend shrink 64M'
+rejects "shrinking the pool to a size that is not a multiple of the block size" \
+	"multiple of the block size" 'ipmemctl lend shrink 100K'
+rejects "shrinking the pool past blocks it granted (0-255)" \
+	"blocks past the new size are granted or reserved" 'ipmemctl lend shrink 8M'
+rejects "a shrink request without a size" "missing size" 'nlraw POOL_SHRINK'
+rejects "a shrink to size 0" "size" 'nlraw POOL_SHRINK SIZE=u64:0'
 rejects "deleting a grant its borrower has mapped, without force" \
 	"the borrower has these blocks mapped: what it keeps there would be lost \(force deletes anyway\)" \
 	'ipmemctl grant del $(block_prefix $(host_id) 256)'
@@ -184,6 +193,17 @@ rejects "ipmemctl: an unknown command" "unknown command" 'ipmemctl frobnicate'
 
 g_run g1 "$snapshot /run/share/after; diff /run/share/before /run/share/after"
 ok $? "after all of that, status, table and grants are what they were"
+
+# What it may do: give back the end of the pool, past what it granted.
+g_run g1 "ipmemctl lend shrink 32M &&
+	test \$(cat /sys/module/ipmem/pool/blocks_total) = 512 &&
+	test \$(cat /sys/module/ipmem/pool/blocks_free) = 256 &&
+	ipmemctl grant add $P::100/120 borrower 2 rights ro && ipmemctl grant del $P::100/120" >/dev/null
+ok $? "the pool shrinks from 64 MiB to 32 MiB past its grants (M 512, V 256), and grants below still work"
+rejects "a grant past the new end of the pool" "past the end of the pool" \
+	"ipmemctl grant add $P::200/120 borrower 2 rights ro"
+g_run g1 'dd if=/dev/ipmem0 of=/dev/null bs=64k count=256 iflag=direct 2>&1'
+ok $? "the mapped blocks still read"
 g_dmesg_clean g1
 ok $? "nothing at warning level or above in dmesg"
 h_done

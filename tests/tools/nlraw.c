@@ -29,7 +29,7 @@ static const struct { const char *name; int v; } cmds[] = {
 	N(DISK_DEL), N(DISK_GET), N(MAP_NEW), N(MAP_DEL), N(MAP_GET),
 	N(LENDER_GET), N(SET_HOST_ID), N(GET_HOST_ID), N(HOST_KEY_SET),
 	N(HOST_KEY_DEL), N(HOST_KEY_GET), N(PEER_KEY_NEW), N(PEER_KEY_DEL),
-	N(PEER_KEY_GET), N(ROUTE_MAC),
+	N(PEER_KEY_GET), N(ROUTE_MAC), N(VERSION_GET), N(POOL_SHRINK),
 };
 #undef N
 #define N(x) { #x, IPMEM_A_##x }
