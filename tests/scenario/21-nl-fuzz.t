@@ -5,7 +5,7 @@
 # printed, FUZZ_SEED repeats a run).  First FUZZ_MESSAGES (2000; 10000
 # outside make check) requests of every command with random attributes,
 # each that would change state made invalid: every one is refused and the
-# module's state (status, grants, routes, disks, the table) is exactly
+# module's state (status, grants, routes, disks, keys, the table) is exactly
 # what it was.  Then as many with well-formed attributes and values near
 # the limits: whatever they did, everything can be taken down and the
 # module unloaded, and the kernel log stays clean.
@@ -36,6 +36,7 @@ ok $? "a pool, two grants, a route and a mapped disk to start from"
 
 snapshot='{ ipmemctl status; ipmemctl grant list; ipmemctl route list;
 	ipmemctl disk list | sed "s/ reads .*//"; ipmemctl map list;
+	ipmemctl key show; ipmemctl host-key list;
 	cat /sys/kernel/debug/ipmem/table /sys/kernel/debug/ipmem/grants; }'
 g_run g1 "$snapshot > /run/share/before"
 out=$(g_run g1 -t 1200 "nlfuzz -m safe -s $SEED -n $N -h $ID")
