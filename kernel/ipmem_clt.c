@@ -1508,7 +1508,9 @@ static void ipmem_lender_recover_work(struct work_struct *work)
 	}
 	if (ret) {
 		pr_debug("reconnecting to %pISpc failed: %d\n", &l->addr, ret);
-		ipmem_lender_teardown(l);
+		/* the path gone again: the next run waits for it, then this */
+		if (!ipmem_lender_no_path(l))
+			ipmem_lender_teardown(l);
 		if (READ_ONCE(l->state) == IPMEM_CONN_RECONNECTING)
 			mod_delayed_work(ipmem_wq, &l->recover_work,
 					 IPMEM_RECONNECT_DELAY);

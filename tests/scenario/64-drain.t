@@ -82,7 +82,7 @@ l_moved=$(grep -n "ipmem0: moved 768 blocks off draining lender $from" "$(bgp_lo
 	! grep -q "after its move" "$(bgp_log g3)"
 ok $? "the spare copy was filled before the old one was unmapped (log)"
 
-out=$(g_run g3 'ip -6 route show proto 77')
+out=$(g_run g3 "wait_until 60 sh -c '! ip -6 route show proto 77 | grep -q \"^$NET:$LA::/80 \"'; ip -6 route show proto 77")
 diag "$out"
 ! echo "$out" | grep -q "^$NET:$LA::/80 " && echo "$out" | grep -q "^$NET:$NA::/80 via $(g_ip6 $N) "
 ok $? "ip -6 route on g3 no longer lists $L's /80"
