@@ -288,10 +288,10 @@ g_launch() {
 }
 
 # g_ready NAME: wait until the guest's agent is ready.  A guest whose
-# kernel crashes while it boots - before guest-init says it is up, so
-# before any ipmem code ran in it - is booted once more: the Debian 6.12
-# kernel now and then takes an int3 oops in its own text patching under
-# TCG.  The crash is printed; a second one fails.
+# kernel crashes while it boots (its QEMU exits) before guest-init says
+# it is up, so before any ipmem code ran in it, is booted once more: the
+# Debian 6.12 kernel now and then takes an int3 oops in its own text
+# patching under TCG.  The crash is printed; a second one fails.
 g_ready() {
 	local name=$1 tries=2 rc
 
@@ -329,7 +329,7 @@ g_boot_all() {
 
 	for spec; do
 		# shellcheck disable=SC2086 # a name and its options
-		g_launch $spec
+		g_launch $spec || return 1
 	done
 	for spec; do
 		g_ready "${spec%% *}" || rc=1
