@@ -1792,6 +1792,18 @@ out_put:
 	return ERR_PTR(ret);
 }
 
+/*
+ * Wait until the lenders let go of so far are torn down, their DREQs
+ * sent.  DISK_DEL and MAP_DEL return only then: whoever unmapped the last
+ * blocks of a lender may delete its route to it next (ipmemd does), and
+ * Soft-RoCE cannot send a DREQ that has no route - its GSI QP would stay
+ * in the error state, and no connection on that device work again.
+ */
+void ipmem_clt_reap_sync(void)
+{
+	flush_work(&ipmem_reap_work);
+}
+
 /* The last reference went; called with ipmem_clt_lock held, drops it. */
 static void ipmem_lender_release(struct kref *ref)
 	__releases(&ipmem_clt_lock)

@@ -84,6 +84,7 @@ struct ipmem_clt_op {
 struct ipmem_lender *ipmem_clt_get(const u8 *block_addr, u32 block_size,
 				   struct netlink_ext_ack *extack);
 void ipmem_clt_put(struct ipmem_lender *l);
+void ipmem_clt_reap_sync(void);
 int ipmem_clt_map(struct ipmem_lender *l, u64 first, u64 count,
 		  struct netlink_ext_ack *extack);
 void ipmem_clt_unmap(struct ipmem_lender *l, u64 first, u64 count);

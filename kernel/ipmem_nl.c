@@ -707,10 +707,14 @@ static int ipmem_nl_disk_new(struct sk_buff *skb, struct genl_info *info)
 
 static int ipmem_nl_disk_del(struct sk_buff *skb, struct genl_info *info)
 {
+	int ret;
+
 	if (ipmem_nl_missing(info, IPMEM_A_DISK))
 		return -EINVAL;
-	return ipmem_disk_remove(nla_get_u32(info->attrs[IPMEM_A_DISK]),
-				 info->extack);
+	ret = ipmem_disk_remove(nla_get_u32(info->attrs[IPMEM_A_DISK]),
+				info->extack);
+	ipmem_clt_reap_sync();
+	return ret;
 }
 
 static int ipmem_nl_disk_get(struct sk_buff *skb, struct genl_info *info)
@@ -818,13 +822,16 @@ static int ipmem_nl_map_del(struct sk_buff *skb, struct genl_info *info)
 {
 	const u8 *prefix;
 	u8 plen;
+	int ret;
 
 	prefix = ipmem_nl_prefix(info, &plen);
 	if (!prefix)
 		return -EINVAL;
-	return ipmem_map_del(prefix, plen,
-			     nla_get_flag(info->attrs[IPMEM_A_FORCE]),
-			     info->extack);
+	ret = ipmem_map_del(prefix, plen,
+			    nla_get_flag(info->attrs[IPMEM_A_FORCE]),
+			    info->extack);
+	ipmem_clt_reap_sync();
+	return ret;
 }
 
 static int ipmem_nl_map_dump_start(struct netlink_callback *cb)
