@@ -1797,7 +1797,10 @@ out_put:
  * sent.  DISK_DEL and MAP_DEL return only then: whoever unmapped the last
  * blocks of a lender may delete its route to it next (ipmemd does), and
  * Soft-RoCE cannot send a DREQ that has no route - its GSI QP would stay
- * in the error state, and no connection on that device work again.
+ * in the error state, and no connection on that device work again.  A
+ * reconnect of the lender in progress is waited for (connect_tmo per
+ * step), as POOL_DEL waits for the lender's works.  A lender someone
+ * else holds for a moment (debugfs) goes when they let go, later.
  */
 void ipmem_clt_reap_sync(void)
 {

@@ -713,7 +713,8 @@ static int ipmem_nl_disk_del(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	ret = ipmem_disk_remove(nla_get_u32(info->attrs[IPMEM_A_DISK]),
 				info->extack);
-	ipmem_clt_reap_sync();
+	if (!ret)
+		ipmem_clt_reap_sync();
 	return ret;
 }
 
@@ -830,7 +831,8 @@ static int ipmem_nl_map_del(struct sk_buff *skb, struct genl_info *info)
 	ret = ipmem_map_del(prefix, plen,
 			    nla_get_flag(info->attrs[IPMEM_A_FORCE]),
 			    info->extack);
-	ipmem_clt_reap_sync();
+	if (!ret)
+		ipmem_clt_reap_sync();
 	return ret;
 }
 
