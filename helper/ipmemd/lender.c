@@ -437,7 +437,7 @@ int lender_init(struct ipmemd *d, struct lender *l, struct mod *mod,
 			 l->pool.total, l->pool.block_size, l->pool.free,
 			 fmt_addr(l->pool.addr, (char[46]){ 0 }));
 		if (lend && lend != l->pool.total * l->pool.block_size)
-			log_warn("the pool is not the configured size (lend); destroy it to change it");
+			log_warn("the pool is not the configured size (lend): 'ipmemctl lend shrink' makes it smaller, destroying it lets ipmemd make it anew");
 		/* its endpoint address, should someone have deleted it */
 		if (endpoint_in_prefix(l))
 			endpoint_add(l);
