@@ -9,7 +9,9 @@
 # grants released), and finishes the move after being killed and
 # restarted in the middle of it: no I/O error, no wrong page, the drained
 # lender has nothing granted and its whole pool free, and the borrower no
-# longer routes the drained lender's /80.
+# longer routes the drained lender's /80.  Then the drained pool is
+# destroyed, a new one made, and shrunk by half (ipmemctl lend shrink):
+# every host sees the smaller M.
 #
 #   g1 lender a4d:1 (64 MiB)   g2 lender a4d:2 (64 MiB)   g3 borrower a4d:3
 #
@@ -24,7 +26,7 @@ BGP_KEYS=1
 M=2048
 NET=fd69:706d:656d
 
-plan 11
+plan 12
 h_init
 bgp_boot
 
@@ -105,5 +107,9 @@ rc=$?
 diag "$out"
 [ $rc -eq 0 ] && bgp_wait_mv $M 1280
 ok $? "lend destroy on $L ends its drain; a new pool there is announced with its 1024 free blocks (V = 1280)"
+
+# the new pool gives back half of itself: its ipmemd announces it
+g_run $L 'ipmemctl lend shrink 32M' && bgp_wait_mv $((M - 512)) $((1280 - 512))
+ok $? "lend shrink 32M on $L: every host sees M = $((M - 512)), V = $((1280 - 512))"
 
 bgp_end
