@@ -69,6 +69,9 @@ say "the routes in g3's gobgpd (pools, requests, grants)"
 show g3 'gobgp global rib -a ipv6'
 say "g3's mem-to-ip table (ipmemctl map list)"
 show g3 'ipmemctl map list'
+say "g3 reaches the lenders' /80s through kernel routes (protocol 77, ipmemd's), and a block address answers"
+show g3 'ip -6 route show proto 77'
+show g3 'busybox ping -c 1 -W 10 fd69:706d:656d:a4d:1::2a5'
 
 say "g3 authenticated both lenders, and its pages leave it encrypted"
 show g3 'echo "host keys $(cat /sys/module/ipmem/auth/host_keys), lenders refused $(cat /sys/module/ipmem/auth/lender_failures); ipmem0 encryption $(cat /sys/block/ipmem0/ipmem/encryption)"'
