@@ -406,7 +406,32 @@ static void unmap(struct ipmemd *d, struct borrow *b, struct breq *q)
 	}
 }
 
-/* no longer a lender we map from: drop its route */
+/*
+ * Blocks of @lender that the module maps, for disk @disk and copy
+ * @replica (-1: any); from the cache, as fresh as the caller made it.
+ */
+static uint64_t mapped_of(const struct ipmemd *d, int64_t disk,
+			  int replica, uint32_t lender)
+{
+	const struct mod_map *m;
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < d->bor.nmaps; i++) {
+		m = &d->bor.maps[i];
+		if (ipmem_addr_host(m->prefix) == lender &&
+		    (disk < 0 || m->disk == disk) &&
+		    (replica < 0 || m->replica == replica))
+			n += m->count;
+	}
+	return n;
+}
+
+/*
+ * No longer a lender we map from: drop its route.  Not while a request
+ * of ours may still map its blocks, nor while the module maps any (an
+ * unmap that failed, or a copy adopted in part): those need the route.
+ */
 static void route_gc(struct ipmemd *d, uint32_t lender)
 {
 	struct borrow *b;
@@ -420,6 +445,13 @@ static void route_gc(struct ipmemd *d, uint32_t lender)
 			     q->state == BREQ_FILLING ||
 			     q->state == BREQ_CONFIRMING))
 				return;
+	maps_refresh(d, true);
+	if (mapped_of(d, -1, -1, lender)) {
+		log_warn("route to lender %s kept: the module still maps %" PRIu64 " of its blocks",
+			 fmt_host(lender, (char[16]){ 0 }),
+			 mapped_of(d, -1, -1, lender));
+		return;
+	}
 	ipmem_addr_make(p, d->ctx.net, lender, 0);
 	mod_route_del(d->mod, p, IPMEM_HOST_PLEN);
 	if (mod_host_route(d->mod, false, p, IPMEM_HOST_PLEN, p) == 0)
@@ -563,6 +595,18 @@ static struct breq *breq_ask(struct ipmemd *d, struct borrow *b,
 	q->next = b->reqs;
 	b->reqs = q;
 	return q;
+}
+
+/*
+ * A restarted ipmemd adopts what it had borrowed as the grants come back
+ * over BGP; no policy borrows before they had time to (auto-borrow would
+ * borrow twice, the elastic policy past its ceiling).
+ */
+#define ADOPT_GRACE_MS	15000
+
+static bool adopt_grace_over(struct ipmemd *d)
+{
+	return d->now - d->started > ADOPT_GRACE_MS;
 }
 
 /* ------------------------------------------------------ lender drain */
@@ -1031,6 +1075,33 @@ static int covered_elsewhere(struct ipmemd *d, const struct borrow *b,
 	return ret;
 }
 
+/*
+ * Does @q know every block of its lender that the module maps for its
+ * copy?  A request adopted after a restart is rebuilt from its grants as
+ * they come back over BGP, one at a time: moving or releasing it before
+ * it has them all would leave the rest of the copy mapped to blocks the
+ * lender then takes back.
+ */
+static bool adopted_whole(struct ipmemd *d, const struct borrow *b,
+			  struct breq *q)
+{
+	uint64_t n;
+
+	if (!q->adopted)
+		return true;
+	maps_refresh(d, false);
+	n = mapped_of(d, b->disk, q->replica, q->lender);
+	if (n <= q->count)
+		return true;
+	if (adopt_grace_over(d) && !q->partial_said) {
+		log_warn("%s: the module maps %" PRIu64 " blocks of lender %s for copy %u, its grants cover %" PRIu64 ": waiting for the others before moving it",
+			 b->name, n, fmt_host(q->lender, (char[16]){ 0 }),
+			 q->replica, q->count);
+		q->partial_said = true;
+	}
+	return false;
+}
+
 /* the drain moves of a ready borrow: start, and finish */
 static void moves_reconcile(struct ipmemd *d, struct borrow *b)
 {
@@ -1045,7 +1116,8 @@ static void moves_reconcile(struct ipmemd *d, struct borrow *b)
 			q->is_move = false;
 	for (q = b->reqs; q; q = next) {
 		next = q->next;
-		if (q->state != BREQ_MAPPED || q->is_move)
+		if (q->state != BREQ_MAPPED || q->is_move ||
+		    !adopted_whole(d, b, q))
 			continue;
 		q->drain_asked = grants_draining(d, b, q);
 		k = moves_of(b, q->lender, &filled);
@@ -1165,18 +1237,6 @@ static void breq_reconcile(struct ipmemd *d, struct borrow *b,
 		}
 		return;
 	}
-}
-
-/*
- * A restarted ipmemd adopts what it had borrowed as the grants come back
- * over BGP; no policy borrows before they had time to (auto-borrow would
- * borrow twice, the elastic policy past its ceiling).
- */
-#define ADOPT_GRACE_MS	15000
-
-static bool adopt_grace_over(struct ipmemd *d)
-{
-	return d->now - d->started > ADOPT_GRACE_MS;
 }
 
 /* ----------------------------------------------------- elastic state */

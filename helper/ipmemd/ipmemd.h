@@ -250,6 +250,7 @@ struct breq {
 	struct bgrant *grants;
 	size_t ngrants;
 	bool adopted;				/* rebuilt after a restart */
+	bool partial_said;			/* logged: grants still missing */
 	uint64_t serial;			/* IPMEM_BGP_FN_SERIAL */
 	/* lender drain: the lender asks us to move this request's copy */
 	bool drain_asked;
