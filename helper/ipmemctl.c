@@ -493,6 +493,27 @@ static uint64_t get_u64(struct nlattr **tb, int type)
 	return tb[type] ? nla_get_u64(tb[type]) : 0;
 }
 
+/* after lend shrink: the pool's size, and the one it waits to shrink to */
+static int shrink_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
+{
+	uint64_t to = get_u64(tb, IPMEM_A_SHRINK_TO);
+	char sz[32];
+
+	out_obj_open(NULL);
+	out_u64(OUT_JSON, "size", NULL, get_u64(tb, IPMEM_A_SIZE));
+	if (!to) {
+		out_null("shrink_to");
+		out_obj_close();
+		return 0;
+	}
+	ipmem_format_size(to, sz, sizeof(sz));
+	out_u64(OUT_JSON, "shrink_to", NULL, to);
+	out_text("shrinking to %s: blocks past it are still granted or reserved; it shrinks once they are free (ipmemd asks their borrowers to move)\n",
+		 sz);
+	out_obj_close();
+	return 0;
+}
+
 /* --------------------------------------------------------------- lender */
 
 static int cmd_lend(struct args *a)
@@ -531,7 +552,14 @@ static int cmd_lend(struct args *a)
 		msg = ipmem_nl_msg(&nl, IPMEM_CMD_POOL_SHRINK, false);
 		if (msg)
 			nla_put_u64(msg, IPMEM_A_SIZE, size);
-		return simple(msg, "lend shrink");
+		if (simple(msg, "lend shrink"))
+			return 1;
+		/* done, or waiting for blocks past the new size: which? */
+		msg = ipmem_nl_msg(&nl, IPMEM_CMD_POOL_GET, false);
+		if (!msg)
+			return fail("lend shrink: out of memory");
+		err = request(msg, shrink_print, NULL);
+		return err ? nl_fail("lend shrink", err) : 0;
 	}
 	if (ipmem_parse_size(sz, &size) || !size)
 		return fail("lend: '%s' is not a size", sz);
@@ -1337,6 +1365,15 @@ static int pool_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	out_u64(OUT_ANY, "blocks_total", "  M %" PRIu64 " blocks", total);
 	out_u64(OUT_ANY, "blocks_free", ", V %" PRIu64 " free", free);
 	out_str(OUT_TEXT, NULL, " (%s)\n", fr);
+	if (tb[IPMEM_A_SHRINK_TO]) {
+		ipmem_format_size(get_u64(tb, IPMEM_A_SHRINK_TO), sz, sizeof(sz));
+		out_u64(OUT_JSON, "shrink_to", NULL,
+			get_u64(tb, IPMEM_A_SHRINK_TO));
+		out_str(OUT_TEXT, NULL,
+			"  shrinking to %s (waits for the blocks past it)\n", sz);
+	} else {
+		out_null("shrink_to");
+	}
 	out_obj_close();
 	return 0;
 }

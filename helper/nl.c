@@ -28,6 +28,7 @@ static const char *const ipmem_attr_names[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_PORT] = "port",
 	[IPMEM_A_BLOCKS_TOTAL] = "total blocks",
 	[IPMEM_A_BLOCKS_FREE] = "free blocks",
+	[IPMEM_A_SHRINK_TO] = "size to shrink to",
 	[IPMEM_A_EPOCH] = "epoch",
 	[IPMEM_A_PREFIX] = "prefix",
 	[IPMEM_A_PREFIX_LEN] = "prefix length",

@@ -155,7 +155,8 @@ struct ipmem_pool {
 	u32 block_size;
 	u8 block_shift;
 	u64 nr_blocks;
-	u64 nr_free;
+	u64 limit;		/* shrinking: nothing new granted past it */
+	u64 nr_free;		/* free blocks below @limit */
 	struct page **blocks;
 	unsigned long *used;
 	u64 epoch;

@@ -97,6 +97,7 @@ int ipmem_pool_create(u64 size, u32 block_size, const struct in6_addr *addr,
 	pool->block_size = block_size;
 	pool->block_shift = shift;
 	pool->nr_blocks = size >> shift;
+	pool->limit = pool->nr_blocks;
 	pool->nr_free = pool->nr_blocks;
 	pool->epoch = get_random_u64();
 	pool->next_gen = get_random_u64();
@@ -195,43 +196,83 @@ int ipmem_pool_destroy(struct netlink_ext_ack *extack)
 	return 0;
 }
 
+/* how many blocks of @first..@first + @count lie below the pool's limit */
+static u64 ipmem_pool_below(const struct ipmem_pool *pool, u64 first,
+			    u64 count)
+{
+	return first >= pool->limit ? 0 : min(count, pool->limit - first);
+}
+
+/* free blocks of [@lo, @hi) */
+static u64 ipmem_pool_free_in(const struct ipmem_pool *pool, u64 lo, u64 hi)
+{
+	return hi - lo - ((u64)bitmap_weight(pool->used, hi) -
+			  bitmap_weight(pool->used, lo));
+}
+
 /*
- * Give back the blocks past @size: the end of the pool, never granted or
- * reserved when this is asked.  Reservations take the lowest free runs
- * that fit, so the end of a pool tends to be granted last.
+ * A shrink that waited for the blocks past the pool's limit: once none is
+ * granted or reserved, they go.  Past nr_blocks nothing finds them.
+ */
+static bool ipmem_pool_shrink_end(struct ipmem_pool *pool)
+{
+	u64 i, old = pool->nr_blocks;
+
+	lockdep_assert_held(&ipmem_lnd_lock);
+
+	if (pool->limit == old ||
+	    find_next_bit(pool->used, old, pool->limit) < old)
+		return false;
+	pool->nr_blocks = pool->limit;
+	for (i = pool->limit; i < old; i++) {
+		__free_pages(pool->blocks[i], ipmem_block_order(pool));
+		pool->blocks[i] = NULL;
+		cond_resched();
+	}
+	pr_info("pool shrunk from %llu to %llu blocks\n", old, pool->limit);
+	return true;
+}
+
+/*
+ * Give back the blocks past @size.  Those of them that are granted or
+ * reserved stay until their grants go: meanwhile nothing new is reserved
+ * or granted past @size (the lender's ipmemd asks their borrowers to
+ * move), and POOL_GET says IPMEM_A_SHRINK_TO.  The pool's own size asks
+ * for a waiting shrink to be called off.  Reservations take the lowest
+ * free runs that fit, so the end of a pool tends to be granted last.
  */
 int ipmem_pool_shrink(u64 size, struct netlink_ext_ack *extack)
 {
 	struct ipmem_pool *pool = ipmem_pool_lock(extack);
-	u64 keep, old, i;
+	u64 keep, old, lo, hi;
+	bool done;
 
 	if (!pool)
 		return -ENOENT;
 	old = pool->nr_blocks;
 	keep = size >> pool->block_shift;
-	if (size & (pool->block_size - 1) || !keep || keep >= old) {
+	if (size & (pool->block_size - 1) || !keep || keep > old ||
+	    (keep == old && pool->limit == old)) {
 		mutex_unlock(&ipmem_lnd_lock);
 		NL_SET_ERR_MSG(extack,
 			       "the new size must be a non-zero multiple of the block size, smaller than the pool");
 		return -EINVAL;
 	}
-	if (find_next_bit(pool->used, old, keep) < old) {
-		mutex_unlock(&ipmem_lnd_lock);
-		NL_SET_ERR_MSG(extack,
-			       "blocks past the new size are granted or reserved");
-		return -EBUSY;
-	}
-	/* past nr_blocks nothing finds these blocks, not even under the lock */
-	pool->nr_blocks = keep;
-	pool->nr_free -= old - keep;
+	lo = min(keep, pool->limit);
+	hi = max(keep, pool->limit);
+	if (keep < pool->limit)
+		pool->nr_free -= ipmem_pool_free_in(pool, lo, hi);
+	else
+		pool->nr_free += ipmem_pool_free_in(pool, lo, hi);
+	pool->limit = keep;
+	done = ipmem_pool_shrink_end(pool);
+	if (!done && keep < old)
+		pr_info("pool shrinking to %llu blocks: waits for %llu granted or reserved past it\n",
+			keep, old - keep - ipmem_pool_free_in(pool, keep, old));
+	else if (!done)
+		pr_info("pool shrink to %llu blocks called off\n", lo);
 	mutex_unlock(&ipmem_lnd_lock);
 
-	for (i = keep; i < old; i++) {
-		__free_pages(pool->blocks[i], ipmem_block_order(pool));
-		pool->blocks[i] = NULL;
-		cond_resched();
-	}
-	pr_info("pool shrunk from %llu to %llu blocks\n", old, keep);
 	ipmem_nl_notify_pool();
 	return 0;
 }
@@ -253,7 +294,7 @@ static void ipmem_grant_link(struct ipmem_pool *pool, struct ipmem_grant *g)
 			break;
 	list_add_tail(&g->node, &pos->node);
 	bitmap_set(pool->used, g->first, g->count);
-	pool->nr_free -= g->count;
+	pool->nr_free -= ipmem_pool_below(pool, g->first, g->count);
 }
 
 static struct ipmem_grant *ipmem_grant_alloc(struct ipmem_pool *pool,
@@ -286,7 +327,8 @@ static void ipmem_grant_free(struct ipmem_pool *pool, struct ipmem_grant *g)
 	ipmem_lnd_revoke(pool, g);
 	ipmem_pool_zero(pool, g->first, g->count);
 	bitmap_clear(pool->used, g->first, g->count);
-	pool->nr_free += g->count;
+	pool->nr_free += ipmem_pool_below(pool, g->first, g->count);
+	ipmem_pool_shrink_end(pool);
 	if (list_empty(&pool->grants))
 		module_put(THIS_MODULE);
 }
@@ -351,6 +393,12 @@ int ipmem_grant_add(const u8 *prefix, u8 plen, u32 borrower, u8 rights,
 		ret = -EEXIST;
 		goto out_unlock;
 	}
+	if (first + count > ipmem_pool->limit) {
+		NL_SET_ERR_MSG(extack,
+			       "prefix reaches past the size the pool shrinks to");
+		ret = -ERANGE;
+		goto out_unlock;
+	}
 	ret = -ENOMEM;
 	g = ipmem_grant_alloc(ipmem_pool, first, count, borrower, rights,
 			      IPMEM_GRANT_CONFIRMED);
@@ -374,7 +422,7 @@ static s64 ipmem_pool_find_run(struct ipmem_pool *pool, unsigned int *k,
 
 	for (order = maxk + 1; order-- > 0;) {
 		n = 1ULL << order;
-		for (pos = 0; pos + n <= pool->nr_blocks; pos += n) {
+		for (pos = 0; pos + n <= pool->limit; pos += n) {
 			u64 used = find_next_bit(pool->used, pos + n, pos);
 
 			if (used >= pos + n) {

@@ -482,6 +482,10 @@ static int ipmem_nl_fill_pool(struct sk_buff *msg)
 			      IPMEM_A_PAD) ||
 	    nla_put_u64_64bit(msg, IPMEM_A_EPOCH, pool->epoch, IPMEM_A_PAD))
 		return -EMSGSIZE;
+	if (pool->limit < pool->nr_blocks &&
+	    nla_put_u64_64bit(msg, IPMEM_A_SHRINK_TO,
+			      pool->limit << pool->block_shift, IPMEM_A_PAD))
+		return -EMSGSIZE;
 	return 0;
 }
 

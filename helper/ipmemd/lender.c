@@ -164,6 +164,13 @@ static void announce_pool(struct lender *l)
 	bgpd_announce(l->d, &m);
 }
 
+/* does the pool shrink past (some of) @g's blocks? */
+static bool grant_past_shrink(const struct lender *l, const struct lgrant *g)
+{
+	return l->pool.shrink_to &&
+	       ipmem_addr_block(g->prefix) + g->count > l->pool.shrink_to;
+}
+
 static void announce_grant(struct lender *l, const struct lreq *r,
 			   const struct lgrant *g)
 {
@@ -178,8 +185,12 @@ static void announce_grant(struct lender *l, const struct lreq *r,
 	m.grant.first = ipmem_addr_block(g->prefix);
 	m.grant.count = g->count;
 	m.grant.rights = r->rights;
-	/* a draining lender asks the borrower to move confirmed blocks */
-	m.grant.state = l->draining && g->state == IPMEM_GRANT_CONFIRMED ?
+	/*
+	 * A draining lender asks the borrower to move confirmed blocks, and
+	 * so does a pool that shrinks past them.
+	 */
+	m.grant.state = g->state == IPMEM_GRANT_CONFIRMED &&
+			(l->draining || grant_past_shrink(l, g)) ?
 			IPMEM_BGP_GRANT_DRAINING : g->state;
 	m.grant.serial = r->serial;
 	bgpd_announce(l->d, &m);
@@ -611,8 +622,25 @@ static void resync(struct lender *l)
 	free(g);
 }
 
+static void reannounce_grants(struct lender *l);
+
+/* the module's pool waits to shrink (lend shrink), or no longer does */
+static void shrink_note(struct lender *l, const struct mod_pool *p)
+{
+	if (p->shrink_to)
+		log_info("the pool shrinks to %" PRIu64 " blocks once those past it are free: asking their borrowers to move",
+			 p->shrink_to);
+	else if (p->total < l->pool.total)
+		log_info("the pool shrank from %" PRIu64 " to %" PRIu64 " blocks",
+			 l->pool.total, p->total);
+	else
+		log_info("the pool's shrink was called off");
+}
+
 void lender_event(struct lender *l, const struct mod_event *ev)
 {
+	bool shrinking;
+
 	if (ev->type == MOD_EV_POOL)
 		log_dbg("module: pool changed, V_i %" PRIu64, ev->pool.free);
 	else if (ev->type == MOD_EV_GRANT_DEL)
@@ -641,8 +669,14 @@ void lender_event(struct lender *l, const struct mod_event *ev)
 			if (!l->has_pool)
 				log_info("a pool appeared: %" PRIu64 " blocks",
 					 ev->pool.total);
+			else if (ev->pool.shrink_to != l->pool.shrink_to)
+				shrink_note(l, &ev->pool);
+			shrinking = l->has_pool &&
+				    ev->pool.shrink_to != l->pool.shrink_to;
 			l->has_pool = true;
 			l->pool = ev->pool;
+			if (shrinking)
+				reannounce_grants(l);
 		}
 		l->announce_pool = true;
 		break;
@@ -1072,6 +1106,11 @@ void lender_status(struct lender *l)
 	out_text("%s", !l->draining ? "" : held ?
 		 ", draining (announced V_i 0; borrowers asked to move)" :
 		 ", drained (announced V_i 0; nothing granted)");
+	out_u64(OUT_JSON, "shrink_to", NULL, l->pool.shrink_to);
+	if (l->pool.shrink_to)
+		out_u64(OUT_TEXT, NULL,
+			", shrinking to %" PRIu64 " blocks (borrowers past it asked to move)",
+			l->pool.shrink_to);
 	if (l->drain_auto)
 		out_text("; memory pressure %u.%02u%% (drain-psi %u%%)",
 			 l->psi / 100, l->psi % 100, l->d->conf.drain_psi / 100);

@@ -32,6 +32,7 @@ struct mod_pool {
 	uint16_t port;
 	uint64_t total;			/* M_i */
 	uint64_t free;			/* V_i */
+	uint64_t shrink_to;		/* a shrink waits: blocks kept, or 0 */
 };
 
 struct mod_grant {

@@ -79,6 +79,8 @@ static void fill_pool(struct nlattr **tb, struct mod_pool *p)
 		p->port = nla_get_u16(tb[IPMEM_A_PORT]);
 	p->total = get64(tb, IPMEM_A_BLOCKS_TOTAL);
 	p->free = get64(tb, IPMEM_A_BLOCKS_FREE);
+	if (p->block_size)
+		p->shrink_to = get64(tb, IPMEM_A_SHRINK_TO) / p->block_size;
 }
 
 static bool fill_grant(struct nlattr **tb, struct mod_grant *g)

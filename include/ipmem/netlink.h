@@ -224,6 +224,7 @@ enum ipmem_attr {
 	IPMEM_A_LOSSES,		/* u64, LENDER_GET: times the lender was lost */
 	IPMEM_A_RETURNS,	/* u64, LENDER_GET: times it came back */
 	IPMEM_A_LATENCY,	/* nest, DISK_GET: read latencies (latency.h) */
+	IPMEM_A_SHRINK_TO,	/* u64, POOL_GET: bytes a waiting shrink keeps */
 
 	__IPMEM_A_MAX,
 	IPMEM_A_MAX = __IPMEM_A_MAX - 1

@@ -5,7 +5,8 @@
 # is wrong in one way; each must fail with the message that says how,
 # ipmemctl must exit non-zero printing the kernel's message, and after
 # all of them the module's state must be exactly what it was.  Then the
-# pool shrinks (past its grants) and refuses a grant past its new end.
+# pool shrinks: a shrink past granted blocks waits for them, one past
+# free blocks is done at once, and a grant past the new end is refused.
 #
 #   +--------------------------------------------------------------+
 #   | g1 (host a4d:1): pool 64 MiB; grant blocks 0-255 to itself;   |
@@ -14,7 +15,7 @@
 #   +--------------------------------------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 
-plan 72
+plan 77
 h_init
 g_boot g1 --cpus 2 || bail "guest g1 did not boot"
 g_run g1 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko"
@@ -113,8 +114,6 @@ rejects "shrinking the pool to its own size" "smaller than the pool" \
 	'ipmemctl lend shrink 64M'
 rejects "shrinking the pool to a size that is not a multiple of the block size" \
 	"multiple of the block size" 'ipmemctl lend shrink 100K'
-rejects "shrinking the pool past blocks it granted (0-255)" \
-	"blocks past the new size are granted or reserved" 'ipmemctl lend shrink 8M'
 rejects "a shrink request without a size" "missing size" 'nlraw POOL_SHRINK'
 rejects "a shrink to size 0" "size" 'nlraw POOL_SHRINK SIZE=u64:0'
 rejects "deleting a grant its borrower has mapped, without force" \
@@ -193,6 +192,42 @@ rejects "ipmemctl: an unknown command" "unknown command" 'ipmemctl frobnicate'
 
 g_run g1 "$snapshot /run/share/after; diff /run/share/before /run/share/after"
 ok $? "after all of that, status, table and grants are what they were"
+
+# A shrink past granted blocks waits for them: nothing new is granted or
+# reserved past the new size meanwhile, the pool's own size calls it off,
+# and once the last grant past it goes the pool shrinks by itself.
+# pool BLOCKS_TOTAL BLOCKS_FREE SHRINK_TO: the pool as ipmemctl status says
+pool() {
+	g_run g1 "ctl_is '.lender.pool.blocks_total == $1 and .lender.pool.blocks_free == $2 and .lender.pool.shrink_to == $3' status"
+}
+out=$(g_run g1 "ipmemctl grant add $P::300/120 borrower 2 rights ro &&
+	ipmemctl lend shrink 8M" 2>&1)
+rc=$?
+diag "$out"
+[ $rc -eq 0 ] && echo "$out" | grep -q "^shrinking to 8MiB: blocks past it are still granted or reserved" &&
+	pool 1024 0 8388608
+ok $? "a shrink to 8 MiB past granted blocks (0-255, 768-1023) waits: M 1024, V 0 (nothing below it free), shrink_to 8 MiB"
+rejects "a grant past the size the pool shrinks to" "past the size the pool shrinks to" \
+	"ipmemctl grant add $P::200/120 borrower 2 rights ro"
+rejects "a reservation while nothing below that size is free" "not enough free blocks" \
+	'ipmemctl grant reserve 1 borrower 2 rights rw'
+g_run g1 'ipmemctl lend shrink 64M' >/dev/null && pool 1024 512 null
+ok $? "lend shrink to the pool's own size calls the shrink off (V 512 again)"
+# below 32 MiB only blocks 256-319 and 384-447 are free: a reservation
+# of 128 takes them, not the aligned 128 at 512 past the shrink
+out=$(g_run g1 "ipmemctl grant add $P::140/122 borrower 2 rights ro &&
+	ipmemctl grant add $P::1c0/122 borrower 2 rights ro &&
+	ipmemctl lend shrink 32M >/dev/null &&
+	ipmemctl -j grant reserve 128 borrower 2 rights rw | jq -r '.[].prefix' | sort &&
+	echo $P::100/122 $P::180/122" 2>&1)
+rc=$?
+diag "$out"
+[ $rc -eq 0 ] && [ "$(echo "$out" | head -n 2 | paste -sd ' ')" = "$(echo "$out" | sed -n 3p)" ]
+ok $? "while a shrink to 32 MiB waits, a reservation takes the fragments below it, none of the blocks past it"
+g_run g1 "for p in 100/122 180/122 140/122 1c0/122; do ipmemctl grant del $P::\$p || exit; done &&
+	ipmemctl lend shrink 48M" >/dev/null && pool 1024 512 50331648 &&
+	g_run g1 "ipmemctl grant del $P::300/120" && pool 768 512 null
+ok $? "a shrink to 48 MiB waits for the grant of blocks 768-1023, and ends when it is revoked (M 768)"
 
 # What it may do: give back the end of the pool, past what it granted.
 g_run g1 "ipmemctl lend shrink 32M &&

@@ -10,8 +10,11 @@
 # restarted in the middle of it: no I/O error, no wrong page, the drained
 # lender has nothing granted and its whole pool free, and the borrower no
 # longer routes the drained lender's /80.  Then the drained pool is
-# destroyed, a new one made, and shrunk by half (ipmemctl lend shrink):
-# every host sees the smaller M.
+# destroyed and a new one made.  Last, the lender the copy moved to
+# shrinks its pool by half (ipmemctl lend shrink) past blocks the
+# borrower has: the borrower moves that copy again (back to the new
+# pool) with its workload running, the pool then shrinks, and every host
+# sees the smaller M.
 #
 #   g1 lender a4d:1 (64 MiB)   g2 lender a4d:2 (64 MiB)   g3 borrower a4d:3
 #
@@ -26,7 +29,20 @@ BGP_KEYS=1
 M=2048
 NET=fd69:706d:656d
 
-plan 12
+# work_verified: the workload ($work on g3) stops and verified every page,
+# and ipmem0 had no I/O error
+work_verified() {
+	local out rc
+
+	g_run g3 'touch /run/stop.d' >/dev/null
+	out=$(g_wait g3 "$work" -t 900)
+	rc=$?
+	diag "$(echo "$out" | tail -n 3)"
+	[ $rc -eq 0 ] && echo "$out" | grep -q '^total mismatches 0$' &&
+		g_run g3 'test "$(cat /sys/block/ipmem0/ipmem/errors)" = 0'
+}
+
+plan 15
 h_init
 bgp_boot
 
@@ -96,12 +112,7 @@ diag "$out"
 ! echo "$out" | grep -q "^$NET:$LA::/80 " && echo "$out" | grep -q "^$NET:$NA::/80 via $(g_ip6 $N) "
 ok $? "ip -6 route on g3 no longer lists $L's /80"
 
-g_run g3 'touch /run/stop.d' >/dev/null
-out=$(g_wait g3 "$work" -t 900)
-rc=$?
-diag "$(echo "$out" | tail -n 3)"
-[ $rc -eq 0 ] && echo "$out" | grep -q '^total mismatches 0$' &&
-	g_run g3 'test "$(cat /sys/block/ipmem0/ipmem/errors)" = 0'
+work_verified
 ok $? "the workload verifies every page: zero mismatches, zero I/O errors"
 
 # the drained pool is destroyed, and a new one made: the drain ended
@@ -115,8 +126,30 @@ diag "$out"
 [ $rc -eq 0 ] && bgp_wait_mv $M 1280
 ok $? "lend destroy on $L ends its drain; a new pool there is announced with its 1024 free blocks (V = 1280)"
 
-# the new pool gives back half of itself: its ipmemd announces it
-g_run $L 'ipmemctl lend shrink 32M' && bgp_wait_mv $((M - 512)) $((1280 - 512))
-ok $? "lend shrink 32M on $L: every host sees M = $((M - 512)), V = $((1280 - 512))"
+# N, which now holds g3's 768 blocks (0-767), gives back half of its
+# pool while g3 swaps to it again: blocks 512-767 lie past the new size,
+# so g3 is asked to move that copy (to L's new pool), and N's pool
+# shrinks once they are free.  Every host then sees the smaller M.
+base=$(g_run g3 'vmstat_get pswpout')
+g_start g3 'rm -f /run/stop.d; run_limited 24 memtouch -p 2 -u /run/stop.d 64'
+work=$JOB
+g_run g3 -t 400 "wait_until 360 pswpout_above $((base + 4096))"
+ok $? "the workload runs again and swaps out 16 MiB more"
+
+out=$(g_run $N 'ipmemctl lend shrink 32M && ipmemctl status | grep shrinking' 2>&1)
+rc=$?
+diag "$N: $out"
+[ $rc -eq 0 ] && echo "$out" | grep -q "^shrinking to 32MiB: blocks past it are still granted"
+ok $? "lend shrink 32M on $N waits for the blocks g3 has past 32 MiB"
+moved="[.ipmemd.borrows[0].copies_from // [] | .[] | .lender] == [\"$from\"] and .ipmemd.borrows[0].copies_from[0].state == \"mapped\""
+g_run g3 -t 900 "wait_until 840 ctl_is '$moved' status" &&
+	g_run $N -t 200 "wait_until 180 ctl_is '.lender.pool.blocks_total == 512 and .lender.pool.shrink_to == null' status" &&
+	bgp_wait_mv $((M - 512)) $((1280 - 512))
+rc=$?
+diag "$(g_run $N 'grep -E "shrink" /run/share/ipmemd.log; ipmemctl status | head -n 4')"
+ok $rc "g3's copy moves to $L, $N's pool shrinks to 512 blocks: every host sees M = $((M - 512)), V = $((1280 - 512))"
+
+work_verified
+ok $? "the workload verifies every page again: zero mismatches, zero I/O errors"
 
 bgp_end
