@@ -310,7 +310,7 @@ struct ipmemd_conf {
 	uint8_t rights;
 	uint8_t replicas;
 	bool exclude_self;
-	bool endpoint_nexthop;		/* endpoint address (default): pool at addr */
+	bool endpoint_nexthop;		/* endpoint address: pool at addr */
 	uint32_t max_routes;		/* paths kept per BGP neighbor */
 
 	uint64_t auto_borrow;		/* bytes, 0: none */

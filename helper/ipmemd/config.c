@@ -39,7 +39,7 @@ void conf_defaults(struct ipmemd_conf *c)
 	c->rights = IPMEM_RIGHTS_RW;
 	c->replicas = 1;
 	c->exclude_self = true;
-	c->endpoint_nexthop = true;
+	c->endpoint_nexthop = false;
 	c->max_routes = 100000;
 	c->sim_lend = 64ULL << 20;
 	c->elastic.step = 256ULL << 20;

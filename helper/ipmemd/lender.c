@@ -372,9 +372,9 @@ static bool gid_wait(const uint8_t a[16])
 }
 
 /*
- * The pool, listening at our data-plane address (endpoint address, the
- * default, or when the other cannot be had) or at the first address of
- * our /80 (endpoint prefix), so that a route to the /80 reaches it.
+ * The pool, listening at the first address of our /80 (endpoint prefix,
+ * the default), so that a route to the /80 reaches it, or at our
+ * data-plane address (endpoint address, or when the other cannot be had).
  */
 static int pool_create(struct lender *l, uint64_t lend)
 {

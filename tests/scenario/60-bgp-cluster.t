@@ -32,11 +32,12 @@ BGP_KEYS=1
 # every session is signed (TCP-MD5); the password is this run's
 BGP_PASSWORD=pw-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
 # the lenders' pools: 64 MiB of 64 KiB blocks each; g1's listens at the
-# first address of its /80 (reached by the kernel's route to the /80),
-# g2's at its data-plane address (the default: the module's own route)
+# first address of its /80 (the default: reached by the kernel's route
+# to the /80), g2's at its data-plane address (the module's own route)
 M=2048
-G1_CONF="lend 64M
-endpoint prefix"
+G1_CONF="lend 64M"
+G2_CONF="lend 64M
+endpoint address"
 # the borrower keeps few paths of each neighbor: a flood hits the bound;
 # it logs 20 ignored routes each 30 s at most
 G3_CONF="max-routes 24
@@ -73,7 +74,7 @@ plan 52
 h_init
 bgp_boot
 
-bgp_start g1 "$G1_CONF" && bgp_start g2 "lend 64M" && bgp_start g3 "$G3_CONF"
+bgp_start g1 "$G1_CONF" && bgp_start g2 "$G2_CONF" && bgp_start g3 "$G3_CONF"
 ok $? "ipmemd starts on all three (lenders g1 and g2, borrower g3)"
 
 bgp_wait_mv $M $M

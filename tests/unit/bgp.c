@@ -718,14 +718,14 @@ static void test_config(void)
 	ok(conf_parse(&c, "block-size 3K\n", err, sizeof(err)),
 	   "block sizes are powers of two");
 	conf_defaults(&c);
-	ok(c.endpoint_nexthop &&
-	   !conf_parse(&c, "endpoint prefix\n", err, sizeof(err)) &&
-	   !c.endpoint_nexthop &&
+	ok(!c.endpoint_nexthop &&
 	   !conf_parse(&c, "endpoint address\n", err, sizeof(err)) &&
 	   c.endpoint_nexthop &&
+	   !conf_parse(&c, "endpoint prefix\n", err, sizeof(err)) &&
+	   !c.endpoint_nexthop &&
 	   conf_parse(&c, "endpoint eth0\n", err, sizeof(err)) &&
 	   strstr(err, "endpoint: prefix or address, not 'eth0'"),
-	   "endpoint: address by default, or prefix; nothing else");
+	   "endpoint: prefix by default, or address; nothing else");
 	conf_defaults(&c);
 	ok(!strcmp(c.gobgpd_api, "unix:///run/ipmemd/gobgpd.sock") &&
 	   !conf_parse(&c, "gobgpd-api /run/x/api.sock\n", err, sizeof(err)) &&
