@@ -21,11 +21,10 @@
  * from that queue's own work (@req_work), after the lock is dropped, and
  * every wait for a completion has a time-out after which the queue is
  * torn down.  A queue is on its session's list only once everything it
- * owns exists, and is torn down once (IPMEM_LND_CONN_RELEASING).
+ * owns exists, and is torn down once (IPMEM_LND_CONN_TEARDOWN).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/delay.h>
 #include <linux/scatterlist.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file.h>
@@ -101,8 +100,10 @@ struct ipmem_lnd_mr {
  * @revokes: REVOKE notices waiting for @req_work to send them
  * @nr_revokes: entries in @revokes
  * @req_work: handles requests and sends notices; the only user of @tx
- * @release_work: tears the queue down (first waits while our port is
- *	down, unless IPMEM_LND_CONN_FORCE)
+ * @path_work: waits, without holding a worker, while the borrower has
+ *	no path from us (unless IPMEM_LND_CONN_FORCE), then tears the queue
+ *	down
+ * @release_work: tears the queue down at once (the pool or device goes)
  * @flags: IPMEM_LND_CONN_*
  */
 struct ipmem_lnd_conn {
@@ -128,14 +129,20 @@ struct ipmem_lnd_conn {
 	} revokes[IPMEM_LND_REVOKES];
 	unsigned int nr_revokes;
 	struct work_struct req_work;
+	struct delayed_work path_work;
 	struct work_struct release_work;
 	unsigned long flags;
 };
 
-/* set once the queue is being torn down; whoever sets it tears it down */
+/* the queue is dead: nothing new is posted on it, and its teardown follows */
 #define IPMEM_LND_CONN_RELEASING	0
 /* tear it down now, even without a path to the borrower (pool or device goes) */
 #define IPMEM_LND_CONN_FORCE		1
+/*
+ * Taken by whoever tears the queue down and frees it: @path_work,
+ * @release_work (forced) or the cm handler (device removal); once.
+ */
+#define IPMEM_LND_CONN_TEARDOWN		2
 
 static struct ipmem_lnd_conn *to_lnd_conn(struct ib_cq *cq)
 {
@@ -644,10 +651,29 @@ static void ipmem_lnd_conn_teardown(struct ipmem_lnd_conn *conn)
 	}
 }
 
+/* Tear @conn down and free it; the caller took IPMEM_LND_CONN_TEARDOWN. */
+static void ipmem_lnd_conn_destroy(struct ipmem_lnd_conn *conn)
+{
+	ipmem_lnd_conn_teardown(conn);
+	rdma_destroy_id(conn->cm_id);
+	kfree(conn);
+}
+
 static void ipmem_lnd_release_work(struct work_struct *work)
 {
 	struct ipmem_lnd_conn *conn = container_of(work, struct ipmem_lnd_conn,
 						   release_work);
+
+	/* @path_work re-arms itself; after this it is neither queued nor runs */
+	cancel_delayed_work_sync(&conn->path_work);
+	ipmem_lnd_conn_destroy(conn);
+}
+
+static void ipmem_lnd_path_work(struct work_struct *work)
+{
+	struct ipmem_lnd_conn *conn = container_of(to_delayed_work(work),
+						   struct ipmem_lnd_conn,
+						   path_work);
 
 	/*
 	 * Not while our own port is down or the borrower's address has no
@@ -656,27 +682,39 @@ static void ipmem_lnd_release_work(struct work_struct *work)
 	 * go out, after which it accepts no connection any more.  The queue
 	 * is dead meanwhile (its work checks RELEASING); it goes when the
 	 * path is back, or at once when the pool or the device goes (FORCE).
+	 * Looked at again each second, holding no worker of ipmem_wq (which
+	 * reclaim may need) in between.
 	 */
-	while (!test_bit(IPMEM_LND_CONN_FORCE, &conn->flags) &&
-	       ipmem_cm_no_path(conn->cm_id))
-		msleep(1000);
-	ipmem_lnd_conn_teardown(conn);
-	rdma_destroy_id(conn->cm_id);
-	kfree(conn);
+	if (!test_bit(IPMEM_LND_CONN_FORCE, &conn->flags) &&
+	    ipmem_cm_no_path(conn->cm_id)) {
+		queue_delayed_work(ipmem_wq, &conn->path_work, HZ);
+		return;
+	}
+	/*
+	 * Here and not in @release_work: a flush_workqueue() that began
+	 * while this runs waits for this teardown, not for work queued later.
+	 */
+	if (!test_and_set_bit(IPMEM_LND_CONN_TEARDOWN, &conn->flags))
+		ipmem_lnd_conn_destroy(conn);
 }
 
 /* Never tear down in the completion or cm context: queue it. */
 static void ipmem_lnd_queue_release(struct ipmem_lnd_conn *conn)
 {
 	if (!test_and_set_bit(IPMEM_LND_CONN_RELEASING, &conn->flags))
-		queue_work(ipmem_wq, &conn->release_work);
+		queue_delayed_work(ipmem_wq, &conn->path_work, 0);
 }
 
-/* The same, and without waiting for our port (the pool or device goes). */
+/*
+ * The same, and without waiting for a path (the pool or device goes): the
+ * caller's flush_workqueue() then waits for the teardown.
+ */
 static void ipmem_lnd_force_release(struct ipmem_lnd_conn *conn)
 {
 	set_bit(IPMEM_LND_CONN_FORCE, &conn->flags);
-	ipmem_lnd_queue_release(conn);
+	set_bit(IPMEM_LND_CONN_RELEASING, &conn->flags);
+	if (!test_and_set_bit(IPMEM_LND_CONN_TEARDOWN, &conn->flags))
+		queue_work(ipmem_wq, &conn->release_work);
 }
 
 static int ipmem_lnd_conn_create_ib(struct ipmem_lnd_conn *conn)
@@ -851,6 +889,7 @@ static int ipmem_lnd_connect(struct rdma_cm_id *cm_id,
 	init_completion(&conn->reg_done);
 	spin_lock_init(&conn->req_lock);
 	INIT_WORK(&conn->req_work, ipmem_lnd_req_work);
+	INIT_DELAYED_WORK(&conn->path_work, ipmem_lnd_path_work);
 	INIT_WORK(&conn->release_work, ipmem_lnd_release_work);
 
 	/*
@@ -957,8 +996,13 @@ static int ipmem_lnd_cm_handler(struct rdma_cm_id *cm_id,
 			pr_warn("RDMA device of the lender address removed: not listening\n");
 			return 1;
 		}
-		/* the device waits for this id: tear down now, cm destroys it */
-		if (!test_and_set_bit(IPMEM_LND_CONN_RELEASING, &conn->flags)) {
+		/*
+		 * The device waits for this id: tear down now (whatever path
+		 * there is), cm destroys it.  Unless a work does already.
+		 */
+		if (!test_and_set_bit(IPMEM_LND_CONN_TEARDOWN, &conn->flags)) {
+			set_bit(IPMEM_LND_CONN_RELEASING, &conn->flags);
+			cancel_delayed_work_sync(&conn->path_work);
 			ipmem_lnd_conn_teardown(conn);
 			kfree(conn);
 			return 1;
