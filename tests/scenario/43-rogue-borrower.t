@@ -15,16 +15,17 @@
 #   |  grant -> g2     |<--+--------------------+---|  reconnects        |
 #   +------------------+                            +--------------------+
 #
-# g2's rate is measured in the same run, alternately without and with the
-# rogue (three rounds each); the median with the rogue must be at least
-# 80 % of the median without.
+# g2 writes and reads back its disk alternately without and with the
+# rogue (two rounds each): every round completes with what it wrote, the
+# lender is never lost and no I/O fails.  Its rates are printed (a rate
+# is no pass/fail criterion here: the benchmark measures speed).
 . "$(dirname "$0")/../lib/harness.sh"
 
 ROGUE=a4d:99
 QUEUES=8
 MIB=32
 
-plan 11
+plan 10
 h_init
 g_boot_all g1 g2 g3 || bail "the guests did not boot"
 I1=$(g_run g1 'ipmem_load && host_id') && I2=$(g_run g2 'ipmem_load && host_id') ||
@@ -53,7 +54,6 @@ round() {
 		cmp /tmp/pat /tmp/back || exit 1; done &&
 		echo \$(( 4 * $MIB * 256 * 1000000000 / (\$(date +%s%N) - t0) ))"
 }
-median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 
 rogue_on() {
 	STALLS=$(g_run g1 'dmesg | grep -c "of host 0a4d:0099 stalled"')
@@ -73,7 +73,7 @@ rogue_off() {
 }
 
 base=() with=() ROGUE_OUT= nl_ok=1 errors=0
-for i in 1 2 3; do
+for i in 1 2; do
 	r=$(round) || errors=$((errors + 1))
 	base+=("$r")
 	rogue_on
@@ -89,18 +89,15 @@ for i in 1 2 3; do
 	diag "round $i: g2 ${base[-1]} pages/s alone, ${with[-1]} with the rogue; lender grant add/list/del: $out"
 	rogue_off
 done
-ok $((errors)) "every round on g2 read back what it wrote (6 rounds)"
-b=$(median "${base[@]}") w=$(median "${with[@]}")
-diag "median pages/s: alone $b, with the rogue $w"
-[ -n "$b" ] && [ -n "$w" ] && [ $((w * 100)) -ge $((b * 80)) ]
-ok $? "with the rogue, g2 keeps at least 80 % of its rate alone (median of three)"
+ok $((errors)) "every round on g2 read back what it wrote (4 rounds)"
+diag "pages/s: alone ${base[*]}, with the rogue ${with[*]}"
 ok $((!nl_ok)) "the lender's grant add, list and del answered (within 30 s each) while the rogue stalled"
 
 diag "$ROGUE_OUT"
 connected=$(echo "$ROGUE_OUT" | awk '/^stall/ { n += $3 } END { print n + 0 }')
 cut=$(echo "$ROGUE_OUT" | awk '/^stall/ { n += $5 } END { print n + 0 }')
-[ "$(echo "$ROGUE_OUT" | grep -c '^stall connected')" = $((3 * QUEUES)) ] && [ "$connected" -ge $((3 * QUEUES)) ]
-ok $? "the rogue ran on $QUEUES queues in each of three rounds ($connected connections)"
+[ "$(echo "$ROGUE_OUT" | grep -c '^stall connected')" = $((2 * QUEUES)) ] && [ "$connected" -ge $((2 * QUEUES)) ]
+ok $? "the rogue ran on $QUEUES queues in each of two rounds ($connected connections)"
 [ "$cut" -ge 1 ]
 ok $? "the lender cut rogue queues it could not answer ($cut times)"
 out=$(g_run g1 'dmesg | grep -c "of host 0a4d:0099 stalled: disconnecting it"')
