@@ -5,7 +5,7 @@
  * transport is used through ipmem_clt.h.
  *
  * A disk is divided into extents of one block each (64 KiB by default).
- * Each extent has up to IPMEM_MAX_REPLICAS copies, each a block of some
+ * Each extent has up to IPMEM_COPY_SLOTS copies, each a block of some
  * lender: the table maps (disk, extent, copy) to (lender, block).  A
  * request never crosses an extent (chunk_sectors), so it is one RDMA
  * operation per copy, straight between the request's pages and the
@@ -99,8 +99,8 @@ struct ipmem_req_map {
  * @requeued: it waits in the requeue list; @deadline stays
  */
 struct ipmem_req {
-	struct ipmem_req_op op[IPMEM_MAX_REPLICAS];
-	struct ipmem_req_map map[IPMEM_MAX_REPLICAS];
+	struct ipmem_req_op op[IPMEM_COPY_SLOTS];
+	struct ipmem_req_map map[IPMEM_COPY_SLOTS];
 	int nsg;
 	struct ipmem_ext *ext;
 	u32 off;
@@ -198,7 +198,7 @@ bool ipmem_ext_has_current(struct ipmem_ext *e)
 {
 	int r;
 
-	for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
+	for (r = 0; r < IPMEM_COPY_SLOTS; r++)
 		if (e->rep[r].lender && !test_bit(r, &e->stale))
 			return true;
 	return false;
@@ -231,7 +231,7 @@ static void ipmem_req_unmap(struct ipmem_req *req)
 {
 	int i;
 
-	for (i = 0; i < IPMEM_MAX_REPLICAS && req->map[i].dev; i++) {
+	for (i = 0; i < IPMEM_COPY_SLOTS && req->map[i].dev; i++) {
 		if (req->map[i].nents)
 			ib_dma_unmap_sg(req->map[i].dev, req->map[i].sg,
 					req->nsg, DMA_BIDIRECTIONAL);
@@ -248,7 +248,7 @@ static struct ipmem_req_map *ipmem_req_map(struct ipmem_req *req,
 	struct scatterlist *src, *dst;
 	int i, j;
 
-	for (i = 0; i < IPMEM_MAX_REPLICAS; i++) {
+	for (i = 0; i < IPMEM_COPY_SLOTS; i++) {
 		m = &req->map[i];
 		if (m->dev == dev)
 			return m;
@@ -317,7 +317,7 @@ static bool ipmem_may_wait(struct ipmem_req *req, bool write)
 
 	if (time_after_eq(jiffies, req->deadline))
 		return false;
-	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+	for (r = 0; r < IPMEM_COPY_SLOTS; r++) {
 		/* a copy that sent back other data will not send this one */
 		if (test_bit(r, &e->stale) || test_bit(r, &req->bad) ||
 		    ipmem_rep_state(e, r, write) == IPMEM_COPY_LOST)
@@ -494,7 +494,7 @@ static void ipmem_read_next(struct request *rq)
 	int r;
 
 	rcu_read_lock();
-	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+	for (r = 0; r < IPMEM_COPY_SLOTS; r++) {
 		if (!e->rep[r].lender || test_bit(r, &e->stale))
 			continue;
 		if (test_bit(r, &req->tried) ||
@@ -566,7 +566,7 @@ static void ipmem_write_finish(struct request *rq)
 	 * done must see them stale (ipmem_refill_one()).
 	 */
 	missed = (req->posted & ~req->ok) | req->skipped;
-	for_each_set_bit(r, &missed, IPMEM_MAX_REPLICAS)
+	for_each_set_bit(r, &missed, IPMEM_COPY_SLOTS)
 		set_bit(r, &e->stale);
 	smp_mb__before_atomic();	/* pairs with ipmem_refill_one() */
 	atomic_inc(&e->wdone);
@@ -609,7 +609,7 @@ static void ipmem_write_start(struct request *rq)
 	ipmem_ext_unlock(e);
 
 	rcu_read_lock();
-	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+	for (r = 0; r < IPMEM_COPY_SLOTS; r++) {
 		if (!e->rep[r].lender || test_bit(r, &stale))
 			continue;
 		/*
@@ -632,7 +632,7 @@ static void ipmem_write_start(struct request *rq)
 	set_bit(IPMEM_EXT_WRITTEN, &e->flags);
 	/* One extra count so that no completion ends the request early. */
 	atomic_set(&req->pending, 1);
-	for_each_set_bit(r, &live, IPMEM_MAX_REPLICAS) {
+	for_each_set_bit(r, &live, IPMEM_COPY_SLOTS) {
 		atomic_inc(&req->pending);
 		if (ipmem_post(rq, req, r, true)) {
 			clear_bit(r, &req->posted);
@@ -768,7 +768,7 @@ static enum blk_eh_timer_return ipmem_timeout(struct request *rq)
 
 	pr_warn_ratelimited("%s: request at sector %llu timed out\n",
 			    to_ipmem_disk(rq)->gd->disk_name, blk_rq_pos(rq));
-	for_each_set_bit(r, &pending, IPMEM_MAX_REPLICAS)
+	for_each_set_bit(r, &pending, IPMEM_COPY_SLOTS)
 		ipmem_clt_error(req->ext->rep[r].lender);
 	return BLK_EH_RESET_TIMER;
 }
@@ -779,7 +779,7 @@ static int ipmem_init_request(struct blk_mq_tag_set *set, struct request *rq,
 	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
 	int i;
 
-	for (i = 0; i < IPMEM_MAX_REPLICAS; i++) {
+	for (i = 0; i < IPMEM_COPY_SLOTS; i++) {
 		req->op[i].idx = i;
 		sg_init_table(req->map[i].sg, IPMEM_MAX_SEGS);
 	}
@@ -845,7 +845,7 @@ static int ipmem_refill_source(struct ipmem_ext *e, int r)
 {
 	int s;
 
-	for (s = 0; s < IPMEM_MAX_REPLICAS; s++)
+	for (s = 0; s < IPMEM_COPY_SLOTS; s++)
 		if (s != r && e->rep[s].lender && !test_bit(s, &e->stale) &&
 		    ipmem_rep_state(e, s, false) == IPMEM_COPY_OK)
 			return s;
@@ -933,7 +933,7 @@ static void ipmem_refill_work(struct work_struct *work)
 		if (READ_ONCE(d->removing))
 			break;
 		stale = READ_ONCE(e->stale);
-		for_each_set_bit(r, &stale, IPMEM_MAX_REPLICAS)
+		for_each_set_bit(r, &stale, IPMEM_COPY_SLOTS)
 			if (e->rep[r].lender && ipmem_refill_one(d, e, r))
 				again = true;
 		cond_resched();
@@ -1002,15 +1002,15 @@ static int ipmem_rw_page(struct block_device *bdev, sector_t sector,
 	if (e && unlikely(READ_ONCE(e->lost) &
 			  ipmem_page_mask(pos & (d->block_size - 1), PAGE_SIZE)))
 		e = NULL;
-	for (r = 0; e && r < IPMEM_MAX_REPLICAS; r++) {
+	for (r = 0; e && r < IPMEM_COPY_SLOTS; r++) {
 		if (!e->rep[r].lender || test_bit(r, &e->stale))
 			continue;
 		if (ipmem_rep_state(e, r, false) == IPMEM_COPY_OK)
 			break;
 		/* the preferred copy cannot serve: the request path decides */
-		r = IPMEM_MAX_REPLICAS;
+		r = IPMEM_COPY_SLOTS;
 	}
-	if (!e || r >= IPMEM_MAX_REPLICAS) {
+	if (!e || r >= IPMEM_COPY_SLOTS) {
 		rcu_read_unlock();
 		return -EAGAIN;
 	}

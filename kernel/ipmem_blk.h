@@ -60,7 +60,7 @@ struct ipmem_page_auth {
  * kept while it has no copy, so that its lost pages are remembered.
  */
 struct ipmem_ext {
-	struct ipmem_rep rep[IPMEM_MAX_REPLICAS];
+	struct ipmem_rep rep[IPMEM_COPY_SLOTS];
 	unsigned long stale;
 	unsigned long flags;
 	unsigned long lost;

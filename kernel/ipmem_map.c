@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ipmem borrower: the mem-to-ip table of a disk.  Each extent of a disk
- * has up to IPMEM_MAX_REPLICAS copies, each a block of some lender: the
+ * has up to IPMEM_COPY_SLOTS copies, each a block of some lender: the
  * table maps (disk, extent, copy) to (lender, block, grant generation).
  * Here it changes (IPMEM_CMD_MAP_NEW/DEL, a disk going away) and is shown
  * (the MAP_GET dump, the disk's state, debugfs).  It changes only with
@@ -54,14 +54,14 @@ static void ipmem_unmap_add(struct ipmem_unmap_run *run,
 /* Unmap every copy of @d (its queue is gone or frozen). */
 void ipmem_disk_unmap_all(struct ipmem_disk *d)
 {
-	struct ipmem_unmap_run run[IPMEM_MAX_REPLICAS] = {};
+	struct ipmem_unmap_run run[IPMEM_COPY_SLOTS] = {};
 	struct ipmem_lender *l;
 	struct ipmem_ext *e;
 	unsigned long idx;
 	int r;
 
 	xa_for_each(&d->extents, idx, e) {
-		for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+		for (r = 0; r < IPMEM_COPY_SLOTS; r++) {
 			l = e->rep[r].lender;
 			if (!l)
 				continue;
@@ -71,7 +71,7 @@ void ipmem_disk_unmap_all(struct ipmem_disk *d)
 		xa_erase(&d->extents, idx);
 		kfree_rcu(e, rcu);
 	}
-	for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
+	for (r = 0; r < IPMEM_COPY_SLOTS; r++)
 		ipmem_unmap_flush(&run[r]);
 	d->nr_mapped = 0;
 }
@@ -124,7 +124,7 @@ const char *ipmem_disk_state(struct ipmem_disk *d)
 		good = 0;
 		mapped = 0;
 		/* a spare copy (a move under way) counts as one more */
-		for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+		for (r = 0; r < IPMEM_COPY_SLOTS; r++) {
 			if (!READ_ONCE(e->rep[r].lender))
 				continue;
 			mapped++;
@@ -178,7 +178,7 @@ static bool ipmem_blocks_mapped(struct ipmem_lender *l, u64 first, u64 count)
 
 	list_for_each_entry(d, &ipmem_disks, node)
 		xa_for_each(&d->extents, i, e)
-			for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
+			for (r = 0; r < IPMEM_COPY_SLOTS; r++)
 				if (e->rep[r].lender == l &&
 				    e->rep[r].block >= first &&
 				    e->rep[r].block < first + count)
@@ -236,7 +236,7 @@ int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
 	 * then unmap the old copy).  Placement without an extent only uses
 	 * the disk's own copies.
 	 */
-	if (replica >= IPMEM_MAX_REPLICAS) {
+	if (replica >= IPMEM_COPY_SLOTS) {
 		NL_SET_ERR_MSG(extack, "the disk has fewer copies");
 		return -EINVAL;
 	}
@@ -354,10 +354,10 @@ static void ipmem_disk_drop_empty(struct ipmem_disk *d)
 	xa_for_each(&d->extents, i, e) {
 		if (test_bit(IPMEM_EXT_WRITTEN, &e->flags))
 			continue;
-		for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
+		for (r = 0; r < IPMEM_COPY_SLOTS; r++)
 			if (e->rep[r].lender)
 				break;
-		if (r == IPMEM_MAX_REPLICAS) {
+		if (r == IPMEM_COPY_SLOTS) {
 			xa_erase(&d->extents, i);
 			kfree_rcu(e, rcu);
 		}
@@ -393,7 +393,7 @@ static bool ipmem_unmap_loses(struct ipmem_disk *d, struct ipmem_ext *e,
 	    READ_ONCE(e->lost) == ipmem_page_mask(0, d->block_size))
 		return false;
 	rcu_read_lock();
-	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+	for (r = 0; r < IPMEM_COPY_SLOTS; r++) {
 		rep = &e->rep[r];
 		if (ipmem_rep_in(rep, host, first, count))
 			hit = true;
@@ -456,7 +456,7 @@ int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
 	k = 0;
 	list_for_each_entry(d, &ipmem_disks, node) {
 		xa_for_each(&d->extents, i, e) {
-			for (r = 0; r < IPMEM_MAX_REPLICAS; r++)
+			for (r = 0; r < IPMEM_COPY_SLOTS; r++)
 				n[k] += ipmem_rep_in(&e->rep[r], host, first,
 						     count);
 		}
@@ -509,7 +509,7 @@ int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
 		xa_for_each(&d->extents, i, e) {
 			bool hit = false;
 
-			for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+			for (r = 0; r < IPMEM_COPY_SLOTS; r++) {
 				if (!ipmem_rep_in(&e->rep[r], host, first, count))
 					continue;
 				gone[k - 1][j].lender = e->rep[r].lender;
@@ -634,7 +634,7 @@ int ipmem_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			cb->args[1] = 0;
 			cb->args[2] = 0;
 		}
-		for (r = cb->args[1]; r < IPMEM_MAX_REPLICAS; r++) {
+		for (r = cb->args[1]; r < IPMEM_COPY_SLOTS; r++) {
 			i = cb->args[2];
 			/* holes (extents never mapped) cost nothing */
 			while ((e = xa_find(&d->extents, &i, d->nr_extents - 1,
@@ -708,7 +708,7 @@ void ipmem_blk_show_table(struct seq_file *m)
 	rcu_read_lock();
 	list_for_each_entry(d, &ipmem_disks, node) {
 		xa_for_each(&d->extents, i, e) {
-			for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+			for (r = 0; r < IPMEM_COPY_SLOTS; r++) {
 				l = e->rep[r].lender;
 				if (!l)
 					continue;

@@ -134,7 +134,7 @@ static const struct nla_policy ipmem_pol_map_new[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_PREFIX] = IPMEM_POL_ADDR,
 	[IPMEM_A_PREFIX_LEN] = IPMEM_POL_BLOCK_PLEN,
 	[IPMEM_A_EXTENT] = { .type = NLA_U64 },
-	[IPMEM_A_REPLICA] = NLA_POLICY_MAX(NLA_U8, IPMEM_MAX_REPLICAS - 1),
+	[IPMEM_A_REPLICA] = NLA_POLICY_MAX(NLA_U8, IPMEM_COPY_SLOTS - 1),
 };
 
 /* -------------------------------------------------------------- helpers */

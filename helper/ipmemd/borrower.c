@@ -664,7 +664,7 @@ static int spare_slot(const struct borrow *b)
 	const struct breq *q;
 	int r;
 
-	for (r = 0; r < IPMEM_MAX_REPLICAS; r++) {
+	for (r = 0; r < IPMEM_COPY_SLOTS; r++) {
 		for (q = b->reqs; q; q = q->next)
 			if (q->replica == r)
 				break;

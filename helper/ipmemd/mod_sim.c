@@ -17,7 +17,7 @@
 
 #include "mod_impl.h"
 
-#define SIM_REPLICAS_MAX 3
+#define SIM_REPLICAS_MAX IPMEM_MAX_REPLICAS
 
 struct sim_grant {
 	struct sim_grant *next;
@@ -35,7 +35,7 @@ struct sim_map {
 struct sim_disk {
 	struct sim_disk *next;
 	struct mod_disk d;
-	uint8_t *used[SIM_REPLICAS_MAX];	/* per copy, per extent */
+	uint8_t *used[IPMEM_COPY_SLOTS];	/* per copy, per extent */
 };
 
 struct sim_route {
@@ -377,7 +377,7 @@ static void sim_disk_free(struct sim_disk *d)
 {
 	int i;
 
-	for (i = 0; i < SIM_REPLICAS_MAX; i++)
+	for (i = 0; i < IPMEM_COPY_SLOTS; i++)
 		free(d->used[i]);
 	free(d);
 }
@@ -406,7 +406,7 @@ static int sim_disk_new(struct mod *m, uint64_t size, uint32_t bs,
 	d->d.replicas = replicas;
 	d->d.extents = size / bs;
 	/* spare copies too: a move maps one past the disk's replicas */
-	for (i = 0; i < SIM_REPLICAS_MAX; i++) {
+	for (i = 0; i < IPMEM_COPY_SLOTS; i++) {
 		d->used[i] = calloc(d->d.extents ? d->d.extents : 1, 1);
 		if (!d->used[i]) {
 			sim_disk_free(d);
@@ -497,7 +497,7 @@ static int sim_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
 
 	if (!d)
 		return mod_seterr(m, -ENOENT, "no such disk");
-	if (replica >= SIM_REPLICAS_MAX)
+	if (replica >= IPMEM_COPY_SLOTS)
 		return mod_seterr(m, -EINVAL, "the disk has fewer copies");
 	if (replica >= d->d.replicas && extent < 0)
 		return mod_seterr(m, -EINVAL, "a spare copy needs an extent");
@@ -527,7 +527,7 @@ static int sim_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
 			return mod_seterr(m, -ENOSPC,
 					  "no run of free extents that long on the disk");
 	}
-	for (r = 0, other = false; r < SIM_REPLICAS_MAX; r++)
+	for (r = 0, other = false; r < IPMEM_COPY_SLOTS; r++)
 		for (i = 0; r != replica && i < count && !other; i++)
 			other = d->used[r][e + i];
 	mp = calloc(1, sizeof(*mp));

@@ -138,6 +138,11 @@
 /* rdma_cm port a lender listens on unless told otherwise */
 #define IPMEM_PORT		7471
 #define IPMEM_MAX_REPLICAS	3
+/*
+ * Copies an extent can have mapped (IPMEM_A_REPLICA below it): the disk's
+ * replicas and a spare, to move one of them (MAP_NEW at an extent).
+ */
+#define IPMEM_COPY_SLOTS	(IPMEM_MAX_REPLICAS + 1)
 #define IPMEM_RESERVE_TIMEOUT_MS 10000
 /* IPMEM_CMD_ROUTE_MAC: what it signs, and each MAC (HMAC-SHA-256, cut) */
 #define IPMEM_ROUTE_DATA_MAX	256

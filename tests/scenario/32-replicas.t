@@ -9,11 +9,12 @@
 # two) is mapped at the same extents and filled, and the old copy is
 # unmapped without force (the module refuses that while the old copy is
 # the only current one).  The workload, reading only the moved data at
-# the end, still verifies every page.
+# the end, still verifies every page.  And a disk of three copies moves
+# one of them the same way, to its spare copy 3.
 #
 #   +---------------------+          +--------------------------------+
 #   | g1 lender A (a4d:1) |  RoCEv2  | g2 borrower + lender B (a4d:2)  |
-#   |  pool 64 MiB        |<-------->|  pool 128 MiB (rxe0 loopback)   |
+#   |  pool 64 MiB        |<-------->|  pool 208 MiB (rxe0 loopback)   |
 #   |  killed mid-run     |          |  /dev/ipmem0, 64 MiB, 2 copies: |
 #   +---------------------+          |   copy 0 on A, copy 1 on B      |
 #                                    |   then copy 0 on B (refilled)   |
@@ -22,7 +23,7 @@
 #                                    +--------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 
-plan 16
+plan 17
 h_init
 g_boot_all "g1 --mem 512" "g2 --mem 1024" || bail "the guests did not boot"
 
@@ -31,7 +32,7 @@ B=$(g_run g2 'ipmem_load && host_id') || bail "cannot load ipmem.ko on g2"
 g_keys g1 g2 || bail "cannot provision host keys"
 NET=fd69:706d:656d
 g_run g1 "ipmemctl lend 64M dev eth0 && ipmemctl grant add $NET:$A::/118 borrower $B rights rw" &&
-g_run g2 "ipmemctl lend 192M dev eth0 &&
+g_run g2 "ipmemctl lend 208M dev eth0 &&
 	ipmemctl grant add $NET:$B::/118 borrower $B rights rw &&
 	ipmemctl grant add $NET:$B::400/118 borrower $B rights rw &&
 	ipmemctl grant add $NET:$B::800/118 borrower $B rights rw &&
@@ -93,6 +94,21 @@ diag "$(echo "$out" | tail -4)"
 ok $? "they read the refilled copy: zero mismatches in the whole run"
 g_run g2 'test $(cat /sys/block/ipmem0/ipmem/errors) -eq 0'
 ok $? "no request failed"
+
+# A disk of three copies has a spare slot too (copy 3): its copy 0 moves.
+out=$(g_run g2 "for p in c00 c40 c80 cc0; do ipmemctl grant add $NET:$B::\$p/122 borrower $B rights rw || exit; done &&
+	ipmemctl disk create 4M replicas 3 >/dev/null &&
+	for p in c00 c40 c80; do ipmemctl map add $NET:$B::\$p/122 disk ipmem1 >/dev/null || exit; done &&
+	head -c 4M /dev/urandom > /tmp/p3 && dd if=/tmp/p3 of=/dev/ipmem1 bs=64k oflag=direct status=none &&
+	ipmemctl map add $NET:$B::cc0/122 disk ipmem1 extent 0 replica 3 >/dev/null &&
+	wait_until 300 sh -c 'ipmemctl map list disk ipmem1 | grep \" copy 3 .* ok\$\"' &&
+	ipmemctl map del $NET:$B::c00/122 && ipmemctl map list disk ipmem1 &&
+	dd if=/dev/ipmem1 of=/tmp/b3 bs=64k iflag=direct status=none && cmp /tmp/p3 /tmp/b3 &&
+	cat /sys/block/ipmem1/ipmem/state" 2>&1)
+rc=$?
+diag "$out"
+[ $rc -eq 0 ] && ! echo "$out" | grep -q " copy 0 " && [ "$(echo "$out" | tail -n 1)" = ready ]
+ok $? "ipmem1 (3 copies): spare copy 3 is filled, copy 0 unmapped without force, it is ready and reads back what was written"
 g_dmesg_sane g2
 ok $? "no BUG, oops or warning splat"
 h_done

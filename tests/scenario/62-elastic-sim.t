@@ -31,7 +31,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 ipmemd=${BUILD:-$top/build}/ipmemd
 
-echo "1..25"
+echo "1..26"
 [ "$(id -u)" -eq 0 ] || { echo "Bail out! needs root"; exit 1; }
 command -v gobgpd >/dev/null || { echo "Bail out! gobgpd is not installed (scripts/setup)"; exit 1; }
 [ -x "$ipmemd" ] || { echo "Bail out! no $ipmemd (make)"; exit 1; }
@@ -375,3 +375,33 @@ l_map=$(grep -n 'mapped 256 blocks of lender 0a63:0601 as spare copy 1; filling'
 	ctl farm6 status | grep -q ': M_i 256 V_i 256, 0 blocks granted to 0 requests' &&
 	echo "ok 25 - the new copy on farm6 fills nothing: after move-stall (3 s) the move is given up, farm6's blocks released, the copy stays on farm5" ||
 	echo "not ok 25 - the new copy on farm6 fills nothing: after move-stall (3 s) the move is given up, farm6's blocks released, the copy stays on farm5"
+
+# a disk of three copies moves too (its spare is copy 3): bor4 borrows
+# 4 MiB with 3 copies from farm7-farm10 (one lender each); the lender of
+# its copy 0 is drained and the copy moves to the lender it does not use
+for f in 7 8 9 10; do
+	node farm$f 10.99.$f.1 fd00:99:$f::1 $((50310 + f)) 127.0.2.$((10 + f)) "sim-lenders 1" "sim-lend 16M" \
+		"peer 127.0.2.203 local-address 127.0.2.$((10 + f))"
+done
+node bor4 10.99.203.1 fd00:99:203::1 50353 127.0.2.203 \
+	"peer 127.0.2.17 local-address 127.0.2.203" "peer 127.0.2.18 local-address 127.0.2.203" \
+	"peer 127.0.2.19 local-address 127.0.2.203" "peer 127.0.2.20 local-address 127.0.2.203"
+four4() { ctl bor4 status | grep -q 'V 1024 blocks in 4 lenders'; }
+ready4() { ctl bor4 status | grep -q '^borrow .* 4MiB .*: ready$'; }
+wait_for 60 four4 && ctl bor4 borrow 4M replicas 3 >/dev/null && wait_for 60 ready4
+rc=$?
+from=$(ctl bor4 status | sed -n 's/^  copy 0 lender \(0a63:[0-9a-f]*\): 64 blocks, mapped$/\1/p')
+f=$(printf '%d' "0x${from:5:2}" 2>/dev/null)
+[ $rc -eq 0 ] && [ -n "$from" ] && IPMEMD_SOCKET=$dir/farm$f.sock "$ipmemctl" lend drain >/dev/null
+rc=$?
+moved4() {
+	grep -q "moved 64 blocks off draining lender $from" "$dir/bor4.log" &&
+		[ "$(ctl bor4 status | grep -c '^  copy [0-9] lender 0a63:[0-9a-f]*: 64 blocks, mapped$')" = 3 ] &&
+		! ctl bor4 status | grep -q "lender $from:"
+}
+[ $rc -eq 0 ] && wait_for 120 moved4
+rc=$?
+{ ctl bor4 status; grep -E 'move|spare' "$dir/bor4.log"; } | sed 's/^/# /'
+[ $rc -eq 0 ] && grep -q "mapped 64 blocks of lender .* as spare copy 3; filling" "$dir/bor4.log" && ready4 &&
+	echo "ok 26 - a borrow of 3 copies moves its copy 0 off drained farm$f (${from:-?}) through spare copy 3; 3 copies mapped, none there" ||
+	echo "not ok 26 - a borrow of 3 copies moves its copy 0 off drained farm$f (${from:-?}) through spare copy 3; 3 copies mapped, none there"
