@@ -136,7 +136,9 @@ struct ipmem_grant {
  * @block_size: bytes per block
  * @block_shift: log2(@block_size)
  * @nr_blocks: M_i
- * @nr_free: V_i, blocks in no grant
+ * @limit: @nr_blocks, or less while a shrink waits for the blocks past it
+ *	(nothing is reserved or confirmed past it)
+ * @nr_free: V_i, blocks in no grant below @limit
  * @blocks: @nr_blocks pointers to the first page of each block (a block
  *	is one physically contiguous allocation)
  * @used: bitmap, bit set = block in a grant
@@ -155,8 +157,8 @@ struct ipmem_pool {
 	u32 block_size;
 	u8 block_shift;
 	u64 nr_blocks;
-	u64 limit;		/* shrinking: nothing new granted past it */
-	u64 nr_free;		/* free blocks below @limit */
+	u64 limit;
+	u64 nr_free;
 	struct page **blocks;
 	unsigned long *used;
 	u64 epoch;
@@ -169,12 +171,14 @@ struct ipmem_pool {
 };
 
 extern struct mutex ipmem_lnd_lock;
+extern unsigned int ipmem_lnd_sessions_leaving;
 extern struct ipmem_pool *ipmem_pool;
 
 int ipmem_pool_create(u64 size, u32 block_size, const struct in6_addr *addr,
 		      u16 port, struct netlink_ext_ack *extack);
 int ipmem_pool_destroy(struct netlink_ext_ack *extack);
 int ipmem_pool_shrink(u64 size, struct netlink_ext_ack *extack);
+bool ipmem_pool_shrink_end(struct ipmem_pool *pool);
 int ipmem_grant_add(const u8 *prefix, u8 plen, u32 borrower, u8 rights,
 		    struct netlink_ext_ack *extack);
 int ipmem_grant_reserve(u64 count, u32 borrower, u8 rights,

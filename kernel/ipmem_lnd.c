@@ -25,6 +25,8 @@
 
 /* Protects ipmem_pool and everything hanging off it; nests inside cfg. */
 DEFINE_MUTEX(ipmem_lnd_lock);
+/* sessions off their pool's list whose registrations are being freed */
+unsigned int ipmem_lnd_sessions_leaving;
 struct ipmem_pool *ipmem_pool;
 
 static unsigned int ipmem_block_order(struct ipmem_pool *pool)
@@ -212,15 +214,17 @@ static u64 ipmem_pool_free_in(const struct ipmem_pool *pool, u64 lo, u64 hi)
 
 /*
  * A shrink that waited for the blocks past the pool's limit: once none is
- * granted or reserved, they go.  Past nr_blocks nothing finds them.
+ * granted or reserved, they go.  Past nr_blocks nothing finds them.  Not
+ * while a borrower's session is being freed: its registrations may still
+ * cover them (the session's teardown looks again once they are gone).
  */
-static bool ipmem_pool_shrink_end(struct ipmem_pool *pool)
+bool ipmem_pool_shrink_end(struct ipmem_pool *pool)
 {
 	u64 i, old = pool->nr_blocks;
 
 	lockdep_assert_held(&ipmem_lnd_lock);
 
-	if (pool->limit == old ||
+	if (pool->limit == old || ipmem_lnd_sessions_leaving ||
 	    find_next_bit(pool->used, old, pool->limit) < old)
 		return false;
 	pool->nr_blocks = pool->limit;
@@ -567,6 +571,11 @@ int ipmem_grant_confirm(const u8 *prefix, u8 plen,
 	} else if (g->state != IPMEM_GRANT_RESERVED) {
 		NL_SET_ERR_MSG(extack, "grant is already confirmed");
 		ret = -EALREADY;
+	} else if (g->first + g->count > ipmem_pool->limit) {
+		/* reserved before a shrink: it lapses instead */
+		NL_SET_ERR_MSG(extack,
+			       "prefix reaches past the size the pool shrinks to");
+		ret = -ERANGE;
 	} else {
 		g->state = IPMEM_GRANT_CONFIRMED;
 	}

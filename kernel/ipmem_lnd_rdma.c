@@ -614,7 +614,7 @@ static void ipmem_lnd_conn_free_ib(struct ipmem_lnd_conn *conn)
 static void ipmem_lnd_conn_teardown(struct ipmem_lnd_conn *conn)
 {
 	struct ipmem_lnd_sess *sess = conn->sess;
-	bool last;
+	bool last, shrunk;
 
 	/*
 	 * RELEASING is set.  Whoever posts on the queue (@req_work, under
@@ -640,14 +640,27 @@ static void ipmem_lnd_conn_teardown(struct ipmem_lnd_conn *conn)
 	mutex_lock(&ipmem_lnd_lock);
 	list_del(&conn->node);
 	last = list_empty(&sess->conns);
-	if (last)
+	if (last) {
 		list_del(&sess->node);
+		/*
+		 * Off the list, a revocation no longer finds its registrations
+		 * until they are gone: blocks past a shrinking pool's end are
+		 * not freed meanwhile (ipmem_pool_shrink_end()).
+		 */
+		ipmem_lnd_sessions_leaving++;
+	}
 	mutex_unlock(&ipmem_lnd_lock);
 
 	if (last) {
 		pr_info("host %04x:%04x disconnected\n",
 			sess->borrower >> 16, sess->borrower & 0xffff);
 		ipmem_lnd_sess_free(sess);
+		mutex_lock(&ipmem_lnd_lock);
+		ipmem_lnd_sessions_leaving--;
+		shrunk = ipmem_pool && ipmem_pool_shrink_end(ipmem_pool);
+		mutex_unlock(&ipmem_lnd_lock);
+		if (shrunk)
+			ipmem_nl_notify_pool();
 	}
 }
 

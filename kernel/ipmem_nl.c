@@ -994,15 +994,19 @@ void ipmem_nl_notify_pool(void)
 	msg = ipmem_nl_event_new(IPMEM_CMD_POOL_GET, &hdr);
 	if (!msg)
 		return;
+	/*
+	 * Sent under the lock that the state is read under: two events go
+	 * out in the order of the states they carry (a stale one last would
+	 * undo a shrink that waits, say, in the listener's view).
+	 */
 	mutex_lock(&ipmem_lnd_lock);
 	if (ipmem_pool)
 		ret = ipmem_nl_fill_pool(msg);
-	mutex_unlock(&ipmem_lnd_lock);
-	if (ret) {
+	if (ret)
 		nlmsg_free(msg);
-		return;
-	}
-	ipmem_nl_multicast(msg, hdr);
+	else
+		ipmem_nl_multicast(msg, hdr);
+	mutex_unlock(&ipmem_lnd_lock);
 }
 
 void ipmem_nl_notify_grant_del(const struct ipmem_grant *g)

@@ -588,16 +588,48 @@ static void grant_gone(struct lender *l, const uint8_t prefix[16],
 	}
 }
 
+static void reannounce_grants(struct lender *l);
+
+/* the module's pool waits to shrink (lend shrink), or no longer does */
+static void shrink_note(struct lender *l, const struct mod_pool *p)
+{
+	if (p->shrink_to)
+		log_info("the pool shrinks to %" PRIu64 " blocks once those past it are free: asking their borrowers to move",
+			 p->shrink_to);
+	else if (p->total < l->pool.total)
+		log_info("the pool shrank from %" PRIu64 " to %" PRIu64 " blocks",
+			 l->pool.total, p->total);
+	else
+		log_info("the pool's shrink was called off");
+}
+
+/*
+ * The module's pool as it is now: a shrink that begins, ends or is called
+ * off changes which grants we ask their borrowers to move.
+ */
+static void pool_update(struct lender *l, const struct mod_pool *p)
+{
+	bool moving = l->has_pool && p->shrink_to != l->pool.shrink_to;
+
+	if (moving || (l->has_pool && p->total < l->pool.total))
+		shrink_note(l, p);
+	l->pool = *p;
+	if (moving)
+		reannounce_grants(l);
+}
+
 static void resync(struct lender *l)
 {
 	struct mod_grant *g = NULL;
 	size_t n = 0, i, k;
+	struct mod_pool p;
 	struct lreq *r;
 	bool found;
 
 	log_warn("reading the module's events: %s; reading the pool and grants again",
 		 mod_err(l->mod));
-	if (mod_pool_get(l->mod, &l->pool) == 0) {
+	if (mod_pool_get(l->mod, &p) == 0) {
+		pool_update(l, &p);
 		l->has_pool = true;
 		l->announce_pool = true;
 	}
@@ -622,25 +654,8 @@ static void resync(struct lender *l)
 	free(g);
 }
 
-static void reannounce_grants(struct lender *l);
-
-/* the module's pool waits to shrink (lend shrink), or no longer does */
-static void shrink_note(struct lender *l, const struct mod_pool *p)
-{
-	if (p->shrink_to)
-		log_info("the pool shrinks to %" PRIu64 " blocks once those past it are free: asking their borrowers to move",
-			 p->shrink_to);
-	else if (p->total < l->pool.total)
-		log_info("the pool shrank from %" PRIu64 " to %" PRIu64 " blocks",
-			 l->pool.total, p->total);
-	else
-		log_info("the pool's shrink was called off");
-}
-
 void lender_event(struct lender *l, const struct mod_event *ev)
 {
-	bool shrinking;
-
 	if (ev->type == MOD_EV_POOL)
 		log_dbg("module: pool changed, V_i %" PRIu64, ev->pool.free);
 	else if (ev->type == MOD_EV_GRANT_DEL)
@@ -669,14 +684,8 @@ void lender_event(struct lender *l, const struct mod_event *ev)
 			if (!l->has_pool)
 				log_info("a pool appeared: %" PRIu64 " blocks",
 					 ev->pool.total);
-			else if (ev->pool.shrink_to != l->pool.shrink_to)
-				shrink_note(l, &ev->pool);
-			shrinking = l->has_pool &&
-				    ev->pool.shrink_to != l->pool.shrink_to;
+			pool_update(l, &ev->pool);
 			l->has_pool = true;
-			l->pool = ev->pool;
-			if (shrinking)
-				reannounce_grants(l);
 		}
 		l->announce_pool = true;
 		break;

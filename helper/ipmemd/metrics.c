@@ -400,6 +400,9 @@ static void write_metrics(struct ipmemd *d, FILE *f)
 		metric(f, "ipmem_pool_draining", "gauge",
 		       "1 while this host's pool is drained (grants nothing new).",
 		       d->lenders[i].draining);
+		metric(f, "ipmem_pool_shrink_to_blocks", "gauge",
+		       "Blocks a waiting lend shrink keeps (0: none waits).",
+		       d->lenders[i].pool.shrink_to);
 	}
 
 	for (b = d->bor.borrows; b; b = b->next)

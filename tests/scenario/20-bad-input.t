@@ -15,7 +15,7 @@
 #   +--------------------------------------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 
-plan 77
+plan 79
 h_init
 g_boot g1 --cpus 2 || bail "guest g1 did not boot"
 g_run g1 'ipmem_load' >/dev/null || bail "cannot load ipmem.ko"
@@ -213,6 +213,12 @@ rejects "a reservation while nothing below that size is free" "not enough free b
 	'ipmemctl grant reserve 1 borrower 2 rights rw'
 g_run g1 'ipmemctl lend shrink 64M' >/dev/null && pool 1024 512 null
 ok $? "lend shrink to the pool's own size calls the shrink off (V 512 again)"
+# a reservation made before a shrink that it lies past is not confirmed
+g_run g1 "ipmemctl grant reserve 256 borrower 2 rights rw" >/dev/null
+rejects "confirming a reservation past the size the pool shrinks to" "past the size the pool shrinks to" \
+	"ipmemctl lend shrink 16M >/dev/null && ipmemctl grant confirm $P::100/120"
+g_run g1 "ipmemctl grant del $P::100/120 && ipmemctl lend shrink 64M" >/dev/null && pool 1024 512 null
+ok $? "the reservation revoked and the shrink called off, the pool is as it was"
 # below 32 MiB only blocks 256-319 and 384-447 are free: a reservation
 # of 128 takes them, not the aligned 128 at 512 past the shrink
 out=$(g_run g1 "ipmemctl grant add $P::140/122 borrower 2 rights ro &&
