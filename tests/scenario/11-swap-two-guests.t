@@ -24,7 +24,7 @@
 #   |       fd69:706d:656d:a4d:1::|            |   fd69:706d:656d:a4d:1::/80   |
 #   |  local ...:a4d:1::/80 on lo |            |   via fd00:77::1              |
 #   |  pool 256 MiB at the /80's  |            |  /dev/ipmem0 -> g1            |
-#   |  first address              |            |  memtouch 96 MiB / 48         |
+#   |  first address              |            |  memtouch 64 MiB / 32         |
 #   +-----------------------------+            +-------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 . "$(dirname "$0")/../lib/swap-scenario.sh"
@@ -82,7 +82,7 @@ is "$(g_run g2 'cat /sys/block/ipmem0/ipmem/state /sys/block/ipmem0/ipmem/mapped
 g_run g2 "grep -q 'lender 0a4d:0001 at \[$EP\]:7471: live' /sys/kernel/debug/ipmem/lenders && test -z \"\$(ipmemctl route list)\""
 ok $? "the borrower's lender is g1's endpoint [$EP]:7471, live; the module has no route"
 
-swap_workload g2 96
+swap_workload g2 64
 g_run g1 'grep -q "borrower 0a4d:0002 from fd00:77::2" /sys/kernel/debug/ipmem/borrowers'
 ok $? "the lender sees the borrower connected from g2"
 is "$(g_run g2 'cat /sys/module/ipmem/parameters/max_sge')" 1 "the borrower ran with max_sge=1"

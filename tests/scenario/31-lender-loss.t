@@ -16,7 +16,7 @@
 #   +------------------------+            +-------------------------+
 #   | g1 lender (a4d:1)      |  RoCEv2    | g2 borrower (a4d:2)     |
 #   |  pool 128 MiB          |<---------->|  swap on /dev/ipmem0    |
-#   |  eth0 down 5 s, up     |            |  memtouch 64 MiB / 32   |
+#   |  eth0 down 5 s, up     |            |  memtouch 48 MiB / 24   |
 #   |  ... then killed       |            |                         |
 #   +------------------------+            +-------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
@@ -36,7 +36,7 @@ g_start g2 'exec ipmemctl -j monitor lender'
 mon=$JOB
 # it has joined the events group (a generic netlink socket with a group)
 g_run g2 'wait_until 60 nl_subscribed' || bail "ipmemctl monitor did not subscribe"
-g_start g2 'run_limited 32 memtouch -p 2 64'
+g_start g2 'run_limited 24 memtouch -p 2 48'
 job=$JOB
 g_run g2 "$swapping" >/dev/null
 ok $? "the workload swaps to the lender"
@@ -64,7 +64,7 @@ ok $? "ipmemctl -j monitor showed the lender lost and back, with times ($states)
 	diag "$out"
 
 # --- the lender dies, while the workload verifies pages it swapped out
-g_start g2 'run_limited 32 memtouch -p 20 64; echo "exit $?"'
+g_start g2 'run_limited 24 memtouch -p 20 48; echo "exit $?"'
 job=$JOB
 g_run g2 -t 600 "wait_until 500 grep -q '^pass 1 ' /run/share/out.$job" >/dev/null
 ok $? "the workload is verifying pages it swapped out to the lender"

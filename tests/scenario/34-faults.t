@@ -26,7 +26,7 @@
 #   |  pool 128 MiB        |<-------->|  pool 128 MiB (rxe0 loopback)  |
 #   |  device churn, cuts, |          |  ipmem0 64 MiB: A              |
 #   |  a reboot            |          |  ipmem1 64 MiB: A + B          |
-#   +----------------------+          |  memtouch 48 MiB / 24 MiB      |
+#   +----------------------+          |  memtouch 32 MiB / 16 MiB      |
 #                                     +-------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 
@@ -64,7 +64,7 @@ ok $? "ipmem0 has one copy on A; ipmem1 copy 0 on A, copy 1 on B"
 # on every pass until /run/stop exists; sets WORK (its job)
 start_work() {
 	g_run g2 "rm -f /run/stop && swap_on $1" >/dev/null || bail "swapon $1"
-	g_start g2 'run_limited 24 memtouch -p 2 -u /run/stop 48; echo "exit $?"'
+	g_start g2 'run_limited 16 memtouch -p 2 -u /run/stop 32; echo "exit $?"'
 	WORK=$JOB
 	g_run g2 -t 600 'wait_until 500 pswpout_above $(( $(vmstat_get pswpout) + 2000 ))' >/dev/null
 }

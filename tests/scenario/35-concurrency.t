@@ -9,11 +9,11 @@
 #   +--------------------+        +-------------------------------------+
 #   | g1 lender (a4d:1)  |        | g2 borrower (a4d:2), 2 vCPUs         |
 #   |  pool 256 MiB      |<------>|  ipmem0, ipmem1: 64 MiB each, pri 5  |
-#   |  grants to g2, g3  |        |  4 x memtouch 24 MiB / 12 MiB        |
+#   |  grants to g2, g3  |        |  4 x memtouch 16 MiB / 8 MiB         |
 #   +--------------------+        +-------------------------------------+
 #            ^                    +-------------------------------------+
 #            +------------------->| g3 borrower (a4d:3)                  |
-#                                 |  ipmem0: 64 MiB; memtouch 48 / 24    |
+#                                 |  ipmem0: 64 MiB; memtouch 32 / 16    |
 #                                 +-------------------------------------+
 . "$(dirname "$0")/../lib/harness.sh"
 
@@ -48,12 +48,12 @@ is "$(g_run g2 "awk 'NR > 1 { print \$1, \$5 }' /proc/swaps | xargs")" \
 
 g_run g2 'for d in ipmem0 ipmem1; do ipmem_stat $d writes > /run/share/w.$d; done'
 g_start g2 'for i in 1 2 3 4; do
-		run_limited 12 memtouch -p 2 24 > /run/mt.$i 2>&1 &
+		run_limited 8 memtouch -p 2 16 > /run/mt.$i 2>&1 &
 	done
 	wait
 	for i in 1 2 3 4; do echo "proc $i: $(tail -n 1 /run/mt.$i)"; done'
 j2=$JOB
-g_start g3 'run_limited 24 memtouch -p 2 48'
+g_start g3 'run_limited 16 memtouch -p 2 32'
 j3=$JOB
 out2=$(g_wait g2 "$j2" -t 1500)
 rc2=$?
