@@ -30,7 +30,10 @@
 # usage: helper/ipmemd/elastic-scale-sim.sh [BORROWERS [LENDERS]]
 #        (default 100 borrowers, at most 110; 1000 lenders)
 # env:   FARMS (default 4), BUILD (default ./build), SETTLE (seconds to
-#        wait for each phase, default 900)
+#        wait for each phase, default 900), SIM_KEEP=1 (keep the scratch
+#        directory and the nodes' logs), RESERVE_TMO and REQUEST_TMO (the
+#        lenders' reserve-timeout and the borrowers' request-timeout,
+#        default 120s and 180s; see below)
 # Needs root (BGP port 179 on 127.0.3.x and 127.0.4.x), gobgpd, gobgp
 # and python3.
 set -u
@@ -48,6 +51,16 @@ SIM_PROBE_INTERVAL=600s
 failed=0
 step=64		# MiB
 steps=3
+# Round trips here are those of 200 processes on a few CPUs: a request and
+# its grant cross three gobgpd each way, and while all borrowers grow at
+# once that took 25 s (p50) on 2 cores.  A reservation that lapses before
+# its borrower saw the grant (reserve-timeout, 10 s by default) is
+# refused, asked again elsewhere, and lapses again: the churn feeds the
+# load that delays it (5349 route updates per borrower instead of ~500,
+# 412 s to grow).  So the timeouts are sized as a deployment sizes them:
+# past the slowest round trip (Documentation/ipmemd.rst, reserve-timeout).
+reserve_tmo=${RESERVE_TMO:-120s}
+request_tmo=${REQUEST_TMO:-180s}
 lend=96		# MiB: two steps take three lenders' pools (grants split)
 
 [ -x "$ipmemd" ] || { echo "no $ipmemd: run make" >&2; exit 1; }
@@ -119,6 +132,7 @@ for k in $(seq 1 "$farms"); do
 	[ "$c" -gt 0 ] || continue
 	node "farm$k" "10.$((110 + k)).0.1" "fd00:97:$k::1" $((50410 + k)) \
 		"127.0.4.$((10 + k))" "sim-lenders $c" "sim-lend ${lend}M" \
+		"reserve-timeout $reserve_tmo" \
 		"peer 127.0.4.1 local-address 127.0.4.$((10 + k))"
 done
 for i in $(seq 1 "$nb"); do
@@ -127,7 +141,7 @@ for i in $(seq 1 "$nb"); do
 		"peer $(brr "$i") local-address $(baddr "$i")" "proc-dir $proc" \
 		"elastic-max $((step * steps))M" "elastic-step ${step}M" \
 		"elastic-psi 10" "elastic-high 80" "elastic-low 25" \
-		"elastic-hold 1s"
+		"elastic-hold 1s" "request-timeout $request_tmo"
 done
 
 blocks_per=$((lend * 16))		# 64 KiB blocks of one lender

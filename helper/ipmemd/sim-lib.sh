@@ -4,7 +4,8 @@
 # elastic-scale-sim.sh, tests/scenario/62-elastic-sim.t): ipmemd nodes
 # with the simulated module, each with its own gobgpd, on loopback.
 # Source it after setting $ipmemd (the binary) and $dir (a scratch
-# directory, removed at exit with every node stopped).  Bash.
+# directory, removed at exit with every node stopped; kept, with the
+# nodes' logs, with SIM_KEEP=1).  Bash.
 
 pids=()
 
@@ -20,7 +21,7 @@ stop_all() {
 	done
 	pids=()
 }
-trap 'stop_all; rm -rf "$dir"' EXIT
+trap 'stop_all; if [ -n "${SIM_KEEP:-}" ]; then echo "kept $dir" >&2; else rm -rf "$dir"; fi' EXIT
 
 # node NAME HOSTID ADDR APIPORT LISTEN [LINES...]: start an ipmemd in the
 # foreground (log $dir/NAME.log, control socket $dir/NAME.sock) with the
