@@ -64,10 +64,10 @@ static void usage(FILE *f)
 "  disk del ipmemN\n"
 "  disk list\n"
 "  map add PREFIX disk ipmemN [extent E] [replica R]\n"
-"  map del PREFIX [force]\n"
-"  map list [disk ipmemN]\n"
+"  map del PREFIX [force] [free]\n"
+"  map list [disk ipmemN] [free]\n"
 "  lender list\n"
-"  monitor [lender|grant|pool]...         the module's events, as they come\n"
+"  monitor [lender|grant|pool|map]...     the module's events, as they come\n"
 "  borrow SIZE [rights ro|rw] [replicas N]   through ipmemd, over BGP\n"
 "  release all|ipmemN|PREFIX                 through ipmemd\n"
 "\n"
@@ -867,6 +867,7 @@ static const char *const stat_names[IPMEM_STAT_MAX + 1] = {
 	[IPMEM_STAT_REFILLS] = "refills",
 	[IPMEM_STAT_LOST_PAGES] = "lost-pages",
 	[IPMEM_STAT_INTEGRITY_ERRORS] = "integrity-errors",
+	[IPMEM_STAT_UNMAPPED_WAITS] = "unmapped-waits",
 };
 
 static int disk_print(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
@@ -1065,9 +1066,13 @@ static int cmd_map(struct args *a)
 	if (!msg || (p && put_prefix(msg, p, "map")))
 		return 1;
 	while ((kw = next_arg(a))) {
-		/* map del PREFIX force: the one keyword without a value */
+		/* keywords without a value: del's force, del's and list's free */
 		if (!strcmp(sub, "del") && !strcmp(kw, "force")) {
 			nla_put_flag(msg, IPMEM_A_FORCE);
+			continue;
+		}
+		if (strcmp(sub, "add") && !strcmp(kw, "free")) {
+			nla_put_flag(msg, IPMEM_A_FREE_ONLY);
 			continue;
 		}
 		v = !strcmp(sub, "add") ?
@@ -1165,6 +1170,7 @@ static int cmd_lender(struct args *a)
 #define MON_LENDER	1
 #define MON_GRANT	2
 #define MON_POOL	4
+#define MON_MAP		8
 
 /* now, as ip -ts monitor prints it: 2026-11-29T20:45:01.123+0000 */
 static void mon_time(char *buf, size_t len)
@@ -1194,7 +1200,7 @@ static int mon_event(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 {
 	uint8_t cmd = ((struct genlmsghdr *)nlmsg_data(nlh))->cmd;
 	unsigned int want = *(unsigned int *)arg;
-	char ts[48];
+	char ts[48], disk[32];
 
 	mon_time(ts, sizeof(ts));
 	if (cmd == IPMEM_CMD_LENDER_GET && (want & MON_LENDER)) {
@@ -1207,6 +1213,15 @@ static int mon_event(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 		mon_begin(ts, "grant-deleted", "grant-deleted ");
 		if (!grant_fields(tb))
 			out_text("(incomplete)");
+	} else if (cmd == IPMEM_CMD_MAP_WANTED && (want & MON_MAP)) {
+		if (!tb[IPMEM_A_DISK] || !tb[IPMEM_A_EXTENT])
+			return 0;
+		snprintf(disk, sizeof(disk), "ipmem%u",
+			 nla_get_u32(tb[IPMEM_A_DISK]));
+		mon_begin(ts, "map-wanted", "map-wanted");
+		out_str(OUT_ANY, "disk", " %s", disk);
+		out_u64(OUT_ANY, "extent", " extent %" PRIu64,
+			get_u64(tb, IPMEM_A_EXTENT));
 	} else if (cmd == IPMEM_CMD_POOL_GET && (want & MON_POOL)) {
 		if (!tb[IPMEM_A_BLOCKS_TOTAL]) {
 			mon_begin(ts, "pool-destroyed", "pool-destroyed");
@@ -1227,25 +1242,25 @@ static int mon_event(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-/* monitor [lender|grant|pool]...: the module's events as they come */
+/* monitor [lender|grant|pool|map]...: the module's events as they come */
 static int cmd_monitor(struct args *a)
 {
-	static const char *const objs[] = { "lender", "grant", "pool" };
+	static const char *const objs[] = { "lender", "grant", "pool", "map" };
 	unsigned int want = 0;
 	const char *o;
 	size_t i;
 	int ret;
 
 	while ((o = next_arg(a))) {
-		for (i = 0; i < 3 && strcmp(o, objs[i]); i++)
+		for (i = 0; i < 4 && strcmp(o, objs[i]); i++)
 			;
-		if (i == 3)
-			return fail("monitor: '%s' is not one of lender, grant, pool",
+		if (i == 4)
+			return fail("monitor: '%s' is not one of lender, grant, pool, map",
 				    o);
 		want |= 1U << i;
 	}
 	if (!want)
-		want = MON_LENDER | MON_GRANT | MON_POOL;
+		want = MON_LENDER | MON_GRANT | MON_POOL | MON_MAP;
 	if (ipmem_nl_open(&nl))
 		return fail("monitor: %s", nl.err);
 	ret = ipmem_nl_subscribe(&nl);

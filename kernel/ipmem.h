@@ -226,8 +226,10 @@ struct ipmem_lnd_sess {
 
 int ipmem_lnd_listen(struct ipmem_pool *pool, struct netlink_ext_ack *extack);
 void ipmem_lnd_stop(struct ipmem_pool *pool);
-void ipmem_lnd_revoke(struct ipmem_pool *pool, struct ipmem_grant *g);
-bool ipmem_lnd_grant_in_use(struct ipmem_pool *pool, struct ipmem_grant *g);
+void ipmem_lnd_revoke(struct ipmem_pool *pool, struct ipmem_grant *g,
+		      u64 first, u64 count);
+bool ipmem_lnd_grant_in_use(struct ipmem_pool *pool, struct ipmem_grant *g,
+			    u64 first, u64 count, bool straddling);
 void ipmem_lnd_dev_add(struct ib_device *dev);
 void ipmem_lnd_dev_remove(struct ib_device *dev);
 void ipmem_lnd_show_grants(struct seq_file *m);
@@ -271,7 +273,7 @@ const char *ipmem_disk_state(struct ipmem_disk *d);
 int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
 		  s64 extent, int replica, u64 *ext_out, int *rep_out,
 		  struct netlink_ext_ack *extack);
-int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
+int ipmem_map_del(const u8 *prefix, u8 plen, bool force, bool free_only,
 		  struct netlink_ext_ack *extack);
 int ipmem_map_dump(struct sk_buff *skb, struct netlink_callback *cb);
 void ipmem_blk_show_table(struct seq_file *m);
@@ -317,6 +319,8 @@ void ipmem_nl_exit(void);
 void ipmem_nl_notify_pool(void);
 void ipmem_nl_notify_grant_del(const struct ipmem_grant *g);
 void ipmem_nl_notify_lender(struct ipmem_lender *l);
+void ipmem_nl_notify_map_wanted(int disk, u64 extent);
+bool ipmem_nl_has_listeners(void);
 int ipmem_nl_put_addr(struct sk_buff *skb, int attr, const void *addr);
 void *ipmem_nl_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,
 			u8 cmd);

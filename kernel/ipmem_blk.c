@@ -24,8 +24,10 @@
  * there later (a new grant reads as zeros, which is not the data).
  *
  * The I/O path takes no lock: the table (an xarray) and the keys are read
- * under RCU.  The table changes only with the queue frozen, so a request
- * in flight always sees the extent it started with.
+ * under RCU.  The table changes only while the disk is held (no request
+ * in flight: ipmem_disk_hold()), so a request in flight always sees the
+ * extent it started with; a direct read sees a copy whole or not at all.
+ * A write to an extent that has no copy waits for one (ipmem_unmapped()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -42,7 +44,7 @@
 
 #include "ipmem_blk.h"
 
-/* how often a request waiting for a lost lender looks again, at most */
+/* how often requests waiting for a lender or a copy look again */
 #define IPMEM_WAIT_RECHECK	(HZ / 2)
 #define IPMEM_RQ_TIMEOUT	(30 * HZ)
 /* pages kept per encrypted disk for the ciphertext of writes, at least */
@@ -191,6 +193,17 @@ static void ipmem_ext_unlock(struct ipmem_ext *e)
 {
 	bit_spin_unlock(IPMEM_EXT_LOCK, &e->flags);
 	local_bh_enable();
+}
+
+/* Has @e a copy mapped, current or not? */
+bool ipmem_ext_has_copy(struct ipmem_ext *e)
+{
+	int r;
+
+	for (r = 0; r < IPMEM_COPY_SLOTS; r++)
+		if (READ_ONCE(e->rep[r].lender))
+			return true;
+	return false;
 }
 
 /* Is some copy of @e mapped and current (not stale)? */
@@ -426,6 +439,57 @@ static void ipmem_integrity_error(struct ipmem_disk *d, struct ipmem_ext *e,
 			   e->rep[r].block, bad);
 }
 
+/*
+ * A request the table may not change under ends or steps back into the
+ * requeue list: ipmem_disk_hold() waits for the last one.
+ */
+static void ipmem_rq_idle(struct ipmem_disk *d)
+{
+	if (atomic_dec_and_test(&d->rq_active))
+		wake_up_var(&d->rq_active);
+}
+
+/*
+ * Run the requeue list in IPMEM_WAIT_RECHECK, unless that is due already:
+ * requeues that keep coming never put the look off.
+ */
+static void ipmem_recheck(struct ipmem_disk *d)
+{
+	queue_delayed_work(ipmem_wq, &d->recheck_work, IPMEM_WAIT_RECHECK);
+}
+
+static void ipmem_recheck_work(struct work_struct *work)
+{
+	struct ipmem_disk *d = container_of(to_delayed_work(work),
+					    struct ipmem_disk, recheck_work);
+
+	blk_mq_kick_requeue_list(d->gd->queue);
+}
+
+/*
+ * Hold off the requests of @d while its table changes.  Not a freeze: that
+ * would also wait for the writes that wait in the requeue list for a copy
+ * of an extent that has none (ipmem_unmapped()), until they fail, and the
+ * change may be the very one they wait for.  Quiescing stops
+ * ->queue_rq(); then the requests already started end or step back into
+ * the requeue list (@d->rq_active).  Direct reads (->rw_page) go on: they
+ * read the table under RCU, see a copy only whole (its lender is written
+ * last), and one whose copy is unmapped under them fails (its key goes
+ * after the change), so the request path retries it.
+ */
+void ipmem_disk_hold(struct ipmem_disk *d)
+{
+	blk_mq_quiesce_queue(d->gd->queue);
+	wait_var_event(&d->rq_active, !atomic_read(&d->rq_active));
+}
+
+void ipmem_disk_unhold(struct ipmem_disk *d)
+{
+	blk_mq_unquiesce_queue(d->gd->queue);
+	/* the requests waiting for a copy that may be there now */
+	blk_mq_kick_requeue_list(d->gd->queue);
+}
+
 static void ipmem_req_end(struct request *rq, blk_status_t status)
 {
 	struct ipmem_disk *d = to_ipmem_disk(rq);
@@ -449,6 +513,7 @@ static void ipmem_req_end(struct request *rq, blk_status_t status)
 	if (!status && req_op(rq) == REQ_OP_READ)
 		ipmem_lat_record(d, req->start);
 	atomic_dec(&d->inflight);
+	ipmem_rq_idle(d);
 	blk_mq_end_request(rq, status);
 }
 
@@ -480,7 +545,8 @@ static void ipmem_req_retry(struct request *rq, bool write)
 	req->requeued = true;
 	/* kicked when a lender comes back or gives up; and now and then */
 	blk_mq_requeue_request(rq, false);
-	blk_mq_delay_kick_requeue_list(rq->q, IPMEM_WAIT_RECHECK);
+	ipmem_rq_idle(d);
+	ipmem_recheck(d);
 }
 
 /* Start (or restart after a failure) the read on the next good copy. */
@@ -678,6 +744,52 @@ static blk_status_t ipmem_discard(struct ipmem_disk *d, struct request *rq)
 	return BLK_STS_OK;
 }
 
+/*
+ * @rq is for extent @ext, which has no copy: never mapped, or given back
+ * (MAP_DEL), or its last copy went.  A read fails: nothing there holds
+ * data (swap reads only what it wrote).  A write waits, up to io_fail_tmo,
+ * for a block to be mapped there, and the extent is announced as wanted
+ * (IPMEM_CMD_MAP_WANTED) so that ipmemd maps one; then it fails.
+ */
+static blk_status_t ipmem_unmapped(struct ipmem_disk *d, struct request *rq,
+				   u64 ext, bool again)
+{
+	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
+
+	/* without a listener, nobody would map a block there */
+	if (req_op(rq) == REQ_OP_WRITE && !READ_ONCE(d->removing) &&
+	    time_before(jiffies, req->deadline) && ipmem_nl_has_listeners()) {
+		if (!again)
+			this_cpu_inc(d->stats->v[IPMEM_STAT_UNMAPPED_WAITS]);
+		atomic64_set(&d->wanted, ext);
+		queue_work(ipmem_wq, &d->wanted_work);
+		req->requeued = true;
+		/* kicked by MAP_NEW; and now and then */
+		blk_mq_requeue_request(rq, false);
+		ipmem_recheck(d);
+		return BLK_STS_OK;
+	}
+	pr_err_ratelimited("%s: extent %llu is not mapped: I/O error\n",
+			   d->gd->disk_name, ext);
+	this_cpu_inc(d->stats->v[IPMEM_STAT_ERRORS]);
+	return BLK_STS_IOERR;
+}
+
+/*
+ * Tell the events group that a write waits for a copy (the extent the
+ * last one asked for: the listener maps the disk's extents that have
+ * none).  Swap writes wait for it: no allocation here may write them.
+ */
+static void ipmem_wanted_work(struct work_struct *work)
+{
+	struct ipmem_disk *d = container_of(work, struct ipmem_disk,
+					    wanted_work);
+	unsigned int noio = memalloc_noio_save();
+
+	ipmem_nl_notify_map_wanted(d->id, atomic64_read(&d->wanted));
+	memalloc_noio_restore(noio);
+}
+
 static blk_status_t ipmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 				   const struct blk_mq_queue_data *bd)
 {
@@ -686,6 +798,7 @@ static blk_status_t ipmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct ipmem_req *req = blk_mq_rq_to_pdu(rq);
 	u64 pos = blk_rq_pos(rq) << SECTOR_SHIFT;
 	u64 ext = pos >> d->block_shift;
+	bool again;
 
 	blk_mq_start_request(rq);
 	switch (req_op(rq)) {
@@ -703,16 +816,16 @@ static blk_status_t ipmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_NOTSUPP;
 	}
 
-	/* xa_load() is safe without RCU here: the queue is not frozen */
+	/* the deadline stays while it waits in the requeue list */
+	again = req->requeued;
+	req->requeued = false;
+	if (!again)
+		req->deadline = jiffies + ipmem_io_fail_tmo * HZ;
+	/* xa_load() is safe without RCU here: the disk is not held */
 	req->ext = xa_load(&d->extents, ext);
-	if (!req->ext) {
-		pr_err_ratelimited("%s: extent %llu is not mapped\n",
-				   d->gd->disk_name, ext);
-		this_cpu_inc(d->stats->v[IPMEM_STAT_ERRORS]);
-		return BLK_STS_IOERR;
-	}
 	req->off = pos & (d->block_size - 1);
-	if (unlikely(READ_ONCE(req->ext->lost)) && req_op(rq) == REQ_OP_READ &&
+	if (req->ext && unlikely(READ_ONCE(req->ext->lost)) &&
+	    req_op(rq) == REQ_OP_READ &&
 	    (READ_ONCE(req->ext->lost) &
 	     ipmem_page_mask(req->off, blk_rq_bytes(rq)))) {
 		pr_err_ratelimited("%s: extent %llu lost its data with its last copy: I/O error\n",
@@ -720,6 +833,8 @@ static blk_status_t ipmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 		this_cpu_inc(d->stats->v[IPMEM_STAT_ERRORS]);
 		return BLK_STS_IOERR;
 	}
+	if (!req->ext || !ipmem_ext_has_copy(req->ext))
+		return ipmem_unmapped(d, rq, ext, again);
 	if (d->crypt && unlikely(!ipmem_req_whole_pages(rq))) {
 		pr_err_ratelimited("%s: an encrypted disk reads and writes whole, page-aligned pages only\n",
 				   d->gd->disk_name);
@@ -732,6 +847,8 @@ static blk_status_t ipmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 		if (st) {
 			if (st != BLK_STS_RESOURCE)
 				this_cpu_inc(d->stats->v[IPMEM_STAT_ERRORS]);
+			else
+				req->requeued = again;	/* tried again */
 			return st;
 		}
 	} else {
@@ -743,10 +860,8 @@ static blk_status_t ipmem_queue_rq(struct blk_mq_hw_ctx *hctx,
 	req->tried = 0;
 	req->bad = 0;
 	req->start = ktime_get();
-	if (!req->requeued)
-		req->deadline = jiffies + ipmem_io_fail_tmo * HZ;
-	req->requeued = false;
 	atomic_inc(&d->inflight);
+	atomic_inc(&d->rq_active);
 
 	if (rq_data_dir(rq) == WRITE)
 		ipmem_write_start(rq);
@@ -985,6 +1100,7 @@ static int ipmem_rw_page(struct block_device *bdev, sector_t sector,
 	struct ipmem_disk *d = bdev->bd_disk->private_data;
 	u64 pos = (u64)sector << SECTOR_SHIFT;
 	struct ipmem_page_auth auth = {};
+	struct ipmem_lender *l = NULL;
 	struct ipmem_sync_read sr;
 	struct scatterlist sg;
 	struct ib_device *dev;
@@ -1003,9 +1119,19 @@ static int ipmem_rw_page(struct block_device *bdev, sector_t sector,
 			  ipmem_page_mask(pos & (d->block_size - 1), PAGE_SIZE)))
 		e = NULL;
 	for (r = 0; e && r < IPMEM_COPY_SLOTS; r++) {
-		if (!e->rep[r].lender || test_bit(r, &e->stale))
+		/*
+		 * Read once: the table changes under direct reads (MAP_DEL
+		 * clears it, MAP_NEW sets it last; ipmem_disk_hold()).
+		 */
+		l = READ_ONCE(e->rep[r].lender);
+		if (!l)
 			continue;
-		if (ipmem_rep_state(e, r, false) == IPMEM_COPY_OK)
+		/* its stale bit, block and generation: ipmem_map_add() */
+		smp_rmb();
+		if (test_bit(r, &e->stale))
+			continue;
+		if (ipmem_clt_copy_state(l, e->rep[r].block, e->rep[r].gen,
+					 false) == IPMEM_COPY_OK)
 			break;
 		/* the preferred copy cannot serve: the request path decides */
 		r = IPMEM_COPY_SLOTS;
@@ -1016,7 +1142,7 @@ static int ipmem_rw_page(struct block_device *bdev, sector_t sector,
 	}
 	if (d->crypt)	/* the extent may go once we leave RCU */
 		auth = e->auth[(pos & (d->block_size - 1)) >> PAGE_SHIFT];
-	dev = ipmem_clt_dma_device(e->rep[r].lender);
+	dev = ipmem_clt_dma_device(l);
 	sg_init_table(&sg, 1);
 	sg_set_page(&sg, page, PAGE_SIZE, 0);
 	if (!dev || !ib_dma_map_sg(dev, &sg, 1, DMA_FROM_DEVICE)) {
@@ -1026,7 +1152,7 @@ static int ipmem_rw_page(struct block_device *bdev, sector_t sector,
 	sr.op.done = ipmem_sync_read_done;
 	init_completion(&sr.done);
 	atomic_inc(&d->inflight);
-	ret = ipmem_clt_rw(e->rep[r].lender, raw_smp_processor_id(),
+	ret = ipmem_clt_rw(l, raw_smp_processor_id(),
 			   e->rep[r].block, e->rep[r].gen,
 			   pos & (d->block_size - 1), &sg, 1, false, &sr.op);
 	rcu_read_unlock();
@@ -1150,6 +1276,8 @@ int ipmem_disk_create(u64 size, u32 block_size, u8 replicas, int id,
 	mutex_init(&d->refill_lock);
 	mutex_init(&d->state_lock);
 	INIT_DELAYED_WORK(&d->refill_work, ipmem_refill_work);
+	INIT_WORK(&d->wanted_work, ipmem_wanted_work);
+	INIT_DELAYED_WORK(&d->recheck_work, ipmem_recheck_work);
 	init_completion(&d->refill_done);
 	d->stats = alloc_percpu(struct ipmem_disk_stats);
 	d->lat = __alloc_percpu(sizeof(u64) * (IPMEM_LAT_BUCKETS + 1),
@@ -1253,6 +1381,8 @@ static void ipmem_disk_destroy(struct ipmem_disk *d)
 	del_gendisk(d->gd);
 	WRITE_ONCE(d->removing, true);
 	cancel_delayed_work_sync(&d->refill_work);
+	cancel_work_sync(&d->wanted_work);
+	cancel_delayed_work_sync(&d->recheck_work);
 	ipmem_disk_unmap_all(d);
 	put_disk(d->gd);
 	ida_free(&ipmem_ida, d->id);

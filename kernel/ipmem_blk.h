@@ -128,6 +128,13 @@ struct ipmem_disk {
 	struct completion refill_done;
 	int refill_status;
 	struct mutex state_lock;	/* ipmem_disk_state() */
+	/* a write waits for a copy of extent @wanted: tell ipmemd */
+	struct work_struct wanted_work;
+	atomic64_t wanted;
+	/* runs the requeue list now and then while requests wait there */
+	struct delayed_work recheck_work;
+	/* requests started and not ended or requeued (ipmem_disk_hold()) */
+	atomic_t rq_active;
 	struct ipmem_crypt *crypt;
 	mempool_t *bounce;
 };
@@ -145,6 +152,7 @@ static inline size_t ipmem_ext_size(struct ipmem_disk *d)
 void ipmem_disk_stats_sum(struct ipmem_disk *d, struct ipmem_disk_stats *s);
 void ipmem_refill_kick(struct ipmem_disk *d, unsigned long delay);
 unsigned long ipmem_page_mask(u32 off, u32 len);
+bool ipmem_ext_has_copy(struct ipmem_ext *e);
 bool ipmem_ext_has_current(struct ipmem_ext *e);
 void ipmem_ext_lose(struct ipmem_disk *d, struct ipmem_ext *e,
 		    unsigned long mask);
@@ -160,6 +168,9 @@ int ipmem_crypt_seal(struct ipmem_crypt *c, u64 pageno, struct page *src,
 		     struct page *dst, struct ipmem_page_auth *auth);
 int ipmem_crypt_open(struct ipmem_crypt *c, u64 pageno,
 		     const struct ipmem_page_auth *auth, struct page *page);
+
+void ipmem_disk_hold(struct ipmem_disk *d);
+void ipmem_disk_unhold(struct ipmem_disk *d);
 
 /* ipmem_map.c, for ipmem_blk.c */
 void ipmem_disk_unmap_all(struct ipmem_disk *d);

@@ -285,18 +285,23 @@ int ipmem_pool_shrink(u64 size, struct netlink_ext_ack *extack)
  * A pool with grants holds other hosts' data: the module stays loaded
  * while one exists (rmmod says "in use").
  */
-static void ipmem_grant_link(struct ipmem_pool *pool, struct ipmem_grant *g)
+static void ipmem_grant_insert(struct ipmem_pool *pool, struct ipmem_grant *g)
 {
 	struct ipmem_grant *pos;
 
-	lockdep_assert_held(&ipmem_lnd_lock);
-
-	if (list_empty(&pool->grants))
-		__module_get(THIS_MODULE);
 	list_for_each_entry(pos, &pool->grants, node)
 		if (pos->first > g->first)
 			break;
 	list_add_tail(&g->node, &pos->node);
+}
+
+static void ipmem_grant_link(struct ipmem_pool *pool, struct ipmem_grant *g)
+{
+	lockdep_assert_held(&ipmem_lnd_lock);
+
+	if (list_empty(&pool->grants))
+		__module_get(THIS_MODULE);
+	ipmem_grant_insert(pool, g);
 	bitmap_set(pool->used, g->first, g->count);
 	pool->nr_free -= ipmem_pool_below(pool, g->first, g->count);
 }
@@ -328,7 +333,7 @@ static void ipmem_grant_free(struct ipmem_pool *pool, struct ipmem_grant *g)
 	lockdep_assert_held(&ipmem_lnd_lock);
 
 	list_del(&g->node);
-	ipmem_lnd_revoke(pool, g);
+	ipmem_lnd_revoke(pool, g, g->first, g->count);
 	ipmem_pool_zero(pool, g->first, g->count);
 	bitmap_clear(pool->used, g->first, g->count);
 	pool->nr_free += ipmem_pool_below(pool, g->first, g->count);
@@ -584,28 +589,110 @@ int ipmem_grant_confirm(const u8 *prefix, u8 plen,
 }
 
 /*
+ * Give back blocks @first..+@count, an aligned power-of-two run strictly
+ * inside @g: @g is split into the aligned prefixes that cover the rest
+ * (one of each size from @count up to half of @g), each keeping @g's
+ * borrower, rights, state and generation (so the borrower's keys of the
+ * rest stay valid); the run's registrations go, its blocks are zeroed and
+ * free.  Nothing changes on failure.
+ */
+static int ipmem_grant_trim(struct ipmem_pool *pool, struct ipmem_grant *g,
+			    u64 first, u64 count)
+{
+	struct ipmem_grant *piece, *tmp, gone = *g;
+	LIST_HEAD(pieces);
+	u64 size;
+
+	lockdep_assert_held(&ipmem_lnd_lock);
+
+	/* the buddies of the run and of its ancestors inside @g */
+	for (size = count; size < g->count; size <<= 1) {
+		piece = ipmem_grant_alloc(pool, round_down(first, size) ^ size,
+					  size, g->borrower, g->rights,
+					  g->state);
+		if (!piece)
+			goto out_free;
+		piece->gen = g->gen;
+		piece->expires = g->expires;
+		list_add_tail(&piece->node, &pieces);
+	}
+
+	list_del(&g->node);
+	list_for_each_entry_safe(piece, tmp, &pieces, node) {
+		list_del(&piece->node);
+		ipmem_grant_insert(pool, piece);
+	}
+	ipmem_lnd_revoke(pool, g, first, count);
+	ipmem_pool_zero(pool, first, count);
+	bitmap_clear(pool->used, first, count);
+	pool->nr_free += ipmem_pool_below(pool, first, count);
+	ipmem_pool_shrink_end(pool);
+	gone.first = first;
+	gone.count = count;
+	ipmem_nl_notify_grant_del(&gone);
+	kfree(g);
+	return 0;
+
+out_free:
+	list_for_each_entry_safe(piece, tmp, &pieces, node)
+		kfree(piece);
+	return -ENOMEM;
+}
+
+/*
  * Delete a grant: its borrower's registrations go at once and the blocks
- * are zeroed.  Unless @force, not while the borrower has blocks of it
- * mapped: what it swapped there would be lost.
+ * are zeroed.  A prefix inside a grant gives back only those blocks (the
+ * grant is split).  Unless @force, not while the borrower has blocks of
+ * it mapped: what it swapped there would be lost.
  */
 int ipmem_grant_del(const u8 *prefix, u8 plen, bool force,
 		    struct netlink_ext_ack *extack)
 {
 	struct ipmem_grant *g;
+	u64 first, count;
+	int ret;
 
 	lockdep_assert_held(&ipmem_cfg_lock);
 
 	mutex_lock(&ipmem_lnd_lock);
-	g = ipmem_grant_get(prefix, plen, extack);
-	if (IS_ERR(g)) {
+	ret = ipmem_lnd_prefix(prefix, plen, &first, &count, extack);
+	if (ret) {
 		mutex_unlock(&ipmem_lnd_lock);
-		return PTR_ERR(g);
+		return ret;
 	}
-	if (!force && ipmem_lnd_grant_in_use(ipmem_pool, g)) {
+	g = ipmem_grant_find(first);
+	if (!g || first + count > g->first + g->count) {
+		mutex_unlock(&ipmem_lnd_lock);
+		NL_SET_ERR_MSG(extack, "no grant with that prefix");
+		return -ENOENT;
+	}
+	if (count < g->count && g->state != IPMEM_GRANT_CONFIRMED) {
+		mutex_unlock(&ipmem_lnd_lock);
+		NL_SET_ERR_MSG(extack,
+			       "a reservation goes back whole: give its own prefix");
+		return -EINVAL;
+	}
+	/* even with force: the keys of blocks it keeps would go */
+	if (count < g->count &&
+	    ipmem_lnd_grant_in_use(ipmem_pool, g, first, count, true)) {
+		mutex_unlock(&ipmem_lnd_lock);
+		NL_SET_ERR_MSG(extack,
+			       "the borrower's registration of these blocks covers others it keeps: they go back by whole segments");
+		return -EBUSY;
+	}
+	if (!force &&
+	    ipmem_lnd_grant_in_use(ipmem_pool, g, first, count, false)) {
 		mutex_unlock(&ipmem_lnd_lock);
 		NL_SET_ERR_MSG(extack,
 			       "the borrower has these blocks mapped: what it keeps there would be lost (force deletes anyway)");
 		return -EBUSY;
+	}
+	if (count < g->count) {
+		ret = ipmem_grant_trim(ipmem_pool, g, first, count);
+		mutex_unlock(&ipmem_lnd_lock);
+		if (!ret)
+			ipmem_nl_notify_pool();
+		return ret;
 	}
 	ipmem_grant_free(ipmem_pool, g);
 	ipmem_nl_notify_grant_del(g);

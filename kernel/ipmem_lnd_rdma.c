@@ -1091,8 +1091,19 @@ void ipmem_lnd_stop(struct ipmem_pool *pool)
 	WARN_ON(!list_empty(&pool->sessions));
 }
 
-/* Has @g's borrower registered (mapped) some of @g's blocks? */
-bool ipmem_lnd_grant_in_use(struct ipmem_pool *pool, struct ipmem_grant *g)
+static bool ipmem_lnd_mr_overlaps(const struct ipmem_lnd_mr *m, u64 first,
+				  u64 count)
+{
+	return m->first < first + count && m->first + m->count > first;
+}
+
+/*
+ * Has @g's borrower registered (mapped) some of blocks @first..+@count of
+ * @g?  With @straddling, only a registration that covers blocks outside
+ * them too counts.
+ */
+bool ipmem_lnd_grant_in_use(struct ipmem_pool *pool, struct ipmem_grant *g,
+			    u64 first, u64 count, bool straddling)
 {
 	struct ipmem_lnd_sess *sess;
 	struct ipmem_lnd_mr *m;
@@ -1102,23 +1113,29 @@ bool ipmem_lnd_grant_in_use(struct ipmem_pool *pool, struct ipmem_grant *g)
 	list_for_each_entry(sess, &pool->sessions, node) {
 		if (sess->borrower != g->borrower)
 			continue;
-		list_for_each_entry(m, &sess->mrs, node)
-			if (m->first >= g->first &&
-			    m->first < g->first + g->count)
+		list_for_each_entry(m, &sess->mrs, node) {
+			if (!ipmem_lnd_mr_overlaps(m, first, count))
+				continue;
+			if (!straddling || m->first < first ||
+			    m->first + m->count > first + count)
 				return true;
+		}
 	}
 	return false;
 }
 
 /*
- * @g is going away: remove its registrations from its borrower's sessions
- * (their keys stop working at once) and tell the borrower.
+ * Blocks @first..+@count of @g are going away (all of @g, or the part a
+ * trim gives back): remove the registrations of @g's borrower that cover
+ * any of them (their keys stop working at once) and tell the borrower.
  */
-void ipmem_lnd_revoke(struct ipmem_pool *pool, struct ipmem_grant *g)
+void ipmem_lnd_revoke(struct ipmem_pool *pool, struct ipmem_grant *g,
+		      u64 first, u64 count)
 {
 	struct ipmem_lnd_sess *sess;
 	struct ipmem_lnd_conn *conn;
 	struct ipmem_lnd_mr *m, *tmp;
+	u64 lo, hi;
 	bool had, full;
 
 	lockdep_assert_held(&ipmem_lnd_lock);
@@ -1127,9 +1144,13 @@ void ipmem_lnd_revoke(struct ipmem_pool *pool, struct ipmem_grant *g)
 		if (sess->borrower != g->borrower)
 			continue;
 		had = false;
+		/* the notice names every block whose key goes */
+		lo = first;
+		hi = first + count;
 		list_for_each_entry_safe(m, tmp, &sess->mrs, node) {
-			if (m->first >= g->first &&
-			    m->first < g->first + g->count) {
+			if (ipmem_lnd_mr_overlaps(m, first, count)) {
+				lo = min(lo, m->first);
+				hi = max(hi, m->first + m->count);
 				ipmem_lnd_mr_free(sess, m);
 				had = true;
 			}
@@ -1144,8 +1165,8 @@ void ipmem_lnd_revoke(struct ipmem_pool *pool, struct ipmem_grant *g)
 			spin_lock_bh(&conn->req_lock);
 			full = conn->nr_revokes == IPMEM_LND_REVOKES;
 			if (!full) {
-				conn->revokes[conn->nr_revokes].first = g->first;
-				conn->revokes[conn->nr_revokes].count = g->count;
+				conn->revokes[conn->nr_revokes].first = lo;
+				conn->revokes[conn->nr_revokes].count = hi - lo;
 				conn->nr_revokes++;
 			}
 			spin_unlock_bh(&conn->req_lock);

@@ -5,8 +5,9 @@
  * table maps (disk, extent, copy) to (lender, block, grant generation).
  * Here it changes (IPMEM_CMD_MAP_NEW/DEL, a disk going away) and is shown
  * (the MAP_GET dump, the disk's state, debugfs).  It changes only with
- * the disk's queue frozen and its refill lock held, under ipmem_cfg_lock;
- * the I/O path (ipmem_blk.c) reads it under RCU.  Lenders are reached
+ * the disk held (ipmem_disk_hold(): no request in flight) and its refill
+ * lock held, under ipmem_cfg_lock; the I/O path (ipmem_blk.c) reads it
+ * under RCU.  Lenders are reached
  * through the transport's API (ipmem_clt.h).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -51,7 +52,7 @@ static void ipmem_unmap_add(struct ipmem_unmap_run *run,
 	run->count = 1;
 }
 
-/* Unmap every copy of @d (its queue is gone or frozen). */
+/* Unmap every copy of @d (its queue is gone). */
 void ipmem_disk_unmap_all(struct ipmem_disk *d)
 {
 	struct ipmem_unmap_run run[IPMEM_COPY_SLOTS] = {};
@@ -280,7 +281,7 @@ int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
 
 	/*
 	 * Locks: refill_lock, then the transport's for the lender and its
-	 * keys, released before the queue is frozen: requests that wait
+	 * keys, released before the disk is held: requests that wait
 	 * for a lender to come back need its recovery, which takes them.
 	 */
 	mutex_lock(&d->refill_lock);
@@ -306,7 +307,7 @@ int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
 	}
 
 	/* No request may see an extent half changed. */
-	blk_mq_freeze_queue(d->gd->queue);
+	ipmem_disk_hold(d);
 	rcu_read_lock();
 	for (i = 0; i < count; i++) {
 		e = xa_load(&d->extents, extent + i);
@@ -322,11 +323,12 @@ int ipmem_map_add(struct ipmem_disk *d, const u8 *prefix, u8 plen,
 		e->rep[replica].block = first + i;
 		/* a key lost meanwhile: the copy starts lost, never wrong */
 		e->rep[replica].gen = ipmem_clt_gen(l, first + i);
+		smp_wmb();	/* pairs with ipmem_rw_page() */
 		WRITE_ONCE(e->rep[replica].lender, l);
 	}
 	rcu_read_unlock();
 	d->nr_mapped += count;
-	blk_mq_unfreeze_queue(d->gd->queue);
+	ipmem_disk_unhold(d);
 	mutex_unlock(&d->refill_lock);
 	ipmem_refill_kick(d, 0);
 	*ext_out = extent;
@@ -419,15 +421,35 @@ static bool ipmem_disk_unmap_loses(struct ipmem_disk *d, u32 host, u64 first,
 	return false;
 }
 
+/* Does an extent with a copy in those blocks hold data? */
+static bool ipmem_disk_unmap_written(struct ipmem_disk *d, u32 host,
+				     u64 first, u64 count)
+{
+	struct ipmem_ext *e;
+	unsigned long i;
+	int r;
+
+	xa_for_each(&d->extents, i, e) {
+		if (!test_bit(IPMEM_EXT_WRITTEN, &e->flags))
+			continue;
+		for (r = 0; r < IPMEM_COPY_SLOTS; r++)
+			if (ipmem_rep_in(&e->rep[r], host, first, count))
+				return true;
+	}
+	return false;
+}
+
 /*
  * Unmap the copies in the blocks of @prefix from every disk.  Unless
- * @force, not if the only copy of some swapped data is among them: that
- * is decided with the disk's queue frozen (no write in flight, none can
- * start), so a write that a copy being unmapped missed is seen; and such
- * an unmap takes the blocks of one disk only, so that a refusal changes
- * nothing.
+ * @force, not if the only copy of some swapped data is among them; with
+ * @free_only, not if any of their extents holds data at all (what swap
+ * discarded, and its blocks can go back to their lender).  That is
+ * decided with the disk held (ipmem_disk_hold(): no write in flight, none
+ * can start), so a write that a copy being unmapped missed is seen; and
+ * such an unmap takes the blocks of one disk only, so that a refusal
+ * changes nothing.
  */
-int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
+int ipmem_map_del(const u8 *prefix, u8 plen, bool force, bool free_only,
 		  struct netlink_ext_ack *extack)
 {
 	struct ipmem_unmap_run run = {};
@@ -474,19 +496,26 @@ int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
 		ret = -ENOENT;
 		goto out_free;
 	}
-	if (!force && nhit > 1) {
-		NL_SET_ERR_MSG(extack,
-			       "those blocks are mapped in more than one disk: unmap each disk's part (a longer prefix), or force");
+	if ((!force || free_only) && nhit > 1) {
+		if (free_only)
+			NL_SET_ERR_MSG(extack,
+				       "those blocks are mapped in more than one disk: unmap each disk's part (a longer prefix)");
+		else
+			NL_SET_ERR_MSG(extack,
+				       "those blocks are mapped in more than one disk: unmap each disk's part (a longer prefix), or force");
 		ret = -EBUSY;
 		goto out_free;
 	}
 	/*
-	 * Refused at once if it would lose data now (freezing the queue can
-	 * wait for I/O that waits for a lender); if not, decided again below
-	 * with the queue frozen.
+	 * Refused at once if it would lose data now (holding the disk waits
+	 * for the I/O in flight); if not, decided again below with the disk
+	 * held.
 	 */
 	k = 0;
 	list_for_each_entry(d, &ipmem_disks, node) {
+		if (n[k] && free_only &&
+		    ipmem_disk_unmap_written(d, host, first, count))
+			goto out_written;
 		if (n[k++] && !force &&
 		    ipmem_disk_unmap_loses(d, host, first, count))
 			goto out_loses;
@@ -498,10 +527,17 @@ int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
 			continue;
 		/* drains in-flight I/O: nothing uses the copies after this */
 		mutex_lock(&d->refill_lock);
-		blk_mq_freeze_queue(d->gd->queue);
+		ipmem_disk_hold(d);
+		if (free_only &&
+		    ipmem_disk_unmap_written(d, host, first, count)) {
+			/* the only disk: nothing has changed */
+			ipmem_disk_unhold(d);
+			mutex_unlock(&d->refill_lock);
+			goto out_written;
+		}
 		if (!force && ipmem_disk_unmap_loses(d, host, first, count)) {
 			/* the only disk: nothing has changed */
-			blk_mq_unfreeze_queue(d->gd->queue);
+			ipmem_disk_unhold(d);
 			mutex_unlock(&d->refill_lock);
 			goto out_loses;
 		}
@@ -533,7 +569,7 @@ int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
 		}
 		ipmem_disk_drop_empty(d);
 		d->nr_mapped -= n[k - 1];
-		blk_mq_unfreeze_queue(d->gd->queue);
+		ipmem_disk_unhold(d);
 
 		for (j = 0; j < n[k - 1]; j++)
 			ipmem_unmap_add(&run, gone[k - 1][j].lender,
@@ -546,6 +582,11 @@ int ipmem_map_del(const u8 *prefix, u8 plen, bool force,
 out_loses:
 	NL_SET_ERR_MSG(extack,
 		       "data swapped to those blocks has no other copy: it would be lost (force unmaps anyway)");
+	ret = -EBUSY;
+	goto out_free;
+out_written:
+	NL_SET_ERR_MSG(extack,
+		       "some of those extents hold data: only extents that swap discarded are unmapped");
 	ret = -EBUSY;
 out_free:
 	for (k = 0; gone && k < nd; k++)
@@ -564,12 +605,19 @@ static u8 ipmem_rep_state(struct ipmem_ext *e, int r)
 	return test_bit(r, &e->stale) ? IPMEM_MAP_STALE : IPMEM_MAP_OK;
 }
 
+/* Is @e left out of a dump that lists only extents without data? */
+static bool ipmem_dump_skips(struct ipmem_ext *e, bool free_only)
+{
+	return free_only && test_bit(IPMEM_EXT_WRITTEN, &e->flags);
+}
+
 static bool ipmem_rep_follows(struct ipmem_ext *prev, struct ipmem_ext *e,
-			      int r)
+			      int r, bool free_only)
 {
 	return e && e->rep[r].lender == prev->rep[r].lender &&
 	       e->rep[r].block == prev->rep[r].block + 1 &&
-	       ipmem_rep_state(e, r) == ipmem_rep_state(prev, r);
+	       ipmem_rep_state(e, r) == ipmem_rep_state(prev, r) &&
+	       !ipmem_dump_skips(e, free_only);
 }
 
 static int ipmem_map_put_run(struct sk_buff *skb, struct netlink_callback *cb,
@@ -613,12 +661,14 @@ static int ipmem_map_put_run(struct sk_buff *skb, struct netlink_callback *cb,
 
 /*
  * Dump the table as runs.  Cursor: args[0] disk id + 1 to resume at,
- * args[1] copy, args[2] extent; args[3] the disk filter + 1 (0 = all).
+ * args[1] copy, args[2] extent; args[3] the disk filter + 1 (0 = all);
+ * args[4] only extents that hold no data (FREE_ONLY).
  */
 int ipmem_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	unsigned long i, start, steps = 0, yield = IPMEM_DUMP_YIELD;
 	struct ipmem_ext *e, *prev, *next;
+	bool free_only = cb->args[4];
 	struct ipmem_disk *d;
 	int r, ret = 0;
 
@@ -651,7 +701,8 @@ int ipmem_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
 					rcu_read_lock();
 					continue;
 				}
-				if (!e->rep[r].lender) {
+				if (!e->rep[r].lender ||
+				    ipmem_dump_skips(e, free_only)) {
 					i++;
 					continue;
 				}
@@ -660,7 +711,8 @@ int ipmem_map_dump(struct sk_buff *skb, struct netlink_callback *cb)
 				while (i + 1 < d->nr_extents &&
 				       i + 1 - start < IPMEM_DUMP_RUN) {
 					next = xa_load(&d->extents, i + 1);
-					if (!ipmem_rep_follows(prev, next, r))
+					if (!ipmem_rep_follows(prev, next, r,
+							       free_only))
 						break;
 					prev = next;
 					i++;

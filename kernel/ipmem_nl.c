@@ -90,6 +90,14 @@ static const struct nla_policy ipmem_pol_prefix_del[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_FORCE] = { .type = NLA_FLAG },
 };
 
+/* MAP_DEL: and FREE_ONLY, to unmap only what swap discarded */
+static const struct nla_policy ipmem_pol_map_del[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_PREFIX] = IPMEM_POL_ADDR,
+	[IPMEM_A_PREFIX_LEN] = IPMEM_POL_BLOCK_PLEN,
+	[IPMEM_A_FORCE] = { .type = NLA_FLAG },
+	[IPMEM_A_FREE_ONLY] = { .type = NLA_FLAG },
+};
+
 static const struct nla_policy ipmem_pol_route_new[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_PREFIX] = IPMEM_POL_ADDR,
 	[IPMEM_A_PREFIX_LEN] = NLA_POLICY_RANGE(NLA_U8, IPMEM_NET_PLEN, 128),
@@ -127,6 +135,12 @@ static const struct nla_policy ipmem_pol_route_mac[IPMEM_A_MAX + 1] = {
 
 static const struct nla_policy ipmem_pol_disk[IPMEM_A_MAX + 1] = {
 	[IPMEM_A_DISK] = IPMEM_POL_DISK,
+};
+
+/* MAP_GET: a disk, and FREE_ONLY for the extents that hold no data */
+static const struct nla_policy ipmem_pol_map_get[IPMEM_A_MAX + 1] = {
+	[IPMEM_A_DISK] = IPMEM_POL_DISK,
+	[IPMEM_A_FREE_ONLY] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy ipmem_pol_map_new[IPMEM_A_MAX + 1] = {
@@ -834,6 +848,7 @@ static int ipmem_nl_map_del(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	ret = ipmem_map_del(prefix, plen,
 			    nla_get_flag(info->attrs[IPMEM_A_FORCE]),
+			    nla_get_flag(info->attrs[IPMEM_A_FREE_ONLY]),
 			    info->extack);
 	if (!ret)
 		ipmem_clt_reap_sync();
@@ -842,9 +857,11 @@ static int ipmem_nl_map_del(struct sk_buff *skb, struct genl_info *info)
 
 static int ipmem_nl_map_dump_start(struct netlink_callback *cb)
 {
-	struct nlattr *a = ipmem_genl_dump_attrs(cb)[IPMEM_A_DISK];
+	struct nlattr **attrs = ipmem_genl_dump_attrs(cb);
+	struct nlattr *a = attrs[IPMEM_A_DISK];
 
 	cb->args[3] = a ? nla_get_u32(a) + 1 : 0;
+	cb->args[4] = nla_get_flag(attrs[IPMEM_A_FREE_ONLY]);
 	return 0;
 }
 
@@ -909,12 +926,12 @@ static const struct genl_ops ipmem_ops[] = {
 	IPMEM_GET(IPMEM_CMD_DISK_GET, ipmem_nl_disk_get, ipmem_nl_disk_dump,
 		  ipmem_pol_disk),
 	IPMEM_OP(IPMEM_CMD_MAP_NEW, ipmem_nl_map_new, ipmem_pol_map_new),
-	IPMEM_OP(IPMEM_CMD_MAP_DEL, ipmem_nl_map_del, ipmem_pol_prefix_del),
+	IPMEM_OP(IPMEM_CMD_MAP_DEL, ipmem_nl_map_del, ipmem_pol_map_del),
 	{
 		.cmd = IPMEM_CMD_MAP_GET,
 		.start = ipmem_nl_map_dump_start,
 		.dumpit = ipmem_map_dump,
-		.policy = ipmem_pol_disk,
+		.policy = ipmem_pol_map_get,
 		.maxattr = IPMEM_A_MAX,
 	},
 	IPMEM_GET(IPMEM_CMD_LENDER_GET, NULL, ipmem_lender_dump,
@@ -1033,6 +1050,30 @@ void ipmem_nl_notify_lender(struct ipmem_lender *l)
 	if (!msg)
 		return;
 	if (ipmem_lender_fill(msg, l)) {
+		nlmsg_free(msg);
+		return;
+	}
+	ipmem_nl_multicast(msg, hdr);
+}
+
+/* Does somebody listen to the events group (who could map a block)? */
+bool ipmem_nl_has_listeners(void)
+{
+	return genl_has_listeners(&ipmem_family, &init_net,
+				  IPMEM_MCGRP_EVENTS_IDX);
+}
+
+/* A write waits for a copy of @extent of disk @disk: map a block there. */
+void ipmem_nl_notify_map_wanted(int disk, u64 extent)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = ipmem_nl_event_new(IPMEM_CMD_MAP_WANTED, &hdr);
+	if (!msg)
+		return;
+	if (nla_put_u32(msg, IPMEM_A_DISK, disk) ||
+	    nla_put_u64_64bit(msg, IPMEM_A_EXTENT, extent, IPMEM_A_PAD)) {
 		nlmsg_free(msg);
 		return;
 	}

@@ -67,6 +67,7 @@ IPMEM_STAT_ATTR(refills, IPMEM_STAT_REFILLS);
 IPMEM_STAT_ATTR(inflight, IPMEM_STAT_INFLIGHT);
 IPMEM_STAT_ATTR(lost_pages, IPMEM_STAT_LOST_PAGES);
 IPMEM_STAT_ATTR(integrity_errors, IPMEM_STAT_INTEGRITY_ERRORS);
+IPMEM_STAT_ATTR(unmapped_waits, IPMEM_STAT_UNMAPPED_WAITS);
 
 static struct attribute *ipmem_disk_attrs[] = {
 	&dev_attr_state.attr,
@@ -87,6 +88,7 @@ static struct attribute *ipmem_disk_attrs[] = {
 	&dev_attr_inflight.attr,
 	&dev_attr_lost_pages.attr,
 	&dev_attr_integrity_errors.attr,
+	&dev_attr_unmapped_waits.attr,
 	NULL,
 };
 

@@ -170,6 +170,8 @@ static const struct {
 	  "Pages whose data has no copy left (their reads fail)." },
 	{ IPMEM_STAT_INTEGRITY_ERRORS, "ipmem_disk_integrity_errors_total",
 	  "counter", "Pages a lender returned altered, stale or zeroed." },
+	{ IPMEM_STAT_UNMAPPED_WAITS, "ipmem_disk_unmapped_waits_total",
+	  "counter", "Writes that waited for a copy of their extent." },
 };
 
 /*

@@ -29,11 +29,12 @@
  *                         ADDR, PORT, BLOCKS_TOTAL (M_i), BLOCKS_FREE
  *                         (V_i), EPOCH.  -ENOENT without a pool.
  * IPMEM_CMD_POOL_SHRINK   give back the end of the pool: SIZE (bytes, a
- *                         non-zero multiple of the block size, less than
+ *                         non-zero multiple of the block size, at most
  *                         the pool's) is its new size; the blocks past it
- *                         are freed.  -EBUSY while any of them is granted
- *                         or reserved, -EINVAL for a SIZE that is not
- *                         smaller, -ENOENT without a pool.
+ *                         are freed once none of them is granted or
+ *                         reserved (POOL_GET's SHRINK_TO meanwhile; SIZE
+ *                         the pool's own calls a waiting shrink off).
+ *                         -ENOENT without a pool.
  * IPMEM_CMD_GRANT_NEW     grant the blocks of PREFIX/PREFIX_LEN (inside
  *                         this lender's /80) to BORROWER with RIGHTS, in
  *                         state confirmed.  Overlap with another grant is
@@ -49,7 +50,10 @@
  * IPMEM_CMD_GRANT_CONFIRM confirm the reserved grant PREFIX/PREFIX_LEN.
  * IPMEM_CMD_GRANT_DEL     revoke the grant PREFIX/PREFIX_LEN: its memory
  *                         registrations are removed and the blocks are
- *                         zeroed and free again.
+ *                         zeroed and free again.  A prefix inside a grant
+ *                         gives back those blocks only: the grant is
+ *                         split around them.  -EBUSY while the borrower
+ *                         has some of them registered, unless FORCE.
  * IPMEM_CMD_GRANT_GET     dump: one message per grant with PREFIX,
  *                         PREFIX_LEN, BORROWER, RIGHTS, STATE,
  *                         BLOCK_COUNT, GEN.
@@ -95,11 +99,14 @@
  *                         The reply carries EXTENT and REPLICA.
  * IPMEM_CMD_MAP_DEL       unmap the blocks of PREFIX/PREFIX_LEN wherever
  *                         they are mapped; in-flight I/O is drained first.
+ *                         -EBUSY if data would be lost, unless FORCE; with
+ *                         FREE_ONLY, if any of their extents holds data.
  * IPMEM_CMD_MAP_GET       dump (optional DISK filter): one message per run
  *                         of consecutive extents mapped to consecutive
  *                         blocks: DISK, EXTENT, EXTENT_COUNT, REPLICA,
  *                         PREFIX and PREFIX_LEN 128 (the first block),
- *                         NEXTHOP, RIGHTS, STATE (IPMEM_MAP_*).
+ *                         NEXTHOP, RIGHTS, STATE (IPMEM_MAP_*).  FREE_ONLY:
+ *                         only extents that hold no data.
  * IPMEM_CMD_LENDER_GET    dump: one message per lender this host is
  *                         connected to: NEXTHOP, PORT, LENDER (host id),
  *                         CONN_STATE, EPOCH, BLOCK_COUNT (mapped).
@@ -127,6 +134,9 @@
  *                         GRANT_GET (expired reservations included)
  *   IPMEM_CMD_LENDER_GET  a lender was connected, lost, came back, or is
  *                         being disconnected (CONN_STATE says which)
+ *   IPMEM_CMD_MAP_WANTED  a write waits for a copy of EXTENT of DISK,
+ *                         which has none: map a block there (it fails
+ *                         io_fail_tmo after it came)
  */
 #ifndef _IPMEM_NETLINK_H
 #define _IPMEM_NETLINK_H
@@ -180,6 +190,7 @@ enum ipmem_cmd {
 	IPMEM_CMD_ROUTE_MAC,
 	IPMEM_CMD_VERSION_GET,
 	IPMEM_CMD_POOL_SHRINK,
+	IPMEM_CMD_MAP_WANTED,
 
 	__IPMEM_CMD_MAX,
 	IPMEM_CMD_MAX = __IPMEM_CMD_MAX - 1
@@ -230,6 +241,9 @@ enum ipmem_attr {
 	IPMEM_A_RETURNS,	/* u64, LENDER_GET: times it came back */
 	IPMEM_A_LATENCY,	/* nest, DISK_GET: read latencies (latency.h) */
 	IPMEM_A_SHRINK_TO,	/* u64, POOL_GET: bytes a waiting shrink keeps */
+	IPMEM_A_FREE_ONLY,	/* flag, MAP_GET, MAP_DEL: only extents that
+				 * hold no data (never written, or discarded)
+				 */
 
 	__IPMEM_A_MAX,
 	IPMEM_A_MAX = __IPMEM_A_MAX - 1
@@ -283,6 +297,10 @@ enum ipmem_stat {
 	 * served by another copy, if one is current, or fails
 	 */
 	IPMEM_STAT_INTEGRITY_ERRORS,
+	/* writes that came to an extent without a copy and waited for one
+	 * to be mapped there (IPMEM_CMD_MAP_WANTED)
+	 */
+	IPMEM_STAT_UNMAPPED_WAITS,
 
 	__IPMEM_STAT_MAX,
 	IPMEM_STAT_MAX = __IPMEM_STAT_MAX - 1
