@@ -47,8 +47,6 @@
 
 #define IPMEM_RECONNECT_DELAY	(2 * HZ)
 #define IPMEM_PING_INTERVAL	(5 * HZ)
-/* the largest segment a lender may hand out, log2 in blocks */
-#define IPMEM_MAX_SEG_SHIFT	20
 
 /**
  * struct ipmem_route - a block prefix and the lender that holds it
@@ -950,7 +948,7 @@ static int ipmem_lender_connect(struct ipmem_lender *l)
 	rep = &l->conns[0].rep;
 	block_size = le32_to_cpu(rep->block_size);
 	shift = ipmem_block_shift(block_size);
-	if (shift < 0 || rep->seg_shift > IPMEM_MAX_SEG_SHIFT) {
+	if (shift < 0 || rep->seg_shift > IPMEM_SEG_SHIFT_MAX) {
 		pr_warn_ratelimited("lender %pISpc replied with block size %u, segment shift %u: refused\n",
 				    &l->addr, block_size, rep->seg_shift);
 		ret = -EPROTO;

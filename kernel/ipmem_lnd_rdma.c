@@ -36,7 +36,6 @@
 
 #define IPMEM_LND_RX		8	/* receive buffers per queue */
 #define IPMEM_LND_SQ		16	/* replies, registrations, drain */
-#define IPMEM_LND_MAX_SEG	512	/* blocks per registration, at most */
 #define IPMEM_LND_REVOKES	8	/* REVOKE notices waiting to be sent */
 /*
  * Bounds on what one borrower holds (its registrations are bounded by
@@ -572,7 +571,7 @@ static struct ipmem_lnd_sess *ipmem_lnd_sess_get(struct ipmem_pool *pool,
 	/* less the spare page of ipmem_lnd_mr_reg() */
 	fr = dev->attrs.max_fast_reg_page_list_len;
 	seg = fr > per_block ? min_t(u32, (fr - 1) / per_block,
-				     IPMEM_LND_MAX_SEG) : 0;
+				     1U << IPMEM_SEG_SHIFT_MAX) : 0;
 	if (!seg) {
 		kfree(sess);
 		return ERR_PTR(-EOPNOTSUPP);

@@ -58,6 +58,14 @@
 #define IPMEM_NONCE_LEN		16
 #define IPMEM_PROOF_LEN		24	/* HMAC-SHA-256, cut */
 #define IPMEM_AUTH_PROOFS	4	/* pair keys during a rollover, at most */
+/*
+ * A segment holds at most 2^IPMEM_SEG_SHIFT_MAX blocks (a lender's
+ * seg_shift is no larger), so an aligned run of that many blocks is made
+ * of whole segments: ipmemd gives blocks back by such runs (or whole
+ * grants), since a lender frees no block of a segment the borrower still
+ * has registered.
+ */
+#define IPMEM_SEG_SHIFT_MAX	9
 
 /* struct ipmem_conn_req flags */
 #define IPMEM_REQ_HELLO		0x1	/* asks for a challenge */
@@ -94,7 +102,8 @@ struct ipmem_conn_req {
  * struct ipmem_conn_rep - ACCEPT private data (lender -> borrower)
  * @magic: IPMEM_WIRE_MAGIC
  * @version: IPMEM_WIRE_VERSION
- * @seg_shift: log2 of the largest segment, in blocks
+ * @seg_shift: log2 of the largest segment, in blocks (at most
+ *	IPMEM_SEG_SHIFT_MAX; a borrower refuses a larger one)
  * @reserved0: zero
  * @host_id: the lender's host id (must match the prefixes mapped to it)
  * @block_size: the lender's block size in bytes
