@@ -209,7 +209,7 @@ check-debug: debug-kernel helpers
 	KVER=$$(cat $(DEBUG_DIR)/kver) H_KERNEL=$(DEBUG_DIR)/bzImage \
 	H_MODROOT=$(DEBUG_DIR)/root IPMEM_KO=$(DEBUG_DIR)/ipmem/ipmem.ko \
 	H_MEM_EXTRA=$${H_MEM_EXTRA:-1024} H_CPU=max,la57=off \
-	H_SLOW=$${H_SLOW:-4} \
+	H_SLOW=$${H_SLOW:-4} CYCLES=$${CYCLES:-4} \
 	IPMEM_PARAMS=$${IPMEM_PARAMS-io_fail_tmo=60 ack_timeout=20 queue_depth=16} \
 	TEST_TIMEOUT=$${TEST_TIMEOUT:-5400} \
 		scripts/run-tests $(DEBUG_SCENARIOS)

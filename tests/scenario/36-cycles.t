@@ -4,7 +4,8 @@
 # The whole life cycle, again and again: load, lend, grant, route, disk,
 # map, swapon, a verifying workload that swaps, swapoff, and everything
 # taken down again down to rmmod.  After a first cycle and CYCLES more
-# (19 here, 20 in all; CYCLES=100 outside make check) free memory, the
+# (19 here, 20 in all; CYCLES=100 outside make check, 4 under make
+# check-debug, where kmemleak looks for what a cycle leaves) free memory, the
 # kernel's slab caches, vmalloc and per-CPU memory and the RDMA resources
 # (PDs, CQs, QPs, MRs, cm ids) are back where they were after the first:
 # nothing leaks per cycle (64 KiB a cycle would show; smaller leaks are
