@@ -37,6 +37,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <ipmem/wire.h>
+
 #include "parse.h"
 #include "ipmemd.h"
 #include "out.h"
@@ -130,6 +132,11 @@ static void request_route(struct ipmemd *d, const struct borrow *b,
 	m->req.rights = b->rights;
 	m->req.state = state;
 	m->req.serial = q->serial;
+	m->req.revision = q->revision;
+	if (state == IPMEM_BGP_REQ_CONFIRMED && q->ret_count) {
+		m->req.ret_first = q->ret_first;
+		m->req.ret_count = q->ret_count;
+	}
 	ibgp_make_prefix(&d->ctx, m);
 }
 
@@ -528,13 +535,19 @@ static int bgrant_add(struct breq *q, const struct ibgp_route *g, bool mapped)
 	return 0;
 }
 
+static void disk_info(struct ipmemd *d, uint32_t id, struct mod_disk *out);
+static int map_into_holes(struct ipmemd *d, struct borrow *b, int replica,
+			  uint32_t lender, uint64_t first, uint64_t count,
+			  uint64_t *done, char *err, size_t len);
+
 /* all grants of @q are confirmed: map them */
 static void map_grants(struct ipmemd *d, struct borrow *b, struct breq *q)
 {
 	const struct ibgp_route *g;
 	const struct mod_map *m;
 	struct rib_entry *e;
-	char why[300];
+	char why[600], err[256];
+	uint64_t done;
 	size_t i;
 	int ret;
 
@@ -561,12 +574,23 @@ static void map_grants(struct ipmemd *d, struct borrow *b, struct breq *q)
 	for (i = 0; i < q->ngrants; i++) {
 		if (q->grants[i].mapped)
 			continue;
-		ret = map_new(d, b->disk, q->grants[i].prefix,
-			      q->grants[i].plen, q->replica, -1);
+		if (b->state == BORROW_READY) {	/* a refill: into the holes */
+			ret = map_into_holes(d, b, q->replica, q->lender,
+					     ipmem_addr_block(q->grants[i].prefix),
+					     q->grants[i].count, &done, err,
+					     sizeof(err));
+			/* MAP_DEL of the grant's prefix unmaps every piece */
+			if (done)
+				q->grants[i].mapped = true;
+		} else {
+			ret = map_new(d, b->disk, q->grants[i].prefix,
+				      q->grants[i].plen, q->replica, -1);
+			snprintf(err, sizeof(err), "%s", mod_err(d->mod));
+		}
 		if (ret) {
 			snprintf(why, sizeof(why), "mapping %s: %s",
 				 pfx_str(q->grants[i].prefix, q->grants[i].plen),
-				 mod_err(d->mod));
+				 err);
 			breq_fail(d, b, q, why);
 			return;
 		}
@@ -1141,6 +1165,521 @@ static void moves_reconcile(struct ipmemd *d, struct borrow *b)
 	}
 }
 
+/* ------------------------------------------- giving back, mapping again */
+
+/*
+ * What swap freed (discarded) in a disk that stays swap goes back to its
+ * lenders by whole segments (<ipmem/wire.h>, IPMEM_SEG_SHIFT_MAX): the
+ * module unmaps the extents (MAP_DEL with FREE_ONLY, refused if one holds
+ * data), and the request, still confirmed, names the run in RETURN with a
+ * new revision and a COUNT that no longer counts it.  The lender takes the
+ * run out of its grants and announces what stays; once no grant of the
+ * request overlaps the run, the request's grants are what the RIB has.
+ * One run per request at a time.  The extents stay in the disk with no
+ * copy (holes); a write that comes to one waits in the module, which says
+ * so (MAP_WANTED): the disk's holes are then mapped again, by growing a
+ * request of the disk (a larger COUNT, a new revision) or by a new one.
+ * Only disks with one copy give back parts (with more, an extent would be
+ * left with fewer copies than asked); others go back whole.
+ */
+#define RETURN_ALIGN	(1ULL << IPMEM_SEG_SHIFT_MAX)
+#define REFILL_RETRY_MS	10000
+
+static bool grant_known(const struct breq *q, const uint8_t prefix[16],
+			uint8_t plen)
+{
+	size_t i;
+
+	for (i = 0; i < q->ngrants; i++)
+		if (q->grants[i].plen == plen &&
+		    !memcmp(q->grants[i].prefix, prefix, 16))
+			return true;
+	return false;
+}
+
+/* @q changed (a return, a growth): a new revision, announced */
+static void breq_revise(struct ipmemd *d, struct borrow *b, struct breq *q)
+{
+	q->revision = new_serial(d);
+	announce_request(d, b, q, IPMEM_BGP_REQ_CONFIRMED);
+}
+
+/* may @q give back or grow now? */
+static bool breq_settled(const struct borrow *b, const struct breq *q)
+{
+	bool filled;
+
+	return q->state == BREQ_MAPPED && !q->ret_count && !q->grow &&
+	       !q->is_move && !q->drain_asked && !q->unmovable &&
+	       !moves_of(b, q->lender, &filled);
+}
+
+/*
+ * A run of blocks that @q may give back inside the free run @bf..@cnt,
+ * inside one grant of @q: whole RETURN_ALIGN-aligned runs (at most
+ * @want blocks rounded up to one, and fewer than 2^32), or else a whole
+ * grant of @q smaller than that.  0 if none.
+ */
+static uint64_t return_unit(const struct breq *q, uint64_t bf, uint64_t cnt,
+			    uint64_t want, uint64_t *first)
+{
+	uint64_t a, lo, hi, n, gf, gc;
+	size_t i;
+
+	want = (want + RETURN_ALIGN - 1) & ~(RETURN_ALIGN - 1);
+	if (want > (1ULL << 31))
+		want = 1ULL << 31;
+	for (i = 0; i < q->ngrants; i++) {
+		if (!q->grants[i].mapped)
+			continue;
+		gf = ipmem_addr_block(q->grants[i].prefix);
+		gc = q->grants[i].count;
+		lo = bf > gf ? bf : gf;
+		hi = bf + cnt < gf + gc ? bf + cnt : gf + gc;
+		if (lo >= hi)
+			continue;
+		a = (lo + RETURN_ALIGN - 1) & ~(RETURN_ALIGN - 1);
+		if (a + RETURN_ALIGN <= hi) {
+			n = (hi - a) & ~(RETURN_ALIGN - 1);
+			*first = a;
+			return n < want ? n : want;
+		}
+		if (gc < RETURN_ALIGN && lo == gf && hi == gf + gc) {
+			*first = gf;
+			return gc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Give back up to @want blocks that swap freed in @b; returns how many
+ * went (their extents unmapped, the returns announced).
+ */
+static uint64_t give_back_start(struct ipmemd *d, struct borrow *b,
+				uint64_t want)
+{
+	uint64_t done = 0, first, n, off, k, got;
+	struct mod_map *fr = NULL;
+	struct breq *q;
+	uint8_t p[16];
+	size_t nfr = 0, i;
+	char hb[16];
+	int ret;
+
+	if (b->replicas != 1 || b->state != BORROW_READY || b->disk_gone)
+		return 0;
+	if (mod_map_list_free(d->mod, b->disk, &fr, &nfr)) {
+		log_warn("%s: MAP_GET free: %s", b->name, mod_err(d->mod));
+		return 0;
+	}
+	log_dbg("%s: %zu runs of extents hold no data", b->name, nfr);
+	for (i = 0; i < nfr && done < want; i++) {
+		q = breq_find(b, ipmem_addr_host(fr[i].prefix));
+		if (!q || !breq_settled(b, q) || fr[i].state != IPMEM_MAP_OK ||
+		    fr[i].replica != q->replica || !adopted_whole(d, b, q))
+			continue;
+		n = return_unit(q, ipmem_addr_block(fr[i].prefix), fr[i].count,
+				want - done, &first);
+		log_dbg("%s: extents %" PRIu64 "+%" PRIu64 " hold no data: %" PRIu64 " blocks of them go back",
+			b->name, fr[i].extent, fr[i].count, n);
+		if (!n)
+			continue;
+		/* unmap it prefix by prefix; what went, goes back */
+		for (got = 0, off = 0; off < n; off += 1ULL << k) {
+			k = ipmem_aggr_step(first + off, n - off);
+			ipmem_addr_make(p, d->ctx.net, q->lender, first + off);
+			ret = mod_map_del_free(d->mod, p, 128 - k);
+			if (ret) {
+				log_info("%s: not giving back %s: %s", b->name,
+					 pfx_str(p, 128 - k), mod_err(d->mod));
+				break;
+			}
+			got += 1ULL << k;
+		}
+		d->bor.maps_at = 0;
+		if (!got)
+			continue;
+		b->given_back += got;
+		done += got;
+		if (got >= q->count) {
+			/* all it had: the request goes */
+			log_info("%s: giving back all %" PRIu64 " blocks of lender %s: swap freed them",
+				 b->name, got, fmt_host(q->lender, hb));
+			breq_release(d, b, q);
+			continue;
+		}
+		q->ret_first = first;
+		q->ret_count = got;
+		q->ret_since = d->now;
+		q->count -= got;
+		breq_revise(d, b, q);
+		log_info("%s: giving back %" PRIu64 " blocks of lender %s from block %" PRIu64 " that swap freed; %" PRIu64 " stay",
+			 b->name, got, fmt_host(q->lender, hb), first, q->count);
+	}
+	free(fr);
+	return done;
+}
+
+/*
+ * A return waits: has the lender taken the run out of its grants?  Then
+ * the request's grants are what the RIB has, and true.  A return the
+ * lender has not carried out in 3 x release-timeout is given up (but
+ * not by a request adopted after a restart, which maps only once its
+ * grants add up): the blocks stay granted (and unmapped) until the
+ * request goes, and the policy is not held up for ever.
+ */
+static bool give_back_done(struct ipmemd *d, struct borrow *b, struct breq *q)
+{
+	uint64_t lo = q->ret_first, hi = lo + q->ret_count, gf, total = 0;
+	const struct ibgp_route *g;
+	struct rib_entry *e;
+	struct bgrant *kept = NULL, *nk;
+	size_t n = 0;
+	char why[256];
+
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_GRANT, e) {
+		g = e->eff;
+		if (!grant_usable(d, b, q, e, why, sizeof(why)))
+			continue;
+		gf = g->grant.first;
+		if (gf < hi && gf + g->grant.count > lo) {
+			free(kept);
+			goto wait;
+		}
+		nk = realloc(kept, (n + 1) * sizeof(*nk));
+		if (!nk) {
+			free(kept);
+			return false;
+		}
+		kept = nk;
+		memcpy(kept[n].prefix, e->prefix, 16);
+		kept[n].plen = e->plen;
+		kept[n].count = g->grant.count;
+		kept[n].mapped = true;
+		total += g->grant.count;
+		n++;
+	}
+	/* the pieces that stay may come after the grant they were cut from */
+	if (total != q->count) {
+		free(kept);
+		goto wait;
+	}
+	log_info("%s: lender %s took back %" PRIu64 " blocks; %" PRIu64 " in %zu grants stay",
+		 b->name, fmt_host(q->lender, why), q->ret_count, q->count, n);
+	free(q->grants);
+	q->grants = kept;
+	q->ngrants = n;
+	q->ret_count = 0;
+	d->dirty = true;
+	return true;
+
+wait:
+	/* an adopted request waits: its grants must add up before it maps */
+	if (q->state != BREQ_MAPPED ||
+	    d->now - q->ret_since < 3ULL * d->conf.release_timeout)
+		return false;
+	log_warn("%s: lender %s has not taken back blocks %" PRIu64 "+%" PRIu64 " in %u s: they stay granted, unmapped",
+		 b->name, fmt_host(q->lender, why), lo, q->ret_count,
+		 3 * d->conf.release_timeout / 1000);
+	q->ret_count = 0;
+	d->dirty = true;
+	return false;
+}
+
+/*
+ * Map the blocks @first..@count of @lender into the holes of copy
+ * @replica of @b (extents with no copy), piece by piece: a grant need
+ * not fit one hole.  *@done gets the blocks mapped.  0, or -errno with
+ * nothing more mapped and @err saying why.
+ */
+static int map_into_holes(struct ipmemd *d, struct borrow *b, int replica,
+			  uint32_t lender, uint64_t first, uint64_t count,
+			  uint64_t *done, char *err, size_t len)
+{
+	uint64_t e = 0, hole, k, run, extents;
+	const struct mod_map *m;
+	struct mod_disk dk;
+	uint8_t p[16];
+	size_t i;
+	int ret;
+
+	*done = 0;
+	disk_info(d, b->disk, &dk);
+	extents = dk.extents;
+	maps_refresh(d, true);
+	while (count) {
+		/* the next hole from extent e: up to the next mapped run */
+		for (;;) {
+			hole = extents - e;
+			for (i = 0; i < d->bor.nmaps; i++) {
+				m = &d->bor.maps[i];
+				if (m->disk != b->disk || m->replica != replica ||
+				    m->extent + m->count <= e)
+					continue;
+				if (m->extent <= e) {
+					hole = 0;
+					e = m->extent + m->count;
+					break;
+				}
+				if (m->extent - e < hole)
+					hole = m->extent - e;
+			}
+			if (hole || e >= extents)
+				break;
+		}
+		if (!hole) {
+			snprintf(err, len, "no extent without a copy is left in the disk");
+			return -ENOSPC;
+		}
+		k = ipmem_aggr_step(first, count);
+		while ((1ULL << k) > hole)
+			k--;
+		run = 1ULL << k;
+		ipmem_addr_make(p, d->ctx.net, lender, first);
+		ret = map_new(d, b->disk, p, 128 - k, replica, e);
+		if (ret) {
+			snprintf(err, len, "%s", mod_err(d->mod));
+			return ret;
+		}
+		maps_refresh(d, true);
+		first += run;
+		count -= run;
+		*done += run;
+	}
+	return 0;
+}
+
+/* a growth waits: all its new grants confirmed?  Then map them. */
+static void grow_check(struct ipmemd *d, struct borrow *b, struct breq *q)
+{
+	const struct ibgp_route *g;
+	struct rib_entry *e;
+	uint64_t have = 0, done;
+	bool confirmed = true;
+	char why[300];
+
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_GRANT, e) {
+		g = e->eff;
+		if (!grant_usable(d, b, q, e, why, sizeof(why)) ||
+		    grant_known(q, e->prefix, e->plen))
+			continue;
+		have += g->grant.count;
+		if (g->grant.state != IPMEM_GRANT_CONFIRMED &&
+		    g->grant.state != IPMEM_BGP_GRANT_DRAINING)
+			confirmed = false;
+	}
+	if (have != q->grow || !confirmed) {
+		if (d->now < q->grow_deadline)
+			return;
+		log_warn("%s: lender %s did not grant %" PRIu64 " more blocks within %u s",
+			 b->name, fmt_host(q->lender, why), q->grow,
+			 d->conf.request_timeout / 1000);
+		q->count -= q->grow;
+		q->grow = 0;
+		b->refill_retry = d->now + REFILL_RETRY_MS;
+		breq_revise(d, b, q);
+		return;
+	}
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_GRANT, e) {
+		g = e->eff;
+		if (!grant_usable(d, b, q, e, why, sizeof(why)) ||
+		    grant_known(q, e->prefix, e->plen))
+			continue;
+		if (map_into_holes(d, b, q->replica, q->lender, g->grant.first,
+				   g->grant.count, &done, why, sizeof(why)))
+			/* what is mapped of it stays: it is a grant of ours */
+			log_warn("%s: mapping %s: %s (%" PRIu64 " of its blocks mapped)",
+				 b->name, pfx_str(e->prefix, e->plen), why,
+				 done);
+		if (bgrant_add(q, g, done > 0))
+			log_err("out of memory");
+	}
+	log_info("%s: lender %s granted %" PRIu64 " more blocks, mapped into what was given back",
+		 b->name, fmt_host(q->lender, why), q->grow);
+	b->refilled_at = d->now;
+	if (b->given_back >= q->grow)
+		b->given_back -= q->grow;
+	q->grow = 0;
+	d->dirty = true;
+}
+
+/* does the module map any of blocks @first..@count of @lender? */
+static bool mapped_of_run(const struct ipmemd *d, uint32_t lender,
+			  uint64_t first, uint64_t count)
+{
+	const struct mod_map *m;
+	uint64_t b;
+	size_t i;
+
+	for (i = 0; i < d->bor.nmaps; i++) {
+		m = &d->bor.maps[i];
+		b = ipmem_addr_block(m->prefix);
+		if (ipmem_addr_host(m->prefix) == lender &&
+		    b < first + count && b + m->count > first)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Grants of @q beyond what it keeps that it did not ask for (a growth
+ * granted after we gave up on it) and that nothing maps: give them back,
+ * one at a time.
+ */
+static void extra_grants(struct ipmemd *d, struct borrow *b, struct breq *q)
+{
+	const struct ibgp_route *g;
+	struct rib_entry *e;
+	uint64_t total = 0;
+	char why[300];
+
+	if (!d->conf.elastic.parts || !breq_settled(b, q) || q->adopted)
+		return;
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_GRANT, e)
+		if (grant_usable(d, b, q, e, why, sizeof(why)))
+			total += e->eff->grant.count;
+	if (total <= q->count)
+		return;
+	maps_refresh(d, false);
+	rib_for_each(&d->rib, IPMEM_BGP_KIND_GRANT, e) {
+		g = e->eff;
+		if (!grant_usable(d, b, q, e, why, sizeof(why)) ||
+		    grant_known(q, e->prefix, e->plen) ||
+		    g->grant.state == IPMEM_GRANT_RESERVED ||
+		    mapped_of_run(d, q->lender, g->grant.first,
+				  g->grant.count))
+			continue;
+		log_warn("%s: lender %s granted %s, which we did not ask for: giving it back",
+			 b->name, fmt_host(q->lender, why),
+			 pfx_str(e->prefix, e->plen));
+		q->ret_first = g->grant.first;
+		q->ret_count = g->grant.count;
+		q->ret_since = d->now;
+		breq_revise(d, b, q);
+		return;
+	}
+}
+
+static bool plan(struct ipmemd *d, struct borrow *b, char *err, size_t len);
+
+/* is a refill of @b (or a new request of it) under way? */
+static bool refill_busy(const struct borrow *b)
+{
+	const struct breq *q;
+
+	for (q = b->reqs; q; q = q->next)
+		if (q->grow || q->state == BREQ_PENDING ||
+		    q->state == BREQ_CONFIRMING || q->state == BREQ_FILLING)
+			return true;
+	return false;
+}
+
+/* V_i of lender @host as we know it: its pool route, or our own pool */
+static uint64_t known_free(struct ipmemd *d, uint32_t host)
+{
+	const struct ibgp_route *p = rib_pool(d, host);
+	struct lender *l;
+
+	if (p)
+		return p->pool.free;
+	l = lender_find(d, host);
+	return l && l->has_pool ? lender_announced_free(l) : 0;
+}
+
+/*
+ * Map @b's holes again: grow the request of the disk whose lender has
+ * the most free blocks, if one has room for all; else a new request to a
+ * lender the disk does not use yet.  Returns whether one started.
+ */
+static bool refill(struct ipmemd *d, struct borrow *b, const char *why)
+{
+	struct breq *q, *best = NULL;
+	uint64_t n, v, bestv = 0;
+	struct mod_disk dk;
+	char err[512], hb[16];
+	int slot = -1;
+
+	if (!d->conf.elastic.parts || b->state != BORROW_READY ||
+	    b->disk_gone || refill_busy(b) || d->now < b->refill_retry ||
+	    !d->bgp.up || b->replicas != 1)
+		return false;
+	/* the slot its one copy is in (a move can have put it in another) */
+	for (q = b->reqs; q; q = q->next) {
+		if (q->is_move || (slot >= 0 && q->replica != slot))
+			return false;	/* a move under way */
+		slot = q->replica;
+	}
+	if (slot < 0)
+		slot = 0;
+	disk_info(d, b->disk, &dk);
+	n = dk.extents * b->replicas > dk.mapped ?
+	    dk.extents * b->replicas - dk.mapped : 0;
+	b->holes = n;
+	if (!n) {
+		b->wanted = false;
+		return false;
+	}
+	for (q = b->reqs; q; q = q->next) {
+		if (!breq_settled(b, q))
+			continue;
+		v = known_free(d, q->lender);
+		if (v >= n && v > bestv) {
+			best = q;
+			bestv = v;
+		}
+	}
+	if (best) {
+		best->grow = n;
+		best->grow_deadline = d->now + d->conf.request_timeout;
+		best->count += n;
+		breq_revise(d, b, best);
+		log_info("%s: asking lender %s for %" PRIu64 " more blocks to map where blocks were given back (%s)",
+			 b->name, fmt_host(best->lender, hb), n, why);
+		return true;
+	}
+	if (slot) {
+		log_warn("%s: no lender of the disk has room to map the %" PRIu64 " blocks given back again (%s); trying again in %u s",
+			 b->name, n, why, REFILL_RETRY_MS / 1000);
+		b->refill_retry = d->now + REFILL_RETRY_MS;
+		return false;
+	}
+	b->need[0] = n;
+	if (!plan(d, b, err, sizeof(err))) {
+		log_warn("%s: cannot map the %" PRIu64 " blocks given back again (%s): %s",
+			 b->name, n, why, err);
+		b->need[0] = 0;
+		b->refill_retry = d->now + REFILL_RETRY_MS;
+		return false;
+	}
+	log_info("%s: asked for %" PRIu64 " blocks to map where blocks were given back (%s)",
+		 b->name, n, why);
+	return true;
+}
+
+void borrower_wanted(struct ipmemd *d, uint32_t disk, uint64_t extent)
+{
+	struct borrow *b = borrow_by_disk(d, disk);
+
+	if (!b) {
+		log_dbg("module: a write waits for extent %" PRIu64 " of ipmem%u, a disk we did not borrow",
+			extent, disk);
+		return;
+	}
+	if (!d->conf.elastic.parts) {
+		log_dbg("%s: a write waits for extent %" PRIu64 ", which has no copy (elastic-parts is off: not mapped here)",
+			b->name, extent);
+		return;
+	}
+	/* the module says it again every half second while a write waits */
+	if (!b->wanted && d->now - b->refilled_at >= 2000)
+		log_info("%s: a write waits for extent %" PRIu64 ", which has no copy",
+			 b->name, extent);
+	b->wanted = true;
+	b->wanted_extent = extent;
+	d->dirty = true;
+}
+
 static void breq_reconcile(struct ipmemd *d, struct borrow *b,
 			   struct breq *q)
 {
@@ -1156,6 +1695,9 @@ static void breq_reconcile(struct ipmemd *d, struct borrow *b,
 			breq_fail(d, b, q, ibgp_reason_name(ref->ref.reason));
 			return;
 		}
+		/* adopted with a return under way: the grants follow it */
+		if (q->ret_count && !give_back_done(d, b, q) && q->ret_count)
+			return;
 		sum_grants(d, b, q, &s);
 		if (s.blocks > q->count) {
 			breq_fail(d, b, q, "granted more blocks than asked");
@@ -1175,6 +1717,21 @@ static void breq_reconcile(struct ipmemd *d, struct borrow *b,
 					map_grants(d, b, q);
 				return;
 			}
+		}
+		if (d->now >= q->deadline && q->adopted && q->revision &&
+		    s.blocks && s.blocks < q->count && s.all_confirmed) {
+			/*
+			 * Adopted while it grew: what the lender granted is
+			 * mapped already; never fail a request the module
+			 * maps.  A growth granted later goes back.
+			 */
+			log_warn("%s: lender %s holds %" PRIu64 " of the %" PRIu64 " blocks of our request (it was growing): keeping those",
+				 b->name, fmt_host(q->lender, hb), s.blocks,
+				 q->count);
+			q->count = s.blocks;
+			breq_revise(d, b, q);
+			map_grants(d, b, q);
+			return;
 		}
 		if (d->now >= q->deadline) {
 			snprintf(why, sizeof(why),
@@ -1223,6 +1780,12 @@ static void breq_reconcile(struct ipmemd *d, struct borrow *b,
 		}
 		return;
 	case BREQ_MAPPED:
+		if (q->ret_count)
+			give_back_done(d, b, q);
+		else if (q->grow)
+			grow_check(d, b, q);
+		else
+			extra_grants(d, b, q);
 		return;
 	case BREQ_RELEASING:
 		/* a refusal stays until the request goes: do not wait for it */
@@ -1649,6 +2212,8 @@ static void borrow_reconcile(struct ipmemd *d, struct borrow *b)
 		return;
 	case BORROW_READY:
 		moves_reconcile(d, b);
+		if (b->wanted)
+			refill(d, b, "a write waits");
 		return;
 	case BORROW_RELEASING:
 		if (b->reqs)
@@ -1817,6 +2382,11 @@ void borrower_adopt_path(struct ipmemd *d, const struct ibgp_route *m)
 	q->lender = m->req.lender;
 	q->count = m->req.count;
 	q->serial = m->req.serial;
+	/* a change under way goes on (the lender ignores older revisions) */
+	q->revision = m->req.revision;
+	q->ret_first = m->req.ret_first;
+	q->ret_count = m->req.ret_count;
+	q->ret_since = d->now;
 	q->adopted = true;
 	q->deadline = d->now + d->conf.request_timeout;
 	for (i = 0; i < d->bor.nmaps; i++) {
@@ -2150,10 +2720,14 @@ static void elastic_tick(struct ipmemd *d)
 	const struct elastic_conf *c = &d->conf.elastic;
 	struct borrower *br = &d->bor;
 	struct elastic_view v = { 0 };
-	struct borrow *b, *victim = NULL;
+	struct borrow *b, *victim = NULL, *fill = NULL;
+	uint64_t size, used, holes, want, got;
+	const uint32_t bs = d->conf.block_size;
+	struct mod_disk *dk = NULL;
 	char *swaps, *text, why[200];
-	uint64_t size, used;
 	enum elastic_act act;
+	size_t ndk = 0, i;
+	struct breq *q;
 
 	if (!c->max || d->now < br->next_elastic)
 		return;
@@ -2163,12 +2737,25 @@ static void elastic_tick(struct ipmemd *d)
 		if (b->swapoff && !elastic_swapoff_done(d, b))
 			v.busy = true;
 
+	if (mod_disk_list(d->mod, &dk, &ndk))
+		ndk = 0;
 	swaps = proc_read(d, "swaps");
 	for (b = br->borrows; b; b = b->next) {
+		/* extent copies with no block: given back, not mapped again */
+		holes = 0;
+		for (i = 0; i < ndk; i++)
+			if (dk[i].id == b->disk && b->state == BORROW_READY &&
+			    dk[i].extents * b->replicas > dk[i].mapped)
+				holes = (dk[i].extents * b->replicas -
+					 dk[i].mapped) / b->replicas;
+		b->holes = holes;
 		if (b->elastic)
-			v.elastic += b->blocks * d->conf.block_size;
+			v.elastic += (b->blocks - holes) * bs;
 		if (b->elastic && (b->state != BORROW_READY || b->swapoff))
 			v.busy = true;
+		for (q = b->reqs; q; q = q->next)
+			if (b->elastic && (q->ret_count || q->grow))
+				v.busy = true;
 		if (b->disk_gone || b->state != BORROW_READY || !swaps)
 			continue;
 		if (elastic_parse_swaps(swaps, b->name, &size, &used)) {
@@ -2191,14 +2778,23 @@ static void elastic_tick(struct ipmemd *d)
 		b->was_swap = true;
 		v.swap_size += size;
 		v.swap_used += used;
+		if (c->parts && b->elastic && b->replicas == 1) {
+			v.trim_unit = RETURN_ALIGN * bs;
+			/* holes only where refill() can map them again */
+			v.holes += holes * bs;
+			if (holes && (!fill || holes > fill->holes))
+				fill = b;
+		}
 		if (b->elastic && !v.victim_unswapped &&
 		    (!victim || used < v.victim_used)) {
 			victim = b;
-			v.victim_size = size;
+			/* what it adds to what is mapped */
+			v.victim_size = size > holes * bs ? size - holes * bs : 0;
 			v.victim_used = used;
 		}
 	}
 	free(swaps);
+	free(dk);
 	if (victim) {
 		v.have_victim = true;
 		snprintf(v.victim, sizeof(v.victim), "%s", victim->name);
@@ -2225,6 +2821,8 @@ static void elastic_tick(struct ipmemd *d)
 	else if (act != ELASTIC_NONE && !adopt_grace_over(d))
 		snprintf(why, sizeof(why), "starting: adopting what was borrowed");
 	if (act == ELASTIC_NONE || !d->bgp.up || !adopt_grace_over(d)) {
+		if (strcmp(br->elastic_now, why))
+			log_dbg("elastic: no step: %s", why);
 		snprintf(br->elastic_now, sizeof(br->elastic_now), "%s", why);
 		return;
 	}
@@ -2248,6 +2846,39 @@ static void elastic_tick(struct ipmemd *d)
 		b->swapon = !d->conf.fake_module;
 		elastic_save(d);
 		br->elastic_act = "grew";
+		return;
+	}
+	if (act == ELASTIC_REFILL) {
+		if (!fill || !refill(d, fill, why)) {
+			/* busy, or no room now: not a step */
+			br->elastic_stepped = v.have_last;
+			br->elastic_last = v.last_step;
+			snprintf(br->elastic_now, sizeof(br->elastic_now),
+				 "%.150s, but that cannot start now", why);
+			return;
+		}
+		log_info("elastic: %s", why);
+		br->elastic_act = "mapped again";
+		return;
+	}
+	if (act == ELASTIC_TRIM) {
+		want = elastic_trim_bytes(c, &v) / bs;
+		got = 0;
+		for (b = br->borrows; b && got < want; b = b->next)
+			if (b->elastic && b->was_swap)
+				got += give_back_start(d, b, want - got);
+		if (!got) {
+			/* nothing freed that goes back whole: not a step */
+			br->elastic_stepped = v.have_last;
+			br->elastic_last = v.last_step;
+			snprintf(br->elastic_now, sizeof(br->elastic_now),
+				 "%.150s, but swap freed no whole segment", why);
+			return;
+		}
+		log_info("elastic: giving back %" PRIu64 " MiB that swap freed: %s",
+			 got * bs >> 20, why);
+		br->elastic_act = "gave back part";
+		br->elastic_shrinks++;
 		return;
 	}
 	log_info("elastic: giving %s back: %s", victim->name, why);
@@ -2385,8 +3016,13 @@ void borrower_status(struct ipmemd *d)
 			b->state == BORROW_READY ? "ready" :
 			b->state == BORROW_ACQUIRING ? "acquiring" :
 			"releasing");
-		out_text("%s%s\n", b->elastic ? " (elastic)" : "",
+		out_text("%s%s", b->elastic ? " (elastic)" : "",
 			 b->swapoff ? ", swapping off" : "");
+		fmt_size(b->holes * d->conf.block_size, sz, sizeof(sz));
+		out_u64(OUT_JSON, "unmapped_bytes", NULL,
+			b->holes * d->conf.block_size);
+		out_text("%s%s%s\n", b->holes ? ", " : "", b->holes ? sz : "",
+			 b->holes ? " given back (unmapped)" : "");
 		out_arr_open("copies_from");
 		for (q = b->reqs; q; q = q->next) {
 			out_obj_open(NULL);
@@ -2405,6 +3041,12 @@ void borrower_status(struct ipmemd *d)
 				 q->drain_asked);
 			out_text("%s", q->drain_asked ? ", lender draining" :
 				 "");
+			if (q->ret_count)
+				out_u64(OUT_ANY, "giving_back",
+					", giving back %" PRIu64, q->ret_count);
+			if (q->grow)
+				out_u64(OUT_ANY, "growing",
+					", asking for %" PRIu64 " more", q->grow);
 			out_bool(OUT_JSON, "adopted", NULL, q->adopted);
 			out_text("%s\n", q->adopted ? " (adopted)" : "");
 			out_obj_close();

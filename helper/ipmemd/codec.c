@@ -149,6 +149,8 @@ int ibgp_encode(const struct ibgp_ctx *c, struct ibgp_route *m,
 
 	if (ibgp_make_prefix(c, m))
 		return -EINVAL;
+	if (m->kind == IPMEM_BGP_KIND_REQUEST && m->req.ret_count > UINT32_MAX)
+		return -EINVAL;
 	memset(r, 0, sizeof(*r));
 	memcpy(&r->prefix, m->prefix, 16);
 	r->plen = m->plen;
@@ -174,6 +176,14 @@ int ibgp_encode(const struct ibgp_ctx *c, struct ibgp_route *m,
 		put(r, a, IPMEM_BGP_FN_RIGHTS, m->req.rights);
 		put(r, a, IPMEM_BGP_FN_REQ_STATE, m->req.state);
 		put_serial(r, a, m->req.serial);
+		if (m->req.ret_count) {
+			put64(r, a, IPMEM_BGP_FN_RETURN, IPMEM_BGP_FN_RETURN_HI,
+			      m->req.ret_first);
+			put(r, a, IPMEM_BGP_FN_RETURN_COUNT, m->req.ret_count);
+		}
+		if (m->req.revision)
+			put64(r, a, IPMEM_BGP_FN_REVISION,
+			      IPMEM_BGP_FN_REVISION_HI, m->req.revision);
 		break;
 	case IPMEM_BGP_KIND_GRANT:
 		put(r, a, IPMEM_BGP_FN_BORROWER, m->grant.borrower);
@@ -201,6 +211,9 @@ int ibgp_encode(const struct ibgp_ctx *c, struct ibgp_route *m,
 #define B_MACS (((1ULL << (3 * IPMEM_BGP_MACS)) - 1) << IPMEM_BGP_FN_MAC)
 #define B_MAC(i) (7ULL << (IPMEM_BGP_FN_MAC + 3 * (i)))
 #define B_SERIAL (B(IPMEM_BGP_FN_SERIAL) | B(IPMEM_BGP_FN_SERIAL_HI))
+#define B_RETURN (B(IPMEM_BGP_FN_RETURN) | B(IPMEM_BGP_FN_RETURN_HI) | \
+		  B(IPMEM_BGP_FN_RETURN_COUNT))
+#define B_REVISION (B(IPMEM_BGP_FN_REVISION) | B(IPMEM_BGP_FN_REVISION_HI))
 
 static const struct {
 	uint64_t need;
@@ -218,7 +231,7 @@ static const struct {
 		B(IPMEM_BGP_FN_BLOCK_SIZE) | B(IPMEM_BGP_FN_LENDER) |
 		B(IPMEM_BGP_FN_COUNT) | B(IPMEM_BGP_FN_RIGHTS) |
 		B(IPMEM_BGP_FN_REQ_STATE) | B_SERIAL,
-		B(IPMEM_BGP_FN_COUNT_HI) | B_MACS,
+		B(IPMEM_BGP_FN_COUNT_HI) | B_RETURN | B_REVISION | B_MACS,
 	},
 	[IPMEM_BGP_KIND_GRANT] = {
 		B(IPMEM_BGP_FN_VERSION) | B(IPMEM_BGP_FN_KIND) |
@@ -397,6 +410,28 @@ int ibgp_decode(const struct ibgp_ctx *c, const struct gbgp_route *in,
 				   val[IPMEM_BGP_FN_REQ_STATE]);
 		m->req.state = val[IPMEM_BGP_FN_REQ_STATE];
 		m->req.serial = serial;
+		if ((have & B(IPMEM_BGP_FN_REVISION_HI)) &&
+		    !(have & B(IPMEM_BGP_FN_REVISION)))
+			return bad(why, len, "malformed: REVISION_HI without REVISION");
+		m->req.revision = (uint64_t)val[IPMEM_BGP_FN_REVISION_HI] << 32 |
+				  val[IPMEM_BGP_FN_REVISION];
+		if (!(have & B_RETURN))
+			break;
+		if (!(have & B(IPMEM_BGP_FN_RETURN)) ||
+		    !(have & B(IPMEM_BGP_FN_RETURN_COUNT)))
+			return bad(why, len, "malformed: a return needs RETURN and RETURN_COUNT");
+		if (m->req.state != IPMEM_BGP_REQ_CONFIRMED)
+			return bad(why, len, "malformed: a return in a request in state %s",
+				   ibgp_req_state_name(m->req.state));
+		m->req.ret_first = (uint64_t)val[IPMEM_BGP_FN_RETURN_HI] << 32 |
+				   val[IPMEM_BGP_FN_RETURN];
+		m->req.ret_count = val[IPMEM_BGP_FN_RETURN_COUNT];
+		if (!m->req.ret_count ||
+		    m->req.ret_first >= IPMEM_BGP_BLOCK_LIMIT ||
+		    m->req.ret_count > IPMEM_BGP_BLOCK_LIMIT - m->req.ret_first)
+			return bad(why, len, "malformed: return of blocks %llu+%llu",
+				   (unsigned long long)m->req.ret_first,
+				   (unsigned long long)m->req.ret_count);
 		break;
 
 	case IPMEM_BGP_KIND_GRANT:

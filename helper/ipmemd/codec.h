@@ -56,6 +56,9 @@ struct ibgp_route {
 			uint8_t rights;
 			uint8_t state;		/* enum ipmem_bgp_req_state */
 			uint64_t serial;
+			uint64_t revision;	/* 0: none */
+			uint64_t ret_first;	/* a run given back, */
+			uint64_t ret_count;	/* or 0 */
 		} req;
 		struct {
 			uint32_t borrower;
@@ -194,6 +197,7 @@ uint64_t plan_rnd(void *arg);
  *	hundredths of a per cent; 0: pressure is not looked at
  * @hold: ms from one step to the next, at least
  * @priority: swap priority of the disks ipmemd swaps on
+ * @parts: give back parts of elastic disks that swap freed (elastic-parts)
  */
 struct elastic_conf {
 	uint64_t max;
@@ -203,6 +207,7 @@ struct elastic_conf {
 	uint32_t psi;
 	uint32_t hold;
 	uint32_t priority;
+	bool parts;
 };
 
 /**
@@ -218,6 +223,10 @@ struct elastic_conf {
  * @mem_available: bytes (MemAvailable)
  * @busy: a step (a borrow, a swapoff or a release) is under way
  * @now, @last_step: ms; @have_last: there was a step
+ * @holes: bytes of that swap whose blocks were given back (and not mapped
+ *	again): swap counts them in @swap_size, but they hold nothing
+ * @trim_unit: bytes of the smallest part of a disk given back (a run of
+ *	whole segments); 0: no elastic disk can give back a part
  */
 struct elastic_view {
 	uint64_t swap_size, swap_used;
@@ -231,14 +240,28 @@ struct elastic_view {
 	bool busy;
 	uint64_t now, last_step;
 	bool have_last;
+	uint64_t holes;
+	uint64_t trim_unit;
 };
 
-enum elastic_act { ELASTIC_NONE, ELASTIC_GROW, ELASTIC_SHRINK };
+/*
+ * GROW: borrow a new disk; REFILL: map the blocks given back again first;
+ * SHRINK: give the victim disk back whole; TRIM: give back part of what
+ * swap freed in the elastic disks (elastic_trim_bytes()).
+ */
+enum elastic_act {
+	ELASTIC_NONE, ELASTIC_GROW, ELASTIC_SHRINK, ELASTIC_TRIM,
+	ELASTIC_REFILL,
+};
 
 /* what to do now; @why gets the reason of a step (or of none) */
 enum elastic_act elastic_decide(const struct elastic_conf *c,
 				const struct elastic_view *v, char *why,
 				size_t len);
+
+/* with ELASTIC_TRIM: how many bytes to give back (a multiple of trim_unit) */
+uint64_t elastic_trim_bytes(const struct elastic_conf *c,
+			    const struct elastic_view *v);
 
 /* the size and use of /dev/@dev in /proc/swaps' @text (0, or -1: absent) */
 int elastic_parse_swaps(const char *text, const char *dev, uint64_t *size,

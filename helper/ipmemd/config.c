@@ -373,6 +373,9 @@ int conf_parse_line(struct ipmemd_conf *c, const char *line, char *err,
 	} else if (!strcmp(k, "auto-swapon")) {
 		if (parse_bool(v, &c->auto_swapon))
 			return cerr(err, len, "%s: yes or no, not '%s'", k, v);
+	} else if (!strcmp(k, "elastic-parts")) {
+		if (parse_bool(v, &c->elastic.parts))
+			return cerr(err, len, "%s: yes or no, not '%s'", k, v);
 	} else if (!strcmp(k, "elastic-max")) {
 		if (ipmem_parse_size(v, &c->elastic.max))
 			return cerr(err, len, "%s: '%s' is not a size", k, v);

@@ -18,9 +18,15 @@
  * Give back the least used elastic disk when what all ipmem swap holds
  * would fit in what is left below the low watermark, the pressure is
  * under half its threshold, and the disk's pages fit in half the
- * available memory (swapoff brings them back in).  No step comes sooner
- * than the hold-down time after the last one, and none while one is
- * still under way, so that the policy cannot flap.
+ * available memory (swapoff brings them back in).  Failing that, give
+ * back part of what swap freed (discarded) in the elastic disks, as much
+ * as keeps the swap used below the low watermark of what stays, at most
+ * one step, by whole segments: the disks stay swap, with holes.  A write
+ * that comes to a hole, or pressure past the high watermark while there
+ * are holes, maps them again before anything new is borrowed.  Swap
+ * counts holes in its size: the watermarks are of what is mapped.  No
+ * step comes sooner than the hold-down time after the last one, and none
+ * while one is still under way, so that the policy cannot flap.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,7 +39,7 @@ enum elastic_act elastic_decide(const struct elastic_conf *c,
 				const struct elastic_view *v, char *why,
 				size_t len)
 {
-	uint64_t pct = 0, rest;
+	uint64_t pct = 0, rest, cap, trim;
 	bool hot = false;
 
 	if (why && len)
@@ -53,10 +59,11 @@ enum elastic_act elastic_decide(const struct elastic_conf *c,
 		snprintf(why, len, "%s is not swap", v->victim);
 		return ELASTIC_SHRINK;
 	}
-	if (v->swap_size)
-		pct = v->swap_used * 100 / v->swap_size;
+	cap = v->swap_size > v->holes ? v->swap_size - v->holes : 0;
+	if (cap)
+		pct = v->swap_used * 100 / cap;
 
-	if (v->swap_size && pct >= c->high) {
+	if (cap && pct >= c->high) {
 		snprintf(why, len, "swap on ipmem %" PRIu64 "%% used (high %u%%)",
 			 pct, c->high);
 		hot = true;
@@ -64,6 +71,13 @@ enum elastic_act elastic_decide(const struct elastic_conf *c,
 		snprintf(why, len, "memory pressure %u.%02u%% (threshold %u%%)",
 			 v->psi_avg10 / 100, v->psi_avg10 % 100, c->psi / 100);
 		hot = true;
+	}
+	if (hot && v->holes) {
+		size_t n = strlen(why);
+
+		snprintf(why + n, len - n, "; mapping the %" PRIu64 " MiB given back again",
+			 v->holes >> 20);
+		return ELASTIC_REFILL;
 	}
 	if (hot) {
 		if (v->elastic + c->step > c->max) {
@@ -75,19 +89,48 @@ enum elastic_act elastic_decide(const struct elastic_conf *c,
 		return ELASTIC_GROW;
 	}
 
-	if (!v->have_victim)
-		return ELASTIC_NONE;
 	if (c->psi && v->psi_avg10 >= c->psi / 2)
 		return ELASTIC_NONE;
-	rest = v->swap_size - v->victim_size;
-	if (v->swap_used * 100 > rest * c->low)
+	rest = cap > v->victim_size ? cap - v->victim_size : 0;
+	if (v->have_victim && v->swap_used * 100 <= rest * c->low &&
+	    v->victim_used <= v->mem_available / 2) {
+		snprintf(why, len, "swap on ipmem %" PRIu64 "%% used; without %s %" PRIu64
+			 "%% (low %u%%)", pct, v->victim,
+			 rest ? v->swap_used * 100 / rest : 0, c->low);
+		return ELASTIC_SHRINK;
+	}
+	trim = elastic_trim_bytes(c, v);
+	if (!trim) {
+		snprintf(why, len, "swap on ipmem %" PRIu64 "%% used (low %u%%, high %u%%)",
+			 pct, c->low, c->high);
 		return ELASTIC_NONE;
-	if (v->victim_used > v->mem_available / 2)
-		return ELASTIC_NONE;
-	snprintf(why, len, "swap on ipmem %" PRIu64 "%% used; without %s %" PRIu64
-		 "%% (low %u%%)", pct, v->victim,
-		 rest ? v->swap_used * 100 / rest : 0, c->low);
-	return ELASTIC_SHRINK;
+	}
+	snprintf(why, len, "swap on ipmem %" PRIu64 "%% used; %" PRIu64
+		 " MiB given back leaves %" PRIu64 "%% (low %u%%)", pct,
+		 trim >> 20, v->swap_used * 100 / (cap - trim), c->low);
+	return ELASTIC_TRIM;
+}
+
+uint64_t elastic_trim_bytes(const struct elastic_conf *c,
+			    const struct elastic_view *v)
+{
+	uint64_t cap = v->swap_size > v->holes ? v->swap_size - v->holes : 0;
+	uint64_t keep, give;
+
+	if (!v->trim_unit || !c->low || !cap)
+		return 0;
+	/* what keeps swap_used at or below low per cent of what stays */
+	keep = (v->swap_used * 100 + c->low - 1) / c->low;
+	if (keep >= cap)
+		return 0;
+	give = cap - keep;
+	if (give > c->step)
+		give = c->step;
+	give -= give % v->trim_unit;
+	/* never the last unit: a disk with nothing mapped goes back whole */
+	if (give >= cap)
+		give = cap > v->trim_unit ? cap - v->trim_unit : 0;
+	return give;
 }
 
 int elastic_parse_swaps(const char *text, const char *dev, uint64_t *size,

@@ -159,6 +159,9 @@ unsigned int bgpd_established(struct ipmemd *d);
 
 /* ---------------------------------------------------------- lender.c */
 
+/* GRANT_DEL events of our own deletions remembered (struct lender) */
+#define LENDER_DELETED	256
+
 struct lgrant {
 	uint8_t prefix[16];
 	uint8_t plen;
@@ -182,6 +185,10 @@ struct lreq {
 	uint64_t absent_since;			/* ms; 0 while requested */
 	uint64_t serial;			/* of the request answered */
 	uint64_t stale_noted;			/* an older serial, logged */
+	/* changes of the confirmed request (<ipmem/bgp.h>, REVISION) */
+	uint64_t revision;			/* the newest acted on */
+	uint64_t busy_noted;			/* a return waits: logged */
+	uint64_t grow_tried;			/* revision of the last growth */
 };
 
 struct lender {
@@ -202,6 +209,16 @@ struct lender {
 	uint32_t psi;				/* some avg10, last look */
 	uint64_t drain_look;			/* next look, ms */
 	uint64_t drain_calm;			/* below half since, ms; 0 */
+	/*
+	 * Prefixes this lender deleted itself (a release, a return): their
+	 * GRANT_DEL events come later, and must not take a grant made since
+	 * of the same blocks for one that went.
+	 */
+	struct lender_deleted {
+		uint8_t prefix[16];
+		uint8_t plen;
+	} deleted[LENDER_DELETED];
+	unsigned int ndeleted, deleted_next;
 };
 
 int lender_init(struct ipmemd *d, struct lender *l, struct mod *mod,
@@ -267,6 +284,12 @@ struct breq {
 	 * can only be finished, never given up */
 	bool move_half_gone;
 	bool stall_said;			/* logged that it waits anyway */
+	/* changes of the confirmed request (<ipmem/bgp.h>, REVISION) */
+	uint64_t revision;
+	uint64_t ret_first, ret_count;		/* a run given back, waiting */
+	uint64_t ret_since;			/* ms */
+	uint64_t grow;				/* blocks asked for more, */
+	uint64_t grow_deadline;			/* until then (ms) */
 };
 
 enum borrow_state {
@@ -302,6 +325,13 @@ struct borrow {
 	int swapoff_status;			/* its wait status */
 	uint64_t plan_us;			/* time spent planning */
 	size_t plan_cands;			/* candidates last time */
+	/* giving back what swap freed, and mapping it again */
+	uint64_t holes;				/* extent copies unmapped */
+	uint64_t given_back;			/* blocks, in all */
+	bool wanted;				/* a write waits for a copy */
+	uint64_t wanted_extent;
+	uint64_t refill_retry;			/* no refill before, ms */
+	uint64_t refilled_at;			/* the last one done, ms */
 };
 
 struct borrower {
@@ -335,6 +365,8 @@ void borrower_free(struct ipmemd *d);
 void borrower_reconcile(struct ipmemd *d);
 void borrower_tick(struct ipmemd *d);
 void borrower_adopt_path(struct ipmemd *d, const struct ibgp_route *m);
+/* the module: a write to @extent of disk @disk waits for a copy */
+void borrower_wanted(struct ipmemd *d, uint32_t disk, uint64_t extent);
 /* a child exited (SIGCHLD): a swapoff of ours? */
 void borrower_child_exit(struct ipmemd *d, pid_t pid, int status);
 /* control requests; they answer @c now or later */

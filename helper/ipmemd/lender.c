@@ -239,9 +239,10 @@ static void state_save(struct lender *l)
 	fprintf(f, "# ipmemd: which request each grant of this lender answers\n");
 	for (r = l->reqs; r; r = r->next)
 		for (i = 0; i < r->ngrants; i++)
-			fprintf(f, "grant %s borrower %08x disk %u rights %u serial %" PRIu64 "\n",
+			fprintf(f, "grant %s borrower %08x disk %u rights %u serial %" PRIu64 " revision %" PRIu64 " grown %" PRIu64 "\n",
 				pfx_str(r->grants[i].prefix, r->grants[i].plen),
-				r->borrower, r->disk, r->rights, r->serial);
+				r->borrower, r->disk, r->rights, r->serial,
+				r->revision, r->grow_tried);
 	state_commit(f, tmp, l->state_path);
 }
 
@@ -251,7 +252,7 @@ static void state_load(struct lender *l, struct mod_grant *g, size_t n,
 {
 	char line[256], pfx[64];
 	unsigned int borrower, disk, rights;
-	uint64_t serial;
+	uint64_t serial, revision, grown;
 	uint8_t prefix[16], plen;
 	struct lreq *r;
 	size_t i;
@@ -263,9 +264,11 @@ static void state_load(struct lender *l, struct mod_grant *g, size_t n,
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		serial = 0;	/* not in files of older versions */
-		if (sscanf(line, "grant %63s borrower %x disk %u rights %u serial %" SCNu64,
-			   pfx, &borrower, &disk, &rights, &serial) < 4 ||
+		/* not in files of older versions */
+		serial = revision = grown = 0;
+		if (sscanf(line, "grant %63s borrower %x disk %u rights %u serial %" SCNu64 " revision %" SCNu64 " grown %" SCNu64,
+			   pfx, &borrower, &disk, &rights, &serial, &revision,
+			   &grown) < 4 ||
 		    ipmem_parse_prefix(pfx, prefix, &plen))
 			continue;
 		for (i = 0; i < n; i++)
@@ -281,6 +284,9 @@ static void state_load(struct lender *l, struct mod_grant *g, size_t n,
 		if (!r || lgrant_add(r, &g[i]))
 			break;
 		r->serial = serial;
+		/* the changes acted on: a replay of an older one does nothing */
+		r->revision = revision;
+		r->grow_tried = grown;
 		taken[i] = true;
 	}
 	fclose(f);
@@ -563,11 +569,44 @@ static int drain_save(struct lender *l);
 
 /* ----------------------------------------------------------- events */
 
+/* we deleted @prefix: its GRANT_DEL event is ours (grant_gone()) */
+static void deleted_note(struct lender *l, const uint8_t prefix[16],
+			 uint8_t plen)
+{
+	struct lender_deleted *e = &l->deleted[l->deleted_next];
+
+	memcpy(e->prefix, prefix, 16);
+	e->plen = plen;
+	l->deleted_next = (l->deleted_next + 1) % LENDER_DELETED;
+	if (l->ndeleted < LENDER_DELETED)
+		l->ndeleted++;
+}
+
+/* the event of a prefix we deleted: taken off the list */
+static bool deleted_event(struct lender *l, const uint8_t prefix[16],
+			  uint8_t plen)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->ndeleted; i++) {
+		if (l->deleted[i].plen != plen ||
+		    memcmp(l->deleted[i].prefix, prefix, 16))
+			continue;
+		l->deleted[i] = l->deleted[--l->ndeleted];
+		l->deleted_next = l->ndeleted;
+		return true;
+	}
+	return false;
+}
+
 static void grant_gone(struct lender *l, const uint8_t prefix[16],
 		       uint8_t plen, bool expired)
 {
 	struct lreq *r;
 	size_t i;
+
+	if (deleted_event(l, prefix, plen))
+		return;
 
 	for (r = l->reqs; r; r = r->next) {
 		for (i = 0; i < r->ngrants; i++) {
@@ -696,6 +735,8 @@ void lender_event(struct lender *l, const struct mod_event *ev)
 	case MOD_EV_RESYNC:
 		resync(l);
 		break;
+	case MOD_EV_MAP_WANTED:
+		return;			/* the borrower's (main.c) */
 	}
 	l->d->dirty = true;
 }
@@ -737,7 +778,9 @@ static void release_grants(struct lender *l, struct lreq *r, const char *why)
 			 why);
 	for (i = 0; i < r->ngrants; i++) {
 		ret = mod_grant_del(l->mod, r->grants[i].prefix,
-				    r->grants[i].plen);
+				    r->grants[i].plen, true);
+		if (!ret)
+			deleted_note(l, r->grants[i].prefix, r->grants[i].plen);
 		if (ret && ret != -ENOENT)
 			log_err("GRANT_DEL %s: %s",
 				pfx_str(r->grants[i].prefix, r->grants[i].plen),
@@ -748,11 +791,32 @@ static void release_grants(struct lender *l, struct lreq *r, const char *why)
 	state_save(l);
 }
 
-static void reserve(struct lender *l, const struct ibgp_route *q)
+/*
+ * Reserve @count blocks for @r: its grants get them (recorded before they
+ * are announced: a crash must not lose the link).  0 or -errno.
+ */
+static int lreq_reserve(struct lender *l, struct lreq *r, uint64_t count)
 {
 	struct mod_grant *g = NULL;
-	struct lreq *r;
 	size_t n = 0, i;
+	int ret;
+
+	ret = mod_grant_reserve(l->mod, count, r->borrower, r->rights,
+				l->d->conf.reserve_timeout, &g, &n);
+	if (ret)
+		return ret;
+	for (i = 0; i < n; i++)
+		if (lgrant_add(r, &g[i]))
+			log_err("out of memory");
+	free(g);
+	state_save(l);
+	return 0;
+}
+
+static void reserve(struct lender *l, const struct ibgp_route *q)
+{
+	struct lreq *r;
+	size_t i;
 	char b[16];
 	int ret;
 
@@ -773,8 +837,7 @@ static void reserve(struct lender *l, const struct ibgp_route *q)
 		refuse(l, r, IPMEM_BGP_REASON_DRAINING);
 		return;
 	}
-	ret = mod_grant_reserve(l->mod, q->req.count, q->host, q->req.rights,
-				l->d->conf.reserve_timeout, &g, &n);
+	ret = lreq_reserve(l, r, q->req.count);
 	if (ret) {
 		if (ret != -ENOSPC)
 			log_warn("GRANT_RESERVE for host %s: %s",
@@ -783,12 +846,6 @@ static void reserve(struct lender *l, const struct ibgp_route *q)
 			     IPMEM_BGP_REASON_ERROR);
 		return;
 	}
-	for (i = 0; i < n; i++)
-		if (lgrant_add(r, &g[i]))
-			log_err("out of memory");
-	free(g);
-	/* record before announcing: a crash must not lose the link */
-	state_save(l);
 	log_info("reserved %" PRIu64 " blocks in %zu prefixes for host %s disk %u (%s)",
 		 q->req.count, r->ngrants, fmt_host(q->host, b), q->req.disk,
 		 q->req.rights == IPMEM_RIGHTS_RO ? "ro" : "rw");
@@ -833,6 +890,178 @@ static void confirm(struct lender *l, struct lreq *r)
 			 lreq_blocks(r), fmt_host(r->borrower, b), r->disk);
 	}
 	state_save(l);
+}
+
+/* replace grant @i of @r by @n grants from @g (its pieces) */
+static int lgrant_replace(struct lreq *r, size_t i, const struct lgrant *g,
+			  size_t n)
+{
+	struct lgrant *ng;
+
+	if (n > 1) {
+		ng = realloc(r->grants, (r->ngrants + n - 1) * sizeof(*ng));
+		if (!ng)
+			return -ENOMEM;
+		r->grants = ng;
+	}
+	r->grants[i] = r->grants[--r->ngrants];
+	memcpy(&r->grants[r->ngrants], g, n * sizeof(*g));
+	r->ngrants += n;
+	return 0;
+}
+
+/*
+ * What stays of grant @g when the aligned run @first/@count inside it
+ * goes: the buddies of the run and of its ancestors inside @g, as the
+ * module splits it (ipmem_grant_trim()).  Returns how many, at most 47.
+ */
+static size_t lgrant_pieces(struct lender *l, const struct lgrant *g,
+			    uint64_t first, uint64_t count, struct lgrant *out)
+{
+	uint64_t size;
+	size_t n = 0;
+
+	for (size = count; size < g->count; size <<= 1) {
+		memset(&out[n], 0, sizeof(out[n]));
+		ipmem_addr_make(out[n].prefix, l->d->ctx.net, l->host,
+				(first & ~(size - 1)) ^ size);
+		out[n].plen = 128 - __builtin_ctzll(size);
+		out[n].count = size;
+		out[n].state = g->state;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * The borrower gives back the run of a confirmed request named by its
+ * route @q (RETURN, RETURN_COUNT): take it out of the request's grants,
+ * prefix by prefix (the module splits a grant), withdraw what went and
+ * announce what stays of each grant.  The module refuses while the
+ * borrower still has a segment of the run registered (its UNMAP is on
+ * the way): the next look tries again.
+ */
+static void give_back(struct lender *l, struct lreq *r,
+		      const struct ibgp_route *q)
+{
+	uint64_t lo = q->req.ret_first, hi = lo + q->req.ret_count;
+	uint64_t gf, a, b, size, freed = 0;
+	struct lgrant pieces[IPMEM_BLOCK_BITS], g;
+	uint8_t p[16];
+	size_t i, n;
+	char hb[16];
+	int ret;
+
+	for (;;) {
+		for (i = 0; i < r->ngrants; i++) {
+			gf = ipmem_addr_block(r->grants[i].prefix);
+			if (gf < hi && gf + r->grants[i].count > lo)
+				break;
+		}
+		if (i == r->ngrants)
+			break;
+		g = r->grants[i];
+		a = lo > gf ? lo : gf;
+		b = hi < gf + g.count ? hi : gf + g.count;
+		size = 1ULL << ipmem_aggr_step(a, b - a);
+		ipmem_addr_make(p, l->d->ctx.net, l->host, a);
+		ret = mod_grant_del(l->mod, p, 128 - __builtin_ctzll(size),
+				    false);
+		if (ret) {
+			if (r->busy_noted != r->revision)
+				log_info("host %s disk %u gives back %s: %s%s",
+					 fmt_host(r->borrower, hb), r->disk,
+					 pfx_str(p, 128 - __builtin_ctzll(size)),
+					 mod_err(l->mod),
+					 ret == -EBUSY ? " (waiting for the borrower to let go)" : "");
+			r->busy_noted = r->revision;
+			break;
+		}
+		deleted_note(l, p, 128 - __builtin_ctzll(size));
+		bgpd_withdraw(l->d, g.prefix, g.plen);
+		n = lgrant_pieces(l, &g, a, size, pieces);
+		if (lgrant_replace(r, i, pieces, n)) {
+			log_err("out of memory: reading the grants again");
+			resync(l);
+			break;
+		}
+		for (i = r->ngrants - n; i < r->ngrants; i++)
+			announce_grant(l, r, &r->grants[i]);
+		freed += size;
+	}
+	if (!freed)
+		return;
+	log_info("host %s disk %u gave back %" PRIu64 " blocks; %" PRIu64 " in %zu prefixes stay",
+		 fmt_host(r->borrower, hb), r->disk, freed, lreq_blocks(r),
+		 r->ngrants);
+	state_save(l);
+}
+
+/*
+ * A confirmed request whose COUNT is more than its grants hold grows:
+ * reserve the difference (confirm() confirms it, the request being
+ * confirmed).  Once per revision: with too few blocks the borrower sees
+ * nothing come and asks elsewhere.
+ */
+static void grow(struct lender *l, struct lreq *r, const struct ibgp_route *q)
+{
+	uint64_t have = lreq_blocks(r), want;
+	size_t i, first = r->ngrants;
+	char hb[16];
+	int ret;
+
+	/* only a change with a revision: older routes never grow */
+	if (!r->revision || q->req.count <= have ||
+	    r->grow_tried == r->revision)
+		return;
+	r->grow_tried = r->revision;
+	want = q->req.count - have;
+	if (l->draining || !l->has_pool) {
+		log_info("host %s disk %u asks for %" PRIu64 " more blocks: not while %s",
+			 fmt_host(r->borrower, hb), r->disk, want,
+			 l->draining ? "draining" : "lending no pool");
+		return;
+	}
+	ret = lreq_reserve(l, r, want);
+	if (ret) {
+		log_info("host %s disk %u asks for %" PRIu64 " more blocks: %s",
+			 fmt_host(r->borrower, hb), r->disk, want,
+			 mod_err(l->mod));
+		return;
+	}
+	log_info("host %s disk %u grows by %" PRIu64 " blocks in %zu prefixes",
+		 fmt_host(r->borrower, hb), r->disk, want, r->ngrants - first);
+	for (i = first; i < r->ngrants; i++)
+		announce_grant(l, r, &r->grants[i]);
+}
+
+/*
+ * A confirmed request's changes (a return, a growth), each once its
+ * revision is not older than the last one acted on (a replay).
+ */
+static void request_changes(struct lender *l, struct lreq *r,
+			    const struct ibgp_route *q)
+{
+	char hb[16];
+
+	if (q->req.state != IPMEM_BGP_REQ_CONFIRMED)
+		return;
+	if (q->req.revision < r->revision) {
+		if (r->stale_noted != q->req.revision)
+			log_warn("ignored request of host %s disk %u: its revision %" PRIu64 " is older than one we acted on (%" PRIu64 ")",
+				 fmt_host(r->borrower, hb), r->disk,
+				 q->req.revision, r->revision);
+		r->stale_noted = q->req.revision;
+		return;
+	}
+	if (q->req.revision > r->revision) {
+		r->revision = q->req.revision;
+		state_save(l);
+	}
+	if (q->req.ret_count)
+		give_back(l, r, q);
+	else
+		grow(l, r, q);
 }
 
 static bool has_confirmed(const struct lreq *r)
@@ -912,6 +1141,7 @@ void lender_reconcile(struct lender *l)
 		switch (q->req.state) {
 		case IPMEM_BGP_REQ_CONFIRMED:
 		case IPMEM_BGP_REQ_UNMOVABLE:
+			request_changes(l, r, q);
 			confirm(l, r);
 			break;
 		case IPMEM_BGP_REQ_RELEASED:

@@ -304,10 +304,21 @@ static int setup_identity(struct ipmemd *d)
 	return 0;
 }
 
+/*
+ * The module's events: a write waiting for a copy is the borrower's, the
+ * rest the lender's.  @arg is the module's lender, NULL before it exists
+ * or for a module no lender of ours uses.
+ */
 static void mod_event(void *arg, const struct mod_event *ev)
 {
-	if (arg)		/* NULL: a module no lender of ours uses */
-		lender_event(arg, ev);
+	struct lender *l = arg;
+
+	if (!l)
+		return;
+	if (ev->type == MOD_EV_MAP_WANTED)
+		borrower_wanted(l->d, ev->disk, ev->extent);
+	else
+		lender_event(l, ev);
 }
 
 static int setup_lenders(struct ipmemd *d)

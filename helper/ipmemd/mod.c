@@ -153,9 +153,10 @@ int mod_grant_confirm(struct mod *m, const uint8_t prefix[16], uint8_t plen)
 	return MOD_CALL(m, grant_confirm, prefix, plen);
 }
 
-int mod_grant_del(struct mod *m, const uint8_t prefix[16], uint8_t plen)
+int mod_grant_del(struct mod *m, const uint8_t prefix[16], uint8_t plen,
+		  bool force)
 {
-	return MOD_CALL(m, grant_del, prefix, plen);
+	return MOD_CALL(m, grant_del, prefix, plen, force);
 }
 
 int mod_grant_list(struct mod *m, struct mod_grant **out, size_t *n)
@@ -230,10 +231,21 @@ int mod_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
 int mod_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen,
 		bool force)
 {
-	return MOD_CALL(m, map_del, prefix, plen, force);
+	return MOD_CALL(m, map_del, prefix, plen, force, false);
+}
+
+int mod_map_del_free(struct mod *m, const uint8_t prefix[16], uint8_t plen)
+{
+	return MOD_CALL(m, map_del, prefix, plen, false, true);
 }
 
 int mod_map_list(struct mod *m, struct mod_map **out, size_t *n)
 {
-	return MOD_CALL(m, map_list, out, n);
+	return MOD_CALL(m, map_list, -1, out, n);
+}
+
+int mod_map_list_free(struct mod *m, uint32_t disk, struct mod_map **out,
+		      size_t *n)
+{
+	return MOD_CALL(m, map_list, disk, out, n);
 }

@@ -91,6 +91,7 @@ enum mod_ev_type {
 	MOD_EV_POOL,			/* the pool changed (or went) */
 	MOD_EV_GRANT_DEL,		/* a grant went (expired, revoked) */
 	MOD_EV_RESYNC,			/* events were lost: re-read state */
+	MOD_EV_MAP_WANTED,		/* a write waits for a copy */
 };
 
 struct mod_event {
@@ -98,6 +99,8 @@ struct mod_event {
 	bool has_pool;			/* POOL: false if the pool went */
 	struct mod_pool pool;
 	struct mod_grant grant;		/* GRANT_DEL */
+	uint32_t disk;			/* MAP_WANTED: the disk, */
+	uint64_t extent;		/* and the extent written */
 };
 
 typedef void (*mod_event_fn)(void *arg, const struct mod_event *ev);
@@ -141,7 +144,13 @@ int mod_grant_reserve(struct mod *m, uint64_t count, uint32_t borrower,
 		      uint8_t rights, uint32_t timeout_ms,
 		      struct mod_grant **out, size_t *n);
 int mod_grant_confirm(struct mod *m, const uint8_t prefix[16], uint8_t plen);
-int mod_grant_del(struct mod *m, const uint8_t prefix[16], uint8_t plen);
+/*
+ * Delete a grant, or (a prefix inside a confirmed grant) only those of its
+ * blocks: the grant splits.  Unless @force, -EBUSY while the borrower has
+ * those blocks registered.
+ */
+int mod_grant_del(struct mod *m, const uint8_t prefix[16], uint8_t plen,
+		  bool force);
 int mod_grant_list(struct mod *m, struct mod_grant **out, size_t *n);
 
 int mod_route_new(struct mod *m, const uint8_t prefix[16], uint8_t plen,
@@ -186,5 +195,14 @@ int mod_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
 int mod_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen,
 		bool force);
 int mod_map_list(struct mod *m, struct mod_map **out, size_t *n);
+/*
+ * What swap gave back: the runs of disk @disk whose extents hold no data
+ * (FREE_ONLY), and unmapping such blocks (-EBUSY, and nothing unmapped,
+ * if an extent with a copy in them holds data).  The extents stay in the
+ * disk without a copy; a write to one waits (MOD_EV_MAP_WANTED).
+ */
+int mod_map_list_free(struct mod *m, uint32_t disk, struct mod_map **out,
+		      size_t *n);
+int mod_map_del_free(struct mod *m, const uint8_t prefix[16], uint8_t plen);
 
 #endif /* IPMEMD_MOD_H */

@@ -40,7 +40,7 @@ struct mod_ops {
 	int (*grant_confirm)(struct mod *m, const uint8_t prefix[16],
 			     uint8_t plen);
 	int (*grant_del)(struct mod *m, const uint8_t prefix[16],
-			 uint8_t plen);
+			 uint8_t plen, bool force);
 	int (*grant_list)(struct mod *m, struct mod_grant **out, size_t *n);
 	int (*route_new)(struct mod *m, const uint8_t prefix[16], uint8_t plen,
 			 const uint8_t nexthop[16], uint16_t port);
@@ -59,8 +59,10 @@ struct mod_ops {
 	int (*map_new)(struct mod *m, uint32_t disk, const uint8_t prefix[16],
 		       uint8_t plen, uint8_t replica, int64_t extent);
 	int (*map_del)(struct mod *m, const uint8_t prefix[16], uint8_t plen,
-		       bool force);
-	int (*map_list)(struct mod *m, struct mod_map **out, size_t *n);
+		       bool force, bool free_only);
+	/* @free_disk < 0: the whole table; else FREE_ONLY of that disk */
+	int (*map_list)(struct mod *m, int64_t free_disk, struct mod_map **out,
+			size_t *n);
 };
 
 /* embedded first in each implementation's own struct */

@@ -122,6 +122,13 @@ static int ev_cb(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 		if (!fill_grant(tb, &ev.grant))
 			return 0;
 		break;
+	case IPMEM_CMD_MAP_WANTED:
+		if (!tb[IPMEM_A_DISK] || !tb[IPMEM_A_EXTENT])
+			return 0;
+		ev.type = MOD_EV_MAP_WANTED;
+		ev.disk = nla_get_u32(tb[IPMEM_A_DISK]);
+		ev.extent = nla_get_u64(tb[IPMEM_A_EXTENT]);
+		break;
 	default:
 		return 0;		/* lender connection changes: not ours */
 	}
@@ -365,9 +372,12 @@ static int nl_grant_confirm(struct mod *m, const uint8_t prefix[16],
 			NULL, NULL);
 }
 
-static int nl_grant_del(struct mod *m, const uint8_t prefix[16], uint8_t plen)
+static int nl_grant_del(struct mod *m, const uint8_t prefix[16], uint8_t plen,
+			bool force)
 {
-	return send_msg(m, prefix_del_msg(m, IPMEM_CMD_GRANT_DEL, prefix, plen),
+	return send_msg(m, force ? prefix_del_msg(m, IPMEM_CMD_GRANT_DEL,
+						  prefix, plen) :
+			prefix_msg(m, IPMEM_CMD_GRANT_DEL, prefix, plen),
 			NULL, NULL);
 }
 
@@ -588,12 +598,15 @@ static int nl_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
 }
 
 static int nl_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen,
-		      bool force)
+		      bool force, bool free_only)
 {
-	return send_msg(m, force ? prefix_del_msg(m, IPMEM_CMD_MAP_DEL, prefix,
-						  plen) :
-			prefix_msg(m, IPMEM_CMD_MAP_DEL, prefix, plen),
-			NULL, NULL);
+	struct nl_msg *msg;
+
+	msg = force ? prefix_del_msg(m, IPMEM_CMD_MAP_DEL, prefix, plen) :
+	      prefix_msg(m, IPMEM_CMD_MAP_DEL, prefix, plen);
+	if (msg && free_only)
+		nla_put_flag(msg, IPMEM_A_FREE_ONLY);
+	return send_msg(m, msg, NULL, NULL);
 }
 
 static int map_cb(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
@@ -620,11 +633,20 @@ static int map_cb(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-static int nl_map_list(struct mod *m, struct mod_map **out, size_t *n)
+static int nl_map_list(struct mod *m, int64_t free_disk,
+		       struct mod_map **out, size_t *n)
 {
 	struct mod_vec v = { .size = sizeof(struct mod_map) };
+	struct nl_msg *msg;
 
-	return dump(m, IPMEM_CMD_MAP_GET, map_cb, &v, (void **)out, n);
+	if (free_disk < 0)
+		return dump(m, IPMEM_CMD_MAP_GET, map_cb, &v, (void **)out, n);
+	msg = msg_new(m, IPMEM_CMD_MAP_GET, true);
+	if (msg) {
+		nla_put_u32(msg, IPMEM_A_DISK, free_disk);
+		nla_put_flag(msg, IPMEM_A_FREE_ONLY);
+	}
+	return mod_vec_give(&v, send_msg(m, msg, map_cb, &v), (void **)out, n);
 }
 
 /* ================================================================ open */

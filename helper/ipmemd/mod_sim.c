@@ -271,12 +271,80 @@ static int sim_grant_confirm(struct mod *m, const uint8_t prefix[16],
 	return 0;
 }
 
+/* the grant that holds blocks @first..@count, if one holds them all */
+static struct sim_grant **sim_grant_holding(struct mod_sim *s, uint64_t first,
+					    uint64_t count)
+{
+	struct sim_grant **pp;
+
+	for (pp = &s->grants; *pp; pp = &(*pp)->next)
+		if ((*pp)->first <= first &&
+		    first + count <= (*pp)->first + (*pp)->g.count)
+			return pp;
+	return NULL;
+}
+
+/*
+ * A prefix inside a confirmed grant gives back only those blocks: the
+ * grant is split into the buddies of the run and of its ancestors, as
+ * the module does (ipmem_grant_trim()).  A simulated borrower registers
+ * nothing, so nothing is ever in use (-EBUSY).
+ */
+static int sim_grant_trim(struct mod_sim *s, struct sim_grant **pp,
+			  uint64_t first, uint64_t count)
+{
+	struct sim_grant *g = *pp, *piece;
+	struct mod_event ev = { .type = MOD_EV_GRANT_DEL };
+	uint64_t size;
+
+	if (g->g.state != IPMEM_GRANT_CONFIRMED)
+		return mod_seterr(&s->m, -EINVAL,
+				  "a reservation goes back whole: give its own prefix");
+	for (size = count; size < g->g.count; size <<= 1) {
+		piece = calloc(1, sizeof(*piece));
+		if (!piece)
+			return mod_seterr(&s->m, -ENOMEM, "out of memory");
+		*piece = *g;
+		piece->first = (first & ~(size - 1)) ^ size;
+		piece->g.count = size;
+		piece->g.plen = 128 - __builtin_ctzll(size);
+		ipmem_addr_make(piece->g.prefix, s->net, s->host, piece->first);
+		piece->next = g->next;
+		g->next = piece;
+	}
+	*pp = g->next;
+	memset(s->used + first, 0, count);
+	s->pool.free += count;
+	ev.grant = g->g;
+	ev.grant.count = count;
+	ev.grant.plen = 128 - __builtin_ctzll(count);
+	ipmem_addr_make(ev.grant.prefix, s->net, s->host, first);
+	sim_event(s, &ev);
+	free(g);
+	return 0;
+}
+
 static int sim_grant_del(struct mod *m, const uint8_t prefix[16],
-			 uint8_t plen)
+			 uint8_t plen, bool force)
 {
 	struct mod_sim *s = to_sim(m);
 	struct sim_grant **pp = sim_grant_find(s, prefix, plen);
+	uint64_t first, count;
+	int ret;
 
+	(void)force;
+	if (!pp && plen >= IPMEM_HOST_PLEN && plen > 128 - IPMEM_BLOCK_BITS &&
+	    ipmem_addr_host(prefix) == s->host) {
+		first = ipmem_addr_block(prefix);
+		count = 1ULL << (128 - plen);
+		pp = sim_grant_holding(s, first, count);
+		if (pp) {
+			ret = sim_grant_trim(s, pp, first, count);
+			if (!ret)
+				sim_pool_event(s);
+			return ret;
+		}
+	}
 	if (!pp)
 		return mod_seterr(m, -ENOENT, "no grant with that prefix");
 	sim_grant_free(s, pp, true);
@@ -549,13 +617,57 @@ static int sim_map_new(struct mod *m, uint32_t disk, const uint8_t prefix[16],
 	return 0;
 }
 
+/* does run @mp map some of blocks @first..@count of @host? */
 static bool sim_map_in(const struct sim_map *mp, uint32_t host,
 		       uint64_t first, uint64_t count)
 {
 	uint64_t b = ipmem_addr_block(mp->m.prefix);
 
-	return ipmem_addr_host(mp->m.prefix) == host && b >= first &&
-	       b < first + count;
+	return ipmem_addr_host(mp->m.prefix) == host && b < first + count &&
+	       b + mp->m.count > first;
+}
+
+/*
+ * Unmap the blocks @first..@count of run *@pp (which maps some of
+ * them): what it maps before and after them stays, as one or two runs.
+ */
+static int sim_map_cut(struct mod_sim *s, struct sim_map **pp,
+		       uint64_t first, uint64_t count)
+{
+	struct sim_map *mp = *pp, *tail;
+	uint64_t b = ipmem_addr_block(mp->m.prefix);
+	uint64_t lo = first > b ? first - b : 0;
+	uint64_t hi = first + count < b + mp->m.count ?
+		      first + count - b : mp->m.count;
+	struct sim_disk *d = sim_disk_find(s, mp->m.disk);
+
+	if (!lo && hi == mp->m.count) {
+		sim_map_drop(s, pp);
+		return 0;
+	}
+	if (hi < mp->m.count) {
+		tail = malloc(sizeof(*tail));
+		if (!tail)
+			return -ENOMEM;
+		*tail = *mp;
+		tail->m.extent += hi;
+		tail->m.count -= hi;
+		ipmem_addr_make(tail->m.prefix, s->net,
+				ipmem_addr_host(mp->m.prefix), b + hi);
+		tail->next = mp->next;
+		mp->next = tail;
+	}
+	if (d) {
+		memset(d->used[mp->m.replica] + mp->m.extent + lo, 0, hi - lo);
+		d->d.mapped -= hi - lo;
+	}
+	mp->m.count = lo;
+	if (!lo) {
+		/* only the tail stays */
+		*pp = mp->next;
+		free(mp);
+	}
+	return 0;
 }
 
 /*
@@ -589,8 +701,13 @@ static bool sim_unmap_loses(struct mod_sim *s, uint32_t host, uint64_t first,
 	return false;
 }
 
+/*
+ * With FREE_ONLY: the simulated module sees no writes, so every extent is
+ * free for it (while a move's unforced unmap counts every extent as
+ * holding data, the safe side of that question).
+ */
 static int sim_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen,
-		       bool force)
+		       bool force, bool free_only)
 {
 	uint64_t first = ipmem_addr_block(prefix), count = 1ULL << (128 - plen);
 	uint32_t host = ipmem_addr_host(prefix);
@@ -607,13 +724,17 @@ static int sim_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen,
 					  "those blocks are mapped in more than one disk: unmap each disk's part (a longer prefix), or force");
 		one = mp;
 	}
-	if (!force && sim_unmap_loses(s, host, first, count))
+	if (!force && !free_only && sim_unmap_loses(s, host, first, count))
 		return mod_seterr(m, -EBUSY,
 				  "data swapped to those blocks has no other copy: it would be lost (force unmaps anyway)");
 	for (pp = &s->maps; *pp;) {
 		if (sim_map_in(*pp, host, first, count)) {
-			sim_map_drop(s, pp);
+			mp = *pp;
+			if (sim_map_cut(s, pp, first, count))
+				return mod_seterr(m, -ENOMEM, "out of memory");
 			found = true;
+			if (*pp == mp)
+				pp = &mp->next;	/* its head stays */
 		} else {
 			pp = &(*pp)->next;
 		}
@@ -622,13 +743,16 @@ static int sim_map_del(struct mod *m, const uint8_t prefix[16], uint8_t plen,
 				      "none of those blocks is mapped");
 }
 
-static int sim_map_list(struct mod *m, struct mod_map **out, size_t *n)
+static int sim_map_list(struct mod *m, int64_t free_disk,
+			struct mod_map **out, size_t *n)
 {
 	struct mod_vec v = { .size = sizeof(struct mod_map) };
 	struct sim_map *mp;
 	struct mod_map *vm;
 
 	for (mp = to_sim(m)->maps; mp; mp = mp->next) {
+		if (free_disk >= 0 && mp->m.disk != free_disk)
+			continue;
 		vm = mod_vec_add(&v);
 		if (!vm)
 			return mod_vec_give(&v, -ENOMEM, (void **)out, n);

@@ -148,21 +148,35 @@ static uint64_t route_serial(const struct ibgp_route *m)
 	return 0;
 }
 
+/* a request's revision (a change of a confirmed request), else 0 */
+static uint64_t route_revision(const struct ibgp_route *m)
+{
+	return m->kind == IPMEM_BGP_KIND_REQUEST ? m->req.revision : 0;
+}
+
+/* is @a of a newer request than @b, or a newer revision of the same? */
+static bool route_newer(const struct ibgp_route *a, const struct ibgp_route *b)
+{
+	if (route_serial(a) != route_serial(b))
+		return route_serial(a) > route_serial(b);
+	return route_revision(a) > route_revision(b);
+}
+
 /* put @e in the list of its effective path's kind */
 static void entry_relink(struct rib *rib, struct rib_entry *e)
 {
 	/*
 	 * Every kept path is valid (and, with host keys, signed by its
-	 * originator): the one of the newest request is in use, so that an
-	 * older route, replayed, does not hide the current one; of equals,
-	 * the first.
+	 * originator): the one of the newest request (and revision) is in
+	 * use, so that an older route, replayed, does not hide the current
+	 * one; of equals, the first.
 	 */
 	struct ibgp_route *eff = e->paths ? &e->paths->r : NULL;
 	struct rib_path *p;
 	uint8_t kind;
 
 	for (p = e->paths; p; p = p->next)
-		if (route_serial(&p->r) > route_serial(eff))
+		if (route_newer(&p->r, eff))
 			eff = &p->r;
 
 	kind = eff ? eff->kind : 0;
@@ -472,7 +486,7 @@ void rib_update(struct ipmemd *d, const struct gbgp_route *r)
 	if (&p->r != e->eff && !same_route(e->eff, &p->r)) {
 		log_warn("route %s from %s differs from the one in use; ignored while that one lasts%s",
 			 pfx_str(prefix, r->plen), r->neighbor,
-			 route_serial(&p->r) < route_serial(e->eff) ?
+			 route_newer(e->eff, &p->r) ?
 			 " (it answers or is an older request: replayed?)" : "");
 	} else {
 		log_dbg("received: %s %s from %s", ibgp_kind_name(p->r.kind),

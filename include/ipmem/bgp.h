@@ -95,6 +95,25 @@
  *	borrower takes only grants and refusals of its request's serial.  So
  *	an old route, recorded and replayed, changes nothing.
  * @IPMEM_BGP_FN_SERIAL_HI: with SERIAL; bits 32 and up
+ * @IPMEM_BGP_FN_RETURN: request, optional, only in state confirmed: the
+ *	first of a run of the lender's blocks that the borrower gives back
+ *	(low 32 bits), with RETURN_COUNT.  The lender takes the run out of
+ *	the request's grants (splitting them) and frees it.  The run is made
+ *	of whole segments (IPMEM_SEG_SHIFT_MAX, <ipmem/wire.h>) or whole
+ *	grants: blocks of a segment the borrower still has registered are
+ *	not freed.
+ * @IPMEM_BGP_FN_RETURN_HI: with RETURN; bits 32 and up (omitted when zero)
+ * @IPMEM_BGP_FN_RETURN_COUNT: with RETURN; blocks in the run, at least 1
+ * @IPMEM_BGP_FN_REVISION: request, optional: the request's revision (low
+ *	32 bits).  A confirmed request changes without a new serial: a
+ *	return, or a COUNT larger than what its grants hold (the lender
+ *	reserves and confirms the difference: the request grows).  Each such
+ *	change has a revision larger than the request had before (absent:
+ *	0); a lender acts on a return or growth only with a revision at least
+ *	the last it acted on, so that a recorded route, replayed, changes
+ *	nothing.
+ * @IPMEM_BGP_FN_REVISION_HI: with REVISION; bits 32 and up (omitted when
+ *	zero)
  * @IPMEM_BGP_FN_BORROWER: grant and refusal; the borrower's host id
  * @IPMEM_BGP_FN_DISK: grant and refusal; the disk of the request answered
  *	(with the lender, which owns the route, it names the request)
@@ -129,12 +148,18 @@ enum ipmem_bgp_fn {
 	IPMEM_BGP_FN_REQ_STATE = 24,
 	IPMEM_BGP_FN_SERIAL = 25,
 	IPMEM_BGP_FN_SERIAL_HI = 26,
+	IPMEM_BGP_FN_RETURN = 27,
+	IPMEM_BGP_FN_RETURN_HI = 28,
+	IPMEM_BGP_FN_RETURN_COUNT = 29,
 
 	IPMEM_BGP_FN_BORROWER = 30,
 	IPMEM_BGP_FN_DISK = 31,
 	IPMEM_BGP_FN_GRANT_STATE = 32,
 
 	IPMEM_BGP_FN_REASON = 40,
+
+	IPMEM_BGP_FN_REVISION = 45,
+	IPMEM_BGP_FN_REVISION_HI = 46,
 
 	IPMEM_BGP_FN_MAC = 50,		/* .. 61 */
 };
@@ -156,7 +181,8 @@ enum ipmem_bgp_fn {
  *	VERSION KIND BLOCK_SIZE TOTAL [TOTAL_HI] FREE [FREE_HI] PORT
  * @IPMEM_BGP_KIND_REQUEST: a /128 in the borrower's request space, next
  *	hop the borrower's data-plane address; VERSION KIND BLOCK_SIZE LENDER
- *	COUNT [COUNT_HI] RIGHTS REQ_STATE
+ *	COUNT [COUNT_HI] RIGHTS REQ_STATE SERIAL SERIAL_HI [RETURN [RETURN_HI]
+ *	RETURN_COUNT] [REVISION [REVISION_HI]]
  * @IPMEM_BGP_KIND_GRANT: an aggregated block prefix of the lender, next
  *	hop the lender's data-plane address; VERSION KIND BORROWER DISK RIGHTS
  *	GRANT_STATE
@@ -175,7 +201,9 @@ enum ipmem_bgp_kind {
  * @IPMEM_BGP_REQ_PENDING: asked; the lender reserves and answers with
  *	grants (state reserved) or a refusal
  * @IPMEM_BGP_REQ_CONFIRMED: the borrower takes every grant of the
- *	request; the lender confirms them (state confirmed)
+ *	request; the lender confirms them (state confirmed).  COUNT is then
+ *	what the borrower keeps: less what it gives back (RETURN), more when
+ *	it grows the request (see IPMEM_BGP_FN_REVISION).
  * @IPMEM_BGP_REQ_RELEASED: the borrower gives the blocks back; the lender
  *	withdraws the grants, zeroes and frees the blocks.  The borrower
  *	withdraws the request once the grants are gone.

@@ -390,6 +390,77 @@ static void test_reject_kinds(void)
 	rejects(&r2, "reason", "refusal reason 77");
 }
 
+/* a confirmed request's changes: a run given back, a revision */
+static void test_request_changes(void)
+{
+	struct ibgp_route m, o;
+	struct gbgp_route r, r2;
+
+	make_request(&m, IPMEM_BGP_REQ_CONFIRMED, &r);
+	ok(!roundtrip(&m, &o) && !o.req.ret_count && !o.req.revision &&
+	   r.nlarge == 9, "a request without changes carries no RETURN or REVISION");
+
+	m.req.ret_first = 0x123400000200ULL;	/* past 32 bits */
+	m.req.ret_count = 512;
+	m.req.revision = 0x00062a1b2c3d4e60ULL;
+	m.req.count = 1024;
+	ok(!roundtrip(&m, &o) && o.req.ret_first == 0x123400000200ULL &&
+	   o.req.ret_count == 512 && o.req.revision == 0x00062a1b2c3d4e60ULL &&
+	   o.req.count == 1024 && o.req.state == IPMEM_BGP_REQ_CONFIRMED,
+	   "a return and a revision round-trip, 64-bit values included");
+	m.req.ret_count = 1ULL << 32;
+	ok(roundtrip(&m, &o) == -2, "a return of 2^32 blocks cannot be encoded");
+
+	m.req.ret_first = 4096;
+	m.req.ret_count = 256;
+	m.req.revision = 9;
+	ibgp_encode(&ctx, &m, &r);
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_RETURN_COUNT)->local2 = 0;
+	rejects(&r2, "return of blocks", "a return of 0 blocks");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_RETURN)->local1 = IPMEM_BGP_FN_RETURN_HI;
+	find_fn(&r2, IPMEM_BGP_FN_RETURN_HI)->local2 = 0x4000;
+	rejects(&r2, "needs RETURN and RETURN_COUNT", "RETURN_HI without RETURN");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_RETURN_COUNT)->local1 = IPMEM_BGP_FN_RETURN_HI;
+	rejects(&r2, "needs RETURN and RETURN_COUNT", "a return without its count");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_RETURN)->local2 = 0xffffffff;
+	find_fn(&r2, IPMEM_BGP_FN_RETURN_COUNT)->local2 = 0xffffffff;
+	r2.large[r2.nlarge].global_admin = ctx.asn;
+	r2.large[r2.nlarge].local1 = IPMEM_BGP_FN_RETURN_HI;
+	r2.large[r2.nlarge++].local2 = 0x3fff;
+	rejects(&r2, "return of blocks", "a return past the blocks space");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_REQ_STATE)->local2 = IPMEM_BGP_REQ_RELEASED;
+	rejects(&r2, "a return in a request in state released",
+		"a return in a released request");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_REQ_STATE)->local2 = IPMEM_BGP_REQ_PENDING;
+	rejects(&r2, "state pending", "a return in a pending request");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_REVISION)->local1 = IPMEM_BGP_FN_REVISION_HI;
+	rejects(&r2, "REVISION_HI without REVISION", "REVISION_HI alone");
+	r2 = r;
+	find_fn(&r2, IPMEM_BGP_FN_REVISION)->local1 = 47;
+	rejects(&r2, "community function 47 is not valid", "an unknown function past REVISION_HI");
+
+	m.kind = IPMEM_BGP_KIND_GRANT;
+	memset(&m.grant, 0, sizeof(m.grant));
+	m.host = 0x0a4d0002;
+	m.grant.borrower = 0x0a4d0003;
+	m.grant.count = 16;
+	m.grant.rights = IPMEM_RIGHTS_RW;
+	m.grant.state = IPMEM_GRANT_CONFIRMED;
+	m.grant.serial = 1;
+	ibgp_encode(&ctx, &m, &r);
+	r.large[r.nlarge].global_admin = ctx.asn;
+	r.large[r.nlarge].local1 = IPMEM_BGP_FN_REVISION;
+	r.large[r.nlarge++].local2 = 1;
+	rejects(&r, "function 45 is not valid in a grant", "a grant with a revision");
+}
+
 /* the MACs of routes between two hosts: carried, read back, checked */
 static void test_macs(void)
 {
@@ -646,6 +717,63 @@ static void test_elastic(void)
 	v.have_victim = false;
 	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
 	       "nothing to give back without an elastic disk");
+
+	/* giving back part of what swap freed, and mapping it again */
+	v.swap_size = 4000;
+	v.swap_used = 500;
+	v.trim_unit = 100;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_TRIM,
+	       "no disk goes back whole: part of what swap freed does");
+	/* keep 500 * 100 / 25 = 2000 of 4000: 2000 could go, a step is 256 MiB */
+	is_u64(elastic_trim_bytes(&c, &v), 2000,
+	       "... as much as keeps swap at the low watermark of what stays");
+	is_str(why, "swap on ipmem 12% used; 0 MiB given back leaves 25% (low 25%)",
+	       "... and it says why");
+	v.swap_used = 501;
+	is_u64(elastic_trim_bytes(&c, &v), 1900,
+	       "... by whole units (2004 needed, 1996 free: 1900)");
+	v.trim_unit = 0;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
+	       "no elastic disk that can give a part back: nothing");
+	v.trim_unit = 100;
+	v.swap_used = 990;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
+	       "less than a unit above the watermark: nothing");
+	v.swap_used = 0;
+	is_u64(elastic_trim_bytes(&c, &v), 3900,
+	       "swap empty: all but the last unit goes back");
+	v.psi_avg10 = 500;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
+	       "nothing goes back while pressure is at half its threshold");
+	v.psi_avg10 = 0;
+	c.step = 1000;
+	is_u64(elastic_trim_bytes(&c, &v), 1000, "at most one step at a time");
+	c.step = 256ULL << 20;
+	v.holes = 3000;
+	v.swap_used = 800;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_REFILL,
+	       "80%% of what is mapped (1000 of 4000) is used: map the holes again");
+	ok(strstr(why, "swap on ipmem 80% used (high 80%)") == why,
+	   "... the watermarks are of what is mapped");
+	v.elastic = 1024ULL << 20;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_REFILL,
+	       "... even at the ceiling (nothing new is borrowed)");
+	v.elastic = 0;
+	v.holes = 0;
+	v.trim_unit = 0;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
+	       "without holes, 800 of 4000 is no reason to grow");
+	v.have_victim = true;
+	v.victim_size = 1000;
+	v.victim_used = 0;
+	v.holes = 1000;
+	v.swap_used = 400;
+	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_SHRINK,
+	       "a whole disk goes back before a part (400 fits 25%% of 3000 - 1000)");
+	v.have_victim = false;
+	v.holes = 0;
+	v.trim_unit = 0;
+
 	c.max = 0;
 	v.swap_used = 4000;
 	is_u64(elastic_decide(&c, &v, why, sizeof(why)), ELASTIC_NONE,
@@ -760,16 +888,20 @@ static void test_config(void)
 	conf_defaults(&c);
 	ok(!c.elastic.max && c.elastic.step == 256ULL << 20 &&
 	   c.elastic.high == 80 && c.elastic.low == 25 && !c.elastic.psi &&
-	   c.elastic.hold == 60000 && c.elastic.priority == UINT32_MAX,
-	   "elastic defaults: off, 256 MiB steps, 80/25 %%, no PSI, 60 s");
+	   c.elastic.hold == 60000 && c.elastic.priority == UINT32_MAX &&
+	   !c.elastic.parts,
+	   "elastic defaults: off, 256 MiB steps, 80/25 %%, no PSI, 60 s, whole disks");
 	ok(!conf_parse(&c, "elastic-max 2G\nelastic-step 512M\nelastic-high 70\n"
 		       "elastic-low 20\nelastic-psi 15\nelastic-hold 5m\n"
-		       "swap-priority 10\n", err, sizeof(err)) &&
+		       "swap-priority 10\nelastic-parts yes\n", err, sizeof(err)) &&
 	   c.elastic.max == 2ULL << 30 && c.elastic.step == 512ULL << 20 &&
 	   c.elastic.high == 70 && c.elastic.low == 20 &&
 	   c.elastic.psi == 1500 && c.elastic.hold == 300000 &&
-	   c.elastic.priority == 10,
+	   c.elastic.priority == 10 && c.elastic.parts,
 	   "the elastic options parse");
+	ok(conf_parse(&c, "elastic-parts maybe\n", err, sizeof(err)) &&
+	   strstr(err, "elastic-parts: yes or no, not 'maybe'"),
+	   "elastic-parts is yes or no");
 	conf_defaults(&c);
 	ok(conf_parse(&c, "elastic-max 1G\nelastic-high 30\nelastic-low 40\n",
 		      err, sizeof(err)) && strstr(err, "must be below"),
@@ -804,13 +936,14 @@ static void test_config(void)
 
 int main(void)
 {
-	plan(128);
+	plan(157);
 	ctx.asn = IPMEM_BGP_ASN_DEFAULT;
 	pton("fd69:706d:656d::", ctx.net);
 	test_layout();
 	test_roundtrip();
 	test_reject();
 	test_reject_kinds();
+	test_request_changes();
 	test_macs();
 	test_overlap();
 	test_plan();
