@@ -936,7 +936,7 @@ static void test_config(void)
 
 int main(void)
 {
-	plan(157);
+	plan(155);
 	ctx.asn = IPMEM_BGP_ASN_DEFAULT;
 	pton("fd69:706d:656d::", ctx.net);
 	test_layout();
